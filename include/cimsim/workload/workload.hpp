@@ -1,0 +1,107 @@
+// A workload: a Transformer model (its published hyperparameters), the data types of its
+// tensors, and how it is run (mode, prompt and generated lengths, batch).
+//
+// Files live in workloads/ (one per model preset); a file may "extends" another. JSON layout:
+//   { "name", "description", "source",
+//     "model":  { "layers", "d_model", "heads", "kv_heads", "head_dim", "d_ff", "vocab",
+//                 "max_context", "activation", "ffn", "norm", "norm_placement", "position",
+//                 "bias", "tie_embeddings", ... },
+//     "dtypes": { "weights", "activations", "kv_cache" },
+//     "run":    { "mode", "prompt", "generate", "batch", "attention", "allow_context_overflow" } }
+// The CLI flags --mode/--prompt/--generate/--batch are shorthands for --set workload.run.*.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cimsim/common/json.hpp"
+#include "cimsim/config/overrides.hpp"
+#include "cimsim/trace/op.hpp"
+#include "cimsim/trace/source.hpp"
+
+namespace cimsim::workload {
+
+// decoder: causal; a prefill of P tokens yields the first generated token, then G-1 decode
+//          steps each read and append the KV cache.
+// encoder: one bidirectional pass over P tokens.
+// entp:    encoder-only next-token prediction: for each of G generated tokens, one full
+//          bidirectional pass over the whole current prefix (P, P+1, ..., P+G-1); no KV cache.
+enum class Mode : uint8_t { decoder, encoder, entp };
+enum class Activation : uint8_t { gelu, gelu_tanh, relu, silu };
+enum class Ffn : uint8_t { mlp, gated };  // gated: act(x W_gate) * (x W_up), then W_down
+enum class Norm : uint8_t { layernorm, rmsnorm };
+enum class NormPlacement : uint8_t { pre, post };
+enum class Position : uint8_t { learned, rope, none };
+// fused: one `attention` op per layer (what the machines receive by default);
+// split:  kv_read (decoder), batched_matmul QK^T, softmax, batched_matmul PV.
+enum class AttentionForm : uint8_t { fused, split };
+
+struct ModelConfig {
+  uint32_t layers = 0;
+  uint64_t d_model = 0;
+  uint32_t heads = 0;
+  uint32_t kv_heads = 0;  // < heads: grouped-query attention
+  uint64_t head_dim = 0;
+  uint64_t d_ff = 0;
+  uint64_t vocab = 0;
+  uint64_t max_context = 0;
+  Activation activation = Activation::gelu;
+  Ffn ffn = Ffn::mlp;
+  Norm norm = Norm::layernorm;
+  NormPlacement norm_placement = NormPlacement::pre;
+  Position position = Position::learned;
+  bool bias = true;             // linear layers have biases
+  bool tie_embeddings = true;   // the LM head reuses the token embedding
+  uint64_t type_vocab = 0;      // BERT token-type embeddings (0: none)
+  double rope_theta = 10000.0;
+};
+
+struct DTypes {
+  trace::DType weights = trace::DType::fp16;
+  trace::DType activations = trace::DType::fp16;
+  trace::DType kv_cache = trace::DType::fp16;
+};
+
+struct RunSettings {
+  Mode mode = Mode::decoder;
+  uint64_t prompt = 128;
+  uint64_t generate = 32;
+  uint64_t batch = 1;
+  AttentionForm attention = AttentionForm::fused;
+  // prompt + generate beyond max_context is an error unless this is true.
+  bool allow_context_overflow = false;
+};
+
+struct Workload {
+  std::string name;
+  std::string description;
+  ModelConfig model;
+  DTypes dtypes;
+  RunSettings run;
+};
+
+// Loads a workload preset or file and applies the --set assignments whose root is
+// "workload" (in order), then validates everything (InputError on any problem).
+Workload load_workload(const std::string& name_or_file,
+                       const std::vector<config::Assignment>& sets);
+
+// The workload as JSON (every parameter, defaults filled in); goes into trace headers and
+// reports.
+Json workload_json(const Workload& w);
+
+// JSON Schema of a workload file.
+Json workload_schema();
+
+// The workload's operation trace, generated lazily op by op (memory stays flat).
+std::unique_ptr<trace::OpSource> lower(const Workload& w);
+
+// Parameter count, with and without embeddings (the LM head counts once when tied).
+struct ParameterCount {
+  uint64_t total = 0;
+  uint64_t non_embedding = 0;
+};
+ParameterCount count_parameters(const ModelConfig& m);
+
+}  // namespace cimsim::workload

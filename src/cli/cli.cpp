@@ -1,0 +1,87 @@
+#include <cstdlib>
+#include <iostream>
+#include <systemc>
+
+#include "cimsim/cli/command.hpp"
+#include "cimsim/common/atomic_file.hpp"
+#include "cimsim/common/error.hpp"
+
+namespace cimsim::cli {
+namespace {
+
+void print_overview(std::ostream& out) {
+  out << "cimsim " << CIMSIM_VERSION
+      << " - cycle-level compute-in-memory vs von Neumann simulator for Transformer workloads\n\n"
+         "usage: cimsim <command> [options]     (cimsim <command> --help for its options)\n\n"
+         "commands:\n";
+  for (const auto& c : commands()) {
+    out << "  " << c.name << std::string(c.name.size() < 10 ? 10 - c.name.size() : 1, ' ')
+        << c.summary << "\n";
+  }
+  out << "\nexit codes: 0 success, 2 bad input, 1 internal error\n";
+}
+
+// SystemC reports become exceptions, so a model error is never just a line on stderr.
+void throw_on_sc_error(const sc_core::sc_report& report, const sc_core::sc_actions& actions) {
+  if (report.get_severity() >= sc_core::SC_ERROR) throw sc_core::sc_report(report);
+}
+
+int dispatch(int argc, char** argv, std::ostream& out) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
+      std::string(argv[1]) == "help") {
+    print_overview(out);
+    return argc < 2 ? kExitBadInput : kExitOk;
+  }
+  if (std::string(argv[1]) == "--version") {
+    out << "cimsim " << CIMSIM_VERSION << "\n";
+    return kExitOk;
+  }
+  std::string name = argv[1];
+  for (const auto& command : commands()) {
+    if (command.name != name) continue;
+    po::options_description desc("options of 'cimsim " + name + "'", 100);
+    desc.add_options()("help,h", "show this help");
+    command.add_options(desc);
+    po::variables_map vm;
+    // No positional arguments: a stray word is an error rather than silently ignored.
+    po::store(po::command_line_parser(argc - 1, argv + 1)
+                  .options(desc)
+                  .positional(po::positional_options_description())
+                  .run(),
+              vm);
+    if (vm.count("help") != 0) {
+      out << "usage: " << command.usage << "\n\n" << command.summary << "\n\n" << desc << "\n";
+      return kExitOk;
+    }
+    po::notify(vm);
+    return command.run(vm, out);
+  }
+  std::string known;
+  for (const auto& c : commands()) known += (known.empty() ? "" : ", ") + c.name;
+  throw InputError("unknown command " + quote_for_message(name) + " (expected one of: " + known + ")");
+}
+
+}  // namespace
+
+int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
+  sc_core::sc_report_handler::set_handler(throw_on_sc_error);
+  install_interrupt_cleanup();
+  try {
+    return dispatch(argc, argv, out);
+  } catch (const InputError& e) {
+    err << "cimsim: error: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const po::error& e) {
+    err << "cimsim: error: " << e.what() << " (see cimsim " << (argc > 1 ? argv[1] : "")
+        << " --help)\n";
+    return kExitBadInput;
+  } catch (const sc_core::sc_report& e) {
+    err << "cimsim: internal error: SystemC: " << e.what() << "\n";
+    return kExitInternalError;
+  } catch (const std::exception& e) {
+    err << "cimsim: internal error: " << e.what() << "\n";
+    return kExitInternalError;
+  }
+}
+
+}  // namespace cimsim::cli

@@ -1,0 +1,81 @@
+// cimsim run: lower a workload once and execute the same trace on one or more machines.
+#include <iostream>
+#include <ostream>
+
+#include "cimsim/cli/command.hpp"
+#include "cimsim/common/error.hpp"
+#include "cimsim/exec/executor.hpp"
+#include "cimsim/report/report.hpp"
+#include "cimsim/workload/workload.hpp"
+
+namespace cimsim::cli {
+namespace {
+
+// The default study's machines: the GPU baseline and the CIM fabric.
+const std::vector<std::string>& default_machines() {
+  static const std::vector<std::string> names = {"a100-sxm4-80gb", "isaac"};
+  return names;
+}
+
+}  // namespace
+
+Command cmd_run() {
+  Command c;
+  c.name = "run";
+  c.summary = "run a workload's trace on one or more machines and write the report";
+  c.usage =
+      "cimsim run [--machine NAME|FILE ...] [--workload NAME|FILE] [--mode M] [--prompt N] "
+      "[--generate N] [--batch N] [--set PATH=VALUE ...] [--out FILE] [--quiet]";
+  c.add_options = [](po::options_description& d) {
+    add_machine_options(d);
+    add_workload_options(d);
+    add_set_option(d);
+    add_output_options(d);
+    d.add_options()("no-fast-forward", po::bool_switch(),
+                    "simulate every op in full, even identical repeated work")(
+        "check-timing", po::bool_switch(),
+        "run the DRAM timing checker on every memory command (slow)");
+  };
+  c.run = [](const po::variables_map& vm, std::ostream& out) {
+    std::vector<config::Assignment> sets = assignments(vm);
+    std::string workload_name =
+        vm.count("workload") ? vm["workload"].as<std::string>() : std::string("gpt2-small");
+    workload::Workload w = workload::load_workload(workload_name, sets);
+
+    std::vector<std::string> names = vm.count("machine")
+                                         ? vm["machine"].as<std::vector<std::string>>()
+                                         : default_machines();
+    std::vector<config::ConfigDoc> machines;
+    std::vector<bool> used(sets.size(), false);
+    for (const auto& name : names) {
+      std::vector<bool> applied;
+      machines.push_back(exec::load_machine(name, sets, names.size() > 1 ? &applied : nullptr));
+      for (size_t i = 0; i < applied.size(); ++i) used[i] = used[i] || applied[i];
+    }
+    if (names.size() > 1) {
+      for (size_t i = 0; i < sets.size(); ++i) {
+        if (sets[i].root == "machine" && !used[i]) {
+          throw InputError(sets[i].text, "no setting machine." + sets[i].path +
+                                             " in any of the machines given");
+        }
+      }
+    }
+
+    exec::RunOptions options;
+    options.fast_forward = !vm["no-fast-forward"].as<bool>();
+    options.check_memory_timing = vm["check-timing"].as<bool>();
+    trace::OpSourceFactory factory = [&w]() { return workload::lower(w); };
+    auto header_source = factory();
+    std::vector<Json> sections = exec::run_machines(machines, factory, options);
+    Json report = report::make_report(header_source->header(), sections);
+    if (vm.count("out")) report::write_report(vm["out"].as<std::string>(), report);
+    if (!vm["quiet"].as<bool>()) {
+      out << report::summary_text(report);
+      if (vm.count("out")) out << "\nreport written to " << vm["out"].as<std::string>() << "\n";
+    }
+    return 0;
+  };
+  return c;
+}
+
+}  // namespace cimsim::cli
