@@ -1,0 +1,60 @@
+// What every machine's executor shares: its name and resolved config, the stats registry it
+// declares its components into, the recorder that aggregates op costs, progress reporting,
+// and the assembly of its report section. A machine derives from this, declares its
+// components/actions/links in its constructor, calls start_recording(clock) once declared,
+// and record() for every finished op.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "cimsim/exec/executor.hpp"
+#include "cimsim/report/recorder.hpp"
+#include "cimsim/stats/registry.hpp"
+
+namespace cimsim::exec {
+
+class ExecutorBase : public Executor {
+ public:
+  Json report() const override;
+  bool done() const override { return done_; }
+
+ protected:
+  ExecutorBase(std::string name, std::string type, Json config, RunOptions options);
+
+  // Call after every component/action/link has been declared in registry().
+  void start_recording(double clock_ghz);
+  // Records a finished op and reports progress.
+  void record(const trace::Op& op, const report::OpCost& cost);
+  void record_setup(const std::string& label, const report::OpCost& cost);
+  void set_ops_total(uint64_t total) { ops_total_ = total; }
+  void finish(uint64_t end_ps) {
+    end_ps_ = end_ps;
+    done_ = true;
+  }
+
+  // Machine-specific parts of the report section.
+  virtual Json metrics() const { return Json::object(); }
+  // Actions and bytes no op caused (DRAM refresh, background), for the totals.
+  virtual stats::Counts unattributed() const;
+
+  stats::Registry& registry() { return registry_; }
+  const stats::Registry& registry() const { return registry_; }
+  const report::Recorder& recorder() const { return *recorder_; }
+  const RunOptions& options() const { return options_; }
+  const std::string& name() const { return name_; }
+  uint64_t end_ps() const { return end_ps_; }
+
+ private:
+  std::string name_;
+  std::string type_;
+  Json config_;
+  RunOptions options_;
+  stats::Registry registry_;
+  std::unique_ptr<report::Recorder> recorder_;
+  uint64_t ops_total_ = 0;
+  uint64_t end_ps_ = 0;
+  bool done_ = false;
+};
+
+}  // namespace cimsim::exec

@@ -1,0 +1,42 @@
+#include "cimsim/exec/executor_base.hpp"
+
+#include <stdexcept>
+
+namespace cimsim::exec {
+
+ExecutorBase::ExecutorBase(std::string name, std::string type, Json config, RunOptions options)
+    : name_(std::move(name)),
+      type_(std::move(type)),
+      config_(std::move(config)),
+      options_(std::move(options)) {}
+
+void ExecutorBase::start_recording(double clock_ghz) {
+  recorder_ = std::make_unique<report::Recorder>(registry_, clock_ghz);
+}
+
+void ExecutorBase::record(const trace::Op& op, const report::OpCost& cost) {
+  recorder_->record(op, cost);
+  if (options_.on_progress) options_.on_progress(name_, recorder_->ops_recorded(), ops_total_);
+}
+
+void ExecutorBase::record_setup(const std::string& label, const report::OpCost& cost) {
+  recorder_->record_setup(label, cost);
+}
+
+stats::Counts ExecutorBase::unattributed() const {
+  stats::Counts none;
+  none.reset(registry_);
+  return none;
+}
+
+Json ExecutorBase::report() const {
+  if (!recorder_) throw std::logic_error("executor " + name_ + " never started recording");
+  Json out{{"name", name_}, {"type", type_}};
+  Json section = recorder_->finish(unattributed(), end_ps_);
+  for (auto& [k, v] : section.items()) out[k] = v;
+  out["metrics"] = metrics();
+  out["config"] = config_;
+  return out;
+}
+
+}  // namespace cimsim::exec
