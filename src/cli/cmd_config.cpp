@@ -18,8 +18,7 @@ Command cmd_config() {
   c.add_options = [](po::options_description& d) {
     d.add_options()("machine,m", po::value<std::string>(), "machine preset or file")(
         "workload,w", po::value<std::string>(), "workload preset or file")(
-        "defaults", po::bool_switch(),
-        "workload only: print every parameter, defaults filled in");
+        "defaults", po::bool_switch(), "workload only: print every parameter, defaults filled in");
     add_set_option(d);
   };
   c.run = [](const po::variables_map& vm, std::ostream& out) {

@@ -44,8 +44,10 @@ Command cmd_schema() {
         return 0;
       }
     }
-    throw InputError("--kind", "expected one of: " + known +
-                                   (vm.count("kind") ? ", got " + quote_for_message(vm["kind"].as<std::string>()) : ""));
+    throw InputError(
+        "--kind",
+        "expected one of: " + known +
+            (vm.count("kind") ? ", got " + quote_for_message(vm["kind"].as<std::string>()) : ""));
   };
   return c;
 }

@@ -134,8 +134,11 @@ Json Recorder::finish(const stats::Counts& unattributed, uint64_t end_ps) const 
     double stat = comp.static_power_w * seconds;
     dynamic_total += dyn;
     static_total += stat;
-    Json c{{"name", comp.name},          {"energy_j", dyn + stat}, {"dynamic_energy_j", dyn},
-           {"static_energy_j", stat},    {"static_power_w", comp.static_power_w},
+    Json c{{"name", comp.name},
+           {"energy_j", dyn + stat},
+           {"dynamic_energy_j", dyn},
+           {"static_energy_j", stat},
+           {"static_power_w", comp.static_power_w},
            {"instances", comp.instances}};
     if (comp.area_mm2 > 0) c["area_mm2"] = comp.area_mm2;
     c["actions"] = actions;
@@ -204,11 +207,12 @@ Json Recorder::finish(const stats::Counts& unattributed, uint64_t end_ps) const 
   }
 
   Json links = Json::array();
-  for (const auto& l : registry_.links()) links.push_back(Json{{"name", l.name}, {"description", l.description}});
+  for (const auto& l : registry_.links())
+    links.push_back(Json{{"name", l.name}, {"description", l.description}});
 
-  return Json{{"clock_ghz", clock_ghz_}, {"totals", totals},     {"latency", latency},
+  return Json{{"clock_ghz", clock_ghz_}, {"totals", totals},         {"latency", latency},
               {"links", links},          {"components", components}, {"phases", phases},
-              {"layers", layers},        {"op_kinds", kinds},    {"ops", ops},
+              {"layers", layers},        {"op_kinds", kinds},        {"ops", ops},
               {"setup", setup}};
 }
 

@@ -233,8 +233,9 @@ TEST_F(ConfigFiles, ExtendsMergesObjectsAndTracksProvenance) {
   } catch (const InputError& e) {
     // The bad value came from top.json, so the message names top.json, not base.json.
     EXPECT_EQ(std::string(e.what()),
-              dir_ + "/configs/machines/top.json: machine.inner.channels: expected an integer "
-                     ">= 1, got 0");
+              dir_ +
+                  "/configs/machines/top.json: machine.inner.channels: expected an integer "
+                  ">= 1, got 0");
   }
   EXPECT_EQ(doc.provenance.origin("machine.inner.clock_ghz"), dir_ + "/configs/machines/base.json");
 }
