@@ -112,6 +112,13 @@ Json Recorder::agg_json(const Agg& agg, bool with_span) const {
   return j;
 }
 
+namespace {
+// Appends every key of `from` to `into` (keeps `into`'s keys first).
+void append(Json& into, const Json& from) {
+  for (auto it = from.begin(); it != from.end(); ++it) into[it.key()] = it.value();
+}
+}  // namespace
+
 Json Recorder::finish(const stats::Counts& unattributed, uint64_t end_ps) const {
   stats::Counts all = total_.counts;
   all.add(unattributed);
@@ -160,7 +167,7 @@ Json Recorder::finish(const stats::Counts& unattributed, uint64_t end_ps) const 
     Json p{{"phase", trace::phase_label(phase)},
            {"kind", config::enum_name(phase.kind)},
            {"step", phase.step}};
-    for (auto& [k, v] : agg_json(agg, true).items()) p[k] = v;
+    append(p, agg_json(agg, true));
     phases.push_back(p);
   }
 
@@ -180,13 +187,13 @@ Json Recorder::finish(const stats::Counts& unattributed, uint64_t end_ps) const 
   Json layers = Json::array();
   for (const auto& [layer, agg] : layers_) {
     Json l{{"layer", layer}};
-    for (auto& [k, v] : agg_json(agg, false).items()) l[k] = v;
+    append(l, agg_json(agg, false));
     layers.push_back(l);
   }
   Json kinds = Json::array();
   for (const auto& [kind, agg] : kinds_) {
     Json k{{"kind", config::enum_name(kind)}};
-    for (auto& [key, v] : agg_json(agg, false).items()) k[key] = v;
+    append(k, agg_json(agg, false));
     kinds.push_back(k);
   }
   Json ops = Json::array();
@@ -196,13 +203,13 @@ Json Recorder::finish(const stats::Counts& unattributed, uint64_t end_ps) const 
            {"kind", config::enum_name(op_meta_[i].kind)},
            {"layer", op_meta_[i].layer},
            {"phase_kind", config::enum_name(key.phase_kind)}};
-    for (auto& [k, v] : agg_json(agg, false).items()) o[k] = v;
+    append(o, agg_json(agg, false));
     ops.push_back(o);
   }
   Json setup = Json::array();
   for (const auto& [label, agg] : setup_) {
     Json s{{"label", label}};
-    for (auto& [k, v] : agg_json(agg, true).items()) s[k] = v;
+    append(s, agg_json(agg, true));
     setup.push_back(s);
   }
 
