@@ -42,7 +42,14 @@ TxId Controller::submit(uint64_t address, uint64_t bytes, bool write, Cycle now)
   ++live_;
   for (uint64_t b = first; b <= last; ++b) {
     DecodedAddress d = map_.decode(b * burst);
-    BurstRequest r{id, d.bank, d.row, d.column, write, now};
+    BurstRequest r;
+    r.seq = seq_++;
+    r.tx = id;
+    r.bank = d.bank;
+    r.row = d.row;
+    r.column = d.column;
+    r.write = write;
+    r.submitted = now;
     units_[d.unit]->enqueue(r);
   }
   return id;
@@ -85,12 +92,12 @@ void Controller::release(TxId id) {
   --live_;
 }
 
-Cycle Controller::next_wake() const {
+Cycle Controller::next_wake() {
   Cycle best = kNever;
   const Timing& t = config_.timing;
   Cycle c = std::min(t.RL, t.WL) + config_.burst_cycles();
   for (const auto& u : units_) {
-    Cycle n = u->next_command_time();
+    Cycle n = u->next_time();
     if (n != kNever) best = std::min(best, n + c);
   }
   return best;
@@ -107,17 +114,21 @@ Cycle Controller::drain() {
 }
 
 Cycle Controller::accept_time(uint32_t unit, bool write, Cycle t) {
+  now_ = std::max(now_, t);
   advance_unit_to(unit, t);
   while (!units_[unit]->has_room(write)) {
+    // The next command frees a slot if it is a column command; the backlog-free queue then
+    // takes a request at that same cycle.
     Cycle c = units_[unit]->step();
-    t = std::max(t, c + 1);
+    t = std::max(t, c);
+    now_ = std::max(now_, t);
   }
   return t;
 }
 
 MemoryStats Controller::stats() const {
   MemoryStats s = totals_;
-  for (const auto& u : units_) u->add_stats(s);
+  for (const auto& u : units_) u->add_stats(s, now_);
   return s;
 }
 

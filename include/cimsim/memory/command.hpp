@@ -6,6 +6,7 @@
 namespace cimsim::memory {
 
 using Cycle = uint64_t;  // memory-clock cycles since the start of the simulation
+constexpr Cycle kNever = ~Cycle{0};
 
 enum class Command : uint8_t {
   kAct,   // activate a row

@@ -14,16 +14,14 @@
 #include <vector>
 
 #include "cimsim/memory/address_map.hpp"
+#include "cimsim/memory/channel.hpp"
 #include "cimsim/memory/command.hpp"
 #include "cimsim/memory/config.hpp"
 #include "cimsim/memory/stats.hpp"
 
 namespace cimsim::memory {
 
-class Channel;
-
 using TxId = uint32_t;
-constexpr Cycle kNever = ~Cycle{0};
 
 // A transaction: one request of any size, split into bursts.
 struct Transaction {
@@ -65,7 +63,7 @@ class Controller {
 
   // A cycle no later than the next completion of an unfinished transaction (kNever if all
   // transactions have finished). Calling advance_to(next_wake()) makes progress.
-  Cycle next_wake() const;
+  Cycle next_wake();
   bool idle() const;  // nothing queued or waiting in any backlog
 
   // Runs until every transaction has finished, then issues the refreshes due up to the last
@@ -91,6 +89,7 @@ class Controller {
   std::vector<TxId> free_;
   std::vector<TxId> finished_;
   uint64_t live_ = 0;
+  uint64_t seq_ = 0;
   Cycle now_ = 0;
   MemoryStats totals_;  // requests, bytes, latencies (commands are counted per channel)
 };
