@@ -58,7 +58,8 @@ int dispatch(int argc, char** argv, std::ostream& out) {
   }
   std::string known;
   for (const auto& c : commands()) known += (known.empty() ? "" : ", ") + c.name;
-  throw InputError("unknown command " + quote_for_message(name) + " (expected one of: " + known + ")");
+  throw InputError("unknown command " + quote_for_message(name) + " (expected one of: " + known +
+                   ")");
 }
 
 }  // namespace

@@ -1,12 +1,17 @@
 // cimsim run: lower a workload once and execute the same trace on one or more machines.
+#include <unistd.h>
+
 #include <iostream>
 #include <ostream>
 
 #include "cimsim/cli/command.hpp"
+#include "cimsim/common/atomic_file.hpp"
 #include "cimsim/common/error.hpp"
 #include "cimsim/exec/executor.hpp"
+#include "cimsim/report/csv.hpp"
 #include "cimsim/report/report.hpp"
 #include "cimsim/workload/workload.hpp"
+#include "progress.hpp"
 
 namespace cimsim::cli {
 namespace {
@@ -34,17 +39,19 @@ Command cmd_run() {
     d.add_options()("no-fast-forward", po::bool_switch(),
                     "simulate every op in full, even identical repeated work")(
         "check-timing", po::bool_switch(),
-        "run the DRAM timing checker on every memory command (slow)");
+        "run the DRAM timing checker on every memory command (slow)")(
+        "csv-dir", po::value<std::string>(),
+        "also write phases.csv, layers.csv, ops.csv and components.csv here");
   };
   c.run = [](const po::variables_map& vm, std::ostream& out) {
     std::vector<config::Assignment> sets = assignments(vm);
+    if (vm.count("out")) check_output_path(vm["out"].as<std::string>());
     std::string workload_name =
         vm.count("workload") ? vm["workload"].as<std::string>() : std::string("gpt2-small");
     workload::Workload w = workload::load_workload(workload_name, sets);
 
-    std::vector<std::string> names = vm.count("machine")
-                                         ? vm["machine"].as<std::vector<std::string>>()
-                                         : default_machines();
+    std::vector<std::string> names =
+        vm.count("machine") ? vm["machine"].as<std::vector<std::string>>() : default_machines();
     std::vector<config::ConfigDoc> machines;
     std::vector<bool> used(sets.size(), false);
     for (const auto& name : names) {
@@ -55,8 +62,8 @@ Command cmd_run() {
     if (names.size() > 1) {
       for (size_t i = 0; i < sets.size(); ++i) {
         if (sets[i].root == "machine" && !used[i]) {
-          throw InputError(sets[i].text, "no setting machine." + sets[i].path +
-                                             " in any of the machines given");
+          throw InputError(sets[i].text,
+                           "no setting machine." + sets[i].path + " in any of the machines given");
         }
       }
     }
@@ -66,10 +73,18 @@ Command cmd_run() {
     options.check_memory_timing = vm["check-timing"].as<bool>();
     trace::OpSourceFactory factory = [&w]() { return workload::lower(w); };
     auto header_source = factory();
+    bool quiet = vm["quiet"].as<bool>();
+    ProgressBar progress(std::cerr, header_source->header().op_count * machines.size(),
+                         !quiet && ::isatty(STDERR_FILENO) != 0);
+    options.on_progress = [&progress](const std::string&, uint64_t, uint64_t) {
+      progress.advance();
+    };
     std::vector<Json> sections = exec::run_machines(machines, factory, options);
+    progress.finish();
     Json report = report::make_report(header_source->header(), sections);
     if (vm.count("out")) report::write_report(vm["out"].as<std::string>(), report);
-    if (!vm["quiet"].as<bool>()) {
+    if (vm.count("csv-dir")) report::write_csvs(report, vm["csv-dir"].as<std::string>());
+    if (!quiet) {
       out << report::summary_text(report);
       if (vm.count("out")) out << "\nreport written to " << vm["out"].as<std::string>() << "\n";
     }

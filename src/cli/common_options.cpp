@@ -44,8 +44,10 @@ std::vector<config::Assignment> assignments(const po::variables_map& vm) {
   for (const char* flag : {"mode", "prompt", "generate", "batch"}) {
     if (vm.count(flag) == 0) continue;
     std::string value = vm[flag].as<std::string>();
-    if (std::string(flag) != "mode") value = std::to_string(parse_count(flag, value, flag == std::string("generate") ? 0 : 1));
-    else value = "\"" + value + "\"";
+    if (std::string(flag) != "mode")
+      value = std::to_string(parse_count(flag, value, flag == std::string("generate") ? 0 : 1));
+    else
+      value = "\"" + value + "\"";
     config::Assignment a;
     a.root = "workload";
     a.path = std::string("run.") + flag;

@@ -11,4 +11,6 @@ namespace {
 const int kQuietBanner = ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
 }  // namespace
 
-int sc_main(int argc, char* argv[]) { return cimsim::cli::main(argc, argv, std::cout, std::cerr); }
+int sc_main(int argc, char* argv[]) {
+  return cimsim::cli::main(argc, argv, std::cout, std::cerr);
+}

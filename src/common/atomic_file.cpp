@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -51,10 +52,13 @@ void write_file_atomic(const std::string& path, const std::function<void(std::os
   try {
     {
       std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-      if (!out) throw InputError(path, "cannot write output file (" + std::string(std::strerror(errno)) + ")");
+      if (!out)
+        throw InputError(path,
+                         "cannot write output file (" + std::string(std::strerror(errno)) + ")");
       fill(out);
       out.flush();
-      if (!out) throw InputError(path, "writing output failed (" + std::string(std::strerror(errno)) + ")");
+      if (!out)
+        throw InputError(path, "writing output failed (" + std::string(std::strerror(errno)) + ")");
     }
     if (std::rename(temp.c_str(), path.c_str()) != 0) {
       throw InputError(path, "cannot rename temporary output into place (" +
@@ -70,6 +74,16 @@ void write_file_atomic(const std::string& path, const std::function<void(std::os
 
 void write_file_atomic(const std::string& path, const std::string& content) {
   write_file_atomic(path, [&](std::ostream& out) { out << content; });
+}
+
+void check_output_path(const std::string& path) {
+  namespace fs = std::filesystem;
+  fs::path p(path);
+  fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  std::error_code ec;
+  if (fs::is_directory(p, ec)) throw InputError(path, "is a directory, expected a file name");
+  if (!fs::is_directory(dir, ec)) throw InputError(path, "output directory does not exist");
+  if (::access(dir.c_str(), W_OK) != 0) throw InputError(path, "output directory is not writable");
 }
 
 void install_interrupt_cleanup() {

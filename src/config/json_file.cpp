@@ -89,9 +89,9 @@ void check_depth(const std::string& text, const std::string& file) {
       in_string = true;
     } else if (c == '{' || c == '[') {
       if (++depth > kMaxDepth) {
-        throw InputError(file + ":" + std::to_string(line) + ":" + std::to_string(column),
-                         "invalid JSON: nesting deeper than " + std::to_string(kMaxDepth) +
-                             " levels");
+        throw InputError(
+            file + ":" + std::to_string(line) + ":" + std::to_string(column),
+            "invalid JSON: nesting deeper than " + std::to_string(kMaxDepth) + " levels");
       }
     } else if (c == '}' || c == ']') {
       --depth;
@@ -216,9 +216,9 @@ std::vector<std::string> list_presets(const PresetKind& kind) {
 
 std::string resolve_preset_path(const PresetKind& kind, const std::string& name_or_file,
                                 const std::string& relative_to) {
-  bool looks_like_path = name_or_file.find('/') != std::string::npos ||
-                         (name_or_file.size() > 5 &&
-                          name_or_file.compare(name_or_file.size() - 5, 5, ".json") == 0);
+  bool looks_like_path =
+      name_or_file.find('/') != std::string::npos ||
+      (name_or_file.size() > 5 && name_or_file.compare(name_or_file.size() - 5, 5, ".json") == 0);
   if (looks_like_path) {
     fs::path p(name_or_file);
     if (p.is_relative() && !relative_to.empty()) {
@@ -274,8 +274,8 @@ Json load_with_extends(const PresetKind& kind, const std::string& file,
     return doc;
   }
   if (!ext->is_string()) {
-    throw InputError(file, kind.root_name + ".extends: expected a preset name or file path, got " +
-                               ext->dump());
+    throw InputError(
+        file, kind.root_name + ".extends: expected a preset name or file path, got " + ext->dump());
   }
   std::string base_file = resolve_preset_path(kind, ext->get<std::string>(), file);
   Json base = load_with_extends(kind, base_file, chain, prov);

@@ -6,7 +6,7 @@ namespace cimsim::config {
 namespace {
 
 struct Segment {
-  std::string key;       // empty for a pure index segment
+  std::string key;  // empty for a pure index segment
   std::vector<size_t> indices;
 };
 
@@ -25,8 +25,8 @@ std::vector<Segment> split_path(const std::string& path, const std::string& text
       std::string index = part.substr(bracket + 1, close - bracket - 1);
       if (index.empty() || index.size() > 9 ||
           index.find_first_not_of("0123456789") != std::string::npos) {
-        throw InputError(text, "array index must be a number below 10^9, got " +
-                                              quote_for_message(index));
+        throw InputError(
+            text, "array index must be a number below 10^9, got " + quote_for_message(index));
       }
       seg.indices.push_back(std::stoul(index));
       bracket = part.find('[', close);
@@ -119,8 +119,8 @@ bool schema_has_path(const Json& schema, const std::string& path, std::string* k
 void apply_assignment(ConfigDoc& doc, const Assignment& a, const Json& schema) {
   std::string known;
   if (!schema_has_path(schema, a.path, &known)) {
-    throw InputError(a.text, "no setting " + a.root + "." + a.path + " in " +
-                                            doc.file + (known.empty() ? "" : " (there: " + known + ")"));
+    throw InputError(a.text, "no setting " + a.root + "." + a.path + " in " + doc.file +
+                                 (known.empty() ? "" : " (there: " + known + ")"));
   }
   Json value;
   try {

@@ -26,8 +26,8 @@ const MachineType& machine_type_of(const config::ConfigDoc& doc) {
       if (t.name == it->get<std::string>()) return t;
     }
   }
-  throw InputError(doc.where(doc.root_name + ".type"), "expected one of: " + known + ", got " +
-                                                           config::describe_json_value(*it));
+  throw InputError(doc.where(doc.root_name + ".type"),
+                   "expected one of: " + known + ", got " + config::describe_json_value(*it));
 }
 
 config::ConfigDoc load_machine(const std::string& name_or_file,

@@ -112,6 +112,13 @@ Json Recorder::agg_json(const Agg& agg, bool with_span) const {
   return j;
 }
 
+namespace {
+// Appends every key of `from` to `into` (keeps `into`'s keys first).
+void append(Json& into, const Json& from) {
+  for (auto it = from.begin(); it != from.end(); ++it) into[it.key()] = it.value();
+}
+}  // namespace
+
 Json Recorder::finish(const stats::Counts& unattributed, uint64_t end_ps) const {
   stats::Counts all = total_.counts;
   all.add(unattributed);
@@ -134,8 +141,11 @@ Json Recorder::finish(const stats::Counts& unattributed, uint64_t end_ps) const 
     double stat = comp.static_power_w * seconds;
     dynamic_total += dyn;
     static_total += stat;
-    Json c{{"name", comp.name},          {"energy_j", dyn + stat}, {"dynamic_energy_j", dyn},
-           {"static_energy_j", stat},    {"static_power_w", comp.static_power_w},
+    Json c{{"name", comp.name},
+           {"energy_j", dyn + stat},
+           {"dynamic_energy_j", dyn},
+           {"static_energy_j", stat},
+           {"static_power_w", comp.static_power_w},
            {"instances", comp.instances}};
     if (comp.area_mm2 > 0) c["area_mm2"] = comp.area_mm2;
     c["actions"] = actions;
@@ -157,7 +167,7 @@ Json Recorder::finish(const stats::Counts& unattributed, uint64_t end_ps) const 
     Json p{{"phase", trace::phase_label(phase)},
            {"kind", config::enum_name(phase.kind)},
            {"step", phase.step}};
-    for (auto& [k, v] : agg_json(agg, true).items()) p[k] = v;
+    append(p, agg_json(agg, true));
     phases.push_back(p);
   }
 
@@ -177,13 +187,13 @@ Json Recorder::finish(const stats::Counts& unattributed, uint64_t end_ps) const 
   Json layers = Json::array();
   for (const auto& [layer, agg] : layers_) {
     Json l{{"layer", layer}};
-    for (auto& [k, v] : agg_json(agg, false).items()) l[k] = v;
+    append(l, agg_json(agg, false));
     layers.push_back(l);
   }
   Json kinds = Json::array();
   for (const auto& [kind, agg] : kinds_) {
     Json k{{"kind", config::enum_name(kind)}};
-    for (auto& [key, v] : agg_json(agg, false).items()) k[key] = v;
+    append(k, agg_json(agg, false));
     kinds.push_back(k);
   }
   Json ops = Json::array();
@@ -193,22 +203,23 @@ Json Recorder::finish(const stats::Counts& unattributed, uint64_t end_ps) const 
            {"kind", config::enum_name(op_meta_[i].kind)},
            {"layer", op_meta_[i].layer},
            {"phase_kind", config::enum_name(key.phase_kind)}};
-    for (auto& [k, v] : agg_json(agg, false).items()) o[k] = v;
+    append(o, agg_json(agg, false));
     ops.push_back(o);
   }
   Json setup = Json::array();
   for (const auto& [label, agg] : setup_) {
     Json s{{"label", label}};
-    for (auto& [k, v] : agg_json(agg, true).items()) s[k] = v;
+    append(s, agg_json(agg, true));
     setup.push_back(s);
   }
 
   Json links = Json::array();
-  for (const auto& l : registry_.links()) links.push_back(Json{{"name", l.name}, {"description", l.description}});
+  for (const auto& l : registry_.links())
+    links.push_back(Json{{"name", l.name}, {"description", l.description}});
 
-  return Json{{"clock_ghz", clock_ghz_}, {"totals", totals},     {"latency", latency},
+  return Json{{"clock_ghz", clock_ghz_}, {"totals", totals},         {"latency", latency},
               {"links", links},          {"components", components}, {"phases", phases},
-              {"layers", layers},        {"op_kinds", kinds},    {"ops", ops},
+              {"layers", layers},        {"op_kinds", kinds},        {"ops", ops},
               {"setup", setup}};
 }
 

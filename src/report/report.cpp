@@ -77,9 +77,12 @@ std::string si(double v, const char* unit) {
 
 Json make_report(const trace::TraceHeader& header, const std::vector<Json>& machines) {
   Json workload = header.workload;
-  Json trace{{"format_version", header.format_version}, {"model", header.model},
-             {"mode", header.mode},                     {"batch", header.batch},
-             {"prompt", header.prompt},                 {"generate", header.generate},
+  Json trace{{"format_version", header.format_version},
+             {"model", header.model},
+             {"mode", header.mode},
+             {"batch", header.batch},
+             {"prompt", header.prompt},
+             {"generate", header.generate},
              {"ops", header.op_count}};
   return Json{{"schema_version", kReportSchemaVersion},
               {"generator", std::string("cimsim ") + CIMSIM_VERSION},
@@ -99,10 +102,11 @@ std::string summary_text(const Json& report) {
   for (const Json& m : report["machines"]) {
     const Json& tot = m["totals"];
     out << "\n" << m["name"].get<std::string>() << " (" << m["type"].get<std::string>() << ")\n";
-    out << "  time " << si(tot["seconds"].get<double>(), "s") << " (" << tot["cycles"].get<uint64_t>()
-        << " cycles at " << fmt("%.3g", m["clock_ghz"].get<double>()) << " GHz), energy "
-        << si(tot["energy_j"].get<double>(), "J") << ", off-chip "
-        << si(offchip_bytes(m), "B") << "\n";
+    out << "  time " << si(tot["seconds"].get<double>(), "s") << " ("
+        << tot["cycles"].get<uint64_t>() << " cycles at "
+        << fmt("%.3g", m["clock_ghz"].get<double>()) << " GHz), energy "
+        << si(tot["energy_j"].get<double>(), "J") << ", off-chip " << si(offchip_bytes(m), "B")
+        << "\n";
     const Json& lat = m["latency"];
     if (lat.contains("time_to_first_token_s")) {
       out << "  first token " << si(lat["time_to_first_token_s"].get<double>(), "s");
@@ -142,7 +146,8 @@ std::string summary_text(const Json& report) {
     out << "\n";
   }
   for (const Json& c : report["comparison"]) {
-    out << "\n" << c["machine"].get<std::string>() << " vs " << c["baseline"].get<std::string>()
+    out << "\n"
+        << c["machine"].get<std::string>() << " vs " << c["baseline"].get<std::string>()
         << ": speed-up " << fmt("%.3gx", c["speedup"].get<double>()) << ", energy "
         << fmt("%.3gx", c["energy_ratio"].get<double>()) << ", off-chip bytes "
         << fmt("%.3gx", c["offchip_bytes_ratio"].get<double>()) << "\n";

@@ -14,8 +14,8 @@ ComponentInfo& Registry::find_or_add_component(const std::string& name) {
   return components_.back();
 }
 
-ActionId Registry::action(const std::string& component, const std::string& action,
-                          double energy_pj, const std::string& source) {
+ActionId Registry::action(const std::string& component, const std::string& action, double energy_pj,
+                          const std::string& source) {
   for (size_t i = 0; i < actions_.size(); ++i) {
     if (actions_[i].component == component && actions_[i].action == action) {
       return static_cast<ActionId>(i);

@@ -13,9 +13,15 @@
 namespace cimsim::test {
 namespace fs = std::filesystem;
 
-std::string source_dir() { return CIMSIM_TEST_SOURCE_DIR; }
-std::string source_path(const std::string& relative) { return source_dir() + "/" + relative; }
-std::string cimsim_binary() { return CIMSIM_TEST_BINARY; }
+std::string source_dir() {
+  return CIMSIM_TEST_SOURCE_DIR;
+}
+std::string source_path(const std::string& relative) {
+  return source_dir() + "/" + relative;
+}
+std::string cimsim_binary() {
+  return CIMSIM_TEST_BINARY;
+}
 
 std::string make_temp_dir() {
   const char* base = std::getenv("TMPDIR");
@@ -25,7 +31,6 @@ std::string make_temp_dir() {
   if (::mkdtemp(buffer.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   return buffer.data();
 }
-
 
 CommandResult run_cimsim(const std::vector<std::string>& args) {
   // Output goes to temporary files rather than pipes so a chatty child cannot deadlock.
@@ -71,7 +76,9 @@ void write_file(const std::string& path, const std::string& content) {
   out << content;
 }
 
-bool file_exists(const std::string& path) { return fs::exists(path); }
+bool file_exists(const std::string& path) {
+  return fs::exists(path);
+}
 
 int count_entries(const std::string& dir) {
   int n = 0;

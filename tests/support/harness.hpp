@@ -7,15 +7,15 @@
 
 namespace cimsim::test {
 
-std::string source_dir();                 // the repository root
+std::string source_dir();  // the repository root
 std::string source_path(const std::string& relative);
-std::string cimsim_binary();              // the built CLI
-std::string make_temp_dir();              // a fresh, empty directory under $TMPDIR
+std::string cimsim_binary();  // the built CLI
+std::string make_temp_dir();  // a fresh, empty directory under $TMPDIR
 
 struct CommandResult {
   int exit_code = -1;
-  std::string out;   // stdout
-  std::string err;   // stderr
+  std::string out;  // stdout
+  std::string err;  // stderr
 };
 // Runs the CLI with the given arguments (no shell), stdin from /dev/null.
 CommandResult run_cimsim(const std::vector<std::string>& args);

@@ -19,6 +19,10 @@ void write_file_atomic(const std::string& path, const std::string& content);
 // the temporary file is removed and the exception propagates; `path` is untouched.
 void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& fill);
 
+// Fails early (InputError) if `path` could not be written later: its directory is missing or
+// not writable, or it names a directory. Call before a long run, not after it.
+void check_output_path(const std::string& path);
+
 // Installs SIGINT/SIGTERM handlers that remove registered temporary files and exit(130/143).
 void install_interrupt_cleanup();
 

@@ -35,6 +35,8 @@ inline uint64_t checked_mul(uint64_t a, uint64_t b, const char* what = "count") 
   return r;
 }
 
-inline uint64_t ceil_div(uint64_t a, uint64_t b) { return a / b + (a % b != 0 ? 1 : 0); }
+inline uint64_t ceil_div(uint64_t a, uint64_t b) {
+  return a / b + (a % b != 0 ? 1 : 0);
+}
 
 }  // namespace cimsim

@@ -52,9 +52,15 @@ struct Limits {
   double max = std::numeric_limits<double>::infinity();
   bool min_exclusive = false;
 };
-inline Limits at_least(double v) { return Limits{v, std::numeric_limits<double>::infinity(), false}; }
-inline Limits positive() { return Limits{0.0, std::numeric_limits<double>::infinity(), true}; }
-inline Limits in_range(double lo, double hi) { return Limits{lo, hi, false}; }
+inline Limits at_least(double v) {
+  return Limits{v, std::numeric_limits<double>::infinity(), false};
+}
+inline Limits positive() {
+  return Limits{0.0, std::numeric_limits<double>::infinity(), true};
+}
+inline Limits in_range(double lo, double hi) {
+  return Limits{lo, hi, false};
+}
 
 // Parsing context: the document (for provenance in messages).
 class Context {
@@ -143,9 +149,7 @@ class Fields {
   }
 
   const std::vector<Field>& fields() const { return fields_; }
-  const std::vector<std::function<void(const T&, const Check&)>>& checks() const {
-    return checks_;
-  }
+  const std::vector<std::function<void(const T&, const Check&)>>& checks() const { return checks_; }
 
  private:
   template <class M>
@@ -201,7 +205,8 @@ struct ValueTraits<T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<
     T value{};
     if (j.is_number_unsigned()) {
       auto v = j.get<uint64_t>();
-      ok = static_cast<double>(v) <= kMax && v <= static_cast<uint64_t>(std::numeric_limits<T>::max());
+      ok = static_cast<double>(v) <= kMax &&
+           v <= static_cast<uint64_t>(std::numeric_limits<T>::max());
       value = static_cast<T>(v);
       as_double = static_cast<double>(v);
     } else if (j.is_number_integer()) {
@@ -279,7 +284,8 @@ template <class E>
 struct ValueTraits<E, std::enable_if_t<is_enum_named<E>::value>> {
   static std::string choices() {
     std::string s;
-    for (const auto& [v, n] : EnumNames<E>::names()) s += (s.empty() ? "" : ", ") + std::string("\"") + n + "\"";
+    for (const auto& [v, n] : EnumNames<E>::names())
+      s += (s.empty() ? "" : ", ") + std::string("\"") + n + "\"";
     return s;
   }
   static E parse(const Json& j, const std::string& path, const Context& c, const Limits&) {
@@ -413,11 +419,12 @@ struct ValueTraits<T, std::enable_if_t<is_described<T>::value>> {
     if (!required.empty()) s["required"] = required;
     s["additionalProperties"] = false;
     if constexpr (has_preset_kind<T>::value) {
-      return Json{{"description", s["description"]},
-                  {"anyOf", Json::array({Json{{"type", "string"},
-                                              {"description", "name of a preset in " +
-                                                                  Describe<T>::preset_kind().directory}},
-                                         s})}};
+      return Json{
+          {"description", s["description"]},
+          {"anyOf", Json::array({Json{{"type", "string"},
+                                      {"description", "name of a preset in " +
+                                                          Describe<T>::preset_kind().directory}},
+                                 s})}};
     }
     return s;
   }
@@ -466,8 +473,8 @@ template <class T>
 Json file_schema(const std::string& id, const std::string& title) {
   Json s = ValueTraits<T>::schema(Limits{});
   if (s.contains("anyOf")) s = s["anyOf"][1];
-  Json out{{"$schema", "https://json-schema.org/draft/2020-12/schema"}, {"$id", id},
-           {"title", title}};
+  Json out{
+      {"$schema", "https://json-schema.org/draft/2020-12/schema"}, {"$id", id}, {"title", title}};
   for (auto it = s.begin(); it != s.end(); ++it) out[it.key()] = it.value();
   out["properties"]["extends"] = Json{
       {"type", "string"},

@@ -58,8 +58,8 @@ Json read_json_file(const std::string& path);
 
 // Where presets of a kind live and how to find one by name.
 struct PresetKind {
-  std::string root_name;   // "machine", "workload", "memory"
-  std::string directory;   // relative to the data dir: "configs/machines", "workloads", ...
+  std::string root_name;  // "machine", "workload", "memory"
+  std::string directory;  // relative to the data dir: "configs/machines", "workloads", ...
 };
 const PresetKind& machine_kind();
 const PresetKind& workload_kind();

@@ -47,8 +47,8 @@ class Executor {
 
 // A kind of machine selected by the "type" key of a machine config.
 struct MachineType {
-  std::string name;     // "von_neumann", "cim"
-  std::string summary;  // one line for `cimsim info`
+  std::string name;                                            // "von_neumann", "cim"
+  std::string summary;                                         // one line for `cimsim info`
   std::function<Json()> schema;                                // JSON Schema of a config file
   std::function<void(config::ConfigDoc&)> resolve_references;  // inline referenced presets
   std::function<void(const config::ConfigDoc&)> validate;      // parse strictly, throw on error

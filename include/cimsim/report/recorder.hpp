@@ -25,8 +25,8 @@ constexpr int kReportSchemaVersion = 1;
 struct OpCost {
   uint64_t start_ps = 0;  // simulated time the op started and finished
   uint64_t end_ps = 0;
-  stats::Counts counts;   // actions and bytes this op caused
-  std::string bound;      // what limited it: "compute", "memory", "latency", ... (optional)
+  stats::Counts counts;         // actions and bytes this op caused
+  std::string bound;            // what limited it: "compute", "memory", "latency", ... (optional)
   bool fast_forwarded = false;  // copied from an identical earlier op instead of simulated
 };
 

@@ -41,11 +41,11 @@ enum class OpKind : uint8_t {
   gelu,
   silu,
   relu,
-  add,             // elementwise, two inputs (residual)
-  mul,             // elementwise, two inputs (SwiGLU gate)
-  rope,            // rotary position embedding applied to Q and K
-  kv_write,        // append new K/V rows to a layer's cache
-  kv_read,         // gather a layer's cache into a contiguous activation (split attention)
+  add,       // elementwise, two inputs (residual)
+  mul,       // elementwise, two inputs (SwiGLU gate)
+  rope,      // rotary position embedding applied to Q and K
+  kv_write,  // append new K/V rows to a layer's cache
+  kv_read,   // gather a layer's cache into a contiguous activation (split attention)
 };
 
 enum class PhaseKind : uint8_t { prefill, decode, encode, entp };
@@ -94,17 +94,17 @@ struct RowShape {
 };
 
 struct Op {
-  uint64_t id = 0;           // position in the trace, from 0
+  uint64_t id = 0;  // position in the trace, from 0
   OpKind kind = OpKind::matmul;
-  std::string name;          // unique within a phase, stable across phases: "L3.attn.q"
-  int32_t layer = -1;        // -1 before the first block; n_layers for the final norm/LM head
+  std::string name;    // unique within a phase, stable across phases: "L3.attn.q"
+  int32_t layer = -1;  // -1 before the first block; n_layers for the final norm/LM head
   Phase phase;
   uint64_t flops = 0;
   std::vector<Tensor> inputs;
   std::vector<Tensor> outputs;
-  MatmulShape mm;            // matmul, batched_matmul
-  AttentionShape attn;       // attention, kv_write, kv_read
-  RowShape rows;             // embedding, softmax, norms, activations, add, mul, rope
+  MatmulShape mm;       // matmul, batched_matmul
+  AttentionShape attn;  // attention, kv_write, kv_read
+  RowShape rows;        // embedding, softmax, norms, activations, add, mul, rope
 
   bool operator==(const Op& o) const;
   uint64_t bytes_read() const;

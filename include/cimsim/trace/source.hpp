@@ -29,14 +29,14 @@ constexpr uint32_t kTraceFormatVersion = 1;
 
 struct TraceHeader {
   uint32_t format_version = kTraceFormatVersion;
-  std::string model;             // the model's name
-  std::string mode;              // "decoder", "encoder", "entp"
+  std::string model;  // the model's name
+  std::string mode;   // "decoder", "encoder", "entp"
   uint64_t batch = 1, prompt = 0, generate = 0;
   uint32_t layers = 0;
-  Json workload;                 // every workload parameter (model and run settings)
+  Json workload;                      // every workload parameter (model and run settings)
   std::vector<TensorDecl> weights;    // every weight the trace uses, in layer order
   std::vector<TensorDecl> kv_caches;  // decoder mode: K and V per layer at full length
-  uint64_t op_count = 0;         // ops in the trace
+  uint64_t op_count = 0;              // ops in the trace
   bool operator==(const TraceHeader& o) const;
 };
 

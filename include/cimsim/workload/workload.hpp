@@ -52,9 +52,9 @@ struct ModelConfig {
   Norm norm = Norm::layernorm;
   NormPlacement norm_placement = NormPlacement::pre;
   Position position = Position::learned;
-  bool bias = true;             // linear layers have biases
-  bool tie_embeddings = true;   // the LM head reuses the token embedding
-  uint64_t type_vocab = 0;      // BERT token-type embeddings (0: none)
+  bool bias = true;            // linear layers have biases
+  bool tie_embeddings = true;  // the LM head reuses the token embedding
+  uint64_t type_vocab = 0;     // BERT token-type embeddings (0: none)
   double rope_theta = 10000.0;
 };
 

@@ -1,0 +1,77 @@
+// The command-line contract: subcommands, --help, exit codes and one-line errors.
+#include <gtest/gtest.h>
+
+#include "support/harness.hpp"
+
+namespace cimsim::test {
+namespace {
+
+int lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+TEST(Cli, NoCommandPrintsUsageAndExits2) {
+  CommandResult r = run_cimsim({});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("usage: cimsim <command>"), std::string::npos);
+}
+
+TEST(Cli, EveryCommandHasHelp) {
+  for (const char* cmd : {"run", "info", "config", "schema"}) {
+    CommandResult r = run_cimsim({cmd, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << cmd;
+    EXPECT_NE(r.out.find(std::string("usage: cimsim ") + cmd), std::string::npos) << cmd;
+  }
+}
+
+TEST(Cli, UnknownCommandIsBadInput) {
+  CommandResult r = run_cimsim({"frobnicate"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.rfind("cimsim: error: unknown command \"frobnicate\"", 0), 0u) << r.err;
+  EXPECT_EQ(lines(r.err), 1);
+}
+
+TEST(Cli, UnknownOptionAndStrayArgumentAreBadInput) {
+  CommandResult r = run_cimsim({"run", "--frob"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(lines(r.err), 1);
+  r = run_cimsim({"run", "stray"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(lines(r.err), 1);
+}
+
+TEST(Cli, CountsRejectNegativeAndGarbage) {
+  for (const char* bad : {"-5", "12x", "", "99999999999999999999999"}) {
+    CommandResult r = run_cimsim({"run", "--prompt", bad});
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_NE(r.err.find("--prompt: expected an integer >= 1"), std::string::npos) << r.err;
+  }
+}
+
+TEST(Cli, SetNeedsARootAndAnEqualsSign) {
+  CommandResult r = run_cimsim({"run", "--set", "machine.x"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("expected dotted.path=value"), std::string::npos) << r.err;
+  r = run_cimsim({"run", "--set", "hbm.x=1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("path must start with machine. or workload."), std::string::npos) << r.err;
+}
+
+TEST(Cli, OutputIntoAMissingDirectoryFailsBeforeRunning) {
+  std::string dir = make_temp_dir();
+  CommandResult r = run_cimsim({"run", "--out", dir + "/no/such/dir/report.json"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("output directory does not exist"), std::string::npos) << r.err;
+  EXPECT_EQ(count_entries(dir), 0);
+}
+
+TEST(Cli, SchemaKindMustExist) {
+  CommandResult r = run_cimsim({"schema", "--kind", "nope"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("expected one of: workload"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace cimsim::test
