@@ -57,6 +57,7 @@ VnMachine::VnMachine(sc_core::sc_module_name name, const MachineConfig& cfg,
   live_.smem_link = reg.link("smem", unit + " shared memory <-> compute");
   live_.counts.reset(reg);
 
+  peak_bw_ = memory.peak_bandwidth_bytes_per_s();
   noc_ = std::make_unique<Noc>("noc", cfg.noc.bisection_bytes_per_cycle / cyc,
                                static_cast<double>(cfg.noc.latency_cycles) * cyc, live_);
   l2_ = std::make_unique<L2Module>(
@@ -65,6 +66,9 @@ VnMachine::VnMachine(sc_core::sc_module_name name, const MachineConfig& cfg,
       static_cast<double>(cfg.l2.hit_latency_cycles) * cyc,
       static_cast<double>(cfg.noc.memory_latency_cycles) * cyc, live_);
   noc_->out.bind(l2_->in);
+  miss_latency_ps_ = static_cast<double>(2 * cfg.noc.latency_cycles + 2 * cfg.l2.hit_latency_cycles +
+                                         2 * cfg.noc.memory_latency_cycles) * cyc +
+                     memory.unloaded_latency_ps();
   l2_->mem.bind(memory.target());
   uint32_t max_stages = 2;
   for (const auto& t : cfg.gemm.tiles) max_stages = std::max(max_stages, t.stages);
@@ -163,13 +167,16 @@ void VnMachine::run_cta(unsigned u, const KernelPlan& k, uint64_t idx) {
     dma.post(st.first);
     if (!st.rest.ranges.empty()) dma.post(st.rest);
     if (!st.first.done) sc_core::wait(st.first.done_event);
+    // The recurrence takes the per-step latency without queueing (capped at an unloaded L2
+    // miss); queueing under contention delays the first arrival and the last one (below).
     PipelineParams p;
     p.steps = n;
     p.stages = stages;
     p.load_ps = static_cast<double>(first) * dma.ps_per_byte();
-    p.latency_ps = std::max(0.0, st.first.done_ps - t0 - p.load_ps);
+    double measured = std::max(0.0, st.first.done_ps - t0 - p.load_ps);
+    p.latency_ps = std::min(measured, miss_latency_ps_ + static_cast<double>(first) * 1e12 / peak_bw_);
     p.compute_ps = c;
-    double end = t0 + pipeline_span_ps(p);
+    double end = st.first.done_ps - p.load_ps - p.latency_ps + pipeline_span_ps(p);
     if (!st.rest.ranges.empty()) {
       if (!st.rest.done) sc_core::wait(st.rest.done_event);
       end = std::max(end, st.rest.done_ps + c);

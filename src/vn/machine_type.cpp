@@ -21,6 +21,12 @@ class HbmBackend : public MemoryBackend {
   void add_counts(stats::Counts& c) const override { hbm_->add_counts(c); }
   uint64_t capacity_bytes() const override { return hbm_->capacity_bytes(); }
   double peak_bandwidth_bytes_per_s() const override { return hbm_->peak_bandwidth_bytes_per_s(); }
+  double unloaded_latency_ps() const override {
+    const auto& t = hbm_->config().timing;
+    return static_cast<double>(t.tRCDRD + t.RL + hbm_->config().organisation.burst_length /
+                                                    hbm_->config().organisation.data_rate) *
+           1000.0 / hbm_->clock_ghz();
+  }
 
  private:
   std::unique_ptr<memory::MemorySystem> hbm_;

@@ -37,6 +37,8 @@ class MemoryBackend {
   virtual void add_counts(stats::Counts& counts) const = 0;
   virtual uint64_t capacity_bytes() const = 0;
   virtual double peak_bandwidth_bytes_per_s() const = 0;
+  // Time from a read command to its first data with no queueing (open bank, no conflicts).
+  virtual double unloaded_latency_ps() const = 0;
 };
 
 class VnMachine : public sc_core::sc_module {
@@ -71,6 +73,8 @@ class VnMachine : public sc_core::sc_module {
   void count_cta(const CtaWork& w, trace::DType t);
 
   const MachineConfig& cfg_;
+  double miss_latency_ps_ = 0;
+  double peak_bw_ = 1;  // unloaded round trip of an L2 miss
   LiveCounts live_;
   std::unique_ptr<Noc> noc_;
   std::unique_ptr<L2Module> l2_;
