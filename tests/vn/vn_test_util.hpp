@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -70,15 +71,14 @@ class FixedMemory : public sc_core::sc_module, public MemoryBackend {
     delay = sc_core::SC_ZERO_TIME;
     ++transactions;
     double now = sc_core::sc_time_stamp().to_seconds() * 1e12;
-    double start = std::max(now, free_);
-    free_ = start + static_cast<double>(p.get_data_length()) / bytes_per_ps_;
+    double done = pipe_.reserve(now, p.get_data_length());
     (p.is_write() ? written_ : read_) += p.get_data_length();
-    sc_core::wait(sc_core::sc_time(free_ + latency_ps_ - now, sc_core::SC_PS));
+    sc_core::wait(sc_core::sc_time(std::ceil(done + latency_ps_ - now), sc_core::SC_PS));
     p.set_response_status(tlm::TLM_OK_RESPONSE);
   }
   double bytes_per_ps_, latency_ps_;
   uint64_t capacity_;
-  double free_ = 0;
+  SharedPipe pipe_{bytes_per_ps_};
   uint64_t read_ = 0, written_ = 0;
   stats::LinkId link_ = 0;
   stats::ActionId rd_ = 0, wr_ = 0;

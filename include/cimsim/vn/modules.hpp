@@ -61,7 +61,7 @@ class Noc : public sc_core::sc_module {
 
  private:
   void b_transport(int id, tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
-  BandwidthPipe xbar_;
+  SharedPipe xbar_;
   double latency_ps_;
   LiveCounts& live_;
 };
@@ -82,7 +82,7 @@ class L2Module : public sc_core::sc_module {
   void b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
   void writeback_thread();
   L2Cache cache_;
-  BandwidthPipe arrays_;
+  SharedPipe arrays_;
   double hit_latency_ps_, mem_latency_ps_;
   LiveCounts& live_;
   std::deque<AddrRange> queue_;

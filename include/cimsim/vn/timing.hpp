@@ -17,6 +17,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
+#include <queue>
+#include <vector>
 
 namespace cimsim::vn {
 
@@ -36,6 +39,32 @@ class BandwidthPipe {
  private:
   double ps_per_byte_ = 0;
   double free_ps_ = 0;
+};
+
+// A pipe shared by many requesters (crossbar, L2 data arrays). Its aggregate throughput is
+// bounded as in a FCFS pipe, but a request does not wait behind the whole backlog of earlier
+// bulk transfers: with k transfers in flight it finishes no later than if it had 1/(k+1) of
+// the pipe (processor sharing), which is how interleaved bursts of concurrent streams behave.
+// With nothing in flight it is exactly bytes / rate.
+class SharedPipe {
+ public:
+  SharedPipe() = default;
+  explicit SharedPipe(double bytes_per_ps) : ps_per_byte_(1.0 / bytes_per_ps) {}
+  double reserve(double now_ps, uint64_t bytes) {
+    while (!active_.empty() && active_.top() <= now_ps) active_.pop();
+    double own = static_cast<double>(bytes) * ps_per_byte_;
+    double fcfs = std::max(now_ps, free_ps_) + own;
+    free_ps_ = fcfs;
+    double shared = now_ps + own * static_cast<double>(1 + active_.size());
+    double done = std::min(fcfs, shared);
+    active_.push(done);
+    return done;
+  }
+
+ private:
+  double ps_per_byte_ = 0;
+  double free_ps_ = 0;
+  std::priority_queue<double, std::vector<double>, std::greater<double>> active_;
 };
 
 struct PipelineParams {
