@@ -44,18 +44,39 @@ class Parser(argparse.ArgumentParser):
         raise InputError("%s (see %s --help)" % (message, self.prog))
 
 
-def matplotlib_modules():
-    try:
-        import matplotlib
-    except ImportError:
-        raise InputError("matplotlib is not installed for %s (Debian: apt-get install "
-                         "python3-matplotlib; run the script with /usr/bin/python3)"
-                         % sys.executable) from None
-    matplotlib.use("Agg")
-    matplotlib.rcParams["svg.hashsalt"] = "cimsim"  # stable SVG ids: same input, same file
-    import matplotlib.pyplot as plt
-    from matplotlib import colors, ticker
-    return plt, colors, ticker
+class Matplotlib:
+    """matplotlib, imported on first use: bad input is rejected (in a fraction of a second)
+    before the import, and nothing is drawn until the data checked out."""
+
+    def __init__(self):
+        self._mods = None
+
+    def _load(self):
+        if self._mods is None:
+            try:
+                import matplotlib
+            except ImportError:
+                raise InputError("matplotlib is not installed for %s (Debian: apt-get install "
+                                 "python3-matplotlib; run the script with /usr/bin/python3)"
+                                 % sys.executable) from None
+            matplotlib.use("Agg")
+            matplotlib.rcParams["svg.hashsalt"] = "cimsim"  # stable SVG ids
+            import matplotlib.pyplot as plt
+            from matplotlib import colors, ticker
+            self._mods = (plt, colors, ticker)
+        return self._mods
+
+    @property
+    def plt(self):
+        return self._load()[0]
+
+    @property
+    def colors(self):
+        return self._load()[1]
+
+    @property
+    def ticker(self):
+        return self._load()[2]
 
 
 # ---- command line --------------------------------------------------------------------------
@@ -186,7 +207,6 @@ def finish(fig, title):
 # ---- report plots --------------------------------------------------------------------------
 
 def plot_energy(doc, path, args, mpl):
-    plt, _, ticker = mpl
     machines = doc["machines"]
     names = rep.machine_names(doc)
     per_machine = []
@@ -207,6 +227,7 @@ def plot_energy(doc, path, args, mpl):
             totals[cname] = totals.get(cname, 0.0) + e
         per_machine.append(values)
     order = sorted(totals, key=lambda n: (-totals[n], n))
+    plt, ticker = mpl.plt, mpl.ticker
     colours = colour_for(order, plt)
     fig, ax = plt.subplots(figsize=(max(5.0, 1.6 * len(machines) + 3.5), 4.8))
     x = list(range(len(machines)))
@@ -254,7 +275,6 @@ def workload_text(doc):
 
 
 def plot_bytes(doc, path, args, mpl):
-    plt, _, ticker = mpl
     machines = doc["machines"]
     names = rep.machine_names(doc)
     data = []
@@ -281,6 +301,7 @@ def plot_bytes(doc, path, args, mpl):
             rows.append((link, desc.get(link, ""), r, w))
         data.append(rows)
     log = not args.linear
+    plt, ticker = mpl.plt, mpl.ticker
     fig, axes = plt.subplots(1, len(machines), figsize=(max(5.0, 4.2 * len(machines)), 4.6),
                              sharey=True, squeeze=False)
     for ax, m, rows in zip(axes[0], machines, data):
@@ -366,8 +387,8 @@ def roofline_machines(doc, path, args):
 
 
 def plot_roofline(doc, path, args, mpl, prepared=None):
-    plt, _, ticker = mpl
     prepared = prepared or roofline_machines(doc, path, args)
+    plt, ticker = mpl.plt, mpl.ticker
     fig, axes = plt.subplots(1, len(prepared), figsize=(6.4 * len(prepared), 5.0), squeeze=False)
     kinds = []
     for entry in prepared:
@@ -436,7 +457,6 @@ def group_label(by, key):
 
 
 def plot_line(table, args, mpl):
-    plt, _, ticker = mpl
     x = table.require(args.x, "--x column")
     ys = table.resolve([s.strip() for s in args.y.split(",") if s.strip()], "--y")
     rows = table.filter(args.where)
@@ -445,18 +465,13 @@ def plot_line(table, args, mpl):
         by = [table.require(c.strip(), "--by column") for c in args.by.split(",") if c.strip()]
     else:
         by = table.varying(rows, params)
-    xs_text = [r[x] for r in rows]
-    order, numeric = sort_key_values(xs_text)
+    order, numeric = sort_key_values([r[x] for r in rows])
     if args.logx and not numeric:
         raise InputError("%s: --logx: column %r is not numeric" % (table.path, x))
-    fig, ax = plt.subplots(figsize=(7.2, 4.8))
     groups = group_rows(table, rows, by)
-    colours = colour_for([(y, g) for y in ys for g in groups], plt)
-    styles = ["-", "--", ":", "-."]
-    markers = ["o", "s", "^", "D", "v", "P", "X"]
-    drawn = 0
-    for yi, y in enumerate(ys):
-        for gi, (key, grows) in enumerate(groups.items()):
+    series = []  # (y column, group key, [(x, y)])
+    for y in ys:
+        for key, grows in groups.items():
             seen = {}
             for r in grows:
                 if r[x] in seen:
@@ -472,24 +487,30 @@ def plot_line(table, args, mpl):
                 if xv not in seen:
                     continue
                 v = table.numbers([seen[xv]], y)[0]
-                if v is None:
-                    continue
-                if args.logy and v <= 0:
+                if v is None or (args.logy and v <= 0):
                     continue
                 pairs.append((to_number(xv) if numeric else order.index(xv), v))
-            if not pairs:
-                continue
-            label = series_of(y) if len(ys) > 1 or not by else ""
-            if by:
-                label = (label + " " if label else "") + group_label(by, key)
-            ax.plot([p[0] for p in pairs], [p[1] for p in pairs],
-                    linestyle=styles[gi % len(styles)] if len(ys) > 1 else "-",
-                    marker=markers[(yi if len(ys) > 1 else gi) % len(markers)],
-                    color=colours[(y, key)], label=label or series_of(y))
-            drawn += 1
-    if drawn == 0:
+            if pairs:
+                series.append((y, key, pairs))
+    if not series:
         raise InputError("%s: no numbers to plot in %s for the rows kept"
                          % (table.path, ", ".join(ys)))
+
+    plt, ticker = mpl.plt, mpl.ticker
+    fig, ax = plt.subplots(figsize=(7.2, 4.8))
+    colours = colour_for([(y, k) for y, k, _ in series], plt)
+    styles = ["-", "--", ":", "-."]
+    markers = ["o", "s", "^", "D", "v", "P", "X"]
+    keys = list(groups)
+    for y, key, pairs in series:
+        yi, gi = ys.index(y), keys.index(key)
+        label = series_of(y) if len(ys) > 1 or not by else ""
+        if by:
+            label = (label + " " if label else "") + group_label(by, key)
+        ax.plot([p[0] for p in pairs], [p[1] for p in pairs],
+                linestyle=styles[gi % len(styles)] if len(ys) > 1 else "-",
+                marker=markers[(yi if len(ys) > 1 else gi) % len(markers)],
+                color=colours[(y, key)], label=label or series_of(y))
     if args.logx:
         ax.set_xscale("log")
     if args.logy:
@@ -522,7 +543,6 @@ def y_label(ys, units=True):
 
 
 def plot_heatmap(table, args, mpl):
-    plt, colors, ticker = mpl
     x = table.require(args.x, "--x column")
     y = table.require(args.y, "--y column")
     zs = table.resolve([args.z], "--z")
@@ -551,11 +571,10 @@ def plot_heatmap(table, args, mpl):
     values = [v for line in grid for v in line if not math.isnan(v)]
     if not values:
         raise InputError("%s: column %r has no numbers for the rows kept" % (table.path, z))
-    norm = None
-    if args.log:
-        if min(values) <= 0:
-            raise InputError("%s: --log: column %r has values <= 0" % (table.path, z))
-        norm = colors.LogNorm(vmin=min(values), vmax=max(values))
+    if args.log and min(values) <= 0:
+        raise InputError("%s: --log: column %r has values <= 0" % (table.path, z))
+    plt, colors, ticker = mpl.plt, mpl.colors, mpl.ticker
+    norm = colors.LogNorm(vmin=min(values), vmax=max(values)) if args.log else None
     fig, ax = plt.subplots(figsize=(max(5.0, 0.9 * len(xo) + 3), max(4.0, 0.5 * len(yo) + 2.5)))
     cmap = plt.get_cmap("viridis").copy()
     cmap.set_bad("#dddddd")
@@ -599,7 +618,6 @@ def plot_heatmap(table, args, mpl):
 
 
 def plot_seq_latency(table, args, mpl):
-    plt, _, ticker = mpl
     x = table.require(args.x, "--x column")
     table.require("mode", "column")
     metric = args.metric
@@ -630,9 +648,8 @@ def plot_seq_latency(table, args, mpl):
             machines.append(c)
     if not machines:
         raise InputError("%s: no values in %s for these rows" % (table.path, ", ".join(columns)))
-    fig, axes = plt.subplots(1, len(machines), figsize=(4.6 * len(machines) + 0.6, 4.4),
-                             sharey=True, squeeze=False)
-    for ax, col in zip(axes[0], machines):
+    lines = {}  # machine column -> [(mode, [(x, y)])]
+    for col in machines:
         for mode in modes:
             pts = []
             for r in rows:
@@ -641,9 +658,13 @@ def plot_seq_latency(table, args, mpl):
                 v = table.numbers([r], col)[0]
                 if v is not None and v > 0:
                     pts.append((to_number(r[x]), v))
-            if not pts:
-                continue
-            pts.sort()
+            if pts:
+                lines.setdefault(col, []).append((mode, sorted(pts)))
+    plt, ticker = mpl.plt, mpl.ticker
+    fig, axes = plt.subplots(1, len(machines), figsize=(4.6 * len(machines) + 0.6, 4.4),
+                             sharey=True, squeeze=False)
+    for ax, col in zip(axes[0], machines):
+        for mode, pts in lines.get(col, []):
             style, marker = MODE_STYLES.get(mode, ("-.", "v"))
             ax.plot([p[0] for p in pts], [p[1] for p in pts], linestyle=style, marker=marker,
                     label="ENTP" if mode == "entp" else mode)
@@ -741,13 +762,17 @@ def main(argv):
             raise InputError("--dpi %d: expected 20..1200" % args.dpi)
         if not os.path.exists(args.input):
             raise InputError("%s: input not found" % args.input)
-        mpl = matplotlib_modules()
+        mpl = Matplotlib()
         figs = build(args, mpl)
         out_dir = args.out_dir or os.path.dirname(os.path.abspath(args.input))
         if os.path.exists(out_dir) and not os.path.isdir(out_dir):
             raise InputError("--out-dir %s: exists and is not a directory" % out_dir)
-        for path in save_all(figs, out_dir, formats, args.dpi, args.name):
-            print(path)
+        try:
+            for path in save_all(figs, out_dir, formats, args.dpi, args.name):
+                print(path)
+        finally:
+            for _, fig in figs:
+                mpl.plt.close(fig)
         return EXIT_OK
     except InputError as e:
         return fail(TOOL, e, EXIT_BAD_INPUT)

@@ -107,6 +107,10 @@ def make_parser():
     return p
 
 
+def plural(n, word):
+    return "%d %s%s" % (n, word, "" if n == 1 else "s")
+
+
 def find_cimsim(option):
     path = option or os.environ.get("CIMSIM") or os.path.join(REPO, "build", "cimsim")
     where = "--cimsim" if option else ("$CIMSIM" if os.environ.get("CIMSIM") else "default")
@@ -217,8 +221,8 @@ def run(argv):
 
     if args.dry_run:
         failed = sum(1 for s in states.values() if s == FAILED)
-        print("sweep %s (%s): %d points, %d finished, %d failed, %d to run; out dir %s"
-              % (spec.name, args.spec, len(spec.points), done, failed, len(todo), out_dir))
+        print("sweep %s (%s): %s, %d finished, %d failed, %d to run; out dir %s"
+              % (spec.name, args.spec, plural(len(spec.points), "point"), done, failed, len(todo), out_dir))
         print_table(spec, out_dir, states, args.verbose)
         if backend == "slurm":
             be = slurm.SlurmBackend(spec, out_dir, "CIMSIM", os.path.abspath(__file__),
@@ -234,8 +238,8 @@ def run(argv):
         if not os.path.isdir(out_dir):
             raise InputError("--collect: no sweep in %s (nothing has run there)" % out_dir)
         counts = results.write_csv(csv_path)
-        say("%d points: %d ok, %d failed, %d pending -> %s"
-            % (len(spec.points), counts[OK], counts[FAILED], counts[PENDING], csv_path), True)
+        say("%s: %d ok, %d failed, %d pending -> %s"
+            % (plural(len(spec.points), "point"), counts[OK], counts[FAILED], counts[PENDING], csv_path), True)
         return EXIT_OK if counts[OK] == len(spec.points) else EXIT_FAILED_POINTS
 
     cimsim = find_cimsim(args.cimsim)
@@ -250,8 +254,8 @@ def run(argv):
         raise KeyboardInterrupt()
 
     signal.signal(signal.SIGTERM, on_signal)
-    say("sweep %s: %d points, %d already finished, %d to run (%s%s); out dir %s"
-        % (spec.name, len(spec.points), done, len(todo), backend,
+    say("sweep %s: %s, %d already finished, %d to run (%s%s); out dir %s"
+        % (spec.name, plural(len(spec.points), "point"), done, len(todo), backend,
            (", -j %d" % (args.jobs or os.cpu_count() or 1)) if backend == "local" else "",
            out_dir))
     code = EXIT_OK
@@ -277,8 +281,8 @@ def run(argv):
                os.path.relpath(PointDir(out_dir, p.id).log)), True)
     if len(failed) > 5:
         say("... and %d more failed points (see the CSV's error column)" % (len(failed) - 5), True)
-    say("%d points: %d ok, %d failed, %d pending -> %s"
-        % (n, counts[OK], counts[FAILED], counts[PENDING], csv_path), True)
+    say("%s: %d ok, %d failed, %d pending -> %s"
+        % (plural(n, "point"), counts[OK], counts[FAILED], counts[PENDING], csv_path), True)
     if code != EXIT_OK:
         return code
     return EXIT_OK if counts[OK] == n else EXIT_FAILED_POINTS
