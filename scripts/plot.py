@@ -405,9 +405,10 @@ def plot_roofline(doc, path, args, mpl, prepared=None):
         ax.plot(grid, [min(peak, bw * g) for g in grid], color="black", linewidth=1.6,
                 label="roofline")
         ax.axhline(peak, color="grey", linestyle=":", linewidth=0.8)
-        ax.annotate("compute roof %s" % eng_text(peak, "FLOP/s"), (hi, peak), ha="right", va="bottom",
-                    fontsize=8, xytext=(0, 2), textcoords="offset points")
-        ax.annotate("HBM roof %s" % eng_text(bw, "B/s"), (lo * 1.5, bw * lo * 1.5), ha="left", va="bottom",
+        ax.annotate("compute roof %s" % eng_text(peak, "FLOP/s"), (hi, peak), ha="right",
+                    va="bottom", fontsize=8, xytext=(0, 2), textcoords="offset points")
+        ax.annotate("HBM roof %s" % eng_text(bw, "B/s"), (lo * 1.5, bw * lo * 1.5), ha="left",
+                    va="bottom",
                     fontsize=8, rotation=0, xytext=(0, 4), textcoords="offset points")
         total_busy = sum(p[5] for p in pts)
         seen = set()

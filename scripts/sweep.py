@@ -34,6 +34,7 @@ from cimsim_tools.spec import Spec, flat_value, format_value  # noqa: E402
 
 TOOL = "sweep"
 REPO = os.path.dirname(HERE)
+_LOCK = None
 
 
 class Parser(argparse.ArgumentParser):
@@ -197,6 +198,9 @@ def run(argv):
     csv_path = os.path.abspath(args.csv or os.path.join(out_dir, "results.csv"))
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise InputError("--out-dir %s: exists and is not a directory" % out_dir)
+    if args.csv and not os.path.isdir(os.path.dirname(csv_path)):
+        raise InputError("--csv %s: directory %s does not exist"
+                         % (args.csv, os.path.dirname(csv_path)))
 
     def say(msg, always=False):
         if always or not args.quiet:
@@ -222,7 +226,8 @@ def run(argv):
     if args.dry_run:
         failed = sum(1 for s in states.values() if s == FAILED)
         print("sweep %s (%s): %s, %d finished, %d failed, %d to run; out dir %s"
-              % (spec.name, args.spec, plural(len(spec.points), "point"), done, failed, len(todo), out_dir))
+              % (spec.name, args.spec, plural(len(spec.points), "point"), done, failed,
+                 len(todo), out_dir))
         print_table(spec, out_dir, states, args.verbose)
         if backend == "slurm":
             be = slurm.SlurmBackend(spec, out_dir, "CIMSIM", os.path.abspath(__file__),
@@ -239,14 +244,16 @@ def run(argv):
             raise InputError("--collect: no sweep in %s (nothing has run there)" % out_dir)
         counts = results.write_csv(csv_path)
         say("%s: %d ok, %d failed, %d pending -> %s"
-            % (plural(len(spec.points), "point"), counts[OK], counts[FAILED], counts[PENDING], csv_path), True)
+            % (plural(len(spec.points), "point"), counts[OK], counts[FAILED], counts[PENDING],
+               csv_path), True)
         return EXIT_OK if counts[OK] == len(spec.points) else EXIT_FAILED_POINTS
 
     cimsim = find_cimsim(args.cimsim)
     if backend == "slurm":
         slurm.check_tools()
     os.makedirs(out_dir, exist_ok=True)
-    lock = Lock(out_dir)  # noqa: F841  (held until the process exits)
+    global _LOCK
+    _LOCK = Lock(out_dir)  # held until the process exits
     with open(args.spec, "rb") as f:
         atomic_write(os.path.join(out_dir, "spec.json"), f.read())
 

@@ -51,7 +51,8 @@ _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
 
 def join_path(path, key):
-    """JSON path for messages: a.b[2]; keys that are not plain words are quoted: grid["machine.x"]."""
+    """JSON path for messages: a.b[2]; keys that are not plain words are quoted:
+    grid["machine.x"]."""
     if isinstance(key, int):
         return "%s[%d]" % (path, key)
     if _PLAIN_KEY.match(key):

@@ -30,7 +30,8 @@ PEAK_FLOPS_KEYS = (
     ("peak_tflops", 1e12), ("peak_gflops", 1e9),
 )
 PEAK_BW_KEYS = (
-    ("peak_hbm_bytes_per_s", 1.0), ("hbm_peak_bytes_per_s", 1.0), ("peak_bandwidth_bytes_per_s", 1.0),
+    ("peak_hbm_bytes_per_s", 1.0), ("hbm_peak_bytes_per_s", 1.0),
+    ("peak_bandwidth_bytes_per_s", 1.0),
     ("peak_memory_bytes_per_s", 1.0), ("hbm_bandwidth_bytes_per_s", 1.0),
     ("peak_dram_bytes_per_s", 1.0), ("memory_roof_bytes_per_s", 1.0),
     ("peak_hbm_gb_per_s", 1e9), ("peak_hbm_tb_per_s", 1e12),

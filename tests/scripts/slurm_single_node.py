@@ -5,7 +5,8 @@ started from a temporary slurm.conf and state directory and always stopped again
     with SingleNodeSlurm() as slurm:        # raises SlurmUnavailable with a clear message
         subprocess.run(["sbatch", ...], env=slurm.env)
 
-Or by hand, to try the sweep backend:  slurm_single_node.py run -- scripts/sweep.py SPEC --backend slurm
+Or by hand, to try the sweep backend:
+    slurm_single_node.py run -- scripts/sweep.py SPEC --backend slurm
 
 How it starts (see /work/shared/notes/slurm-single-node.md): /run/munge is created, munged
 started as user munge unless one already answers (then it is reused and left running),

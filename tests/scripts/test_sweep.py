@@ -7,7 +7,6 @@ on arguments."""
 import fcntl
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -15,8 +14,9 @@ import tempfile
 import time
 import unittest
 
-from sweep_support import (FAKE, MACHINES, PY, SWEEP, env_for, expected_metrics,
-                           four_point_spec, invocation_pids, invocations, read_csv, run_tool, write_spec)
+from sweep_support import (FAKE, MACHINES, PY, REPO, SWEEP, env_for, expected_metrics,
+                           four_point_spec, invocation_pids, invocations, read_csv, run_tool,
+                           write_spec)
 
 from cimsim_tools import spec as spec_mod
 
@@ -199,7 +199,7 @@ class LocalSweep(SweepTestCase):
         doc = {"machines": ["isaac"], "workload": "gpt2-small", "grid": {"prompt": [8, 16]}}
         spec = write_spec(self.tmp, doc)
         out = os.path.join(self.tmp, "out")
-        res = self.sweep(spec, "-o", out, "--point-timeout", "0.5", sleep="prompt=16:30",
+        res = self.sweep(spec, "-o", out, "--point-timeout", "4", sleep="prompt=16:30",
                          timeout=60)
         self.assertExit(res, 1)
         _, rows = read_csv(os.path.join(out, "results.csv"))
@@ -361,6 +361,18 @@ class SpecErrors(SweepTestCase):
                 self.assertRegex(res.stderr, pattern)
                 self.assertFalse(os.path.exists(out))
 
+    def test_shipped_example_specs_are_valid(self):
+        folder = os.path.join(REPO, "configs", "sweeps")
+        names = sorted(f for f in os.listdir(folder) if f.endswith(".json"))
+        self.assertTrue(names, "no example specs in configs/sweeps")
+        for name in names:
+            with self.subTest(name):
+                spec = spec_mod.Spec.load(os.path.join(folder, name))
+                self.assertGreater(len(spec.points), 1)
+                res = self.sweep(os.path.join(folder, name), "--dry-run",
+                                 "-o", os.path.join(self.tmp, "dry"))
+                self.assertExit(res, 0)
+
     def test_set_values_reach_cimsim_with_their_json_type(self):
         self.assertEqual(spec_mod.set_value_text(4), "4")
         self.assertEqual(spec_mod.set_value_text(1.5), "1.5")
@@ -398,7 +410,6 @@ class RealBinary(SweepTestCase):
             self.assertRegex(row["error"], r"^cimsim: (internal )?error: ")
             self.assertNotRegex(row["error"], r"unrecognised|unrecognized|--help|"
                                               r"the required argument|invalid option")
-            self.assertIsNot(re.search(r"timed out", row["error"]), True)
 
 
 if __name__ == "__main__":
