@@ -165,6 +165,11 @@ def point_value(point, key):
     return "" if v is None else format_value(v)
 
 
+def with_label(point, keys):
+    label = point.label(keys)
+    return "%s  %s" % (point.id, label) if label else point.id
+
+
 def varying_columns(spec):
     out = []
     for key in spec.param_columns:
@@ -283,8 +288,8 @@ def run(argv):
     failed = [p for p in spec.points if PointDir(out_dir, p.id).state() == FAILED]
     for p in failed[:5]:
         ec, err = PointDir(out_dir, p.id).failure()
-        say("failed: %s %s (exit %s): %s  [log: %s]"
-            % (p.id, p.label(varying_columns(spec)), ec, err,
+        say("failed: %s (exit %s): %s  [log: %s]"
+            % (with_label(p, varying_columns(spec)), ec, err,
                os.path.relpath(PointDir(out_dir, p.id).log)), True)
     if len(failed) > 5:
         say("... and %d more failed points (see the CSV's error column)" % (len(failed) - 5), True)
@@ -315,12 +320,12 @@ def run_local_backend(spec, todo, out_dir, cimsim, args, results, csv_path, say)
         finished[0] += 1
         width = len(str(total))
         if state == OK:
-            say("[%*d/%d] ok      %s  %s  (%.1f s)" % (width, finished[0], total, point.id,
-                                                      point.label(varying), seconds))
+            say("[%*d/%d] ok      %s  (%.1f s)" % (width, finished[0], total,
+                                                  with_label(point, varying), seconds))
         else:
-            say("[%*d/%d] FAILED  %s  %s  exit %s: %s" % (width, finished[0], total, point.id,
-                                                          point.label(varying), code,
-                                                          one_line(error, 200)), True)
+            say("[%*d/%d] FAILED  %s  exit %s: %s" % (width, finished[0], total,
+                                                      with_label(point, varying), code,
+                                                      one_line(error, 200)), True)
 
     def on_result():
         # Long sweeps: keep the CSV fresh enough to plot while the rest runs.
