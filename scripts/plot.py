@@ -777,6 +777,9 @@ def main(argv):
         return EXIT_OK
     except InputError as e:
         return fail(TOOL, e, EXIT_BAD_INPUT)
+    except OSError as e:
+        return fail(TOOL, "cannot write the plot: %s%s" % (
+            e.strerror or e, (": " + e.filename) if e.filename else ""), 1)
 
 
 if __name__ == "__main__":

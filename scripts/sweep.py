@@ -191,6 +191,9 @@ def main(argv):
         return fail(TOOL, e, EXIT_BAD_INPUT)
     except BackendError as e:
         return fail(TOOL, e, EXIT_BACKEND)
+    except OSError as e:  # disk full, permissions: say which file, no traceback
+        return fail(TOOL, "%s%s" % (e.strerror or e, (": " + e.filename) if e.filename else ""),
+                    EXIT_BACKEND)
 
 
 def run(argv):
