@@ -1,6 +1,7 @@
 #include "cimsim/vn/executor.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "cimsim/common/error.hpp"
@@ -113,18 +114,33 @@ std::pair<uint64_t, uint64_t> VnExecutor::memo_key(const trace::Op& op) {
       for (uint64_t d : t.shape) h = mix(h, d);
     }
   }
-  uint64_t g = mix(h, 0x5151);
+  // L2 state: exactly which sectors of the op's own tensors (and of scratch) are present and
+  // dirty; of everything else only how full the cache is and how much of it is dirty, in
+  // 1/64ths of the capacity (what decides how much the op evicts and writes back).
   const uint64_t bb = cfg_.l2.block_bytes;
+  std::vector<std::array<uint64_t, 4>> mine;
+  uint64_t other_valid = 0, other_dirty = 0;
   machine_->l2().cache().for_each_lru([&](const L2Cache::BlockState& b, uint64_t) {
     int32_t role = role_of(b.tensor);
     if (role == kOther) {
-      h = mix(h, (static_cast<uint64_t>(__builtin_popcountll(b.valid)) << 8) | __builtin_popcountll(b.dirty));
+      other_valid += static_cast<uint64_t>(__builtin_popcountll(b.valid));
+      other_dirty += static_cast<uint64_t>(__builtin_popcountll(b.dirty));
     } else {
       int64_t off = static_cast<int64_t>(b.block) - static_cast<int64_t>(map_->at(b.tensor).base / bb);
-      h = mix(mix(mix(mix(h, static_cast<uint64_t>(role) + 7), static_cast<uint64_t>(off)), b.valid), b.dirty);
+      mine.push_back({static_cast<uint64_t>(role), static_cast<uint64_t>(off), b.valid, b.dirty});
     }
-    g = mix(g, h);
   });
+  std::sort(mine.begin(), mine.end());
+  const uint64_t bucket = std::max<uint64_t>(1, cfg_.l2.capacity_bytes / 64 / (bb / 64));  // sectors
+  uint64_t g = mix(h, 0x5151);
+  g = mix(mix(g, other_valid / bucket), other_dirty / bucket);
+  h = mix(mix(h, other_valid / bucket), other_dirty / bucket);
+  for (const auto& e : mine) {
+    for (uint64_t v : e) {
+      h = mix(h, v);
+      g = mix(g, ~v);
+    }
+  }
   return {h, g};
 }
 

@@ -21,6 +21,7 @@ class HbmBackend : public MemoryBackend {
   void add_counts(stats::Counts& c) const override { hbm_->add_counts(c); }
   uint64_t capacity_bytes() const override { return hbm_->capacity_bytes(); }
   double peak_bandwidth_bytes_per_s() const override { return hbm_->peak_bandwidth_bytes_per_s(); }
+  uint64_t access_bytes() const override { return hbm_->config().burst_bytes(); }
   double unloaded_latency_ps() const override {
     const auto& t = hbm_->config().timing;
     return static_cast<double>(t.tRCDRD + t.RL + hbm_->config().organisation.burst_length /

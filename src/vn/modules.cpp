@@ -35,10 +35,11 @@ void Noc::b_transport(int, tlm::tlm_generic_payload& p, sc_time& delay) {
 
 L2Module::L2Module(sc_core::sc_module_name name, uint64_t capacity, uint64_t block_bytes,
                    double bytes_per_ps, double hit_latency_ps, double mem_latency_ps,
-                   LiveCounts& live)
+                   uint64_t access_bytes, LiveCounts& live)
     : sc_module(name),
       in("in"),
       mem("mem"),
+      access_(std::max<uint64_t>(1, access_bytes)),
       cache_(capacity, block_bytes),
       arrays_(bytes_per_ps),
       hit_latency_ps_(hit_latency_ps),
@@ -70,7 +71,18 @@ void L2Module::b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
   double issue = now_ps() + delay.to_seconds() * 1e12;
   double arrays_done = arrays_.reserve(issue, len + r.miss_bytes);
   std::vector<AddrRange> writebacks = std::move(r.writebacks);
+  // The memory moves whole bursts: fills and write-backs are aligned to them.
   uint64_t miss_addr = r.miss.addr, miss_bytes = r.miss_bytes;
+  if (miss_bytes > 0) {
+    uint64_t lo = miss_addr / access_ * access_;
+    miss_bytes = (miss_addr - lo + miss_bytes + access_ - 1) / access_ * access_;
+    miss_addr = lo;
+  }
+  for (auto& w : writebacks) {
+    uint64_t lo = w.addr / access_ * access_;
+    w.bytes = ((w.addr - lo + w.bytes + access_ - 1) / access_) * access_;
+    w.addr = lo;
+  }
   if (!writebacks.empty()) {
     for (const auto& w : writebacks) queue_.push_back(w);
     queued_.notify(sc_core::SC_ZERO_TIME);

@@ -63,6 +63,7 @@ class FixedMemory : public sc_core::sc_module, public MemoryBackend {
   uint64_t capacity_bytes() const override { return capacity_; }
   double peak_bandwidth_bytes_per_s() const override { return bytes_per_ps_ * 1e12; }
   double unloaded_latency_ps() const override { return latency_ps_; }
+  uint64_t access_bytes() const override { return 64; }
   uint64_t transactions = 0;
 
  private:

@@ -39,6 +39,8 @@ class MemoryBackend {
   virtual double peak_bandwidth_bytes_per_s() const = 0;
   // Time from a read command to its first data with no queueing (open bank, no conflicts).
   virtual double unloaded_latency_ps() const = 0;
+  // Smallest transfer the memory moves (one burst); requests are aligned to it.
+  virtual uint64_t access_bytes() const = 0;
 };
 
 class VnMachine : public sc_core::sc_module {

@@ -71,7 +71,8 @@ class L2Module : public sc_core::sc_module {
   tlm_utils::simple_target_socket<L2Module> in;
   tlm_utils::simple_initiator_socket<L2Module> mem;
   L2Module(sc_core::sc_module_name name, uint64_t capacity, uint64_t block_bytes,
-           double bytes_per_ps, double hit_latency_ps, double mem_latency_ps, LiveCounts& live);
+           double bytes_per_ps, double hit_latency_ps, double mem_latency_ps, uint64_t access_bytes,
+           LiveCounts& live);
   L2Cache& cache() { return cache_; }
   bool idle() const { return queue_.empty() && !writing_; }
   sc_core::sc_event& idle_event() { return idle_event_; }
@@ -81,6 +82,7 @@ class L2Module : public sc_core::sc_module {
  private:
   void b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
   void writeback_thread();
+  uint64_t access_;
   L2Cache cache_;
   SharedPipe arrays_;
   double hit_latency_ps_, mem_latency_ps_;
