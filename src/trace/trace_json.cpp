@@ -20,12 +20,12 @@ class Object {
     if (!j.is_object()) fail_at(path_, "expected an object, got " + describe_json_value(j));
     for (auto it = j.begin(); it != j.end(); ++it) {
       bool known = false;
-      std::string list;
-      for (const char* k : keys) {
-        known = known || it.key() == k;
-        list += (list.empty() ? "" : ", ") + std::string(k);
+      for (const char* k : keys) known = known || it.key() == k;
+      if (!known) {
+        std::string list;
+        for (const char* k : keys) list += (list.empty() ? "" : ", ") + std::string(k);
+        fail(it.key(), "unknown key (expected one of: " + list + ")");
       }
-      if (!known) fail(it.key(), "unknown key (expected one of: " + list + ")");
     }
   }
 
