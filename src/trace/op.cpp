@@ -28,7 +28,8 @@ uint64_t dtype_bytes(DType t, uint64_t elements) {
 
 std::string phase_label(const Phase& p) {
   std::string label = config::enum_name(p.kind);
-  if (p.kind == PhaseKind::decode || p.kind == PhaseKind::entp) label += "." + std::to_string(p.step);
+  if (p.kind == PhaseKind::decode || p.kind == PhaseKind::entp)
+    label += "." + std::to_string(p.step);
   return label;
 }
 
@@ -39,10 +40,12 @@ bool MatmulShape::operator==(const MatmulShape& o) const {
   return batch == o.batch && m == o.m && n == o.n && k == o.k;
 }
 bool AttentionShape::operator==(const AttentionShape& o) const {
-  return batch == o.batch && heads == o.heads && kv_heads == o.kv_heads &&
-         head_dim == o.head_dim && q_len == o.q_len && kv_len == o.kv_len && causal == o.causal;
+  return batch == o.batch && heads == o.heads && kv_heads == o.kv_heads && head_dim == o.head_dim &&
+         q_len == o.q_len && kv_len == o.kv_len && causal == o.causal;
 }
-bool RowShape::operator==(const RowShape& o) const { return rows == o.rows && cols == o.cols; }
+bool RowShape::operator==(const RowShape& o) const {
+  return rows == o.rows && cols == o.cols;
+}
 
 uint64_t AttentionShape::pairs() const {
   if (!causal) return checked_mul(q_len, kv_len, "attention pairs");
@@ -78,8 +81,8 @@ const Tensor* Op::weight() const {
 }
 
 bool TensorDecl::operator==(const TensorDecl& o) const {
-  return id == o.id && kind == o.kind && dtype == o.dtype && shape == o.shape &&
-         bytes == o.bytes && layer == o.layer;
+  return id == o.id && kind == o.kind && dtype == o.dtype && shape == o.shape && bytes == o.bytes &&
+         layer == o.layer;
 }
 
 bool TraceHeader::operator==(const TraceHeader& o) const {
@@ -96,9 +99,8 @@ using namespace cimsim::trace;
 
 const std::vector<std::pair<DType, const char*>>& EnumNames<DType>::names() {
   static const std::vector<std::pair<DType, const char*>> n = {
-      {DType::fp32, "fp32"}, {DType::fp16, "fp16"}, {DType::bf16, "bf16"},
-      {DType::fp8, "fp8"},   {DType::int8, "int8"}, {DType::int4, "int4"},
-      {DType::int32, "int32"}};
+      {DType::fp32, "fp32"}, {DType::fp16, "fp16"}, {DType::bf16, "bf16"},  {DType::fp8, "fp8"},
+      {DType::int8, "int8"}, {DType::int4, "int4"}, {DType::int32, "int32"}};
   return n;
 }
 const std::vector<std::pair<TensorKind, const char*>>& EnumNames<TensorKind>::names() {
@@ -110,13 +112,20 @@ const std::vector<std::pair<TensorKind, const char*>>& EnumNames<TensorKind>::na
 }
 const std::vector<std::pair<OpKind, const char*>>& EnumNames<OpKind>::names() {
   static const std::vector<std::pair<OpKind, const char*>> n = {
-      {OpKind::embedding, "embedding"},   {OpKind::matmul, "matmul"},
-      {OpKind::batched_matmul, "batched_matmul"}, {OpKind::attention, "attention"},
-      {OpKind::softmax, "softmax"},       {OpKind::layernorm, "layernorm"},
-      {OpKind::rmsnorm, "rmsnorm"},       {OpKind::gelu, "gelu"},
-      {OpKind::silu, "silu"},             {OpKind::relu, "relu"},
-      {OpKind::add, "add"},               {OpKind::mul, "mul"},
-      {OpKind::rope, "rope"},             {OpKind::kv_write, "kv_write"},
+      {OpKind::embedding, "embedding"},
+      {OpKind::matmul, "matmul"},
+      {OpKind::batched_matmul, "batched_matmul"},
+      {OpKind::attention, "attention"},
+      {OpKind::softmax, "softmax"},
+      {OpKind::layernorm, "layernorm"},
+      {OpKind::rmsnorm, "rmsnorm"},
+      {OpKind::gelu, "gelu"},
+      {OpKind::silu, "silu"},
+      {OpKind::relu, "relu"},
+      {OpKind::add, "add"},
+      {OpKind::mul, "mul"},
+      {OpKind::rope, "rope"},
+      {OpKind::kv_write, "kv_write"},
       {OpKind::kv_read, "kv_read"}};
   return n;
 }

@@ -39,13 +39,17 @@ uint64_t write_trace(OpSource& source, std::ostream& out) {
   }
   out << detail::header_to_json(header).dump() << '\n';
   Op op;
+  std::string line;
   while (source.next(op)) {
     try {
       checker->check(op);
     } catch (const InputError& e) {
       throw bug(e);
     }
-    out << detail::op_to_json(op).dump() << '\n';
+    line.clear();
+    detail::append_op_line(op, line);
+    line += '\n';
+    out << line;
   }
   try {
     checker->finish();

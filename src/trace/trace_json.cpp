@@ -45,14 +45,15 @@ class Object {
   std::string path(const char* key) const { return join_path(path_, key); }
 
   uint64_t u64(const char* key, uint64_t max = std::numeric_limits<uint64_t>::max()) const {
-    return to_u64(at(key), path(key), max);
-  }
-  static uint64_t to_u64(const Json& v, const std::string& path, uint64_t max) {
-    if (!v.is_number_unsigned() || v.get<uint64_t>() > max) {
-      fail_at(path, "expected an integer in [0, " + std::to_string(max) + "], got " +
-                        describe_json_value(v));
-    }
+    const Json& v = at(key);
+    if (!is_u64(v, max)) fail(key, u64_expectation(v, max));
     return v.get<uint64_t>();
+  }
+  static bool is_u64(const Json& v, uint64_t max) {
+    return v.is_number_unsigned() && v.get<uint64_t>() <= max;
+  }
+  static std::string u64_expectation(const Json& v, uint64_t max) {
+    return "expected an integer in [0, " + std::to_string(max) + "], got " + describe_json_value(v);
   }
   int32_t i32(const char* key) const {
     const Json& v = at(key);
@@ -85,8 +86,10 @@ class Object {
     if (!v.is_array()) fail(key, "expected an array of integers, got " + describe_json_value(v));
     std::vector<uint64_t> out;
     out.reserve(v.size());
+    constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
     for (size_t i = 0; i < v.size(); ++i) {
-      out.push_back(to_u64(v[i], join_path(path(key), i), std::numeric_limits<uint64_t>::max()));
+      if (!is_u64(v[i], kMax)) fail_at(join_path(path(key), i), u64_expectation(v[i], kMax));
+      out.push_back(v[i].get<uint64_t>());
     }
     return out;
   }
@@ -244,6 +247,114 @@ Json op_to_json(const Op& op) {
   j["in"] = std::move(in);
   j["out"] = std::move(out);
   return j;
+}
+
+namespace {
+
+void append_string(const std::string& s, std::string& out) {
+  out += '"';
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20) {
+      static const char* hex = "0123456789abcdef";
+      out += "\\u00";
+      out += hex[u >> 4];
+      out += hex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
+void append_key(const char* key, std::string& out) {
+  out += '"';
+  out += key;
+  out += "\":";
+}
+
+void append_field(const char* key, uint64_t v, std::string& out) {
+  append_key(key, out);
+  out += std::to_string(v);
+  out += ',';
+}
+
+void append_tensors(const char* key, const std::vector<Tensor>& tensors, std::string& out) {
+  append_key(key, out);
+  out += '[';
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const Tensor& t = tensors[i];
+    if (i > 0) out += ',';
+    out += "{\"id\":";
+    append_string(t.id, out);
+    out += ",\"kind\":\"";
+    out += config::enum_name(t.kind);
+    out += "\",\"dtype\":\"";
+    out += config::enum_name(t.dtype);
+    out += "\",\"shape\":[";
+    for (size_t d = 0; d < t.shape.size(); ++d) {
+      if (d > 0) out += ',';
+      out += std::to_string(t.shape[d]);
+    }
+    out += "],";
+    append_key("bytes", out);
+    out += std::to_string(t.bytes);
+    out += '}';
+  }
+  out += ']';
+}
+
+}  // namespace
+
+void append_op_line(const Op& op, std::string& out) {
+  out += '{';
+  append_field("id", op.id, out);
+  append_key("kind", out);
+  append_string(config::enum_name(op.kind), out);
+  out += ',';
+  append_key("name", out);
+  append_string(op.name, out);
+  out += ',';
+  append_key("layer", out);
+  out += std::to_string(op.layer);
+  out += ',';
+  append_key("phase", out);
+  append_string(config::enum_name(op.phase.kind), out);
+  out += ',';
+  append_field("step", op.phase.step, out);
+  append_field("flops", op.flops, out);
+  const std::string key = shape_key(op.kind);
+  if (key == "mm") {
+    out += "\"mm\":{";
+    append_field("batch", op.mm.batch, out);
+    append_field("m", op.mm.m, out);
+    append_field("n", op.mm.n, out);
+    append_field("k", op.mm.k, out);
+  } else if (key == "attn") {
+    const AttentionShape& a = op.attn;
+    out += "\"attn\":{";
+    append_field("batch", a.batch, out);
+    append_field("heads", a.heads, out);
+    append_field("kv_heads", a.kv_heads, out);
+    append_field("head_dim", a.head_dim, out);
+    append_field("q_len", a.q_len, out);
+    append_field("kv_len", a.kv_len, out);
+    append_key("causal", out);
+    out += a.causal ? "true," : "false,";
+  } else {
+    out += "\"rows\":{";
+    append_field("rows", op.rows.rows, out);
+    append_field("cols", op.rows.cols, out);
+  }
+  out.back() = '}';  // replaces the last field's comma
+  out += ',';
+  append_tensors("in", op.inputs, out);
+  out += ',';
+  append_tensors("out", op.outputs, out);
+  out += '}';
 }
 
 Op op_from_json(const Json& j, uint64_t index) {

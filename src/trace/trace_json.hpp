@@ -14,6 +14,9 @@ constexpr const char* kFormatName = "cimsim-trace";
 
 Json header_to_json(const TraceHeader& h);
 Json op_to_json(const Op& op);
+// Appends op_to_json(op).dump() to `out`, without building the JSON tree (the writer's hot
+// path; a test checks that both give the same text).
+void append_op_line(const Op& op, std::string& out);
 
 TraceHeader header_from_json(const Json& j);
 // `index` is the op's position in the trace, used in paths ("op[15]").
