@@ -14,7 +14,9 @@ namespace {
 std::string grouped(uint64_t v) {
   std::string digits = std::to_string(v), out;
   for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    if (i > 0 && (digits.size() - i) % 3 == 0) {
+      out += ',';
+    }
     out += digits[i];
   }
   return out;
@@ -52,7 +54,9 @@ Command cmd_lower() {
         "trace", po::value<std::string>(), "summarise this existing trace file instead");
   };
   c.run = [](const po::variables_map& vm, std::ostream& out) {
-    if (vm.count("trace") != 0) return summarise_file(vm, out);
+    if (vm.count("trace") != 0) {
+      return summarise_file(vm, out);
+    }
     if (vm.count("workload") == 0) {
       throw InputError("--workload", "required: a workload preset (cimsim info) or file");
     }

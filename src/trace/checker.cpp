@@ -13,7 +13,9 @@ using config::join_path;
 
 std::string shape_text(const std::vector<uint64_t>& shape) {
   std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  for (size_t i = 0; i < shape.size(); ++i) {
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  }
   return s + "]";
 }
 
@@ -21,7 +23,9 @@ std::string shape_text(const std::vector<uint64_t>& shape) {
 uint64_t full_bytes(DType dtype, const std::vector<uint64_t>& shape, const std::string& path) {
   try {
     uint64_t n = 1;
-    for (uint64_t s : shape) n = checked_mul(n, s, "tensor elements");
+    for (uint64_t s : shape) {
+      n = checked_mul(n, s, "tensor elements");
+    }
     return dtype_bytes(dtype, n);
   } catch (const OverflowError& e) {
     throw InputError(join_path(path, "shape"), e.what());
@@ -31,12 +35,20 @@ uint64_t full_bytes(DType dtype, const std::vector<uint64_t>& shape, const std::
 // Which phase kinds a mode has, and their order.
 int phase_rank(const std::string& mode, PhaseKind kind) {
   if (mode == "decoder") {
-    if (kind == PhaseKind::prefill) return 0;
-    if (kind == PhaseKind::decode) return 1;
+    if (kind == PhaseKind::prefill) {
+      return 0;
+    }
+    if (kind == PhaseKind::decode) {
+      return 1;
+    }
   } else if (mode == "encoder") {
-    if (kind == PhaseKind::encode) return 0;
+    if (kind == PhaseKind::encode) {
+      return 0;
+    }
   } else if (mode == "entp") {
-    if (kind == PhaseKind::entp) return 0;
+    if (kind == PhaseKind::entp) {
+      return 0;
+    }
   }
   return -1;
 }
@@ -91,8 +103,12 @@ void check_header(const TraceHeader& h) {
 }
 
 TraceChecker::TraceChecker(const TraceHeader& header) : header_(header) {
-  for (const auto& d : header.weights) declared_.emplace(d.id, &d);
-  for (const auto& d : header.kv_caches) declared_.emplace(d.id, &d);
+  for (const auto& d : header.weights) {
+    declared_.emplace(d.id, &d);
+  }
+  for (const auto& d : header.kv_caches) {
+    declared_.emplace(d.id, &d);
+  }
 }
 
 void TraceChecker::enter_phase(const Op& op, const std::string& path) {
@@ -108,7 +124,9 @@ void TraceChecker::enter_phase(const Op& op, const std::string& path) {
                                                   config::enum_name(op.phase.kind) +
                                                   " phase, got " + std::to_string(op.phase.step));
   }
-  if (started_ && op.phase == phase_) return;
+  if (started_ && op.phase == phase_) {
+    return;
+  }
   if (started_) {
     int current = phase_rank(header_.mode, phase_.kind);
     bool later = rank > current || (rank == current && op.phase.step > phase_.step);
@@ -135,7 +153,9 @@ void TraceChecker::check_tensor(const Tensor& t, const std::string& path, bool i
   const std::string id_path = join_path(path, "id");
   if (t.kind == TensorKind::activation) {
     if (t.id == "tokens") {
-      if (!is_input) throw InputError(id_path, "\"tokens\" is the phase input; no op writes it");
+      if (!is_input) {
+        throw InputError(id_path, "\"tokens\" is the phase input; no op writes it");
+      }
       return;
     }
     auto it = activations_.find(t.id);
@@ -187,14 +207,18 @@ void TraceChecker::check(const Op& op) {
                                                 std::to_string(ops_) + ", got " +
                                                 std::to_string(op.id));
   }
-  if (op.name.empty()) throw InputError(join_path(path, "name"), "expected a non-empty name");
+  if (op.name.empty()) {
+    throw InputError(join_path(path, "name"), "expected a non-empty name");
+  }
   if (op.layer < -1 || op.layer > static_cast<int64_t>(header_.layers)) {
     throw InputError(join_path(path, "layer"), "expected an integer in [-1, " +
                                                    std::to_string(header_.layers) + "], got " +
                                                    std::to_string(op.layer));
   }
   enter_phase(op, path);
-  if (op.inputs.empty()) throw InputError(join_path(path, "in"), "expected at least one input");
+  if (op.inputs.empty()) {
+    throw InputError(join_path(path, "in"), "expected at least one input");
+  }
   if (op.outputs.empty()) {
     throw InputError(join_path(path, "out"), "expected at least one output");
   }

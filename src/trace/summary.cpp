@@ -15,14 +15,18 @@ void add_to(uint64_t& total, uint64_t v) {
 
 uint64_t elements(const std::vector<uint64_t>& shape) {
   uint64_t n = 1;
-  for (uint64_t s : shape) n = checked_mul(n, s, "tensor elements");
+  for (uint64_t s : shape) {
+    n = checked_mul(n, s, "tensor elements");
+  }
   return n;
 }
 
 std::string grouped(uint64_t v) {
   std::string digits = std::to_string(v), out;
   for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    if (i > 0 && (digits.size() - i) % 3 == 0) {
+      out += ',';
+    }
     out += digits[i];
   }
   return out;
@@ -43,7 +47,9 @@ std::string si(uint64_t v, const char* unit) {
 }
 
 std::string pad(const std::string& s, size_t width, bool left = false) {
-  if (s.size() >= width) return s;
+  if (s.size() >= width) {
+    return s;
+  }
   return left ? s + std::string(width - s.size(), ' ') : std::string(width - s.size(), ' ') + s;
 }
 
@@ -71,24 +77,45 @@ void Totals::add(const Op& op) {
   add_to(ops, 1);
   add_to(flops, op.flops);
   for (const Tensor& t : op.inputs) {
-    if (t.kind == TensorKind::weight) add_to(weight_read_bytes, t.bytes);
-    if (t.kind == TensorKind::kv_cache) add_to(kv_read_bytes, t.bytes);
-    if (t.kind == TensorKind::activation) add_to(activation_read_bytes, t.bytes);
+    if (t.kind == TensorKind::weight) {
+      add_to(weight_read_bytes, t.bytes);
+    }
+    if (t.kind == TensorKind::kv_cache) {
+      add_to(kv_read_bytes, t.bytes);
+    }
+    if (t.kind == TensorKind::activation) {
+      add_to(activation_read_bytes, t.bytes);
+    }
   }
   for (const Tensor& t : op.outputs) {
-    if (t.kind == TensorKind::kv_cache) add_to(kv_write_bytes, t.bytes);
-    if (t.kind == TensorKind::activation) add_to(activation_write_bytes, t.bytes);
+    if (t.kind == TensorKind::kv_cache) {
+      add_to(kv_write_bytes, t.bytes);
+    }
+    if (t.kind == TensorKind::activation) {
+      add_to(activation_write_bytes, t.bytes);
+    }
   }
 }
 
 TraceSummary summarize(OpSource& source) {
   TraceSummary s;
-  s.header = source.header();
-  for (const auto& d : s.header.weights) {
+  const TraceHeader& h = source.header();
+  s.model = h.model;
+  s.mode = h.mode;
+  s.batch = h.batch;
+  s.prompt = h.prompt;
+  s.generate = h.generate;
+  s.layers = h.layers;
+  for (const auto& d : h.weights) {
     add_to(s.parameters, elements(d.shape));
     add_to(s.weight_bytes, d.bytes);
   }
-  for (const auto& d : s.header.kv_caches) add_to(s.kv_cache_bytes, d.bytes);
+  for (const auto& d : h.kv_caches) {
+    add_to(s.kv_cache_bytes, d.bytes);
+    if (d.shape.size() > 1) {
+      s.kv_positions = d.shape[1];
+    }
+  }
 
   Op op;
   bool first = true;
@@ -101,7 +128,9 @@ TraceSummary summarize(OpSource& source) {
   };
   while (source.next(op)) {
     if (first || op.phase != step) {
-      if (!first) close_step();
+      if (!first) {
+        close_step();
+      }
       if (first || op.phase.kind != step.kind) {
         s.phases.emplace_back();
         s.phases.back().kind = op.phase.kind;
@@ -123,26 +152,27 @@ TraceSummary summarize(OpSource& source) {
     add_to(it->ops, 1);
     add_to(it->flops, op.flops);
   }
-  if (!first) close_step();
+  if (!first) {
+    close_step();
+  }
   std::sort(s.kinds.begin(), s.kinds.end(),
             [](const KindTotals& a, const KindTotals& b) { return a.kind < b.kind; });
   return s;
 }
 
 std::string summary_text(const TraceSummary& s) {
-  const TraceHeader& h = s.header;
   std::ostringstream out;
-  out << h.model << ": mode " << h.mode << ", batch " << h.batch << ", prompt " << h.prompt
-      << ", generate " << h.generate << ", " << h.layers << " layers\n";
+  out << s.model << ": mode " << s.mode << ", batch " << s.batch << ", prompt " << s.prompt
+      << ", generate " << s.generate << ", " << s.layers << " layers\n";
   out << "  " << grouped(s.total.ops) << " ops, " << si(s.total.flops, "FLOP") << " ("
       << grouped(s.total.flops) << ")\n";
   out << "  weights: " << grouped(s.parameters) << " parameters, " << si(s.weight_bytes, "B")
       << "\n";
-  if (!h.kv_caches.empty()) {
-    uint64_t positions = h.kv_caches.front().shape.size() > 1 ? h.kv_caches.front().shape[1] : 0;
-    uint64_t per_token = positions * h.batch > 0 ? s.kv_cache_bytes / (positions * h.batch) : 0;
-    out << "  KV cache at full length (" << grouped(positions) << " positions x batch " << h.batch
-        << "): " << si(s.kv_cache_bytes, "B") << ", " << grouped(per_token) << " B per token\n";
+  if (s.kv_positions > 0 && s.batch > 0) {
+    uint64_t per_token = s.kv_cache_bytes / (s.kv_positions * s.batch);
+    out << "  KV cache at full length (" << grouped(s.kv_positions) << " positions x batch "
+        << s.batch << "): " << si(s.kv_cache_bytes, "B") << ", " << grouped(per_token)
+        << " B per token\n";
   }
   out << "\n"
       << pad("phase", 9, true) << pad("steps", 7) << pad("ops", 12) << pad("FLOPs", 12)
@@ -156,7 +186,9 @@ std::string summary_text(const TraceSummary& s) {
     }
   }
   uint64_t steps = 0;
-  for (const PhaseTotals& p : s.phases) steps += p.steps;
+  for (const PhaseTotals& p : s.phases) {
+    steps += p.steps;
+  }
   out << totals_row("total", steps, s.total);
   out << "\n" << pad("op kind", 16, true) << pad("ops", 12) << pad("FLOPs", 12) << "\n";
   for (const KindTotals& k : s.kinds) {
@@ -178,13 +210,13 @@ Json summary_json(const TraceSummary& s) {
   for (const KindTotals& k : s.kinds) {
     kinds.push_back(Json{{"kind", config::enum_name(k.kind)}, {"ops", k.ops}, {"flops", k.flops}});
   }
-  const TraceHeader& h = s.header;
-  return Json{{"model", h.model},
-              {"mode", h.mode},
-              {"batch", h.batch},
-              {"prompt", h.prompt},
-              {"generate", h.generate},
-              {"layers", h.layers},
+  return Json{{"model", s.model},
+              {"mode", s.mode},
+              {"batch", s.batch},
+              {"prompt", s.prompt},
+              {"generate", s.generate},
+              {"layers", s.layers},
+              {"kv_positions", s.kv_positions},
               {"parameters", s.parameters},
               {"weight_bytes", s.weight_bytes},
               {"kv_cache_bytes", s.kv_cache_bytes},

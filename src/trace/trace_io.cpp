@@ -89,8 +89,12 @@ struct TraceReader::State {
         chunk_pos = 0;
         chunk_end = static_cast<size_t>(in.gcount());
         if (chunk_end == 0) {
-          if (in.bad()) throw InputError(path, "read error");
-          if (line.empty()) return false;
+          if (in.bad()) {
+            throw InputError(path, "read error");
+          }
+          if (line.empty()) {
+            return false;
+          }
           ++line_no;
           throw InputError(where(),
                            "truncated line: the file ends without a newline (an "
@@ -116,7 +120,9 @@ struct TraceReader::State {
   }
 
   Json parse_line() {
-    if (line.empty()) throw InputError(where(), "empty line (expected one JSON object)");
+    if (line.empty()) {
+      throw InputError(where(), "empty line (expected one JSON object)");
+    }
     return config::parse_json_strict(line, path, line_no);
   }
 };
@@ -125,13 +131,19 @@ TraceReader::TraceReader(const std::string& path) : state_(std::make_unique<Stat
   State& s = *state_;
   s.path = path;
   s.in.open(path, std::ios::binary);
-  if (!s.in) throw InputError(path, "cannot open trace file");
-  if (!s.read_line()) throw InputError(path, "empty file (expected a trace header line)");
+  if (!s.in) {
+    throw InputError(path, "cannot open trace file");
+  }
+  if (!s.read_line()) {
+    throw InputError(path, "empty file (expected a trace header line)");
+  }
   try {
     s.header = detail::header_from_json(s.parse_line());
     detail::check_header(s.header);
   } catch (const InputError& e) {
-    if (std::string(e.what()).rfind(path + ":", 0) == 0) throw;  // parse errors say where
+    if (std::string(e.what()).rfind(path + ":", 0) == 0) {
+      throw;  // parse errors say where
+    }
     throw InputError(s.where(), e.what());
   }
   s.checker = std::make_unique<detail::TraceChecker>(s.header);
@@ -145,7 +157,9 @@ const TraceHeader& TraceReader::header() const {
 
 bool TraceReader::next(Op& op) {
   State& s = *state_;
-  if (s.done) return false;
+  if (s.done) {
+    return false;
+  }
   if (!s.read_line()) {
     try {
       s.checker->finish();

@@ -17,13 +17,19 @@ class Object {
  public:
   Object(const Json& j, std::string path, std::initializer_list<const char*> keys)
       : j_(j), path_(std::move(path)) {
-    if (!j.is_object()) fail_at(path_, "expected an object, got " + describe_json_value(j));
+    if (!j.is_object()) {
+      fail_at(path_, "expected an object, got " + describe_json_value(j));
+    }
     for (auto it = j.begin(); it != j.end(); ++it) {
       bool known = false;
-      for (const char* k : keys) known = known || it.key() == k;
+      for (const char* k : keys) {
+        known = known || it.key() == k;
+      }
       if (!known) {
         std::string list;
-        for (const char* k : keys) list += (list.empty() ? "" : ", ") + std::string(k);
+        for (const char* k : keys) {
+          list += (list.empty() ? "" : ", ") + std::string(k);
+        }
         fail(it.key(), "unknown key (expected one of: " + list + ")");
       }
     }
@@ -39,14 +45,18 @@ class Object {
   bool has(const char* key) const { return j_.contains(key); }
   const Json& at(const char* key) const {
     auto it = j_.find(key);
-    if (it == j_.end()) fail(key, "missing required key");
+    if (it == j_.end()) {
+      fail(key, "missing required key");
+    }
     return *it;
   }
   std::string path(const char* key) const { return join_path(path_, key); }
 
   uint64_t u64(const char* key, uint64_t max = std::numeric_limits<uint64_t>::max()) const {
     const Json& v = at(key);
-    if (!is_u64(v, max)) fail(key, u64_expectation(v, max));
+    if (!is_u64(v, max)) {
+      fail(key, u64_expectation(v, max));
+    }
     return v.get<uint64_t>();
   }
   static bool is_u64(const Json& v, uint64_t max) {
@@ -65,37 +75,49 @@ class Object {
   }
   bool boolean(const char* key) const {
     const Json& v = at(key);
-    if (!v.is_boolean()) fail(key, "expected true or false, got " + describe_json_value(v));
+    if (!v.is_boolean()) {
+      fail(key, "expected true or false, got " + describe_json_value(v));
+    }
     return v.get<bool>();
   }
   std::string str(const char* key) const {
     const Json& v = at(key);
-    if (!v.is_string()) fail(key, "expected a string, got " + describe_json_value(v));
+    if (!v.is_string()) {
+      fail(key, "expected a string, got " + describe_json_value(v));
+    }
     return v.get<std::string>();
   }
   template <class E>
   E enumeration(const char* key) const {
     const Json& v = at(key);
     if (v.is_string()) {
-      if (auto e = config::enum_from_name<E>(v.get<std::string>())) return *e;
+      if (auto e = config::enum_from_name<E>(v.get<std::string>())) {
+        return *e;
+      }
     }
     fail(key, "expected one of " + config::enum_choices<E>() + ", got " + describe_json_value(v));
   }
   std::vector<uint64_t> shape(const char* key) const {
     const Json& v = at(key);
-    if (!v.is_array()) fail(key, "expected an array of integers, got " + describe_json_value(v));
+    if (!v.is_array()) {
+      fail(key, "expected an array of integers, got " + describe_json_value(v));
+    }
     std::vector<uint64_t> out;
     out.reserve(v.size());
     constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
     for (size_t i = 0; i < v.size(); ++i) {
-      if (!is_u64(v[i], kMax)) fail_at(join_path(path(key), i), u64_expectation(v[i], kMax));
+      if (!is_u64(v[i], kMax)) {
+        fail_at(join_path(path(key), i), u64_expectation(v[i], kMax));
+      }
       out.push_back(v[i].get<uint64_t>());
     }
     return out;
   }
   const Json& array(const char* key) const {
     const Json& v = at(key);
-    if (!v.is_array()) fail(key, "expected an array, got " + describe_json_value(v));
+    if (!v.is_array()) {
+      fail(key, "expected an array, got " + describe_json_value(v));
+    }
     return v;
   }
 
@@ -106,7 +128,9 @@ class Object {
 
 Json shape_json(const std::vector<uint64_t>& shape) {
   Json s = Json::array();
-  for (uint64_t v : shape) s.push_back(v);
+  for (uint64_t v : shape) {
+    s.push_back(v);
+  }
   return s;
 }
 
@@ -154,8 +178,9 @@ std::vector<Tensor> tensors_from_json(const Object& o, const char* key) {
   const Json& a = o.array(key);
   std::vector<Tensor> out;
   out.reserve(a.size());
-  for (size_t i = 0; i < a.size(); ++i)
+  for (size_t i = 0; i < a.size(); ++i) {
     out.push_back(tensor_from_json(a[i], join_path(o.path(key), i)));
+  }
   return out;
 }
 
@@ -177,8 +202,12 @@ const char* shape_key(OpKind kind) {
 
 Json header_to_json(const TraceHeader& h) {
   Json weights = Json::array(), caches = Json::array();
-  for (const auto& d : h.weights) weights.push_back(decl_json(d));
-  for (const auto& d : h.kv_caches) caches.push_back(decl_json(d));
+  for (const auto& d : h.weights) {
+    weights.push_back(decl_json(d));
+  }
+  for (const auto& d : h.kv_caches) {
+    caches.push_back(decl_json(d));
+  }
   return Json{{"format", kFormatName},  {"format_version", h.format_version},
               {"model", h.model},       {"mode", h.mode},
               {"batch", h.batch},       {"prompt", h.prompt},
@@ -242,8 +271,12 @@ Json op_to_json(const Op& op) {
     j["rows"] = Json{{"rows", op.rows.rows}, {"cols", op.rows.cols}};
   }
   Json in = Json::array(), out = Json::array();
-  for (const auto& t : op.inputs) in.push_back(tensor_json(t));
-  for (const auto& t : op.outputs) out.push_back(tensor_json(t));
+  for (const auto& t : op.inputs) {
+    in.push_back(tensor_json(t));
+  }
+  for (const auto& t : op.outputs) {
+    out.push_back(tensor_json(t));
+  }
   j["in"] = std::move(in);
   j["out"] = std::move(out);
   return j;
@@ -287,7 +320,9 @@ void append_tensors(const char* key, const std::vector<Tensor>& tensors, std::st
   out += '[';
   for (size_t i = 0; i < tensors.size(); ++i) {
     const Tensor& t = tensors[i];
-    if (i > 0) out += ',';
+    if (i > 0) {
+      out += ',';
+    }
     out += "{\"id\":";
     append_string(t.id, out);
     out += ",\"kind\":\"";
@@ -296,7 +331,9 @@ void append_tensors(const char* key, const std::vector<Tensor>& tensors, std::st
     out += config::enum_name(t.dtype);
     out += "\",\"shape\":[";
     for (size_t d = 0; d < t.shape.size(); ++d) {
-      if (d > 0) out += ',';
+      if (d > 0) {
+        out += ',';
+      }
       out += std::to_string(t.shape[d]);
     }
     out += "],";

@@ -238,10 +238,14 @@ Workload load_workload(const std::string& name_or_file,
   config::resolve_references<Workload>(doc);
   Json schema = workload_schema();
   for (const auto& a : sets) {
-    if (a.root == "workload") config::apply_assignment(doc, a, schema);
+    if (a.root == "workload") {
+      config::apply_assignment(doc, a, schema);
+    }
   }
   Workload w = config::parse<Workload>(doc);
-  if (w.run.mode == Mode::encoder) w.run.generate = 0;  // documented: encoder mode ignores it
+  if (w.run.mode == Mode::encoder) {
+    w.run.generate = 0;  // documented: encoder mode ignores it
+  }
   detail::check_workload(w, &doc);
   return w;
 }

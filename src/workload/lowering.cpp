@@ -51,7 +51,9 @@ uint64_t add(uint64_t a, uint64_t b) {
 
 uint64_t elements(const std::vector<uint64_t>& shape) {
   uint64_t n = 1;
-  for (uint64_t s : shape) n = mul(n, s);
+  for (uint64_t s : shape) {
+    n = mul(n, s);
+  }
   return n;
 }
 
@@ -134,7 +136,9 @@ uint64_t ops_per_phase(const Workload& w) {
 
 Lowering::Lowering(const Workload& w) : w_(w) {
   const RunSettings& r = w_.run;
-  if (r.mode == Mode::encoder) w_.run.generate = 0;
+  if (r.mode == Mode::encoder) {
+    w_.run.generate = 0;
+  }
   phase_count_ = r.mode == Mode::encoder ? 1 : r.generate;
 
   header_.model = w_.name;
@@ -145,7 +149,9 @@ Lowering::Lowering(const Workload& w) : w_(w) {
   header_.layers = w_.model.layers;
   header_.workload = workload_json(w_);
   for (auto& d : model_weights(w_.model, w_.dtypes.weights)) {
-    if (d.id == "lm_head" && !lm_head()) continue;
+    if (d.id == "lm_head" && !lm_head()) {
+      continue;
+    }
     header_.weights.push_back(std::move(d));
   }
   if (decoder()) {
@@ -165,8 +171,12 @@ Lowering::Lowering(const Workload& w) : w_(w) {
     }
   }
   header_.op_count = mul(phase_count_, ops_per_phase(w_));
-  for (const auto& d : header_.weights) decls_.emplace(d.id, d);
-  for (const auto& d : header_.kv_caches) decls_.emplace(d.id, d);
+  for (const auto& d : header_.weights) {
+    decls_.emplace(d.id, d);
+  }
+  for (const auto& d : header_.kv_caches) {
+    decls_.emplace(d.id, d);
+  }
 }
 
 PhasePlan Lowering::plan(uint64_t i) const {
@@ -199,7 +209,9 @@ PhasePlan Lowering::plan(uint64_t i) const {
 
 bool Lowering::next(Op& op) {
   while (buffer_pos_ == buffer_.size()) {
-    if (phase_index_ == phase_count_) return false;
+    if (phase_index_ == phase_count_) {
+      return false;
+    }
     buffer_.clear();
     buffer_pos_ = 0;
     lower_block(plan(phase_index_), block_index_, buffer_);
@@ -275,7 +287,9 @@ Tensor Lowering::norm(std::vector<Op>& out, const std::string& name, int32_t lay
   op.rows = {rows, d};
   op.flops = mul(ln ? kLayerNormFlops : kRmsNormFlops, rows, d);
   op.inputs = {part(in, mul(rows, d)), weight(name + ".gamma")};
-  if (ln) op.inputs.push_back(weight(name + ".beta"));
+  if (ln) {
+    op.inputs.push_back(weight(name + ".beta"));
+  }
   op.outputs = {activation(name + ".out", std::move(out_shape))};
   return op.outputs.front();
 }
@@ -288,7 +302,9 @@ Tensor Lowering::linear(std::vector<Op>& out, const std::string& name, const std
   op.mm = {1, rows, n, k};
   op.flops = add(mul(2, rows, n, k), bias ? mul(rows, n) : 0);
   op.inputs = {part(in, mul(rows, k)), weight(weight_id)};
-  if (bias) op.inputs.push_back(weight(weight_id + ".bias"));
+  if (bias) {
+    op.inputs.push_back(weight(weight_id + ".bias"));
+  }
   op.outputs = {activation(name + ".out", std::move(out_shape))};
   return op.outputs.front();
 }
@@ -296,9 +312,15 @@ Tensor Lowering::linear(std::vector<Op>& out, const std::string& name, const std
 Tensor Lowering::elementwise(std::vector<Op>& out, OpKind kind, const std::string& name,
                              int32_t layer, const std::vector<Tensor>& in, uint64_t cols) {
   uint64_t per_element = kAddFlops;
-  if (kind == OpKind::gelu) per_element = kGeluFlops;
-  if (kind == OpKind::silu) per_element = kSiluFlops;
-  if (kind == OpKind::relu) per_element = kReluFlops;
+  if (kind == OpKind::gelu) {
+    per_element = kGeluFlops;
+  }
+  if (kind == OpKind::silu) {
+    per_element = kSiluFlops;
+  }
+  if (kind == OpKind::relu) {
+    per_element = kReluFlops;
+  }
   Op& op = emit(out, kind, name, layer);
   op.rows = {rows_, cols};
   op.flops = mul(per_element, rows_, cols);
@@ -335,7 +357,9 @@ void Lowering::embedding(std::vector<Op>& out) {
   op.flops = mul(tables - 1, kAddFlops, rows_, d);
   op.outputs = {activation("embed.out", {batch, q, d})};
   x_ = op.outputs.front();
-  if (m.embedding_norm) x_ = norm(out, "embed.norm", -1, x_, rows_, {batch, q, d});
+  if (m.embedding_norm) {
+    x_ = norm(out, "embed.norm", -1, x_, rows_, {batch, q, d});
+  }
 }
 
 Tensor Lowering::attention(std::vector<Op>& out, const std::string& p, int32_t layer,
@@ -425,8 +449,12 @@ Tensor Lowering::ffn(std::vector<Op>& out, const std::string& p, int32_t layer, 
   const ModelConfig& m = w_.model;
   const uint64_t batch = w_.run.batch, q = plan_.q, d = m.d_model, f = m.d_ff;
   OpKind act = OpKind::gelu;
-  if (m.activation == Activation::relu) act = OpKind::relu;
-  if (m.activation == Activation::silu) act = OpKind::silu;
+  if (m.activation == Activation::relu) {
+    act = OpKind::relu;
+  }
+  if (m.activation == Activation::silu) {
+    act = OpKind::silu;
+  }
   Tensor hidden;
   if (m.ffn == Ffn::gated) {
     Tensor gate =
@@ -490,7 +518,9 @@ namespace detail {
 
 void check_sizes(const Workload& w) {
   Lowering lowering(w);
-  if (lowering.phase_count() == 0) return;
+  if (lowering.phase_count() == 0) {
+    return;
+  }
   std::vector<Op> scratch;
   for (uint64_t phase : {uint64_t{0}, lowering.phase_count() - 1}) {
     PhasePlan p = lowering.plan(phase);

@@ -15,7 +15,9 @@ class WeightList {
 
   void add(const std::string& id, std::vector<uint64_t> shape, int32_t layer) {
     uint64_t elements = 1;
-    for (uint64_t s : shape) elements = checked_mul(elements, s, "weight elements");
+    for (uint64_t s : shape) {
+      elements = checked_mul(elements, s, "weight elements");
+    }
     trace::TensorDecl d;
     d.id = id;
     d.kind = trace::TensorKind::weight;
@@ -27,12 +29,16 @@ class WeightList {
   }
   void norm(const ModelConfig& m, const std::string& prefix, int32_t layer) {
     add(prefix + ".gamma", {m.d_model}, layer);
-    if (m.norm == Norm::layernorm) add(prefix + ".beta", {m.d_model}, layer);
+    if (m.norm == Norm::layernorm) {
+      add(prefix + ".beta", {m.d_model}, layer);
+    }
   }
   void linear(const ModelConfig& m, const std::string& id, uint64_t in, uint64_t out,
               int32_t layer) {
     add(id, {in, out}, layer);
-    if (m.bias) add(id + ".bias", {out}, layer);
+    if (m.bias) {
+      add(id + ".bias", {out}, layer);
+    }
   }
 
  private:
@@ -42,7 +48,9 @@ class WeightList {
 
 uint64_t elements(const trace::TensorDecl& d) {
   uint64_t n = 1;
-  for (uint64_t s : d.shape) n = checked_mul(n, s, "weight elements");
+  for (uint64_t s : d.shape) {
+    n = checked_mul(n, s, "weight elements");
+  }
   return n;
 }
 
@@ -63,8 +71,12 @@ std::vector<trace::TensorDecl> model_weights(const ModelConfig& m, trace::DType 
   if (m.position == Position::learned) {
     w.add("embed.pos", {checked_add(m.max_context, m.position_offset, "position rows"), d}, -1);
   }
-  if (m.type_vocab > 0) w.add("embed.type", {m.type_vocab, d}, -1);
-  if (m.embedding_norm) w.norm(m, "embed.norm", -1);
+  if (m.type_vocab > 0) {
+    w.add("embed.type", {m.type_vocab, d}, -1);
+  }
+  if (m.embedding_norm) {
+    w.norm(m, "embed.norm", -1);
+  }
 
   for (uint32_t i = 0; i < m.layers; ++i) {
     const std::string p = "L" + std::to_string(i);
@@ -75,14 +87,20 @@ std::vector<trace::TensorDecl> model_weights(const ModelConfig& m, trace::DType 
     w.linear(m, p + ".attn.v", d, kv_width, layer);
     w.linear(m, p + ".attn.o", q_width, d, layer);
     w.norm(m, p + ".norm2", layer);
-    if (m.ffn == Ffn::gated) w.linear(m, p + ".ffn.gate", d, m.d_ff, layer);
+    if (m.ffn == Ffn::gated) {
+      w.linear(m, p + ".ffn.gate", d, m.d_ff, layer);
+    }
     w.linear(m, p + ".ffn.up", d, m.d_ff, layer);
     w.linear(m, p + ".ffn.down", m.d_ff, d, layer);
   }
 
   const auto top = static_cast<int32_t>(m.layers);
-  if (m.norm_placement == NormPlacement::pre) w.norm(m, "final.norm", top);
-  if (!m.tie_embeddings) w.add("lm_head", {d, m.vocab}, top);
+  if (m.norm_placement == NormPlacement::pre) {
+    w.norm(m, "final.norm", top);
+  }
+  if (!m.tie_embeddings) {
+    w.add("lm_head", {d, m.vocab}, top);
+  }
   return out;
 }
 

@@ -23,7 +23,9 @@ std::atomic<int64_t> g_live{0};
 std::atomic<int64_t> g_peak{0};
 
 void note_alloc(void* p) {
-  if (p == nullptr) return;
+  if (p == nullptr) {
+    return;
+  }
   int64_t live = g_live += static_cast<int64_t>(malloc_usable_size(p));
   int64_t peak = g_peak.load();
   while (live > peak && !g_peak.compare_exchange_weak(peak, live)) {
@@ -31,12 +33,16 @@ void note_alloc(void* p) {
 }
 
 void note_free(void* p) {
-  if (p != nullptr) g_live -= static_cast<int64_t>(malloc_usable_size(p));
+  if (p != nullptr) {
+    g_live -= static_cast<int64_t>(malloc_usable_size(p));
+  }
 }
 
 void* counted_new(size_t n) {
   void* p = std::malloc(n == 0 ? 1 : n);
-  if (p == nullptr) throw std::bad_alloc();
+  if (p == nullptr) {
+    throw std::bad_alloc();
+  }
   note_alloc(p);
   return p;
 }
@@ -104,7 +110,9 @@ workload::Workload deep_model(uint64_t generate) {
 uint64_t drain(trace::OpSource& source, uint64_t limit) {
   trace::Op op;
   uint64_t n = 0;
-  while (n < limit && source.next(op)) ++n;
+  while (n < limit && source.next(op)) {
+    ++n;
+  }
   return n;
 }
 
@@ -149,7 +157,9 @@ TEST(FlatMemory, CountingSeesBufferedOps) {
     std::vector<trace::Op> all;
     auto source = workload::lower(w);
     trace::Op op;
-    while (source->next(op)) all.push_back(op);
+    while (source->next(op)) {
+      all.push_back(op);
+    }
   });
   int64_t streamed = peak_growth([&] { drain(*workload::lower(w), UINT64_MAX); });
   EXPECT_GT(held, 10 * streamed);

@@ -26,14 +26,19 @@ class CliTraceReader : public ::testing::Test {
   std::vector<std::string> lines() const {
     std::vector<std::string> out;
     size_t begin = 0;
-    for (size_t end; (end = text_.find('\n', begin)) != std::string::npos; begin = end + 1) {
+    size_t end = text_.find('\n');
+    while (end != std::string::npos) {
       out.push_back(text_.substr(begin, end - begin));
+      begin = end + 1;
+      end = text_.find('\n', begin);
     }
     return out;
   }
   void write_lines(const std::vector<std::string>& ls) {
     std::string t;
-    for (const auto& l : ls) t += l + "\n";
+    for (const auto& l : ls) {
+      t += l + "\n";
+    }
     write_file(path(), t);
   }
   // Runs `cimsim lower --trace`, expects the bad-input contract, returns the message.
@@ -77,8 +82,9 @@ TEST_F(CliTraceReader, TruncatedLine) {
 
 TEST_F(CliTraceReader, Garbage) {
   std::string garbage;
-  for (int i = 0; i < 256; ++i)
+  for (int i = 0; i < 256; ++i) {
     garbage += static_cast<char>((i * 37) % 256 == 10 ? 0 : (i * 37) % 256);
+  }
   write_file(path(), garbage);
   std::string err = bad_trace();
   EXPECT_EQ(err.rfind("cimsim: error: " + path() + ":", 0), 0u) << err;

@@ -16,13 +16,17 @@ namespace {
 std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;
   std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  for (std::string line; std::getline(in, line);) {
+    lines.push_back(line);
+  }
   return lines;
 }
 
 std::string join_lines(const std::vector<std::string>& lines) {
   std::string out;
-  for (const auto& l : lines) out += l + "\n";
+  for (const auto& l : lines) {
+    out += l + "\n";
+  }
   return out;
 }
 
@@ -137,7 +141,9 @@ class FailingSource : public trace::OpSource {
   explicit FailingSource(std::unique_ptr<trace::OpSource> inner) : inner_(std::move(inner)) {}
   const trace::TraceHeader& header() const override { return inner_->header(); }
   bool next(trace::Op& op) override {
-    if (++calls_ == 3) throw InputError("source", "failed on purpose");
+    if (++calls_ == 3) {
+      throw InputError("source", "failed on purpose");
+    }
     return inner_->next(op);
   }
 
@@ -163,8 +169,12 @@ class BrokenSource : public trace::OpSource {
   BrokenSource() : inner_(workload::lower(tiny_gpt())) {}
   const trace::TraceHeader& header() const override { return inner_->header(); }
   bool next(trace::Op& op) override {
-    if (!inner_->next(op)) return false;
-    if (op.id == 1) op.inputs[0].id = "nowhere";
+    if (!inner_->next(op)) {
+      return false;
+    }
+    if (op.id == 1) {
+      op.inputs[0].id = "nowhere";
+    }
     return true;
   }
 
@@ -248,7 +258,9 @@ TEST_F(TraceFiles, ActivationOfAnEarlierPhaseIsNotVisible) {
   // The first decode-step op after the embedding reads the prefill's L1.add2 output instead.
   size_t first_decode = 0;
   for (size_t i = 1; i < lines.size() && first_decode == 0; ++i) {
-    if (Json::parse(lines[i])["phase"] == "decode") first_decode = i;
+    if (Json::parse(lines[i])["phase"] == "decode") {
+      first_decode = i;
+    }
   }
   Json j = Json::parse(lines[first_decode + 1]);
   j["in"][0]["id"] = "L1.add2.out";

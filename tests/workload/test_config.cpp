@@ -40,7 +40,10 @@ class WorkloadConfig : public ::testing::Test {
   std::string error_of(const Json& j, const std::vector<std::string>& sets = {}) {
     std::string path = write("w.json", j);
     std::vector<config::Assignment> a;
-    for (const auto& s : sets) a.push_back(config::parse_assignment(s));
+    a.reserve(sets.size());
+    for (const auto& s : sets) {
+      a.push_back(config::parse_assignment(s));
+    }
     try {
       workload::load_workload(path, a);
     } catch (const InputError& e) {

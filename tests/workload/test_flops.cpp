@@ -27,7 +27,9 @@ uint64_t per_row_per_layer(const workload::ModelConfig& m) {
                  : m.activation == workload::Activation::relu ? 1
                                                               : 9;
   uint64_t small = 2 * norm * d + 2 * d + act * f + (gated ? f : 0);
-  if (m.position == workload::Position::rope) small += 3 * (q + kv);
+  if (m.position == workload::Position::rope) {
+    small += 3 * (q + kv);
+  }
   return 2 * weights + biases + small;
 }
 
@@ -40,7 +42,7 @@ uint64_t per_row_embedding(const workload::ModelConfig& m) {
 
 // Per query-key pair, per layer: 4 head_dim (QK^T and PV) + 5 (softmax), times heads.
 uint64_t per_pair(const workload::ModelConfig& m) {
-  return m.layers * m.heads * (4 * m.head_dim + 5);
+  return uint64_t{m.layers} * m.heads * (4 * m.head_dim + 5);
 }
 
 // Final norm (pre-norm models) and LM head over the last position of one sequence.
@@ -85,14 +87,19 @@ Sum sum_flops(const Workload& w) {
   trace::Op op;
   while (source->next(op)) {
     s.flops += op.flops;
-    if (op.name == "lm_head") s.lm_head += op.flops;
+    if (op.name == "lm_head") {
+      s.lm_head += op.flops;
+    }
   }
   return s;
 }
 
 Workload preset(const std::string& name, const std::vector<std::string>& sets) {
   std::vector<config::Assignment> a;
-  for (const auto& s : sets) a.push_back(config::parse_assignment(s));
+  a.reserve(sets.size());
+  for (const auto& s : sets) {
+    a.push_back(config::parse_assignment(s));
+  }
   return workload::load_workload(name, a);
 }
 
@@ -128,9 +135,9 @@ TEST(Flops, TinyGptTotalByHand) {
   // Per layer per token row: norms 2 x 56, q k v o 4 x 136, add 2 x 8, up 544, gelu 288,
   // down 520 = 2,024; embedding 8 per row; per sequence the final norm 56 and head 176.
   // Attention 21 per pair and head, 2 heads, 2 layers; pairs per sequence 6 + 4 + 5.
-  const uint64_t rows = 2 * (3 + 1 + 1);
+  const uint64_t rows = 2ULL * (3 + 1 + 1);
   const uint64_t expected =
-      rows * (2 * 2'024 + 8) + 2 * 2 * 2 * 21 * (6 + 4 + 5) + 3 * 2 * (56 + 176);
+      rows * (2 * 2'024 + 8) + 2ULL * 2 * 2 * 21 * (6 + 4 + 5) + 3ULL * 2 * (56 + 176);
   EXPECT_EQ(sum_flops(tiny_gpt()).flops, expected);
 }
 

@@ -23,7 +23,9 @@ std::vector<std::string> names_of_layer(const std::vector<trace::Op>& ops, const
                                         int32_t layer) {
   std::vector<std::string> names;
   for (const auto& op : ops) {
-    if (op.phase == phase && op.layer == layer) names.push_back(op.name);
+    if (op.phase == phase && op.layer == layer) {
+      names.push_back(op.name);
+    }
   }
   return names;
 }
@@ -69,7 +71,9 @@ TEST(Lowering, GptOpKindsLayersAndOrder) {
   EXPECT_EQ(ops.at("L0.attn").kind, OpKind::attention);
   EXPECT_EQ(ops.at("L0.add1").kind, OpKind::add);
   // Ids count up from 0 in trace order.
-  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].id, i);
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].id, i);
+  }
 }
 
 TEST(Lowering, GptDecodeStepsReadTheGrowingCache) {
@@ -78,7 +82,9 @@ TEST(Lowering, GptDecodeStepsReadTheGrowingCache) {
   std::vector<std::string> phases;
   for (const auto& op : all) {
     std::string label = trace::phase_label(op.phase);
-    if (phases.empty() || phases.back() != label) phases.push_back(label);
+    if (phases.empty() || phases.back() != label) {
+      phases.push_back(label);
+    }
   }
   EXPECT_EQ(phases, (std::vector<std::string>{"prefill", "decode.1", "decode.2"}));
 
@@ -191,8 +197,12 @@ TEST(Lowering, SplitAndFusedAttentionCountTheSameFlops) {
     workload::Workload fused = make(), split = make();
     split.run.attention = workload::AttentionForm::split;
     uint64_t a = 0, b = 0;
-    for (const auto& op : lower_all(fused)) a += op.flops;
-    for (const auto& op : lower_all(split)) b += op.flops;
+    for (const auto& op : lower_all(fused)) {
+      a += op.flops;
+    }
+    for (const auto& op : lower_all(split)) {
+      b += op.flops;
+    }
     EXPECT_EQ(a, b);
   }
 }
@@ -291,8 +301,12 @@ TEST(Lowering, EveryInputIsWrittenEarlierOrDeclared) {
   for (const auto& w : {tiny_gpt(), tiny_llama(), tiny_bert(), split}) {
     auto source = workload::lower(w);
     std::set<std::string> declared;
-    for (const auto& d : source->header().weights) declared.insert(d.id);
-    for (const auto& d : source->header().kv_caches) declared.insert(d.id);
+    for (const auto& d : source->header().weights) {
+      declared.insert(d.id);
+    }
+    for (const auto& d : source->header().kv_caches) {
+      declared.insert(d.id);
+    }
     std::set<std::string> written;
     Phase phase{PhaseKind::entp, 999};
     for (const auto& op : collect(*source)) {

@@ -9,9 +9,12 @@
 namespace cimsim::test {
 namespace {
 
-workload::Workload load(const std::string& name, std::vector<std::string> sets = {}) {
+workload::Workload load(const std::string& name, const std::vector<std::string>& sets = {}) {
   std::vector<config::Assignment> assignments;
-  for (const auto& s : sets) assignments.push_back(config::parse_assignment(s));
+  assignments.reserve(sets.size());
+  for (const auto& s : sets) {
+    assignments.push_back(config::parse_assignment(s));
+  }
   return workload::load_workload(name, assignments);
 }
 
@@ -37,7 +40,7 @@ TEST(Presets, LlamaParameterTotals) {
   EXPECT_EQ(total_parameters("llama-3-8b"), 8'030'261'248u);    // "8.03B"
   // Untied: both the embedding and the LM head are vocabulary tables.
   auto l2 = workload::count_parameters(load("llama-2-7b").model);
-  EXPECT_EQ(l2.non_embedding, 6'738'415'616u - 2 * 32'000u * 4096);
+  EXPECT_EQ(l2.non_embedding, 6'738'415'616u - uint64_t{2} * 32'000 * 4096);
 }
 
 TEST(Presets, OptParameterTotalIncludesTheTwoOffsetPositionRows) {
@@ -68,20 +71,28 @@ TEST(Presets, EntpParameterTotals) {
 // generate 3: 7 positions cached).
 TEST(Presets, KvCacheBytesPerToken) {
   const std::vector<std::pair<std::string, uint64_t>> expected = {
-      {"gpt2-small", 2 * 12 * 12 * 64 * 2},   {"gpt2-medium", 2 * 24 * 16 * 64 * 2},
-      {"gpt2-large", 2 * 36 * 20 * 64 * 2},   {"gpt2-xl", 2 * 48 * 25 * 64 * 2},
-      {"bert-base", 2 * 12 * 12 * 64 * 2},    {"bert-large", 2 * 24 * 16 * 64 * 2},
-      {"opt-1.3b", 2 * 24 * 32 * 64 * 2},     {"llama-2-7b", 524'288},  // 0.5 MiB per token
-      {"llama-2-13b", 2 * 40 * 40 * 128 * 2}, {"llama-3-8b", 131'072},  // GQA: 128 KiB
-      {"entp-3l", 2 * 3 * 3 * 64 * 2},        {"entp-6l", 2 * 6 * 6 * 64 * 2},
-      {"entp-12l", 2 * 12 * 12 * 64 * 2}};
+      {"gpt2-small", 36'864},    // 2 x 12 x 12 x 64 x 2
+      {"gpt2-medium", 98'304},   // 2 x 24 x 16 x 64 x 2
+      {"gpt2-large", 184'320},   // 2 x 36 x 20 x 64 x 2
+      {"gpt2-xl", 307'200},      // 2 x 48 x 25 x 64 x 2
+      {"bert-base", 36'864},     // 2 x 12 x 12 x 64 x 2
+      {"bert-large", 98'304},    // 2 x 24 x 16 x 64 x 2
+      {"opt-1.3b", 196'608},     // 2 x 24 x 32 x 64 x 2
+      {"llama-2-7b", 524'288},   // 2 x 32 x 32 x 128 x 2 = 0.5 MiB
+      {"llama-2-13b", 819'200},  // 2 x 40 x 40 x 128 x 2
+      {"llama-3-8b", 131'072},   // 2 x 32 x 8 x 128 x 2 = 128 KiB (GQA)
+      {"entp-3l", 2'304},        // 2 x 3 x 3 x 64 x 2
+      {"entp-6l", 9'216},        // 2 x 6 x 6 x 64 x 2
+      {"entp-12l", 36'864}};     // 2 x 12 x 12 x 64 x 2
   for (const auto& [name, per_token] : expected) {
     auto w = load(name, {"workload.run.mode=decoder", "workload.run.batch=2",
                          "workload.run.prompt=5", "workload.run.generate=3"});
     auto source = workload::lower(w);
     uint64_t total = 0;
-    for (const auto& d : source->header().kv_caches) total += d.bytes;
-    EXPECT_EQ(total, 2u * 7 * per_token) << name;
+    for (const auto& d : source->header().kv_caches) {
+      total += d.bytes;
+    }
+    EXPECT_EQ(total, per_token * 2 * 7) << name;
   }
 }
 
@@ -90,7 +101,7 @@ TEST(Presets, GroupedQueryAttentionShrinksKeyValueProjections) {
   auto source = workload::lower(w);
   for (const auto& d : source->header().weights) {
     if (d.id == "L0.attn.k") {
-      EXPECT_EQ(d.shape, (std::vector<uint64_t>{4096, 8 * 128}));
+      EXPECT_EQ(d.shape, (std::vector<uint64_t>{4096, 1024}));  // 8 KV heads x 128
     }
     if (d.id == "L0.attn.q") {
       EXPECT_EQ(d.shape, (std::vector<uint64_t>{4096, 4096}));
@@ -106,13 +117,17 @@ TEST(Presets, EveryPresetLowersWithItsOwnRunSettingsAndValidHeader) {
     auto source = workload::lower(w);
     uint64_t ops = 0;
     trace::Op op;
-    while (source->next(op)) ++ops;
+    while (source->next(op)) {
+      ++ops;
+    }
     EXPECT_EQ(ops, source->header().op_count) << name;
     // Every weight the model has is in the header (BERT's tied LM head shares embed.tok).
     uint64_t params = 0;
     for (const auto& d : source->header().weights) {
       uint64_t n = 1;
-      for (uint64_t s : d.shape) n *= s;
+      for (uint64_t s : d.shape) {
+        n *= s;
+      }
       params += n;
     }
     EXPECT_EQ(params, workload::count_parameters(w.model).total) << name;

@@ -92,7 +92,9 @@ std::map<std::string, trace::Op> phase_ops(const std::vector<trace::Op>& ops,
 inline std::vector<trace::Op> collect(trace::OpSource& source) {
   std::vector<trace::Op> ops;
   trace::Op op;
-  while (source.next(op)) ops.push_back(op);
+  while (source.next(op)) {
+    ops.push_back(op);
+  }
   return ops;
 }
 
@@ -105,7 +107,9 @@ inline std::map<std::string, trace::Op> phase_ops(const std::vector<trace::Op>& 
                                                   const trace::Phase& phase) {
   std::map<std::string, trace::Op> out;
   for (const auto& op : ops) {
-    if (op.phase == phase) out.emplace(op.name, op);
+    if (op.phase == phase) {
+      out.emplace(op.name, op);
+    }
   }
   return out;
 }

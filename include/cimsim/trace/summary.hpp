@@ -38,7 +38,11 @@ struct KindTotals {
 };
 
 struct TraceSummary {
-  TraceHeader header;           // the trace's header
+  // From the header.
+  std::string model, mode;
+  uint64_t batch = 0, prompt = 0, generate = 0;
+  uint32_t layers = 0;
+  uint64_t kv_positions = 0;    // positions each KV cache holds (decoder mode; else 0)
   uint64_t parameters = 0;      // elements of the weights the trace declares
   uint64_t weight_bytes = 0;    // declared weights, each counted once
   uint64_t kv_cache_bytes = 0;  // declared KV caches at full length
