@@ -89,3 +89,19 @@ TEST(BadInput, WeightOnlyQuantisationFallsBackToTheActivationType) {
 
 }  // namespace
 }  // namespace cimsim::vn
+
+namespace cimsim::vn {
+namespace {
+
+TEST(BadInput, Int4TraceOnH100ThroughTheCli) {
+  auto r = cimsim::test::run_cimsim({"run", "--machine", "h100-sxm5", "--workload", "gpt2-small", "--prompt", "16",
+                                     "--generate", "2", "--set", "workload.dtypes.weights=int4", "--set",
+                                     "workload.dtypes.activations=int4", "--quiet"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(r.err.find('\n') == r.err.size() - 1) << r.err;
+  EXPECT_NE(r.err.find("h100-sxm5.json: machine.compute.tensor_macs_per_cycle"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("int4"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace cimsim::vn
