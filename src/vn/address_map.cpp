@@ -6,7 +6,9 @@
 namespace cimsim::vn {
 
 namespace {
-uint64_t round_up(uint64_t v, uint64_t a) { return ceil_div(v, a) * a; }
+uint64_t round_up(uint64_t v, uint64_t a) {
+  return ceil_div(v, a) * a;
+}
 uint64_t shape_bytes(const trace::Tensor& t) {
   uint64_t n = 1;
   for (uint64_t d : t.shape) n = checked_mul(n, d, "tensor elements");

@@ -8,13 +8,15 @@
 namespace cimsim::vn {
 
 namespace {
-uint32_t elem_bytes(trace::DType t) { return std::max<uint32_t>(1, trace::dtype_bits(t) / 8); }
+uint32_t elem_bytes(trace::DType t) {
+  return std::max<uint32_t>(1, trace::dtype_bits(t) / 8);
+}
 
 // Where the rows of one (sequence, head) of Q, K, V or O start.
 struct HeadLayout {
   uint64_t base = 0;
-  uint64_t heads = 1;     // heads of this tensor (kv_heads for K/V)
-  uint64_t len = 0;       // rows allocated per (sequence, head)
+  uint64_t heads = 1;  // heads of this tensor (kv_heads for K/V)
+  uint64_t len = 0;    // rows allocated per (sequence, head)
   uint64_t row_bytes = 0;
   uint32_t tensor = 0;
   uint64_t at(uint64_t b, uint64_t h, uint64_t row) const {
@@ -70,7 +72,8 @@ void KernelPlanner::plan_attention(const trace::Op& op, std::vector<KernelPlan>&
 void KernelPlanner::plan_flash(const trace::Op& op, std::vector<KernelPlan>& out) {
   const trace::AttentionShape a = op.attn;
   const uint64_t batch = std::max<uint64_t>(1, a.batch), heads = std::max<uint64_t>(1, a.heads);
-  const uint64_t kvh = std::max<uint64_t>(1, a.kv_heads), group = std::max<uint64_t>(1, heads / kvh);
+  const uint64_t kvh = std::max<uint64_t>(1, a.kv_heads),
+                 group = std::max<uint64_t>(1, heads / kvh);
   const uint64_t d = a.head_dim, nq = a.q_len, nk = a.kv_len;
   const uint32_t e = elem_bytes(op.inputs[0].dtype);
   const FlashBlocks fb = flash_blocks(d, e);
@@ -145,7 +148,8 @@ void KernelPlanner::plan_flash(const trace::Op& op, std::vector<KernelPlan>& out
 void KernelPlanner::plan_standard(const trace::Op& op, std::vector<KernelPlan>& out) {
   const trace::AttentionShape a = op.attn;
   const uint64_t batch = std::max<uint64_t>(1, a.batch), heads = std::max<uint64_t>(1, a.heads);
-  const uint64_t kvh = std::max<uint64_t>(1, a.kv_heads), group = std::max<uint64_t>(1, heads / kvh);
+  const uint64_t kvh = std::max<uint64_t>(1, a.kv_heads),
+                 group = std::max<uint64_t>(1, heads / kvh);
   const uint64_t d = a.head_dim, nq = a.q_len, nk = a.kv_len;
   const trace::DType dt = op.inputs[0].dtype;
   const uint32_t e = elem_bytes(dt);
@@ -171,7 +175,9 @@ void KernelPlanner::plan_standard(const trace::Op& op, std::vector<KernelPlan>& 
   qk.b_tensor = kk.tensor;
   qk.c_tensor = s.index;
   qk.a_base = [q, heads](uint64_t bh) { return q.at(bh / heads, bh % heads, 0); };
-  qk.b_base = [kk, heads, group](uint64_t bh) { return kk.at(bh / heads, (bh % heads) / group, 0); };
+  qk.b_base = [kk, heads, group](uint64_t bh) {
+    return kk.at(bh / heads, (bh % heads) / group, 0);
+  };
   qk.c_base = [s, per_s](uint64_t bh) { return s.base + bh * per_s; };
   plan_gemm(qk, out);
 
@@ -194,7 +200,9 @@ void KernelPlanner::plan_standard(const trace::Op& op, std::vector<KernelPlan>& 
   pv.b_tensor = vv.tensor;
   pv.c_tensor = o.tensor;
   pv.a_base = [p, per_s](uint64_t bh) { return p.base + bh * per_s; };
-  pv.b_base = [vv, heads, group](uint64_t bh) { return vv.at(bh / heads, (bh % heads) / group, 0); };
+  pv.b_base = [vv, heads, group](uint64_t bh) {
+    return vv.at(bh / heads, (bh % heads) / group, 0);
+  };
   pv.c_base = [o, heads](uint64_t bh) { return o.at(bh / heads, bh % heads, 0); };
   plan_gemm(pv, out);
 }

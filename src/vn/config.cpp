@@ -12,10 +12,11 @@ void check_dtype_keys(const std::map<std::string, double>& table, const std::str
                       const config::Check& c) {
   for (const auto& [name, v] : table) {
     if (!config::enum_from_name<trace::DType>(name)) {
-      c.fail(key + "." + name, "unknown data type (expected one of: " +
-                                   config::enum_choices<trace::DType>() + ")");
+      c.fail(key + "." + name,
+             "unknown data type (expected one of: " + config::enum_choices<trace::DType>() + ")");
     }
-    if (!(v >= 0)) c.fail(key + "." + name, "expected a number >= 0, got " + config::format_number(v));
+    if (!(v >= 0))
+      c.fail(key + "." + name, "expected a number >= 0, got " + config::format_number(v));
   }
 }
 }  // namespace
@@ -129,10 +130,12 @@ void Describe<FlashConfig>::fields(Fields<FlashConfig>& f) {
 void Describe<EnergyConfig>::fields(Fields<EnergyConfig>& f) {
   f.required("tensor_mac_pj", &EnergyConfig::tensor_mac_pj, "pJ per matrix-unit MAC by data type");
   f.optional("vector_mac_pj", &EnergyConfig::vector_mac_pj, "pJ per SIMD MAC by data type");
-  f.required("vector_flop_pj", &EnergyConfig::vector_flop_pj, "pJ per fp32 vector FLOP", at_least(0));
+  f.required("vector_flop_pj", &EnergyConfig::vector_flop_pj, "pJ per fp32 vector FLOP",
+             at_least(0));
   f.required("sfu_op_pj", &EnergyConfig::sfu_op_pj, "pJ per special-function op", at_least(0));
   f.required("smem_read_pj_per_byte", &EnergyConfig::smem_read_pj_per_byte, "pJ/byte", at_least(0));
-  f.required("smem_write_pj_per_byte", &EnergyConfig::smem_write_pj_per_byte, "pJ/byte", at_least(0));
+  f.required("smem_write_pj_per_byte", &EnergyConfig::smem_write_pj_per_byte, "pJ/byte",
+             at_least(0));
   f.required("l2_read_pj_per_byte", &EnergyConfig::l2_read_pj_per_byte, "pJ/byte", at_least(0));
   f.required("l2_write_pj_per_byte", &EnergyConfig::l2_write_pj_per_byte, "pJ/byte", at_least(0));
   f.required("noc_pj_per_byte", &EnergyConfig::noc_pj_per_byte, "pJ/byte crossing the NoC",
@@ -180,17 +183,17 @@ void Describe<MachineConfig>::fields(Fields<MachineConfig>& f) {
       if (need > m.smem.capacity_bytes) {
         k.fail("gemm.tiles[" + std::to_string(i) + "]",
                "tile " + std::to_string(t.bm) + "x" + std::to_string(t.bn) + "x" +
-                   std::to_string(t.bk) + " with " + std::to_string(t.stages) +
-                   " stages needs " + std::to_string(need) +
+                   std::to_string(t.bk) + " with " + std::to_string(t.stages) + " stages needs " +
+                   std::to_string(need) +
                    " bytes of shared memory for 16-bit operands, expected at most "
                    "smem.capacity_bytes = " +
                    std::to_string(m.smem.capacity_bytes));
       }
     }
     if (m.flash.sram_bytes > m.smem.capacity_bytes) {
-      k.fail("flash.sram_bytes", "expected at most smem.capacity_bytes = " +
-                                     std::to_string(m.smem.capacity_bytes) + ", got " +
-                                     std::to_string(m.flash.sram_bytes));
+      k.fail("flash.sram_bytes",
+             "expected at most smem.capacity_bytes = " + std::to_string(m.smem.capacity_bytes) +
+                 ", got " + std::to_string(m.flash.sram_bytes));
     }
   });
 }

@@ -16,9 +16,12 @@ uint64_t mix(uint64_t h, uint64_t v) {
   return h ^ (h >> 29);
 }
 void sub_counts(stats::Counts& a, const stats::Counts& b) {
-  for (size_t i = 0; i < a.actions.size() && i < b.actions.size(); ++i) a.actions[i] -= b.actions[i];
-  for (size_t i = 0; i < a.read_bytes.size() && i < b.read_bytes.size(); ++i) a.read_bytes[i] -= b.read_bytes[i];
-  for (size_t i = 0; i < a.write_bytes.size() && i < b.write_bytes.size(); ++i) a.write_bytes[i] -= b.write_bytes[i];
+  for (size_t i = 0; i < a.actions.size() && i < b.actions.size(); ++i)
+    a.actions[i] -= b.actions[i];
+  for (size_t i = 0; i < a.read_bytes.size() && i < b.read_bytes.size(); ++i)
+    a.read_bytes[i] -= b.read_bytes[i];
+  for (size_t i = 0; i < a.write_bytes.size() && i < b.write_bytes.size(); ++i)
+    a.write_bytes[i] -= b.write_bytes[i];
 }
 constexpr int32_t kOther = -1;
 constexpr int32_t kScratchRole = 1000;
@@ -35,6 +38,10 @@ struct VnExecutor::Memo {
   stats::Counts counts;
   std::string bound;
   std::vector<Block> blocks;
+  // Blocks the op evicted from what was in L2 before it, and their dirty sectors: a replay
+  // needs the same dirty data at the bottom of the LRU order (the same write-backs).
+  uint64_t evicted_blocks = 0, evicted_dirty = 0;
+  uint64_t hbm_bytes = 0;
 };
 
 VnExecutor::VnExecutor(const config::ConfigDoc& doc, MachineConfig cfg,
@@ -126,12 +133,14 @@ std::pair<uint64_t, uint64_t> VnExecutor::memo_key(const trace::Op& op) {
       other_valid += static_cast<uint64_t>(__builtin_popcountll(b.valid));
       other_dirty += static_cast<uint64_t>(__builtin_popcountll(b.dirty));
     } else {
-      int64_t off = static_cast<int64_t>(b.block) - static_cast<int64_t>(map_->at(b.tensor).base / bb);
+      int64_t off =
+          static_cast<int64_t>(b.block) - static_cast<int64_t>(map_->at(b.tensor).base / bb);
       mine.push_back({static_cast<uint64_t>(role), static_cast<uint64_t>(off), b.valid, b.dirty});
     }
   });
   std::sort(mine.begin(), mine.end());
-  const uint64_t bucket = std::max<uint64_t>(1, cfg_.l2.capacity_bytes / 64 / (bb / 64));  // sectors
+  const uint64_t bucket =
+      std::max<uint64_t>(1, cfg_.l2.capacity_bytes / 64 / (bb / 64));  // sectors
   uint64_t g = mix(h, 0x5151);
   g = mix(mix(g, other_valid / bucket), other_dirty / bucket);
   h = mix(mix(h, other_valid / bucket), other_dirty / bucket);
@@ -163,16 +172,57 @@ void VnExecutor::run_op(const trace::Op& op) {
   if (options().fast_forward) {
     key = memo_key(op);
     auto it = memo_.find(key.first);
-    if (it != memo_.end() && it->second->check == key.second) hit = it->second.get();
+    if (it != memo_.end()) {
+      // Dirty sectors among the least recently used blocks of other tensors, as prefix sums:
+      // the data an op pushes out first. A variant is replayed only if the dirty data it would
+      // push out equals what its recording wrote back (write-backs cost HBM time).
+      std::vector<uint64_t> prefix{0};
+      cache.for_each_lru([&](const L2Cache::BlockState& b, uint64_t) {
+        if (role_of(b.tensor) != kOther) return;
+        prefix.push_back(prefix.back() + static_cast<uint64_t>(__builtin_popcountll(b.dirty)));
+      });
+      for (const auto& v : it->second) {
+        if (v->check != key.second) continue;
+        uint64_t n = std::min<uint64_t>(v->evicted_blocks, prefix.size() - 1);
+        if (n == v->evicted_blocks && prefix[n] == v->evicted_dirty) {
+          hit = v.get();
+          break;
+        }
+      }
+    }
   }
   cache.set_serial(++op_serial_);
   if (hit != nullptr) {
+    // What the memory counts while a replay stands in for the op (background standby, refresh)
+    // is already in the recorded counts: it is set aside, not counted twice.
+    stats::Counts mem_before;
+    mem_before.reset(registry());
+    memory_->add_counts(mem_before);
     sc_core::wait(sc_core::sc_time(static_cast<double>(hit->duration_ps), sc_core::SC_PS));
+    stats::Counts mem_during;
+    mem_during.reset(registry());
+    memory_->add_counts(mem_during);
+    sub_counts(mem_during, mem_before);
+    attributed_hbm_.add(mem_during);
+    L2Cache::Result evicted;
     for (const auto& b : hit->blocks) {
       uint32_t tensor = b.role >= kScratchRole ? static_cast<uint32_t>(b.role - kScratchRole)
                                                : op_tensors_[static_cast<size_t>(b.role)];
       int64_t block = static_cast<int64_t>(map_->at(tensor).base / bb) + b.offset;
-      cache.install(L2Cache::BlockState{static_cast<uint64_t>(block), tensor, b.valid, b.dirty});
+      cache.install(L2Cache::BlockState{static_cast<uint64_t>(block), tensor, b.valid, b.dirty},
+                    &evicted);
+    }
+    // The recorded counts hold the original op's write-backs; dirty data this replay evicts
+    // beyond those is really written back (in the background, counted by the memory).
+    uint64_t recorded = hit->evicted_dirty * cache.sector_bytes();
+    if (evicted.writeback_bytes > recorded) {
+      uint64_t excess = evicted.writeback_bytes - recorded;
+      std::vector<AddrRange> extra;
+      for (auto it = evicted.writebacks.rbegin(); it != evicted.writebacks.rend() && excess > 0; ++it) {
+        extra.push_back(*it);
+        excess -= std::min(excess, it->bytes);
+      }
+      machine_->l2().write_back(extra);
     }
     cost.end_ps = start + hit->duration_ps;
     cost.counts = hit->counts;
@@ -197,14 +247,16 @@ void VnExecutor::run_op(const trace::Op& op) {
     attributed_hbm_.add(mem_after);
     ++sim_ops_;
     // What limited the op: compute or HBM at peak, or neither (launch/latency bound).
-    uint64_t hbm = has_hbm_link_ ? cost.counts.read_bytes[hbm_link_] + cost.counts.write_bytes[hbm_link_] : 0;
+    uint64_t hbm =
+        has_hbm_link_ ? cost.counts.read_bytes[hbm_link_] + cost.counts.write_bytes[hbm_link_] : 0;
     double peak_flops = 0;
     if (op.kind == trace::OpKind::matmul || op.kind == trace::OpKind::batched_matmul ||
         op.kind == trace::OpKind::attention) {
       trace::DType t = op.inputs.empty() ? trace::DType::fp16 : op.inputs[0].dtype;
       peak_flops = 2.0 * planner_->peak_macs_per_cycle(t) * cfg_.clock_ghz * 1e9;
     }
-    if (peak_flops <= 0) peak_flops = cfg_.compute.vector_flops_per_cycle * cfg_.compute.units * cfg_.clock_ghz * 1e9;
+    if (peak_flops <= 0)
+      peak_flops = cfg_.compute.vector_flops_per_cycle * cfg_.compute.units * cfg_.clock_ghz * 1e9;
     double t_c = static_cast<double>(op.flops) / peak_flops;
     double t_m = static_cast<double>(hbm) / memory_->peak_bandwidth_bytes_per_s();
     double t = static_cast<double>(cost.end_ps - start) * 1e-12;
@@ -215,6 +267,9 @@ void VnExecutor::run_op(const trace::Op& op) {
       m->duration_ps = cost.end_ps - start;
       m->counts = cost.counts;
       m->bound = cost.bound;
+      m->evicted_blocks = cache.evicted_old_blocks();
+      m->evicted_dirty = cache.evicted_old_dirty_sectors();
+      m->hbm_bytes = hbm;
       bool ok = true;
       for (const auto& b : cache.touched_since(op_serial_)) {
         int32_t role = role_of(b.tensor);
@@ -222,10 +277,12 @@ void VnExecutor::run_op(const trace::Op& op) {
           ok = false;
           break;
         }
-        int64_t off = static_cast<int64_t>(b.block) - static_cast<int64_t>(map_->at(b.tensor).base / bb);
+        int64_t off =
+            static_cast<int64_t>(b.block) - static_cast<int64_t>(map_->at(b.tensor).base / bb);
         m->blocks.push_back(Memo::Block{role, off, b.valid, b.dirty});
       }
-      if (ok) memo_[key.first] = std::move(m);
+      auto& variants = memo_[key.first];
+      if (ok && variants.size() < 16) variants.push_back(std::move(m));
     }
   }
   auto& s = op_stats_[{op.phase.kind, op.name}];
@@ -236,7 +293,8 @@ void VnExecutor::run_op(const trace::Op& op) {
   s.count++;
   s.flops += op.flops;
   s.ps += cost.end_ps - start;
-  if (has_hbm_link_) s.hbm_bytes += cost.counts.read_bytes[hbm_link_] + cost.counts.write_bytes[hbm_link_];
+  if (has_hbm_link_)
+    s.hbm_bytes += cost.counts.read_bytes[hbm_link_] + cost.counts.write_bytes[hbm_link_];
   record(op, cost);
 }
 
@@ -301,9 +359,10 @@ Json VnExecutor::metrics() const {
                            {"ops_fast_forwarded", ff_ops_},
                            {"ops_simulated", sim_ops_},
                            {"fast_forwarded_seconds", static_cast<double>(ff_ps_) * 1e-12},
-                           {"what", "ops identical in shape, data types and L2 state (in role "
-                                    "terms) to an earlier simulated op replay its recorded "
-                                    "time, counts and L2 footprint"}};
+                           {"what",
+                            "ops identical in shape, data types and L2 state (in role "
+                            "terms) to an earlier simulated op replay its recorded "
+                            "time, counts and L2 footprint"}};
   if (cfg_.attention == AttentionImpl::flash && planner_) {
     m["attention"] = "flash";
   } else {
@@ -311,7 +370,8 @@ Json VnExecutor::metrics() const {
   }
   Json roof = Json::array();
   for (const auto& [key, s] : op_stats_) {
-    double ai = s.hbm_bytes > 0 ? static_cast<double>(s.flops) / static_cast<double>(s.hbm_bytes) : 0;
+    double ai =
+        s.hbm_bytes > 0 ? static_cast<double>(s.flops) / static_cast<double>(s.hbm_bytes) : 0;
     double pk = 0;
     if (planner_ && (s.kind == trace::OpKind::matmul || s.kind == trace::OpKind::batched_matmul ||
                      s.kind == trace::OpKind::attention)) {

@@ -10,8 +10,12 @@
 namespace cimsim::vn {
 
 namespace {
-uint64_t pad(uint64_t v, uint64_t g) { return ceil_div(v, g) * g; }
-uint32_t elem_bytes(trace::DType t) { return std::max<uint32_t>(1, trace::dtype_bits(t) / 8); }
+uint64_t pad(uint64_t v, uint64_t g) {
+  return ceil_div(v, g) * g;
+}
+uint32_t elem_bytes(trace::DType t) {
+  return std::max<uint32_t>(1, trace::dtype_bits(t) / 8);
+}
 constexpr uint64_t kStreamStageBytes = 8192;
 constexpr uint64_t kStreamCtaBytes = 32768;
 }  // namespace
@@ -19,17 +23,28 @@ constexpr uint64_t kStreamCtaBytes = 32768;
 ElementCost element_cost(trace::OpKind kind) {
   using K = trace::OpKind;
   switch (kind) {
-    case K::layernorm: return {8, 0};    // mean, variance, normalise, scale, shift
-    case K::rmsnorm: return {4, 0};      // square-sum, normalise, scale
-    case K::softmax: return {5, 1};      // scale/mask, max, subtract, sum, divide; exp
-    case K::gelu: return {8, 1};         // tanh approximation
-    case K::silu: return {4, 1};         // x * sigmoid(x); exp
-    case K::relu: return {1, 0};
-    case K::add: return {1, 0};
-    case K::mul: return {1, 0};
-    case K::rope: return {3, 1};         // rotate pairs; sin/cos
-    case K::embedding: return {1, 0};    // add learned position
-    default: return {0, 0};
+    case K::layernorm:
+      return {8, 0};  // mean, variance, normalise, scale, shift
+    case K::rmsnorm:
+      return {4, 0};  // square-sum, normalise, scale
+    case K::softmax:
+      return {5, 1};  // scale/mask, max, subtract, sum, divide; exp
+    case K::gelu:
+      return {8, 1};  // tanh approximation
+    case K::silu:
+      return {4, 1};  // x * sigmoid(x); exp
+    case K::relu:
+      return {1, 0};
+    case K::add:
+      return {1, 0};
+    case K::mul:
+      return {1, 0};
+    case K::rope:
+      return {3, 1};  // rotate pairs; sin/cos
+    case K::embedding:
+      return {1, 0};  // add learned position
+    default:
+      return {0, 0};
   }
 }
 
@@ -57,8 +72,10 @@ void KernelPlanner::no_unit(const trace::Op& op, trace::DType t) const {
   throw InputError(where_("compute.tensor_macs_per_cycle"),
                    std::string("op ") + quote_for_message(op.name) + " multiplies " +
                        config::enum_name(t) + " operands, but the machine has no " +
-                       config::enum_name(t) + " matrix or SIMD unit (expected the trace's data "
-                       "types among: " + (have.empty() ? "none" : have) + ")");
+                       config::enum_name(t) +
+                       " matrix or SIMD unit (expected the trace's data "
+                       "types among: " +
+                       (have.empty() ? "none" : have) + ")");
 }
 
 std::vector<KernelPlan> KernelPlanner::plan(const trace::Op& op) {
@@ -89,7 +106,8 @@ void KernelPlanner::plan_matmul(const trace::Op& op, std::vector<KernelPlan>& ou
                      ": a matmul needs two input tensors and one output");
   }
   const trace::Tensor& a = op.inputs[0];
-  const trace::Tensor* b = op.kind == trace::OpKind::matmul && op.weight() ? op.weight() : &op.inputs[1];
+  const trace::Tensor* b =
+      op.kind == trace::OpKind::matmul && op.weight() ? op.weight() : &op.inputs[1];
   const trace::Tensor& c = op.outputs[0];
   Gemm g;
   g.name = op.kind == trace::OpKind::matmul ? "gemm" : "bgemm";
@@ -154,8 +172,8 @@ void KernelPlanner::plan_tensor_gemm(const Gemm& g, std::vector<KernelPlan>& out
       double waves = std::ceil(static_cast<double>(grid) / static_cast<double>(units));
       double macs = static_cast<double>(pad(std::min(t.bm, g.m), gc.mma_m) *
                                         pad(std::min(t.bn, g.n), gc.mma_n) * pad(kper, gc.mma_k));
-      double bytes = static_cast<double>((std::min(t.bm, g.m) * g.a_bytes +
-                                          std::min(t.bn, g.n) * g.b_bytes) * kper);
+      double bytes = static_cast<double>(
+          (std::min(t.bm, g.m) * g.a_bytes + std::min(t.bn, g.n) * g.b_bytes) * kper);
       double t_cta = std::max(macs / rate, bytes / cfg_.noc.port_bytes_per_cycle);
       double unique = static_cast<double>(g.batch) *
                       static_cast<double>(g.m * g.k * g.a_bytes + g.n * g.k * g.b_bytes +
@@ -170,9 +188,9 @@ void KernelPlanner::plan_tensor_gemm(const Gemm& g, std::vector<KernelPlan>& out
     throw InputError(where_("gemm.tiles"),
                      "no thread-block tile fits smem.capacity_bytes = " +
                          std::to_string(cfg_.smem.capacity_bytes) + " for " +
-                         std::to_string(g.a_bytes * 8) + "-bit x " +
-                         std::to_string(g.b_bytes * 8) + "-bit operands of " +
-                         quote_for_message(g.op_name) + " (expected at least one tile whose "
+                         std::to_string(g.a_bytes * 8) + "-bit x " + std::to_string(g.b_bytes * 8) +
+                         "-bit operands of " + quote_for_message(g.op_name) +
+                         " (expected at least one tile whose "
                          "stages x (BM x BK + BK x BN) x element bytes fits)");
   }
   const TileShape t = best.t;
@@ -200,24 +218,29 @@ void KernelPlanner::plan_tensor_gemm(const Gemm& g, std::vector<KernelPlan>& out
     uint64_t r = std::min(t.bm, g.m - i * t.bm), c = std::min(t.bn, g.n - j * t.bn);
     uint64_t k0 = s * kper, kk = std::min(kper, g.k - k0);
     w.steps = ceil_div(kk, t.bk);
-    w.loads.push_back(Load{g.a_base(b) + (i * t.bm * g.k + k0 * r) * g.a_bytes, r * kk * g.a_bytes, g.a_tensor});
-    w.loads.push_back(Load{g.b_base(b) + (j * t.bn * g.k + k0 * c) * g.b_bytes, c * kk * g.b_bytes, g.b_tensor});
+    w.loads.push_back(
+        Load{g.a_base(b) + (i * t.bm * g.k + k0 * r) * g.a_bytes, r * kk * g.a_bytes, g.a_tensor});
+    w.loads.push_back(
+        Load{g.b_base(b) + (j * t.bn * g.k + k0 * c) * g.b_bytes, c * kk * g.b_bytes, g.b_tensor});
     double steps = static_cast<double>(w.steps);
     double macs = static_cast<double>(pad(r, mma_m) * pad(c, mma_n) * pad(kk, mma_k));
     w.step.tensor_macs = macs / steps;
     // Each warp (64x64 warp tile) reads its A rows and B columns from shared memory.
     double rep_a = std::max(1.0, static_cast<double>(t.bn) / 64.0);
     double rep_b = std::max(1.0, static_cast<double>(t.bm) / 64.0);
-    w.step.smem_read = (static_cast<double>(r * g.a_bytes) * rep_a + static_cast<double>(c * g.b_bytes) * rep_b) *
-                       static_cast<double>(kk) / steps;
+    w.step.smem_read =
+        (static_cast<double>(r * g.a_bytes) * rep_a + static_cast<double>(c * g.b_bytes) * rep_b) *
+        static_cast<double>(kk) / steps;
     w.step.smem_write = static_cast<double>((r * g.a_bytes + c * g.b_bytes) * kk) / steps;
     // Dequantising a narrower weight costs one vector op per weight element.
     if (g.b_bytes < g.a_bytes) w.step.vector_flops = static_cast<double>(c * kk) / steps;
     uint64_t out_bytes = split > 1 ? 4 : g.c_bytes;
     if (split > 1) {
-      w.stores.push_back(Load{ws.base + ((b * split + s) * per + i * tn + j) * t.bm * t.bn * 4, r * c * 4, ws.index});
+      w.stores.push_back(Load{ws.base + ((b * split + s) * per + i * tn + j) * t.bm * t.bn * 4,
+                              r * c * 4, ws.index});
     } else {
-      w.stores.push_back(Load{g.c_base(b) + (i * t.bm * g.n + j * t.bn * r) * g.c_bytes, r * c * g.c_bytes, g.c_tensor});
+      w.stores.push_back(Load{g.c_base(b) + (i * t.bm * g.n + j * t.bn * r) * g.c_bytes,
+                              r * c * g.c_bytes, g.c_tensor});
     }
     w.epilogue.vector_flops = static_cast<double>(r * c);
     w.epilogue.smem_write = static_cast<double>(r * c * out_bytes);
@@ -228,7 +251,8 @@ void KernelPlanner::plan_tensor_gemm(const Gemm& g, std::vector<KernelPlan>& out
     std::vector<Load> reads{Load{ws.base, g.batch * split * tm * tn * t.bm * t.bn * 4, ws.index}};
     std::vector<Load> writes{Load{g.c_base(0), g.batch * g.m * g.n * g.c_bytes, g.c_tensor}};
     out.push_back(stream_kernel("splitk_reduce", reads, {}, writes,
-                                static_cast<double>(g.batch * g.m * g.n * split), ElementCost{1, 0}));
+                                static_cast<double>(g.batch * g.m * g.n * split),
+                                ElementCost{1, 0}));
   }
 }
 
@@ -254,7 +278,8 @@ void KernelPlanner::plan_gemv(const Gemm& g, std::vector<KernelPlan>& out) {
     w.step.vector_macs = static_cast<double>(g.m * rows * g.k) / steps;
     w.step.smem_write = static_cast<double>(band + g.m * g.k * g.a_bytes) / steps;
     w.step.smem_read = w.step.smem_write;
-    w.stores.push_back(Load{g.c_base(b) + j * rows_per * g.m * g.c_bytes, g.m * rows * g.c_bytes, g.c_tensor});
+    w.stores.push_back(
+        Load{g.c_base(b) + j * rows_per * g.m * g.c_bytes, g.m * rows * g.c_bytes, g.c_tensor});
     w.epilogue.vector_flops = static_cast<double>(g.m * rows);
   };
   out.push_back(std::move(k));
@@ -269,7 +294,8 @@ KernelPlan KernelPlanner::stream_kernel(const std::string& name, const std::vect
   uint64_t total = 0;
   for (const auto& l : reads) total += l.bytes;
   for (const auto& l : writes) total += l.bytes;
-  uint64_t ctas = std::clamp<uint64_t>(total / kStreamCtaBytes, 1, uint64_t{cfg_.compute.units} * 4);
+  uint64_t ctas =
+      std::clamp<uint64_t>(total / kStreamCtaBytes, 1, uint64_t{cfg_.compute.units} * 4);
   KernelPlan k;
   k.name = name;
   k.ctas = ctas;
@@ -345,7 +371,8 @@ void KernelPlanner::plan_kv_copy(const trace::Op& op, std::vector<KernelPlan>& o
     uint64_t max_len = std::max<uint64_t>(a.kv_len, l.size / (batch * kvh * row_bytes));
     for (uint64_t b = 0; b < batch; ++b) {
       for (uint64_t h = 0; h < kvh; ++h) {
-        into.push_back(Load{l.base + ((b * kvh + h) * max_len + first) * row_bytes, rows * row_bytes, l.index});
+        into.push_back(Load{l.base + ((b * kvh + h) * max_len + first) * row_bytes,
+                            rows * row_bytes, l.index});
       }
     }
   };

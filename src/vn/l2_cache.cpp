@@ -28,8 +28,14 @@ L2Cache::L2Cache(uint64_t capacity_bytes, uint64_t block_bytes)
 
 void L2Cache::unlink(int32_t i) {
   Entry& e = entries_[i];
-  if (e.prev >= 0) entries_[e.prev].next = e.next; else head_ = e.next;
-  if (e.next >= 0) entries_[e.next].prev = e.prev; else tail_ = e.prev;
+  if (e.prev >= 0)
+    entries_[e.prev].next = e.next;
+  else
+    head_ = e.next;
+  if (e.next >= 0)
+    entries_[e.next].prev = e.prev;
+  else
+    tail_ = e.prev;
   e.prev = e.next = -1;
 }
 
@@ -37,7 +43,10 @@ void L2Cache::push_mru(int32_t i) {
   Entry& e = entries_[i];
   e.prev = tail_;
   e.next = -1;
-  if (tail_ >= 0) entries_[tail_].next = i; else head_ = i;
+  if (tail_ >= 0)
+    entries_[tail_].next = i;
+  else
+    head_ = i;
   tail_ = i;
 }
 
@@ -77,8 +86,13 @@ void L2Cache::evict_to_capacity(Result* out) {
     if (dirty > 0 && out != nullptr) {
       // One write-back per block, from its first to its last dirty sector.
       uint32_t first = static_cast<uint32_t>(__builtin_ctzll(e.dirty));
-      out->writebacks.push_back(AddrRange{(e.block << block_shift_) + (uint64_t{first} << sector_shift_), dirty});
+      out->writebacks.push_back(
+          AddrRange{(e.block << block_shift_) + (uint64_t{first} << sector_shift_), dirty});
       out->writeback_bytes += dirty;
+    }
+    if (e.serial < serial_) {
+      ++evicted_old_blocks_;
+      evicted_old_dirty_ += static_cast<uint64_t>(__builtin_popcountll(e.dirty));
     }
     occupied_ -= static_cast<uint64_t>(__builtin_popcountll(e.valid)) << sector_shift_;
     unlink(i);
@@ -167,14 +181,14 @@ std::vector<L2Cache::BlockState> L2Cache::touched_since(uint64_t serial) const {
   return out;
 }
 
-void L2Cache::install(const BlockState& b) {
+void L2Cache::install(const BlockState& b, Result* evicted) {
   int32_t i = touch(b.block, b.tensor);
   Entry& e = entries_[i];
   occupied_ -= static_cast<uint64_t>(__builtin_popcountll(e.valid)) << sector_shift_;
   e.valid = b.valid;
   e.dirty = b.dirty;
   occupied_ += static_cast<uint64_t>(__builtin_popcountll(e.valid)) << sector_shift_;
-  evict_to_capacity(nullptr);
+  evict_to_capacity(evicted);
 }
 
 }  // namespace cimsim::vn

@@ -10,7 +10,9 @@ namespace cimsim::vn {
 namespace {
 constexpr stats::ActionId kNone = UINT32_MAX;
 constexpr size_t kDTypes = 6;
-uint64_t to_count(double v) { return v <= 0 ? 0 : static_cast<uint64_t>(std::llround(v)); }
+uint64_t to_count(double v) {
+  return v <= 0 ? 0 : static_cast<uint64_t>(std::llround(v));
+}
 double pj(const std::map<std::string, double>& table, const std::string& key) {
   auto it = table.find(key);
   return it == table.end() ? 0.0 : it->second;
@@ -23,8 +25,8 @@ struct VnMachine::UnitState {
   std::vector<std::unique_ptr<DmaJob>> steps;
 };
 
-VnMachine::VnMachine(sc_core::sc_module_name name, const MachineConfig& cfg,
-                     MemoryBackend& memory, stats::Registry& reg)
+VnMachine::VnMachine(sc_core::sc_module_name name, const MachineConfig& cfg, MemoryBackend& memory,
+                     stats::Registry& reg)
     : sc_module(name), cfg_(cfg) {
   const double cyc = 1000.0 / cfg.clock_ghz;  // ps per cycle
   const std::string unit = cfg.compute.unit_name;
@@ -35,10 +37,12 @@ VnMachine::VnMachine(sc_core::sc_module_name name, const MachineConfig& cfg,
   for (const auto& [t, n] : config::EnumNames<trace::DType>::names()) {
     size_t i = static_cast<size_t>(t);
     if (rate_for(cfg.compute.tensor_macs_per_cycle, t) > 0) {
-      tensor_mac_[i] = reg.action(unit + ".tensor", std::string("mac_") + n, pj(en.tensor_mac_pj, n), src);
+      tensor_mac_[i] =
+          reg.action(unit + ".tensor", std::string("mac_") + n, pj(en.tensor_mac_pj, n), src);
     }
     if (rate_for(cfg.compute.vector_macs_per_cycle, t) > 0) {
-      vector_mac_[i] = reg.action(unit + ".vector", std::string("mac_") + n, pj(en.vector_mac_pj, n), src);
+      vector_mac_[i] =
+          reg.action(unit + ".vector", std::string("mac_") + n, pj(en.vector_mac_pj, n), src);
     }
   }
   vflop_ = reg.action(unit + ".vector", "flop_fp32", en.vector_flop_pj, src);
@@ -60,15 +64,17 @@ VnMachine::VnMachine(sc_core::sc_module_name name, const MachineConfig& cfg,
   peak_bw_ = memory.peak_bandwidth_bytes_per_s();
   noc_ = std::make_unique<Noc>("noc", cfg.noc.bisection_bytes_per_cycle / cyc,
                                static_cast<double>(cfg.noc.latency_cycles) * cyc, live_);
-  l2_ = std::make_unique<L2Module>(
-      "l2", cfg.l2.capacity_bytes, cfg.l2.block_bytes,
-      cfg.l2.bank_bytes_per_cycle * cfg.l2.banks / cyc,
-      static_cast<double>(cfg.l2.hit_latency_cycles) * cyc,
-      static_cast<double>(cfg.noc.memory_latency_cycles) * cyc, memory.access_bytes(), live_);
+  l2_ = std::make_unique<L2Module>("l2", cfg.l2.capacity_bytes, cfg.l2.block_bytes,
+                                   cfg.l2.bank_bytes_per_cycle * cfg.l2.banks / cyc,
+                                   static_cast<double>(cfg.l2.hit_latency_cycles) * cyc,
+                                   static_cast<double>(cfg.noc.memory_latency_cycles) * cyc,
+                                   memory.access_bytes(), live_);
   noc_->out.bind(l2_->in);
-  miss_latency_ps_ = static_cast<double>(2 * cfg.noc.latency_cycles + 2 * cfg.l2.hit_latency_cycles +
-                                         2 * cfg.noc.memory_latency_cycles) * cyc +
-                     memory.unloaded_latency_ps();
+  miss_latency_ps_ =
+      static_cast<double>(2 * cfg.noc.latency_cycles + 2 * cfg.l2.hit_latency_cycles +
+                          2 * cfg.noc.memory_latency_cycles) *
+          cyc +
+      memory.unloaded_latency_ps();
   l2_->mem.bind(memory.target());
   uint32_t max_stages = 2;
   for (const auto& t : cfg.gemm.tiles) max_stages = std::max(max_stages, t.stages);
@@ -149,7 +155,8 @@ void VnMachine::run_cta(unsigned u, const KernelPlan& k, uint64_t idx) {
   k.cta(idx, w);
   count_cta(w, k.dtype);
   if (cfg_.compute.cta_launch_cycles > 0) {
-    sc_core::wait(sc_core::sc_time(static_cast<double>(cfg_.compute.cta_launch_cycles) * cycle_ps(), sc_core::SC_PS));
+    sc_core::wait(sc_core::sc_time(static_cast<double>(cfg_.compute.cta_launch_cycles) * cycle_ps(),
+                                   sc_core::SC_PS));
   }
   const double t0 = now_ps();
   const double c = step_ps(w.step, k.dtype);
@@ -174,7 +181,8 @@ void VnMachine::run_cta(unsigned u, const KernelPlan& k, uint64_t idx) {
     p.stages = stages;
     p.load_ps = static_cast<double>(first) * dma.ps_per_byte();
     double measured = std::max(0.0, st.first.done_ps - t0 - p.load_ps);
-    p.latency_ps = std::min(measured, miss_latency_ps_ + static_cast<double>(first) * 1e12 / peak_bw_);
+    p.latency_ps =
+        std::min(measured, miss_latency_ps_ + static_cast<double>(first) * 1e12 / peak_bw_);
     p.compute_ps = c;
     double end = st.first.done_ps - p.load_ps - p.latency_ps + pipeline_span_ps(p);
     if (!st.rest.ranges.empty()) {

@@ -24,8 +24,9 @@ class HbmBackend : public MemoryBackend {
   uint64_t access_bytes() const override { return hbm_->config().burst_bytes(); }
   double unloaded_latency_ps() const override {
     const auto& t = hbm_->config().timing;
-    return static_cast<double>(t.tRCDRD + t.RL + hbm_->config().organisation.burst_length /
-                                                    hbm_->config().organisation.data_rate) *
+    return static_cast<double>(t.tRCDRD + t.RL +
+                               hbm_->config().organisation.burst_length /
+                                   hbm_->config().organisation.data_rate) *
            1000.0 / hbm_->clock_ghz();
   }
 

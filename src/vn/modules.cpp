@@ -5,10 +5,12 @@
 
 namespace cimsim::vn {
 
-using sc_core::sc_time;
 using sc_core::SC_PS;
+using sc_core::sc_time;
 
-double now_ps() { return sc_core::sc_time_stamp().to_seconds() * 1e12; }
+double now_ps() {
+  return sc_core::sc_time_stamp().to_seconds() * 1e12;
+}
 
 void wait_until_ps(double t_ps) {
   double dt = std::ceil(t_ps - now_ps() - 1e-6);
@@ -18,7 +20,12 @@ void wait_until_ps(double t_ps) {
 // ---- Noc ----------------------------------------------------------------------------------
 
 Noc::Noc(sc_core::sc_module_name name, double bytes_per_ps, double latency_ps, LiveCounts& live)
-    : sc_module(name), in("in"), out("out"), xbar_(bytes_per_ps), latency_ps_(latency_ps), live_(live) {
+    : sc_module(name),
+      in("in"),
+      out("out"),
+      xbar_(bytes_per_ps),
+      latency_ps_(latency_ps),
+      live_(live) {
   in.register_b_transport(this, &Noc::b_transport);
 }
 
@@ -107,6 +114,16 @@ void L2Module::b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
   p.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
+void L2Module::write_back(const std::vector<AddrRange>& ranges) {
+  for (auto w : ranges) {
+    uint64_t lo = w.addr / access_ * access_;
+    w.bytes = ((w.addr - lo + w.bytes + access_ - 1) / access_) * access_;
+    w.addr = lo;
+    queue_.push_back(w);
+  }
+  if (!ranges.empty()) queued_.notify(sc_core::SC_ZERO_TIME);
+}
+
 void L2Module::writeback_thread() {
   for (;;) {
     while (queue_.empty()) {
@@ -135,7 +152,11 @@ void L2Module::writeback_thread() {
 
 DmaEngine::DmaEngine(sc_core::sc_module_name name, double port_bytes_per_ps, unsigned workers,
                      sc_core::sc_event& drained, uint64_t& outstanding)
-    : sc_module(name), out("out"), port_(port_bytes_per_ps), drained_(drained), outstanding_(outstanding) {
+    : sc_module(name),
+      out("out"),
+      port_(port_bytes_per_ps),
+      drained_(drained),
+      outstanding_(outstanding) {
   for (unsigned i = 0; i < workers; ++i) {
     sc_core::sc_spawn(sc_core::sc_bind(&DmaEngine::worker, this),
                       sc_core::sc_gen_unique_name("worker"));

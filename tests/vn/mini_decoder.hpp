@@ -15,7 +15,8 @@ struct MiniDecoder {
 };
 
 inline trace::Op row_op(trace::OpKind kind, const std::string& name, int32_t layer, uint64_t rows,
-                        uint64_t cols, std::vector<trace::Tensor> in, std::vector<trace::Tensor> out) {
+                        uint64_t cols, std::vector<trace::Tensor> in,
+                        std::vector<trace::Tensor> out) {
   trace::Op op;
   op.kind = kind;
   op.name = name;
@@ -31,9 +32,12 @@ inline std::vector<trace::Op> mini_decoder(const MiniDecoder& m, trace::TraceHea
   using trace::TensorKind;
   std::vector<trace::Op> ops;
   const uint64_t dh = m.d / m.heads, max_len = m.prompt + m.generate;
-  auto act = [](const std::string& id, uint64_t r, uint64_t c) { return tensor(id, TensorKind::activation, {r, c}); };
+  auto act = [](const std::string& id, uint64_t r, uint64_t c) {
+    return tensor(id, TensorKind::activation, {r, c});
+  };
   for (uint64_t step = 0; step < m.generate; ++step) {
-    trace::Phase ph{step == 0 ? trace::PhaseKind::prefill : trace::PhaseKind::decode, static_cast<uint32_t>(step)};
+    trace::Phase ph{step == 0 ? trace::PhaseKind::prefill : trace::PhaseKind::decode,
+                    static_cast<uint32_t>(step)};
     uint64_t t = step == 0 ? m.prompt : 1, kv = step == 0 ? m.prompt : m.prompt + step;
     auto push = [&](trace::Op op) {
       op.phase = ph;
@@ -44,9 +48,11 @@ inline std::vector<trace::Op> mini_decoder(const MiniDecoder& m, trace::TraceHea
       int32_t li = static_cast<int32_t>(l);
       auto gamma = tensor(L + "ln1.g", TensorKind::weight, {m.d});
       if (step == 0) h.weights.push_back(decl(gamma, li));
-      push(row_op(trace::OpKind::layernorm, L + "ln1", li, t, m.d, {act("x", t, m.d), gamma}, {act("h", t, m.d)}));
+      push(row_op(trace::OpKind::layernorm, L + "ln1", li, t, m.d, {act("x", t, m.d), gamma},
+                  {act("h", t, m.d)}));
       for (const char* p : {"q", "k", "v"}) {
-        auto op = matmul(L + "attn." + p, t, m.d, m.d, h, "h", std::string(p) + "_new", trace::DType::fp16, L + "attn." + p + ".w");
+        auto op = matmul(L + "attn." + p, t, m.d, m.d, h, "h", std::string(p) + "_new",
+                         trace::DType::fp16, L + "attn." + p + ".w");
         op.layer = li;
         push(op);
       }
@@ -56,7 +62,8 @@ inline std::vector<trace::Op> mini_decoder(const MiniDecoder& m, trace::TraceHea
       kvw.layer = li;
       kvw.attn = trace::AttentionShape{1, m.heads, m.heads, dh, t, kv, true};
       kvw.inputs = {act("k_new", t, m.d), act("v_new", t, m.d)};
-      kvw.outputs = {tensor(L + "kv.k", TensorKind::kv_cache, {t, m.d}), tensor(L + "kv.v", TensorKind::kv_cache, {t, m.d})};
+      kvw.outputs = {tensor(L + "kv.k", TensorKind::kv_cache, {t, m.d}),
+                     tensor(L + "kv.v", TensorKind::kv_cache, {t, m.d})};
       if (step == 0) {
         h.kv_caches.push_back(decl(tensor(L + "kv.k", TensorKind::kv_cache, {max_len, m.d}), li));
         h.kv_caches.push_back(decl(tensor(L + "kv.v", TensorKind::kv_cache, {max_len, m.d}), li));
@@ -72,21 +79,28 @@ inline std::vector<trace::Op> mini_decoder(const MiniDecoder& m, trace::TraceHea
                     tensor(L + "kv.v", TensorKind::kv_cache, {kv, m.d})};
       att.outputs = {act("ctx", t, m.d)};
       push(att);
-      auto o = matmul(L + "attn.o", t, m.d, m.d, h, "ctx", "attn_out", trace::DType::fp16, L + "attn.o.w");
+      auto o = matmul(L + "attn.o", t, m.d, m.d, h, "ctx", "attn_out", trace::DType::fp16,
+                      L + "attn.o.w");
       o.layer = li;
       push(o);
-      push(row_op(trace::OpKind::add, L + "res1", li, t, m.d, {act("x", t, m.d), act("attn_out", t, m.d)}, {act("x", t, m.d)}));
+      push(row_op(trace::OpKind::add, L + "res1", li, t, m.d,
+                  {act("x", t, m.d), act("attn_out", t, m.d)}, {act("x", t, m.d)}));
       auto g2 = tensor(L + "ln2.g", TensorKind::weight, {m.d});
       if (step == 0) h.weights.push_back(decl(g2, li));
-      push(row_op(trace::OpKind::layernorm, L + "ln2", li, t, m.d, {act("x", t, m.d), g2}, {act("h", t, m.d)}));
-      auto f1 = matmul(L + "mlp.fc1", t, m.ff, m.d, h, "h", "f", trace::DType::fp16, L + "mlp.fc1.w");
+      push(row_op(trace::OpKind::layernorm, L + "ln2", li, t, m.d, {act("x", t, m.d), g2},
+                  {act("h", t, m.d)}));
+      auto f1 =
+          matmul(L + "mlp.fc1", t, m.ff, m.d, h, "h", "f", trace::DType::fp16, L + "mlp.fc1.w");
       f1.layer = li;
       push(f1);
-      push(row_op(trace::OpKind::gelu, L + "gelu", li, t, m.ff, {act("f", t, m.ff)}, {act("g", t, m.ff)}));
-      auto f2 = matmul(L + "mlp.fc2", t, m.d, m.ff, h, "g", "mlp_out", trace::DType::fp16, L + "mlp.fc2.w");
+      push(row_op(trace::OpKind::gelu, L + "gelu", li, t, m.ff, {act("f", t, m.ff)},
+                  {act("g", t, m.ff)}));
+      auto f2 = matmul(L + "mlp.fc2", t, m.d, m.ff, h, "g", "mlp_out", trace::DType::fp16,
+                       L + "mlp.fc2.w");
       f2.layer = li;
       push(f2);
-      push(row_op(trace::OpKind::add, L + "res2", li, t, m.d, {act("x", t, m.d), act("mlp_out", t, m.d)}, {act("x", t, m.d)}));
+      push(row_op(trace::OpKind::add, L + "res2", li, t, m.d,
+                  {act("x", t, m.d), act("mlp_out", t, m.d)}, {act("x", t, m.d)}));
     }
     auto head = matmul("lm_head", 1, m.vocab, m.d, h, "x", "logits", trace::DType::fp16, "wte");
     head.layer = static_cast<int32_t>(m.layers);

@@ -13,7 +13,8 @@ double op_bytes(const Json& rep, const std::string& name, const char* link) {
 }
 
 // A small L2 so that HBM sees what SRAM asks for (the paper's model has no L2).
-const std::vector<std::string> kSmallL2 = {"l2.capacity_bytes=262144", "compute.kernel_launch_ns=0"};
+const std::vector<std::string> kSmallL2 = {"l2.capacity_bytes=262144",
+                                           "compute.kernel_launch_ns=0"};
 
 TEST(Attention, StandardHbmBytesGrowAsNSquared) {
   auto sets = kSmallL2;
@@ -22,9 +23,11 @@ TEST(Attention, StandardHbmBytesGrowAsNSquared) {
   test::Run run = test::build(doc, "m0");
   trace::TraceHeader h;
   std::vector<trace::Op> ops;
-  for (uint64_t n : {1024, 2048, 4096}) ops.push_back(test::attention("att" + std::to_string(n), 2, 64, n, n, false, h));
+  for (uint64_t n : {1024, 2048, 4096})
+    ops.push_back(test::attention("att" + std::to_string(n), 2, 64, n, n, false, h));
   Json rep = test::simulate({&run}, h, ops)[0];
-  double b1 = op_bytes(rep, "att1024", "hbm"), b2 = op_bytes(rep, "att2048", "hbm"), b4 = op_bytes(rep, "att4096", "hbm");
+  double b1 = op_bytes(rep, "att1024", "hbm"), b2 = op_bytes(rep, "att2048", "hbm"),
+         b4 = op_bytes(rep, "att4096", "hbm");
   // S and P (N^2 each, written and read) dominate for N >> d: about 4x per doubling (a
   // little more while K still fits the small L2 at the smaller N).
   EXPECT_GT(b2 / b1, 3.5);
@@ -67,7 +70,8 @@ TEST(Attention, FlashMovesSeveralTimesLessAndFallsWithSram) {
     uint64_t bc = (m + 4 * d - 1) / (4 * d), br = std::min(bc, d);
     uint64_t tc = (n + bc - 1) / bc;
     (void)br;
-    double per_head = 2.0 * n * d * 2 + static_cast<double>(tc) * (3.0 * n * d * 2 + 16.0 * n) + (n * d * 2 + 8.0 * n);
+    double per_head = 2.0 * n * d * 2 + static_cast<double>(tc) * (3.0 * n * d * 2 + 16.0 * n) +
+                      (n * d * 2 + 8.0 * n);
     EXPECT_DOUBLE_EQ(sram_link[i], heads * per_head) << "sram " << m * 2;
   }
 }
@@ -85,7 +89,8 @@ TEST(Attention, DecodeKvReadsGrowLinearlyWithContext) {
   }
   Json rep = test::simulate({&run}, h, ops)[0];
   for (uint64_t kv : {1024, 2048, 4096}) {
-    double read = test::op_entry(rep, "dec" + std::to_string(kv))["bytes"]["hbm"]["read"].get<double>();
+    double read =
+        test::op_entry(rep, "dec" + std::to_string(kv))["bytes"]["hbm"]["read"].get<double>();
     double kv_bytes = 2.0 * kv * heads * d * 2;  // K and V rows up to kv_len, all heads
     EXPECT_GE(read, kv_bytes) << kv;
     EXPECT_LE(read, kv_bytes * 1.02 + 65536) << kv;

@@ -9,10 +9,13 @@ namespace {
 
 using cimsim::test::run_cimsim;
 
-bool one_line(const std::string& s) { return s.find('\n') == s.size() - 1; }
+bool one_line(const std::string& s) {
+  return s.find('\n') == s.size() - 1;
+}
 
 TEST(BadInput, ZeroUnitsIsRejected) {
-  auto r = run_cimsim({"config", "--machine", "a100-sxm4-80gb", "--set", "machine.compute.units=0"});
+  auto r =
+      run_cimsim({"config", "--machine", "a100-sxm4-80gb", "--set", "machine.compute.units=0"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(one_line(r.err)) << r.err;
   EXPECT_NE(r.err.find("machine.compute.units"), std::string::npos) << r.err;
@@ -32,8 +35,9 @@ TEST(BadInput, TileThatCannotFitSharedMemory) {
 TEST(BadInput, TileFileNamesTheFile) {
   std::string dir = cimsim::test::make_temp_dir();
   std::string file = dir + "/tiny-smem.json";
-  cimsim::test::write_file(file, "{\"extends\": \"" + cimsim::test::source_path("configs/machines/a100-sxm4-80gb.json") +
-                                     "\", \"smem\": {\"capacity_bytes\": 16384, \"bandwidth_bytes_per_cycle\": 128}}");
+  cimsim::test::write_file(
+      file, "{\"extends\": \"" + cimsim::test::source_path("configs/machines/a100-sxm4-80gb.json") +
+                "\", \"smem\": {\"capacity_bytes\": 16384, \"bandwidth_bytes_per_cycle\": 128}}");
   auto r = run_cimsim({"config", "--machine", file});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(one_line(r.err)) << r.err;
@@ -42,7 +46,8 @@ TEST(BadInput, TileFileNamesTheFile) {
 }
 
 TEST(BadInput, UnknownAttentionImplementation) {
-  auto r = run_cimsim({"config", "--machine", "a100-sxm4-80gb", "--set", "machine.attention=\"sparse\""});
+  auto r = run_cimsim(
+      {"config", "--machine", "a100-sxm4-80gb", "--set", "machine.attention=\"sparse\""});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("machine.attention"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("\"flash\", \"standard\""), std::string::npos) << r.err;
@@ -53,7 +58,8 @@ TEST(BadInput, DataTypeWithoutAUnitIsAClearError) {
   auto doc = test::machine_doc("h100-sxm5");
   test::Run run = test::build(doc, "m0", true, 1e12, 100);
   trace::TraceHeader h;
-  std::vector<trace::Op> ops{test::matmul("L0.attn.q", 16, 256, 256, h, "x", "y", trace::DType::int4)};
+  std::vector<trace::Op> ops{
+      test::matmul("L0.attn.q", 16, 256, 256, h, "x", "y", trace::DType::int4)};
   run.exec->start(std::make_unique<test::VectorSource>(h, ops));
   sc_core::sc_start();
   try {
@@ -94,12 +100,14 @@ namespace cimsim::vn {
 namespace {
 
 TEST(BadInput, Int4TraceOnH100ThroughTheCli) {
-  auto r = cimsim::test::run_cimsim({"run", "--machine", "h100-sxm5", "--workload", "gpt2-small", "--prompt", "16",
-                                     "--generate", "2", "--set", "workload.dtypes.weights=int4", "--set",
+  auto r = cimsim::test::run_cimsim({"run", "--machine", "h100-sxm5", "--workload", "gpt2-small",
+                                     "--prompt", "16", "--generate", "2", "--set",
+                                     "workload.dtypes.weights=int4", "--set",
                                      "workload.dtypes.activations=int4", "--quiet"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_TRUE(r.err.find('\n') == r.err.size() - 1) << r.err;
-  EXPECT_NE(r.err.find("h100-sxm5.json: machine.compute.tensor_macs_per_cycle"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("h100-sxm5.json: machine.compute.tensor_macs_per_cycle"), std::string::npos)
+      << r.err;
   EXPECT_NE(r.err.find("int4"), std::string::npos) << r.err;
 }
 

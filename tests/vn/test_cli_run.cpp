@@ -21,7 +21,8 @@ Json run_report(std::vector<std::string> args) {
 }
 
 TEST(CliRun, Gpt2DecoderReportsLinksEnergyLatencyAndRoofline) {
-  Json m = run_report({"--machine", "a100-sxm4-80gb", "--workload", "gpt2-small", "--prompt", "128", "--generate", "4"});
+  Json m = run_report({"--machine", "a100-sxm4-80gb", "--workload", "gpt2-small", "--prompt", "128",
+                       "--generate", "4"});
   ASSERT_TRUE(m.contains("totals"));
   for (const char* link : {"hbm", "l2", "smem"}) {
     EXPECT_GT(m["totals"]["bytes"][link]["read"].get<double>(), 0) << link;
@@ -36,7 +37,8 @@ TEST(CliRun, Gpt2DecoderReportsLinksEnergyLatencyAndRoofline) {
   ASSERT_FALSE(met["roofline"].empty());
   bool memory_bound_decode = false;
   for (const auto& r : met["roofline"]) {
-    if (r["phase_kind"] == "decode" && r["kind"] == "matmul") memory_bound_decode = memory_bound_decode || r["bound"] == "memory";
+    if (r["phase_kind"] == "decode" && r["kind"] == "matmul")
+      memory_bound_decode = memory_bound_decode || r["bound"] == "memory";
   }
   EXPECT_TRUE(memory_bound_decode);
   std::vector<std::string> components;
@@ -48,7 +50,8 @@ TEST(CliRun, Gpt2DecoderReportsLinksEnergyLatencyAndRoofline) {
 }
 
 TEST(CliRun, StandardAttentionMovesMoreThanFlash) {
-  std::vector<std::string> base = {"--machine", "a100-sxm4-80gb", "--workload", "gpt2-small", "--mode", "encoder", "--prompt", "1024"};
+  std::vector<std::string> base = {"--machine", "a100-sxm4-80gb", "--workload", "gpt2-small",
+                                   "--mode",    "encoder",        "--prompt",   "1024"};
   Json flash = run_report(base);
   auto std_args = base;
   std_args.insert(std_args.end(), {"--set", "machine.attention=standard"});
@@ -56,7 +59,8 @@ TEST(CliRun, StandardAttentionMovesMoreThanFlash) {
   auto attention_bytes = [](const Json& m) {
     double b = 0;
     for (const auto& k : m["op_kinds"]) {
-      if (k["kind"] == "attention") b += k["bytes"]["l2"]["read"].get<double>() + k["bytes"]["l2"]["write"].get<double>();
+      if (k["kind"] == "attention")
+        b += k["bytes"]["l2"]["read"].get<double>() + k["bytes"]["l2"]["write"].get<double>();
     }
     return b;
   };
@@ -65,10 +69,38 @@ TEST(CliRun, StandardAttentionMovesMoreThanFlash) {
 }
 
 TEST(CliRun, NoFastForwardSimulatesEverything) {
-  Json m = run_report({"--machine", "a100-sxm4-80gb", "--workload", "entp-3l", "--prompt", "32", "--generate", "3", "--no-fast-forward"});
+  Json m = run_report({"--machine", "a100-sxm4-80gb", "--workload", "entp-3l", "--prompt", "32",
+                       "--generate", "3", "--no-fast-forward"});
   EXPECT_EQ(m["metrics"]["fast_forward"]["ops_fast_forwarded"].get<uint64_t>(), 0u);
   EXPECT_EQ(m["totals"]["fast_forwarded_ops"].get<uint64_t>(), 0u);
   EXPECT_FALSE(m["metrics"]["fast_forward"]["enabled"].get<bool>());
+}
+
+}  // namespace
+}  // namespace cimsim::vn
+
+namespace cimsim::vn {
+namespace {
+
+TEST(CliRun, FastForwardMatchesFullSimulationOnGpt2) {
+  std::vector<std::string> base = {
+      "--machine", "a100-sxm4-80gb", "--workload", "gpt2-small", "--prompt",
+      "128",       "--generate",     "6"};
+  Json fast = run_report(base);
+  auto full_args = base;
+  full_args.push_back("--no-fast-forward");
+  Json full = run_report(full_args);
+  EXPECT_GT(fast["metrics"]["fast_forward"]["ops_fast_forwarded"].get<uint64_t>(), 0u);
+  for (const char* k : {"seconds", "energy_j"}) {
+    EXPECT_NEAR(fast["totals"][k].get<double>() / full["totals"][k].get<double>(), 1.0, 0.01) << k;
+  }
+  for (const char* link : {"hbm", "l2", "smem"}) {
+    for (const char* dir : {"read", "write"}) {
+      double a = fast["totals"]["bytes"][link][dir].get<double>();
+      double b = full["totals"]["bytes"][link][dir].get<double>();
+      EXPECT_NEAR(a, b, 0.01 * b + 1) << link << " " << dir;
+    }
+  }
 }
 
 }  // namespace

@@ -7,7 +7,9 @@
 namespace cimsim::vn {
 namespace {
 
-double total(const Json& rep, const char* key) { return rep["totals"][key].get<double>(); }
+double total(const Json& rep, const char* key) {
+  return rep["totals"][key].get<double>();
+}
 
 TEST(FastForward, EqualsFullSimulationWithinOnePercent) {
   test::MiniDecoder m;
@@ -32,8 +34,12 @@ TEST(FastForward, EqualsFullSimulationWithinOnePercent) {
     }
   }
   // Per phase too: time to first token and per-token latency.
-  EXPECT_NEAR(f["latency"]["time_to_first_token_s"].get<double>() / s["latency"]["time_to_first_token_s"].get<double>(), 1.0, 0.01);
-  EXPECT_NEAR(f["latency"]["time_per_output_token_s"].get<double>() / s["latency"]["time_per_output_token_s"].get<double>(), 1.0, 0.01);
+  EXPECT_NEAR(f["latency"]["time_to_first_token_s"].get<double>() /
+                  s["latency"]["time_to_first_token_s"].get<double>(),
+              1.0, 0.01);
+  EXPECT_NEAR(f["latency"]["time_per_output_token_s"].get<double>() /
+                  s["latency"]["time_per_output_token_s"].get<double>(),
+              1.0, 0.01);
 }
 
 TEST(Conservation, HbmReportsExactlyWhatTheMachineRequested) {
@@ -52,7 +58,8 @@ TEST(Conservation, HbmReportsExactlyWhatTheMachineRequested) {
   EXPECT_EQ(static_cast<uint64_t>(test::link_bytes(rep, "hbm")), requested);
   // Every op's bytes add up to the totals (nothing is lost between ops).
   double sum = 0;
-  for (const auto& o : rep["ops"]) sum += o["bytes"]["hbm"]["read"].get<double>() + o["bytes"]["hbm"]["write"].get<double>();
+  for (const auto& o : rep["ops"])
+    sum += o["bytes"]["hbm"]["read"].get<double>() + o["bytes"]["hbm"]["write"].get<double>();
   EXPECT_DOUBLE_EQ(sum, test::link_bytes(rep, "hbm"));
 }
 

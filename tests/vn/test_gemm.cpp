@@ -19,7 +19,8 @@ TEST(Gemm, Large8192CubedIsComputeBoundNearButBelowPeak) {
   double achieved = flops / t;
   EXPECT_LE(achieved, kPeakFp16);
   EXPECT_GE(achieved, 0.85 * kPeakFp16) << "achieved " << achieved / 1e12 << " TFLOPS";
-  EXPECT_EQ(test::op_entry(rep, "big")["bound"].begin().key(), "compute") << test::op_entry(rep, "big").dump() << rep["totals"].dump() << rep["metrics"].dump();
+  EXPECT_EQ(test::op_entry(rep, "big")["bound"].begin().key(), "compute")
+      << test::op_entry(rep, "big").dump() << rep["totals"].dump() << rep["metrics"].dump();
   // MACs counted on the tensor cores: exactly the useful ones (8192 is a multiple of every tile).
   bool found = false;
   for (const auto& c : rep["components"]) {
@@ -41,7 +42,7 @@ TEST(Gemm, DecodeGemvIsMemoryBoundNearHbmBandwidth) {
   double weight = 8192.0 * 8192 * 2;
   double peak_bw = rep["metrics"]["peak_hbm_bytes_per_s"].get<double>();
   double hbm = test::link_bytes(rep, "hbm", "read");
-  EXPECT_GE(hbm, weight);             // the weight streams from HBM once
+  EXPECT_GE(hbm, weight);  // the weight streams from HBM once
   EXPECT_LE(hbm, weight * 1.01);
   double bw = weight / t;
   EXPECT_LE(bw, peak_bw);

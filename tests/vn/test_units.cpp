@@ -14,8 +14,8 @@ namespace {
 TEST(BandwidthPipe, ServesFirstComeFirstServed) {
   BandwidthPipe p(2.0);  // 2 bytes per ps
   EXPECT_DOUBLE_EQ(p.reserve(0, 100), 50);
-  EXPECT_DOUBLE_EQ(p.reserve(10, 100), 100);   // queued behind the first
-  EXPECT_DOUBLE_EQ(p.reserve(500, 10), 505);   // idle pipe starts at once
+  EXPECT_DOUBLE_EQ(p.reserve(10, 100), 100);  // queued behind the first
+  EXPECT_DOUBLE_EQ(p.reserve(500, 10), 505);  // idle pipe starts at once
 }
 
 TEST(TilePipeline, ComputeBoundHidesLoadsAfterTheFirst) {
@@ -59,7 +59,7 @@ TEST(L2Cache, HitsMissesAndSectors) {
 TEST(L2Cache, LruEvictionWritesBackDirtyData) {
   L2Cache c(4 * 32768, 32768);  // four blocks
   L2Cache::Result w;
-  c.write(0, 32768, 1, w);  // block 0 dirty
+  c.write(0, 32768, 1, w);      // block 0 dirty
   EXPECT_EQ(w.miss_bytes, 0u);  // write-allocate without fetch
   for (uint64_t b = 1; b <= 3; ++b) {
     L2Cache::Result r;

@@ -20,9 +20,11 @@ namespace cimsim::vn::test {
 
 // A preset with "PATH=VALUE" overrides below machine (memory defaults to hbm2 until the
 // preset's own memory preset exists).
-inline config::ConfigDoc machine_doc(const std::string& preset, const std::vector<std::string>& sets = {}) {
+inline config::ConfigDoc machine_doc(const std::string& preset,
+                                     const std::vector<std::string>& sets = {}) {
   config::ConfigDoc doc;
-  doc.root = config::read_json_file(cimsim::test::source_path("configs/machines/" + preset + ".json"));
+  doc.root =
+      config::read_json_file(cimsim::test::source_path("configs/machines/" + preset + ".json"));
   doc.root_name = "machine";
   doc.file = "configs/machines/" + preset + ".json";
   std::string mem = doc.root.value("memory", std::string("hbm2"));
@@ -36,7 +38,8 @@ inline config::ConfigDoc machine_doc(const std::string& preset, const std::vecto
       config::apply_assignment(doc, config::parse_assignment(std::string("machine.") + s), schema);
     }
   }
-  for (const auto& s : sets) config::apply_assignment(doc, config::parse_assignment("machine." + s), schema);
+  for (const auto& s : sets)
+    config::apply_assignment(doc, config::parse_assignment("machine." + s), schema);
   return doc;
 }
 
@@ -45,7 +48,11 @@ class FixedMemory : public sc_core::sc_module, public MemoryBackend {
  public:
   tlm_utils::simple_target_socket<FixedMemory> socket;
   FixedMemory(sc_core::sc_module_name n, double bytes_per_s, double latency_ns, uint64_t capacity)
-      : sc_module(n), socket("socket"), bytes_per_ps_(bytes_per_s * 1e-12), latency_ps_(latency_ns * 1e3), capacity_(capacity) {
+      : sc_module(n),
+        socket("socket"),
+        bytes_per_ps_(bytes_per_s * 1e-12),
+        latency_ps_(latency_ns * 1e3),
+        capacity_(capacity) {
     socket.register_b_transport(this, &FixedMemory::b_transport);
   }
   tlm::tlm_target_socket<32>& target() override { return socket; }
@@ -88,7 +95,8 @@ class FixedMemory : public sc_core::sc_module, public MemoryBackend {
 // An OpSource over ops built in the test.
 class VectorSource : public trace::OpSource {
  public:
-  VectorSource(trace::TraceHeader h, std::vector<trace::Op> ops) : header_(std::move(h)), ops_(std::move(ops)) {
+  VectorSource(trace::TraceHeader h, std::vector<trace::Op> ops)
+      : header_(std::move(h)), ops_(std::move(ops)) {
     header_.op_count = ops_.size();
     for (size_t i = 0; i < ops_.size(); ++i) ops_[i].id = i;
   }
@@ -105,8 +113,8 @@ class VectorSource : public trace::OpSource {
   size_t pos_ = 0;
 };
 
-inline trace::Tensor tensor(const std::string& id, trace::TensorKind kind, std::vector<uint64_t> shape,
-                            trace::DType t = trace::DType::fp16) {
+inline trace::Tensor tensor(const std::string& id, trace::TensorKind kind,
+                            std::vector<uint64_t> shape, trace::DType t = trace::DType::fp16) {
   trace::Tensor x;
   x.id = id;
   x.kind = kind;
@@ -130,9 +138,10 @@ inline trace::TensorDecl decl(const trace::Tensor& t, int32_t layer = 0) {
 }
 
 // out[m,n] = in[m,k] x W[k,n]; the weight is declared in `header`.
-inline trace::Op matmul(const std::string& name, uint64_t m, uint64_t n, uint64_t k, trace::TraceHeader& header,
-                        const std::string& in = "x", const std::string& out = "y",
-                        trace::DType t = trace::DType::fp16, const std::string& weight = "") {
+inline trace::Op matmul(const std::string& name, uint64_t m, uint64_t n, uint64_t k,
+                        trace::TraceHeader& header, const std::string& in = "x",
+                        const std::string& out = "y", trace::DType t = trace::DType::fp16,
+                        const std::string& weight = "") {
   trace::Op op;
   op.kind = trace::OpKind::matmul;
   op.name = name;
@@ -150,8 +159,9 @@ inline trace::Op matmul(const std::string& name, uint64_t m, uint64_t n, uint64_
 }
 
 // Fused attention over Q [b, q, h, d] and K/V from a cache (decode) or activations.
-inline trace::Op attention(const std::string& name, uint64_t heads, uint64_t d, uint64_t q_len, uint64_t kv_len,
-                           bool causal, trace::TraceHeader& header, bool cache = false, uint64_t max_len = 0) {
+inline trace::Op attention(const std::string& name, uint64_t heads, uint64_t d, uint64_t q_len,
+                           uint64_t kv_len, bool causal, trace::TraceHeader& header,
+                           bool cache = false, uint64_t max_len = 0) {
   trace::Op op;
   op.kind = trace::OpKind::attention;
   op.name = name;
@@ -186,7 +196,8 @@ inline Run build(const config::ConfigDoc& doc, const std::string& name, bool fas
   o.fast_forward = fast_forward;
   Run r;
   if (fixed_bytes_per_s > 0) {
-    auto mem = std::make_unique<FixedMemory>((name + "_mem").c_str(), fixed_bytes_per_s, fixed_latency_ns, uint64_t{80} << 30);
+    auto mem = std::make_unique<FixedMemory>((name + "_mem").c_str(), fixed_bytes_per_s,
+                                             fixed_latency_ns, uint64_t{80} << 30);
     r.fixed = mem.get();
     r.exec = std::make_unique<VnExecutor>(doc, parse_machine(doc), name, o, std::move(mem));
   } else {

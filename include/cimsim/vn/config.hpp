@@ -25,8 +25,8 @@ namespace cimsim::vn {
 enum class AttentionImpl : uint8_t { flash, standard };
 
 struct ComputeConfig {
-  uint32_t units = 0;                 // SMs (GPU) or cores (CPU)
-  std::string unit_name = "sm";       // component name prefix in reports
+  uint32_t units = 0;            // SMs (GPU) or cores (CPU)
+  std::string unit_name = "sm";  // component name prefix in reports
   // Matrix-unit (tensor core, AMX) multiply-accumulates per unit per cycle, by data type.
   std::map<std::string, double> tensor_macs_per_cycle;
   // SIMD/CUDA-core multiply-accumulates per unit per cycle, by data type (GEMV, fallback).
@@ -40,7 +40,7 @@ struct ComputeConfig {
 };
 
 struct SramConfig {
-  uint64_t capacity_bytes = 0;          // per unit, usable by one thread block
+  uint64_t capacity_bytes = 0;           // per unit, usable by one thread block
   double bandwidth_bytes_per_cycle = 0;  // per unit
 };
 
@@ -49,7 +49,7 @@ struct L2Config {
   uint32_t banks = 1;
   double bank_bytes_per_cycle = 0;  // per bank; aggregate = banks x this
   uint64_t hit_latency_cycles = 0;
-  uint64_t block_bytes = 32768;     // tag-tracking granularity (64 sectors per block)
+  uint64_t block_bytes = 32768;  // tag-tracking granularity (64 sectors per block)
 };
 
 struct NocConfig {
@@ -89,7 +89,7 @@ struct EnergyConfig {
 };
 
 struct StaticPowerConfig {
-  double unit_w = 0;   // per SM/core
+  double unit_w = 0;  // per SM/core
   double l2_w = 0;
   double noc_w = 0;
   double other_w = 0;  // I/O, PLLs, board

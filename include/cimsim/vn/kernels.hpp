@@ -66,8 +66,8 @@ struct CtaWork {
 struct KernelPlan {
   std::string name;
   uint64_t ctas = 0;
-  uint32_t stages = 2;           // operand buffers per CTA
-  uint32_t occupancy = 1;        // co-resident CTAs per unit
+  uint32_t stages = 2;                      // operand buffers per CTA
+  uint32_t occupancy = 1;                   // co-resident CTAs per unit
   trace::DType dtype = trace::DType::fp16;  // data type of the MACs
   std::function<void(uint64_t, CtaWork&)> cta;
 };

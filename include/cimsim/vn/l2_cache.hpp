@@ -29,8 +29,8 @@ class L2Cache {
   struct Result {
     uint64_t hit_bytes = 0;
     uint64_t miss_bytes = 0;
-    AddrRange miss;                       // the missed bytes, merged into one range
-    std::vector<AddrRange> writebacks;    // dirty data evicted (appended)
+    AddrRange miss;                     // the missed bytes, merged into one range
+    std::vector<AddrRange> writebacks;  // dirty data evicted (appended)
     uint64_t writeback_bytes = 0;
   };
   // `tensor` tags the blocks (for fast-forward state keys); `serial` marks them as touched by
@@ -49,9 +49,15 @@ class L2Cache {
   // Blocks touched since set_serial(serial), least recent first (a suffix of the LRU list).
   std::vector<BlockState> touched_since(uint64_t serial) const;
   // Installs a block as most recently used with exactly these masks (fast-forward replay);
-  // evicts without writing back (the replayed op's costs already include its write-backs).
-  void install(const BlockState& b);
-  void set_serial(uint64_t serial) { serial_ = serial; }
+  // dirty data it evicts is reported in `evicted` (if given).
+  void install(const BlockState& b, Result* evicted = nullptr);
+  void set_serial(uint64_t serial) {
+    serial_ = serial;
+    evicted_old_blocks_ = evicted_old_dirty_ = 0;
+  }
+  // Blocks present before set_serial() that were evicted since, and their dirty sectors.
+  uint64_t evicted_old_blocks() const { return evicted_old_blocks_; }
+  uint64_t evicted_old_dirty_sectors() const { return evicted_old_dirty_; }
 
   uint64_t capacity_bytes() const { return capacity_; }
   uint64_t occupied_bytes() const { return occupied_; }
@@ -79,6 +85,7 @@ class L2Cache {
   uint32_t block_shift_ = 0, sector_shift_ = 0;
   uint64_t occupied_ = 0;
   uint64_t serial_ = 0;
+  uint64_t evicted_old_blocks_ = 0, evicted_old_dirty_ = 0;
   std::vector<Entry> entries_;
   std::vector<int32_t> free_;
   std::unordered_map<uint64_t, int32_t> map_;

@@ -21,11 +21,11 @@
 #include <memory>
 #include <vector>
 
-#include <systemc>
-#include <tlm>
 #include <tlm_utils/multi_passthrough_target_socket.h>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
+#include <systemc>
+#include <tlm>
 
 #include "cimsim/stats/registry.hpp"
 #include "cimsim/vn/kernels.hpp"
@@ -74,6 +74,8 @@ class L2Module : public sc_core::sc_module {
            double bytes_per_ps, double hit_latency_ps, double mem_latency_ps, uint64_t access_bytes,
            LiveCounts& live);
   L2Cache& cache() { return cache_; }
+  // Queues dirty data for write-back to memory (aligned to the memory's bursts).
+  void write_back(const std::vector<AddrRange>& ranges);
   bool idle() const { return queue_.empty() && !writing_; }
   sc_core::sc_event& idle_event() { return idle_event_; }
   uint64_t requested_read_bytes() const { return mem_read_; }

@@ -69,10 +69,10 @@ class SharedPipe {
 
 struct PipelineParams {
   uint64_t steps = 1;
-  uint32_t stages = 2;     // operand buffers (loads in flight + the one being computed on)
-  double load_ps = 0;      // port transfer time of one step's operands
-  double latency_ps = 0;   // from the end of a step's transfer until its data is usable
-  double compute_ps = 0;   // compute time of one step
+  uint32_t stages = 2;    // operand buffers (loads in flight + the one being computed on)
+  double load_ps = 0;     // port transfer time of one step's operands
+  double latency_ps = 0;  // from the end of a step's transfer until its data is usable
+  double compute_ps = 0;  // compute time of one step
 };
 
 // Time from the first load's issue until the last step's compute ends.
