@@ -38,10 +38,6 @@ struct VnExecutor::Memo {
   stats::Counts counts;
   std::string bound;
   std::vector<Block> blocks;
-  // Blocks the op evicted from what was in L2 before it, and their dirty sectors: a replay
-  // needs the same dirty data at the bottom of the LRU order (the same write-backs).
-  uint64_t evicted_blocks = 0, evicted_dirty = 0;
-  uint64_t hbm_bytes = 0;
 };
 
 VnExecutor::VnExecutor(const config::ConfigDoc& doc, MachineConfig cfg,
@@ -172,24 +168,7 @@ void VnExecutor::run_op(const trace::Op& op) {
   if (options().fast_forward) {
     key = memo_key(op);
     auto it = memo_.find(key.first);
-    if (it != memo_.end()) {
-      // Dirty sectors among the least recently used blocks of other tensors, as prefix sums:
-      // the data an op pushes out first. A variant is replayed only if the dirty data it would
-      // push out equals what its recording wrote back (write-backs cost HBM time).
-      std::vector<uint64_t> prefix{0};
-      cache.for_each_lru([&](const L2Cache::BlockState& b, uint64_t) {
-        if (role_of(b.tensor) != kOther) return;
-        prefix.push_back(prefix.back() + static_cast<uint64_t>(__builtin_popcountll(b.dirty)));
-      });
-      for (const auto& v : it->second) {
-        if (v->check != key.second) continue;
-        uint64_t n = std::min<uint64_t>(v->evicted_blocks, prefix.size() - 1);
-        if (n == v->evicted_blocks && prefix[n] == v->evicted_dirty) {
-          hit = v.get();
-          break;
-        }
-      }
-    }
+    if (it != memo_.end() && it->second->check == key.second) hit = it->second.get();
   }
   cache.set_serial(++op_serial_);
   if (hit != nullptr) {
@@ -204,25 +183,11 @@ void VnExecutor::run_op(const trace::Op& op) {
     memory_->add_counts(mem_during);
     sub_counts(mem_during, mem_before);
     attributed_hbm_.add(mem_during);
-    L2Cache::Result evicted;
     for (const auto& b : hit->blocks) {
       uint32_t tensor = b.role >= kScratchRole ? static_cast<uint32_t>(b.role - kScratchRole)
                                                : op_tensors_[static_cast<size_t>(b.role)];
       int64_t block = static_cast<int64_t>(map_->at(tensor).base / bb) + b.offset;
-      cache.install(L2Cache::BlockState{static_cast<uint64_t>(block), tensor, b.valid, b.dirty},
-                    &evicted);
-    }
-    // The recorded counts hold the original op's write-backs; dirty data this replay evicts
-    // beyond those is really written back (in the background, counted by the memory).
-    uint64_t recorded = hit->evicted_dirty * cache.sector_bytes();
-    if (evicted.writeback_bytes > recorded) {
-      uint64_t excess = evicted.writeback_bytes - recorded;
-      std::vector<AddrRange> extra;
-      for (auto it = evicted.writebacks.rbegin(); it != evicted.writebacks.rend() && excess > 0; ++it) {
-        extra.push_back(*it);
-        excess -= std::min(excess, it->bytes);
-      }
-      machine_->l2().write_back(extra);
+      cache.install(L2Cache::BlockState{static_cast<uint64_t>(block), tensor, b.valid, b.dirty});
     }
     cost.end_ps = start + hit->duration_ps;
     cost.counts = hit->counts;
@@ -267,9 +232,6 @@ void VnExecutor::run_op(const trace::Op& op) {
       m->duration_ps = cost.end_ps - start;
       m->counts = cost.counts;
       m->bound = cost.bound;
-      m->evicted_blocks = cache.evicted_old_blocks();
-      m->evicted_dirty = cache.evicted_old_dirty_sectors();
-      m->hbm_bytes = hbm;
       bool ok = true;
       for (const auto& b : cache.touched_since(op_serial_)) {
         int32_t role = role_of(b.tensor);
@@ -281,8 +243,7 @@ void VnExecutor::run_op(const trace::Op& op) {
             static_cast<int64_t>(b.block) - static_cast<int64_t>(map_->at(b.tensor).base / bb);
         m->blocks.push_back(Memo::Block{role, off, b.valid, b.dirty});
       }
-      auto& variants = memo_[key.first];
-      if (ok && variants.size() < 16) variants.push_back(std::move(m));
+      if (ok) memo_[key.first] = std::move(m);
     }
   }
   auto& s = op_stats_[{op.phase.kind, op.name}];

@@ -69,8 +69,7 @@ class VnExecutor : public exec::ExecutorBase {
   bool has_hbm_link_ = false;
   uint64_t op_serial_ = 0;
   std::vector<uint32_t> op_tensors_;  // tensor index per role of the current op
-  // Recorded ops by signature-and-L2 key; variants differ in the dirty data they evicted.
-  std::unordered_map<uint64_t, std::vector<std::unique_ptr<Memo>>> memo_;
+  std::unordered_map<uint64_t, std::unique_ptr<Memo>> memo_;
   uint64_t ff_ops_ = 0, sim_ops_ = 0, ff_ps_ = 0;
   stats::Counts attributed_hbm_;  // memory counts that simulated ops took
   std::map<std::pair<trace::PhaseKind, std::string>, OpStats> op_stats_;
