@@ -11,7 +11,9 @@ uint64_t round_up(uint64_t v, uint64_t a) {
 }
 uint64_t shape_bytes(const trace::Tensor& t) {
   uint64_t n = 1;
-  for (uint64_t d : t.shape) n = checked_mul(n, d, "tensor elements");
+  for (uint64_t d : t.shape) {
+    n = checked_mul(n, d, "tensor elements");
+  }
   return t.shape.empty() ? 0 : trace::dtype_bytes(t.dtype, n);
 }
 }  // namespace
@@ -21,14 +23,20 @@ AddressMap::AddressMap(uint64_t capacity_bytes, uint64_t align_bytes)
 
 void AddressMap::place_header(const trace::TraceHeader& header, const std::string& where) {
   auto place = [&](const trace::TensorDecl& d) {
-    if (by_id_.count(d.id) != 0) return;
+    if (by_id_.count(d.id) != 0) {
+      return;
+    }
     TensorLoc loc{static_cast<uint32_t>(locs_.size()), next_, std::max<uint64_t>(d.bytes, 1)};
     next_ = checked_add(next_, round_up(loc.size, align_), "HBM footprint");
     by_id_.emplace(d.id, locs_.size());
     locs_.push_back(loc);
   };
-  for (const auto& w : header.weights) place(w);
-  for (const auto& kv : header.kv_caches) place(kv);
+  for (const auto& w : header.weights) {
+    place(w);
+  }
+  for (const auto& kv : header.kv_caches) {
+    place(kv);
+  }
   fixed_end_ = next_;
   if (fixed_end_ > capacity_) {
     throw InputError(where, "the trace's weights and KV caches need " + std::to_string(fixed_end_) +
@@ -39,7 +47,9 @@ void AddressMap::place_header(const trace::TraceHeader& header, const std::strin
 
 const TensorLoc& AddressMap::allocate(const std::string& key, uint64_t bytes) {
   uint64_t size = round_up(std::max<uint64_t>(bytes, 1), align_);
-  if (next_ + size > capacity_) next_ = fixed_end_;  // wrap the activation region
+  if (next_ + size > capacity_) {
+    next_ = fixed_end_;  // wrap the activation region
+  }
   if (next_ + size > capacity_) {
     throw InputError("activation " + quote_for_message(key) + " of " + std::to_string(bytes) +
                      " bytes does not fit in HBM beside the weights and KV caches");
@@ -60,17 +70,25 @@ const TensorLoc& AddressMap::allocate(const std::string& key, uint64_t bytes) {
 const TensorLoc& AddressMap::tensor(const trace::Tensor& t) {
   auto it = by_id_.find(t.id);
   uint64_t need = std::max(t.bytes, shape_bytes(t));
-  if (it != by_id_.end() && locs_[it->second].size >= need) return locs_[it->second];
-  if (it != by_id_.end() && locs_[it->second].base < fixed_end_) return locs_[it->second];
+  if (it != by_id_.end() && locs_[it->second].size >= need) {
+    return locs_[it->second];
+  }
+  if (it != by_id_.end() && locs_[it->second].base < fixed_end_) {
+    return locs_[it->second];
+  }
   return allocate(t.id, need);
 }
 
 const TensorLoc& AddressMap::scratch(const std::string& name, uint64_t bytes) {
   std::string key = "\x01scratch." + name;
   auto it = by_id_.find(key);
-  if (it != by_id_.end() && locs_[it->second].size >= bytes) return locs_[it->second];
+  if (it != by_id_.end() && locs_[it->second].size >= bytes) {
+    return locs_[it->second];
+  }
   const TensorLoc& loc = allocate(key, bytes);
-  if (scratch_.size() <= loc.index) scratch_.resize(loc.index + 1, false);
+  if (scratch_.size() <= loc.index) {
+    scratch_.resize(loc.index + 1, false);
+  }
   scratch_[loc.index] = true;
   return loc;
 }

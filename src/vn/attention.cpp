@@ -108,7 +108,9 @@ void KernelPlanner::plan_flash(const trace::Op& op, std::vector<KernelPlan>& out
       for (uint64_t i = 0; i < tr; ++i) {
         uint64_t r0 = i * br, rows = std::min(br, nq - r0);
         // Query row r sits at key position nk - nq + r and sees keys up to it.
-        if (causal && c0 > nk - nq + r0 + rows - 1) continue;
+        if (causal && c0 > nk - nq + r0 + rows - 1) {
+          continue;
+        }
         if (!loaded_kv) {  // lines 6: K_j, V_j to SRAM
           w.loads.push_back(Load{kk.at(b, g, c0), cols * kk.row_bytes, kk.tensor});
           w.loads.push_back(Load{vv.at(b, g, c0), cols * vv.row_bytes, vv.tensor});

@@ -15,8 +15,9 @@ void check_dtype_keys(const std::map<std::string, double>& table, const std::str
       c.fail(key + "." + name,
              "unknown data type (expected one of: " + config::enum_choices<trace::DType>() + ")");
     }
-    if (!(v >= 0))
+    if (!(v >= 0)) {
       c.fail(key + "." + name, "expected a number >= 0, got " + config::format_number(v));
+    }
   }
 }
 }  // namespace
@@ -118,7 +119,9 @@ void Describe<GemmConfig>::fields(Fields<GemmConfig>& f) {
   f.optional("mma_n", &GemmConfig::mma_n, "MMA instruction N", at_least(1));
   f.optional("mma_k", &GemmConfig::mma_k, "MMA instruction K", at_least(1));
   f.check([](const GemmConfig& g, const Check& k) {
-    if (g.tiles.empty()) k.fail("tiles", "expected at least one tile, got an empty array");
+    if (g.tiles.empty()) {
+      k.fail("tiles", "expected at least one tile, got an empty array");
+    }
   });
 }
 

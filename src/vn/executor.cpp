@@ -16,12 +16,15 @@ uint64_t mix(uint64_t h, uint64_t v) {
   return h ^ (h >> 29);
 }
 void sub_counts(stats::Counts& a, const stats::Counts& b) {
-  for (size_t i = 0; i < a.actions.size() && i < b.actions.size(); ++i)
+  for (size_t i = 0; i < a.actions.size() && i < b.actions.size(); ++i) {
     a.actions[i] -= b.actions[i];
-  for (size_t i = 0; i < a.read_bytes.size() && i < b.read_bytes.size(); ++i)
+  }
+  for (size_t i = 0; i < a.read_bytes.size() && i < b.read_bytes.size(); ++i) {
     a.read_bytes[i] -= b.read_bytes[i];
-  for (size_t i = 0; i < a.write_bytes.size() && i < b.write_bytes.size(); ++i)
+  }
+  for (size_t i = 0; i < a.write_bytes.size() && i < b.write_bytes.size(); ++i) {
     a.write_bytes[i] -= b.write_bytes[i];
+  }
 }
 constexpr int32_t kOther = -1;
 constexpr int32_t kScratchRole = 1000;
@@ -75,7 +78,9 @@ void VnExecutor::start(std::unique_ptr<trace::OpSource> trace) {
 }
 
 bool VnExecutor::done() const {
-  if (error_) std::rethrow_exception(error_);
+  if (error_) {
+    std::rethrow_exception(error_);
+  }
   return ExecutorBase::done();
 }
 
@@ -88,7 +93,9 @@ stats::Counts VnExecutor::snapshot() const {
 void VnExecutor::player() {
   try {
     trace::Op op;
-    while (source_->next(op)) run_op(op);
+    while (source_->next(op)) {
+      run_op(op);
+    }
   } catch (...) {
     error_ = std::current_exception();
     return;
@@ -98,7 +105,9 @@ void VnExecutor::player() {
 
 int32_t VnExecutor::role_of(uint32_t tensor) const {
   for (size_t i = 0; i < op_tensors_.size(); ++i) {
-    if (op_tensors_[i] == tensor) return static_cast<int32_t>(i);
+    if (op_tensors_[i] == tensor) {
+      return static_cast<int32_t>(i);
+    }
   }
   return map_->is_scratch(tensor) ? kScratchRole + static_cast<int32_t>(tensor) : kOther;
 }
@@ -114,7 +123,9 @@ std::pair<uint64_t, uint64_t> VnExecutor::memo_key(const trace::Op& op) {
     h = mix(h, list->size());
     for (const auto& t : *list) {
       h = mix(mix(mix(h, static_cast<uint64_t>(t.kind)), static_cast<uint64_t>(t.dtype)), t.bytes);
-      for (uint64_t d : t.shape) h = mix(h, d);
+      for (uint64_t d : t.shape) {
+        h = mix(h, d);
+      }
     }
   }
   // L2 state: exactly which sectors of the op's own tensors (and of scratch) are present and
@@ -168,7 +179,9 @@ void VnExecutor::run_op(const trace::Op& op) {
   if (options().fast_forward) {
     key = memo_key(op);
     auto it = memo_.find(key.first);
-    if (it != memo_.end() && it->second->check == key.second) hit = it->second.get();
+    if (it != memo_.end() && it->second->check == key.second) {
+      hit = it->second.get();
+    }
   }
   cache.set_serial(++op_serial_);
   if (hit != nullptr) {
@@ -200,7 +213,9 @@ void VnExecutor::run_op(const trace::Op& op) {
     stats::Counts mem_before;
     mem_before.reset(registry());
     memory_->add_counts(mem_before);
-    for (const auto& k : kernels) machine_->run_kernel(k);
+    for (const auto& k : kernels) {
+      machine_->run_kernel(k);
+    }
     kernels_ += kernels.size();
     cost.end_ps = static_cast<uint64_t>(std::llround(now_ps()));
     cost.counts = snapshot();
@@ -220,8 +235,9 @@ void VnExecutor::run_op(const trace::Op& op) {
       trace::DType t = op.inputs.empty() ? trace::DType::fp16 : op.inputs[0].dtype;
       peak_flops = 2.0 * planner_->peak_macs_per_cycle(t) * cfg_.clock_ghz * 1e9;
     }
-    if (peak_flops <= 0)
+    if (peak_flops <= 0) {
       peak_flops = cfg_.compute.vector_flops_per_cycle * cfg_.compute.units * cfg_.clock_ghz * 1e9;
+    }
     double t_c = static_cast<double>(op.flops) / peak_flops;
     double t_m = static_cast<double>(hbm) / memory_->peak_bandwidth_bytes_per_s();
     double t = static_cast<double>(cost.end_ps - start) * 1e-12;
@@ -243,7 +259,9 @@ void VnExecutor::run_op(const trace::Op& op) {
             static_cast<int64_t>(b.block) - static_cast<int64_t>(map_->at(b.tensor).base / bb);
         m->blocks.push_back(Memo::Block{role, off, b.valid, b.dirty});
       }
-      if (ok) memo_[key.first] = std::move(m);
+      if (ok) {
+        memo_[key.first] = std::move(m);
+      }
     }
   }
   auto& s = op_stats_[{op.phase.kind, op.name}];
@@ -254,8 +272,9 @@ void VnExecutor::run_op(const trace::Op& op) {
   s.count++;
   s.flops += op.flops;
   s.ps += cost.end_ps - start;
-  if (has_hbm_link_)
+  if (has_hbm_link_) {
     s.hbm_bytes += cost.counts.read_bytes[hbm_link_] + cost.counts.write_bytes[hbm_link_];
+  }
   record(op, cost);
 }
 
@@ -264,7 +283,9 @@ uint64_t VnExecutor::requested_bytes() const {
 }
 
 uint64_t VnExecutor::memory_reported_bytes() const {
-  if (!has_hbm_link_) return 0;
+  if (!has_hbm_link_) {
+    return 0;
+  }
   stats::Counts c;
   c.reset(registry());
   memory_->add_counts(c);
@@ -286,7 +307,9 @@ Json VnExecutor::metrics() const {
   Json peaks = Json::object();
   for (const auto& [t, n] : config::EnumNames<trace::DType>::names()) {
     double r = planner_ ? planner_->peak_macs_per_cycle(t) : 0;
-    if (r > 0) peaks[n] = 2.0 * r * clock;
+    if (r > 0) {
+      peaks[n] = 2.0 * r * clock;
+    }
   }
   m["peak_flops_per_s"] = peaks;
   double peak_bw = memory_->peak_bandwidth_bytes_per_s();
@@ -338,7 +361,9 @@ Json VnExecutor::metrics() const {
                      s.kind == trace::OpKind::attention)) {
       pk = 2.0 * planner_->peak_macs_per_cycle(s.dtype) * clock;
     }
-    if (pk <= 0) pk = cfg_.compute.vector_flops_per_cycle * cfg_.compute.units * clock;
+    if (pk <= 0) {
+      pk = cfg_.compute.vector_flops_per_cycle * cfg_.compute.units * clock;
+    }
     double ridge = peak_bw > 0 ? pk / peak_bw : 0;
     double t = static_cast<double>(s.ps) * 1e-12;
     roof.push_back(Json{{"name", key.second},

@@ -57,17 +57,23 @@ KernelPlanner::KernelPlanner(const MachineConfig& cfg, AddressMap& map, double h
 
 double KernelPlanner::peak_macs_per_cycle(trace::DType t) const {
   double r = rate_for(cfg_.compute.tensor_macs_per_cycle, t);
-  if (r <= 0) r = rate_for(cfg_.compute.vector_macs_per_cycle, t);
+  if (r <= 0) {
+    r = rate_for(cfg_.compute.vector_macs_per_cycle, t);
+  }
   return r * cfg_.compute.units;
 }
 
 void KernelPlanner::no_unit(const trace::Op& op, trace::DType t) const {
   std::string have;
   for (const auto& [n, r] : cfg_.compute.tensor_macs_per_cycle) {
-    if (r > 0) have += (have.empty() ? "" : ", ") + n;
+    if (r > 0) {
+      have += (have.empty() ? "" : ", ") + n;
+    }
   }
   for (const auto& [n, r] : cfg_.compute.vector_macs_per_cycle) {
-    if (r > 0) have += (have.empty() ? "" : ", ") + n + " (SIMD)";
+    if (r > 0) {
+      have += (have.empty() ? "" : ", ") + n + " (SIMD)";
+    }
   }
   throw InputError(where_("compute.tensor_macs_per_cycle"),
                    std::string("op ") + quote_for_message(op.name) + " multiplies " +
@@ -137,7 +143,9 @@ void KernelPlanner::plan_matmul(const trace::Op& op, std::vector<KernelPlan>& ou
 }
 
 void KernelPlanner::plan_gemm(const Gemm& g, std::vector<KernelPlan>& out) {
-  if (g.m == 0 || g.n == 0 || g.k == 0) return;
+  if (g.m == 0 || g.n == 0 || g.k == 0) {
+    return;
+  }
   bool has_tensor = rate_for(cfg_.compute.tensor_macs_per_cycle, g.dtype) > 0;
   bool has_vector = rate_for(cfg_.compute.vector_macs_per_cycle, g.dtype) > 0;
   if (has_vector && (g.m <= cfg_.compute.gemv_max_rows || !has_tensor)) {
@@ -160,14 +168,20 @@ void KernelPlanner::plan_tensor_gemm(const Gemm& g, std::vector<KernelPlan>& out
   } best;
   for (const TileShape& t : gc.tiles) {
     uint64_t smem = uint64_t{t.stages} * (t.bm * t.bk * g.a_bytes + t.bk * t.bn * g.b_bytes);
-    if (smem > cfg_.smem.capacity_bytes) continue;
+    if (smem > cfg_.smem.capacity_bytes) {
+      continue;
+    }
     uint32_t occ = static_cast<uint32_t>(
         std::min<uint64_t>(cc.max_ctas_per_unit, cfg_.smem.capacity_bytes / smem));
     uint64_t tm = ceil_div(g.m, t.bm), tn = ceil_div(g.n, t.bn);
     for (uint64_t split = 1; split <= gc.max_split_k; split *= 2) {
-      if (split > 1 && g.k < split * 2 * t.bk) break;
+      if (split > 1 && g.k < split * 2 * t.bk) {
+        break;
+      }
       uint64_t kper = pad(ceil_div(g.k, split), t.bk);
-      if (split > 1 && (split - 1) * kper >= g.k) break;
+      if (split > 1 && (split - 1) * kper >= g.k) {
+        break;
+      }
       uint64_t grid = g.batch * tm * tn * split;
       double waves = std::ceil(static_cast<double>(grid) / static_cast<double>(units));
       double macs = static_cast<double>(pad(std::min(t.bm, g.m), gc.mma_m) *
@@ -181,7 +195,9 @@ void KernelPlanner::plan_tensor_gemm(const Gemm& g, std::vector<KernelPlan>& out
       double partial = split > 1 ? 2.0 * static_cast<double>(g.batch * g.m * g.n * 4 * split) : 0;
       double est = std::max(waves * t_cta, (unique + partial) / hbm_bytes_per_cycle_) +
                    (split > 1 ? cc.kernel_launch_ns * cfg_.clock_ghz : 0);
-      if (est < best.est * 0.999) best = Choice{t, split, est, occ};
+      if (est < best.est * 0.999) {
+        best = Choice{t, split, est, occ};
+      }
     }
   }
   if (!std::isfinite(best.est)) {
@@ -199,7 +215,9 @@ void KernelPlanner::plan_tensor_gemm(const Gemm& g, std::vector<KernelPlan>& out
   const uint64_t kper = pad(ceil_div(g.k, split), t.bk);
   const uint64_t swz = std::max<uint64_t>(1, std::min<uint64_t>(gc.swizzle, tm));
   TensorLoc ws{};
-  if (split > 1) ws = map_.scratch("splitk", g.batch * split * tm * tn * t.bm * t.bn * 4);
+  if (split > 1) {
+    ws = map_.scratch("splitk", g.batch * split * tm * tn * t.bm * t.bn * 4);
+  }
   const uint64_t mma_m = gc.mma_m, mma_n = gc.mma_n, mma_k = gc.mma_k;
   KernelPlan k;
   k.name = g.name + "_" + std::to_string(t.bm) + "x" + std::to_string(t.bn) + "x" +
@@ -233,7 +251,9 @@ void KernelPlanner::plan_tensor_gemm(const Gemm& g, std::vector<KernelPlan>& out
         static_cast<double>(kk) / steps;
     w.step.smem_write = static_cast<double>((r * g.a_bytes + c * g.b_bytes) * kk) / steps;
     // Dequantising a narrower weight costs one vector op per weight element.
-    if (g.b_bytes < g.a_bytes) w.step.vector_flops = static_cast<double>(c * kk) / steps;
+    if (g.b_bytes < g.a_bytes) {
+      w.step.vector_flops = static_cast<double>(c * kk) / steps;
+    }
     uint64_t out_bytes = split > 1 ? 4 : g.c_bytes;
     if (split > 1) {
       w.stores.push_back(Load{ws.base + ((b * split + s) * per + i * tn + j) * t.bm * t.bn * 4,
@@ -292,8 +312,12 @@ KernelPlan KernelPlanner::stream_kernel(const std::string& name, const std::vect
                                         const std::vector<Load>& writes, double elements,
                                         ElementCost cost) const {
   uint64_t total = 0;
-  for (const auto& l : reads) total += l.bytes;
-  for (const auto& l : writes) total += l.bytes;
+  for (const auto& l : reads) {
+    total += l.bytes;
+  }
+  for (const auto& l : writes) {
+    total += l.bytes;
+  }
   uint64_t ctas =
       std::clamp<uint64_t>(total / kStreamCtaBytes, 1, uint64_t{cfg_.compute.units} * 4);
   KernelPlan k;
@@ -313,13 +337,17 @@ KernelPlan KernelPlanner::stream_kernel(const std::string& name, const std::vect
     }
     for (const auto& l : reads) {
       Load s = slice(l);
-      if (s.bytes == 0) continue;
+      if (s.bytes == 0) {
+        continue;
+      }
       w.loads.push_back(s);
       in += s.bytes;
     }
     for (const auto& l : writes) {
       Load s = slice(l);
-      if (s.bytes == 0) continue;
+      if (s.bytes == 0) {
+        continue;
+      }
       w.stores.push_back(s);
       outb += s.bytes;
     }
@@ -340,13 +368,17 @@ void KernelPlanner::plan_rows(const trace::Op& op, std::vector<KernelPlan>& out)
   for (const auto& t : op.inputs) {
     const TensorLoc& l = map_.tensor(t);
     Load ld{l.base, std::min(t.bytes, l.size), l.index};
-    if (ld.bytes == 0) continue;
+    if (ld.bytes == 0) {
+      continue;
+    }
     bool whole = t.kind == trace::TensorKind::weight && op.kind != trace::OpKind::embedding;
     (whole ? bcast : reads).push_back(ld);
   }
   for (const auto& t : op.outputs) {
     const TensorLoc& l = map_.tensor(t);
-    if (t.bytes > 0) writes.push_back(Load{l.base, std::min(t.bytes, l.size), l.index});
+    if (t.bytes > 0) {
+      writes.push_back(Load{l.base, std::min(t.bytes, l.size), l.index});
+    }
   }
   double elements = static_cast<double>(op.rows.rows * op.rows.cols);
   if (elements == 0 && !op.outputs.empty()) {
@@ -411,7 +443,9 @@ void KernelPlanner::plan_kv_copy(const trace::Op& op, std::vector<KernelPlan>& o
       } else {
         for (const auto& l : v) {
           uint64_t lo = l.bytes * c / ctas, hi = l.bytes * (c + 1) / ctas;
-          if (hi > lo) into.push_back(Load{l.addr + lo, hi - lo, l.tensor});
+          if (hi > lo) {
+            into.push_back(Load{l.addr + lo, hi - lo, l.tensor});
+          }
           sum += hi - lo;
         }
       }

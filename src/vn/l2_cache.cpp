@@ -8,8 +8,12 @@ namespace cimsim::vn {
 namespace {
 uint32_t log2_exact(uint64_t v) {
   uint32_t s = 0;
-  while ((uint64_t{1} << s) < v) ++s;
-  if ((uint64_t{1} << s) != v) throw std::logic_error("L2 block size is not a power of two");
+  while ((uint64_t{1} << s) < v) {
+    ++s;
+  }
+  if ((uint64_t{1} << s) != v) {
+    throw std::logic_error("L2 block size is not a power of two");
+  }
   return s;
 }
 uint64_t sector_mask(uint32_t first, uint32_t last) {  // sectors [first, last] inclusive
@@ -28,14 +32,16 @@ L2Cache::L2Cache(uint64_t capacity_bytes, uint64_t block_bytes)
 
 void L2Cache::unlink(int32_t i) {
   Entry& e = entries_[i];
-  if (e.prev >= 0)
+  if (e.prev >= 0) {
     entries_[e.prev].next = e.next;
-  else
+  } else {
     head_ = e.next;
-  if (e.next >= 0)
+  }
+  if (e.next >= 0) {
     entries_[e.next].prev = e.prev;
-  else
+  } else {
     tail_ = e.prev;
+  }
   e.prev = e.next = -1;
 }
 
@@ -43,10 +49,11 @@ void L2Cache::push_mru(int32_t i) {
   Entry& e = entries_[i];
   e.prev = tail_;
   e.next = -1;
-  if (tail_ >= 0)
+  if (tail_ >= 0) {
     entries_[tail_].next = i;
-  else
+  } else {
     head_ = i;
+  }
   tail_ = i;
 }
 
@@ -103,7 +110,9 @@ void L2Cache::evict_to_capacity(Result* out) {
 
 template <bool kWrite>
 void L2Cache::access(uint64_t addr, uint64_t bytes, uint32_t tensor, Result& out) {
-  if (bytes == 0) return;
+  if (bytes == 0) {
+    return;
+  }
   uint64_t end = addr + bytes;
   uint64_t miss_lo = UINT64_MAX, miss_hi = 0;
   for (uint64_t b = addr >> block_shift_; (b << block_shift_) < end; ++b) {
@@ -128,7 +137,9 @@ void L2Cache::access(uint64_t addr, uint64_t bytes, uint32_t tensor, Result& out
       // Partly present: count whole sectors, clipped to the request.
       uint64_t miss = 0;
       for (uint32_t s = s0; s <= s1; ++s) {
-        if ((missing >> s & 1) == 0) continue;
+        if ((missing >> s & 1) == 0) {
+          continue;
+        }
         uint64_t slo = std::max(lo, block_lo + (uint64_t{s} << sector_shift_));
         uint64_t shi = std::min(hi, block_lo + (uint64_t{s + 1} << sector_shift_));
         miss += shi - slo;

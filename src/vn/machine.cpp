@@ -77,7 +77,9 @@ VnMachine::VnMachine(sc_core::sc_module_name name, const MachineConfig& cfg, Mem
       memory.unloaded_latency_ps();
   l2_->mem.bind(memory.target());
   uint32_t max_stages = 2;
-  for (const auto& t : cfg.gemm.tiles) max_stages = std::max(max_stages, t.stages);
+  for (const auto& t : cfg.gemm.tiles) {
+    max_stages = std::max(max_stages, t.stages);
+  }
   unsigned workers = std::max<unsigned>(4, max_stages * cfg.compute.max_ctas_per_unit + 2);
   for (uint32_t u = 0; u < cfg.compute.units; ++u) {
     std::string n = unit + std::to_string(u) + "_dma";
@@ -97,12 +99,16 @@ double VnMachine::step_ps(const StepWork& s, trace::DType t) const {
   double cycles = 0;
   if (s.tensor_macs > 0) {
     double r = rate_for(c.tensor_macs_per_cycle, t);
-    if (r <= 0) r = rate_for(c.vector_macs_per_cycle, t);
+    if (r <= 0) {
+      r = rate_for(c.vector_macs_per_cycle, t);
+    }
     cycles = std::max(cycles, s.tensor_macs / std::max(r, 1e-9));
   }
   if (s.vector_macs > 0) {
     double r = rate_for(c.vector_macs_per_cycle, t);
-    if (r <= 0) r = rate_for(c.tensor_macs_per_cycle, t);
+    if (r <= 0) {
+      r = rate_for(c.tensor_macs_per_cycle, t);
+    }
     cycles = std::max(cycles, s.vector_macs / std::max(r, 1e-9));
   }
   cycles = std::max(cycles, s.vector_flops / c.vector_flops_per_cycle);
@@ -117,11 +123,15 @@ void VnMachine::count_cta(const CtaWork& w, trace::DType t) {
   size_t i = static_cast<size_t>(t);
   if (w.step.tensor_macs > 0) {
     stats::ActionId id = tensor_mac_[i] != kNone ? tensor_mac_[i] : vector_mac_[i];
-    if (id != kNone) a[id] += to_count(w.step.tensor_macs * n);
+    if (id != kNone) {
+      a[id] += to_count(w.step.tensor_macs * n);
+    }
   }
   if (w.step.vector_macs > 0) {
     stats::ActionId id = vector_mac_[i] != kNone ? vector_mac_[i] : tensor_mac_[i];
-    if (id != kNone) a[id] += to_count(w.step.vector_macs * n);
+    if (id != kNone) {
+      a[id] += to_count(w.step.vector_macs * n);
+    }
   }
   a[vflop_] += to_count(w.step.vector_flops * n + w.epilogue.vector_flops);
   a[sfu_] += to_count(w.step.sfu_ops * n + w.epilogue.sfu_ops);
@@ -140,9 +150,13 @@ void slice_loads(const std::vector<Load>& loads, uint64_t lo, uint64_t hi, std::
   uint64_t pos = 0;
   for (const auto& l : loads) {
     uint64_t a = std::max(lo, pos), b = std::min(hi, pos + l.bytes);
-    if (a < b) out.push_back(Load{l.addr + (a - pos), b - a, l.tensor});
+    if (a < b) {
+      out.push_back(Load{l.addr + (a - pos), b - a, l.tensor});
+    }
     pos += l.bytes;
-    if (pos >= hi) break;
+    if (pos >= hi) {
+      break;
+    }
   }
 }
 }  // namespace
@@ -161,7 +175,9 @@ void VnMachine::run_cta(unsigned u, const KernelPlan& k, uint64_t idx) {
   const double t0 = now_ps();
   const double c = step_ps(w.step, k.dtype);
   uint64_t total = 0;
-  for (const auto& l : w.loads) total += l.bytes;
+  for (const auto& l : w.loads) {
+    total += l.bytes;
+  }
   const uint64_t n = std::max<uint64_t>(1, w.steps);
   const uint32_t stages = std::max<uint32_t>(1, k.stages * std::max<uint32_t>(1, k.occupancy));
   if (total == 0) {
@@ -172,8 +188,12 @@ void VnMachine::run_cta(unsigned u, const KernelPlan& k, uint64_t idx) {
     slice_loads(w.loads, first, total, st.rest.ranges);
     st.first.write = st.rest.write = false;
     dma.post(st.first);
-    if (!st.rest.ranges.empty()) dma.post(st.rest);
-    if (!st.first.done) sc_core::wait(st.first.done_event);
+    if (!st.rest.ranges.empty()) {
+      dma.post(st.rest);
+    }
+    if (!st.first.done) {
+      sc_core::wait(st.first.done_event);
+    }
     // The recurrence takes the per-step latency without queueing (capped at an unloaded L2
     // miss); queueing under contention delays the first arrival and the last one (below).
     PipelineParams p;
@@ -186,13 +206,17 @@ void VnMachine::run_cta(unsigned u, const KernelPlan& k, uint64_t idx) {
     p.compute_ps = c;
     double end = st.first.done_ps - p.load_ps - p.latency_ps + pipeline_span_ps(p);
     if (!st.rest.ranges.empty()) {
-      if (!st.rest.done) sc_core::wait(st.rest.done_event);
+      if (!st.rest.done) {
+        sc_core::wait(st.rest.done_event);
+      }
       end = std::max(end, st.rest.done_ps + c);
     }
     wait_until_ps(end);
   } else {
     if (st.steps.size() < n) {
-      while (st.steps.size() < n) st.steps.push_back(std::make_unique<DmaJob>());
+      while (st.steps.size() < n) {
+        st.steps.push_back(std::make_unique<DmaJob>());
+      }
     }
     uint64_t posted = 0;
     double prev_end = t0;
@@ -204,15 +228,21 @@ void VnMachine::run_cta(unsigned u, const KernelPlan& k, uint64_t idx) {
         dma.post(j);
         ++posted;
       }
-      if (!st.steps[s]->done) sc_core::wait(st.steps[s]->done_event);
+      if (!st.steps[s]->done) {
+        sc_core::wait(st.steps[s]->done_event);
+      }
       wait_until_ps(std::max(now_ps(), prev_end) + c);
       prev_end = now_ps();
     }
   }
   double epi = step_ps(w.epilogue, k.dtype);
-  if (epi > 0) wait_until_ps(now_ps() + epi);
+  if (epi > 0) {
+    wait_until_ps(now_ps() + epi);
+  }
   if (!w.stores.empty()) {
-    if (st.store.bytes > 0 && !st.store.done) sc_core::wait(st.store.done_event);
+    if (st.store.bytes > 0 && !st.store.done) {
+      sc_core::wait(st.store.done_event);
+    }
     st.store.ranges = w.stores;
     st.store.write = true;
     dma.post(st.store);
@@ -221,17 +251,23 @@ void VnMachine::run_cta(unsigned u, const KernelPlan& k, uint64_t idx) {
 
 void VnMachine::unit_thread(unsigned u) {
   for (;;) {
-    while (kernel_ == nullptr || next_cta_ >= kernel_->ctas) sc_core::wait(kernel_start_);
+    while (kernel_ == nullptr || next_cta_ >= kernel_->ctas) {
+      sc_core::wait(kernel_start_);
+    }
     const KernelPlan& k = *kernel_;
     uint64_t idx = next_cta_++;
     run_cta(u, k, idx);
     ++ctas_run_;
-    if (++ctas_done_ == k.ctas) ctas_done_event_.notify(sc_core::SC_ZERO_TIME);
+    if (++ctas_done_ == k.ctas) {
+      ctas_done_event_.notify(sc_core::SC_ZERO_TIME);
+    }
   }
 }
 
 void VnMachine::run_kernel(const KernelPlan& kernel) {
-  if (kernel.ctas == 0) return;
+  if (kernel.ctas == 0) {
+    return;
+  }
   if (cfg_.compute.kernel_launch_ns > 0) {
     sc_core::wait(sc_core::sc_time(cfg_.compute.kernel_launch_ns, sc_core::SC_NS));
   }
@@ -239,7 +275,9 @@ void VnMachine::run_kernel(const KernelPlan& kernel) {
   next_cta_ = 0;
   ctas_done_ = 0;
   kernel_start_.notify(sc_core::SC_ZERO_TIME);
-  while (ctas_done_ < kernel.ctas) sc_core::wait(ctas_done_event_);
+  while (ctas_done_ < kernel.ctas) {
+    sc_core::wait(ctas_done_event_);
+  }
   kernel_ = nullptr;
   while (outstanding_ > 0 || !l2_->idle()) {
     if (outstanding_ > 0) {

@@ -14,7 +14,9 @@ double now_ps() {
 
 void wait_until_ps(double t_ps) {
   double dt = std::ceil(t_ps - now_ps() - 1e-6);
-  if (dt > 0) sc_core::wait(sc_time(dt, SC_PS));
+  if (dt > 0) {
+    sc_core::wait(sc_time(dt, SC_PS));
+  }
 }
 
 // ---- Noc ----------------------------------------------------------------------------------
@@ -91,7 +93,9 @@ void L2Module::b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
     w.addr = lo;
   }
   if (!writebacks.empty()) {
-    for (const auto& w : writebacks) queue_.push_back(w);
+    for (const auto& w : writebacks) {
+      queue_.push_back(w);
+    }
     queued_.notify(sc_core::SC_ZERO_TIME);
   }
   double done = arrays_done + hit_latency_ps_;
@@ -121,7 +125,9 @@ void L2Module::write_back(const std::vector<AddrRange>& ranges) {
     w.addr = lo;
     queue_.push_back(w);
   }
-  if (!ranges.empty()) queued_.notify(sc_core::SC_ZERO_TIME);
+  if (!ranges.empty()) {
+    queued_.notify(sc_core::SC_ZERO_TIME);
+  }
 }
 
 void L2Module::writeback_thread() {
@@ -143,7 +149,9 @@ void L2Module::writeback_thread() {
     sc_time d = sc_core::SC_ZERO_TIME;
     mem_write_ += w.bytes;
     mem->b_transport(mp, d);
-    if (d > sc_core::SC_ZERO_TIME) sc_core::wait(d);
+    if (d > sc_core::SC_ZERO_TIME) {
+      sc_core::wait(d);
+    }
     writing_ = false;
   }
 }
@@ -166,7 +174,9 @@ DmaEngine::DmaEngine(sc_core::sc_module_name name, double port_bytes_per_ps, uns
 void DmaEngine::post(DmaJob& job) {
   job.done = false;
   job.bytes = 0;
-  for (const auto& r : job.ranges) job.bytes += r.bytes;
+  for (const auto& r : job.ranges) {
+    job.bytes += r.bytes;
+  }
   double now = now_ps();
   job.port_start_ps = port_.start_of_next(now);
   job.port_end_ps = port_.reserve(now, job.bytes);
@@ -180,13 +190,17 @@ void DmaEngine::worker() {
   auto* ext = new TensorExt;  // owned by the payload
   p.set_extension(ext);
   for (;;) {
-    while (queue_.empty()) sc_core::wait(queued_);
+    while (queue_.empty()) {
+      sc_core::wait(queued_);
+    }
     DmaJob* job = queue_.front();
     queue_.pop_front();
     wait_until_ps(job->port_start_ps);
     double done = job->port_end_ps;
     for (const auto& r : job->ranges) {
-      if (r.bytes == 0) continue;
+      if (r.bytes == 0) {
+        continue;
+      }
       p.set_command(job->write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
       p.set_address(r.addr);
       p.set_data_ptr(nullptr);
@@ -202,7 +216,9 @@ void DmaEngine::worker() {
     job->done_ps = now_ps();
     job->done = true;
     job->done_event.notify(sc_core::SC_ZERO_TIME);
-    if (--outstanding_ == 0) drained_.notify(sc_core::SC_ZERO_TIME);
+    if (--outstanding_ == 0) {
+      drained_.notify(sc_core::SC_ZERO_TIME);
+    }
   }
 }
 

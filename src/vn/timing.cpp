@@ -5,7 +5,9 @@
 namespace cimsim::vn {
 
 double pipeline_span_ps(const PipelineParams& p) {
-  if (p.steps == 0) return 0;
+  if (p.steps == 0) {
+    return 0;
+  }
   const uint32_t s = std::max<uint32_t>(1, p.stages);
   // Ring of the last `s` compute end times: step k may load once step k - s has computed.
   std::vector<double> end(s, 0.0);

@@ -51,7 +51,9 @@ class SharedPipe {
   SharedPipe() = default;
   explicit SharedPipe(double bytes_per_ps) : ps_per_byte_(1.0 / bytes_per_ps) {}
   double reserve(double now_ps, uint64_t bytes) {
-    while (!active_.empty() && active_.top() <= now_ps) active_.pop();
+    while (!active_.empty() && active_.top() <= now_ps) {
+      active_.pop();
+    }
     double own = static_cast<double>(bytes) * ps_per_byte_;
     double fcfs = std::max(now_ps, free_ps_) + own;
     free_ps_ = fcfs;
