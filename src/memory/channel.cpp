@@ -16,6 +16,7 @@ Channel::Channel(const MemoryConfig& config, uint32_t unit, Controller* owner, C
       refresh_(make_refresh(config, unit)),
       banks_(config.banks_per_unit()) {
   capacity_ = {config.controller.read_queue_depth, config.controller.write_queue_depth};
+  for (auto& words : active_) words.assign((banks_.size() + 63) / 64, 0);
 }
 
 Channel::~Channel() = default;
@@ -27,17 +28,34 @@ bool Channel::has_room(bool write) const {
 void Channel::insert(const BurstRequest& r) {
   int dir = r.write ? 1 : 0;
   banks_[r.bank].queue[dir].push_back(r);
+  active_[dir][r.bank / 64] |= uint64_t{1} << (r.bank % 64);
+  touch(r.bank);
   ++queued_[dir];
   if (r.write && queued_[1] >= config_.controller.write_high_watermark) draining_ = true;
 }
 
 void Channel::enqueue(const BurstRequest& r) {
-  if (has_room(r.write)) {
-    insert(r);
-  } else {
+  if (!has_room(r.write)) {
     backlog_.push_back(r);
+    return;  // not schedulable yet: the decision stands
   }
-  decision_valid_ = false;
+  int before = direction();
+  insert(r);
+  int dir = direction();
+  // A new request adds one candidate: unless it changes the direction or the bank of the
+  // pending decision, the better of the two is the new decision.
+  if (!decision_valid_ || dir != before ||
+      (decision_exists_ && (decision_.refresh || decision_.c.bank == r.bank))) {
+    decision_valid_ = false;
+    return;
+  }
+  if ((r.write ? 1 : 0) != dir) return;
+  Decision d;
+  if (bank_candidate(r.bank, dir, refresh_->due(), d) &&
+      (!decision_exists_ || better(d, decision_))) {
+    decision_ = d;
+    decision_exists_ = true;
+  }
 }
 
 // Column commands free queue slots: the backlog moves up, in order, at the same cycle.
@@ -95,39 +113,65 @@ bool Channel::auto_precharge(const Bank& b, const BurstRequest& r, size_t index,
   return !other_hit && miss;  // open_adaptive
 }
 
+bool Channel::bank_candidate(uint32_t b, int dir, Cycle due, Decision& d) {
+  Bank& bank = banks_[b];
+  Choice& ch = bank.choice[dir];
+  if (!ch.valid) {
+    const auto& queue = bank.queue[dir];
+    BankView view{bank.open, bank.row, bank.hits_since_act};
+    size_t index = scheduler_->choose(queue, view);
+    const BurstRequest& r = queue[index];
+    Command c;
+    if (!bank.open) {
+      c = Command::kAct;
+    } else if (bank.row != r.row) {
+      c = Command::kPre;
+    } else if (auto_precharge(bank, r, index, dir)) {
+      c = r.write ? Command::kWrA : Command::kRdA;
+    } else {
+      c = r.write ? Command::kWr : Command::kRd;
+    }
+    ch = Choice{true, c, index, r.row, r.seq, r.submitted};
+  }
+  Cycle t = std::max({timing_.earliest(ch.command, b), now_, ch.arrival});
+  if (t >= due && refresh_->covers(b)) return false;  // the bank is being refreshed
+  d.c = Candidate{t, ch.command, b, ch.seq};
+  d.row = ch.row;
+  d.index = ch.index;
+  d.refresh = false;
+  return true;
+}
+
+// Earlier first; in the same cycle refresh first, then the scheduler's order.
+bool Channel::better(const Decision& a, const Decision& b) const {
+  if (a.c.time != b.c.time) return a.c.time < b.c.time;
+  if (a.refresh != b.refresh) return a.refresh;
+  return scheduler_->before(a.c, b.c);
+}
+
 bool Channel::decide() {
   decision_valid_ = true;
-  Decision best;
-  bool have = refresh_candidate(best);
-  const Cycle due = have ? refresh_->due() : kNever;
-  const int dir = (draining_ || queued_[0] == 0) ? 1 : 0;
+  const Cycle due = refresh_->due();
+  const int dir = direction();
+  Decision best, d;
+  bool have = false;
   if (queued_[dir] != 0) {
-    for (uint32_t b = 0; b < banks_.size(); ++b) {
-      const Bank& bank = banks_[b];
-      const auto& queue = bank.queue[dir];
-      if (queue.empty()) continue;
-      BankView view{bank.open, bank.row, bank.hits_since_act};
-      size_t index = scheduler_->choose(queue, view);
-      const BurstRequest& r = queue[index];
-      Command c;
-      if (!bank.open) {
-        c = Command::kAct;
-      } else if (bank.row != r.row) {
-        c = Command::kPre;
-      } else if (auto_precharge(bank, r, index, dir)) {
-        c = r.write ? Command::kWrA : Command::kRdA;
-      } else {
-        c = r.write ? Command::kWr : Command::kRd;
-      }
-      Cycle t = std::max({timing_.earliest(c, b), now_, r.submitted});
-      if (t >= due && refresh_->covers(b)) continue;  // the bank is being refreshed
-      Candidate cand{t, c, b, r.seq};
-      if (!have || t < best.c.time ||
-          (t == best.c.time && !best.refresh && scheduler_->before(cand, best.c))) {
-        best = Decision{cand, r.row, index, false};
-        have = true;
+    const auto& words = active_[dir];
+    for (size_t w = 0; w < words.size(); ++w) {
+      for (uint64_t bits = words[w]; bits != 0; bits &= bits - 1) {
+        auto b = static_cast<uint32_t>(w * 64 + __builtin_ctzll(bits));
+        if (bank_candidate(b, dir, due, d) && (!have || better(d, best))) {
+          best = d;
+          have = true;
+        }
       }
     }
+  }
+  // The refresh only matters once nothing else can issue before it falls due.
+  if (due != kNever && (!have || best.c.time >= due) && refresh_candidate(d) &&
+      (!have || better(d, best))) {
+    best = d;
+    have = true;
   }
   decision_ = best;
   decision_exists_ = have;
@@ -160,6 +204,7 @@ void Channel::issue(const Decision& d) {
   Bank& bank = banks_[c.bank];
   switch (c.command) {
     case Command::kAct:
+      touch(c.bank);
       timing_.issue(Command::kAct, c.bank, t);
       bank.open = true;
       bank.row = d.row;
@@ -170,6 +215,7 @@ void Channel::issue(const Decision& d) {
       emit(t, Command::kAct, c.bank, d.row, 0);
       return;
     case Command::kPre:
+      touch(c.bank);
       timing_.issue(Command::kPre, c.bank, t);
       bank.open = false;
       bank.closed_by_conflict = !d.refresh;
@@ -181,6 +227,7 @@ void Channel::issue(const Decision& d) {
       for (uint32_t b = 0; b < banks_.size(); ++b) {
         if (!banks_[b].open) continue;
         scratch_.push_back(b);
+        touch(b);
         banks_[b].open = false;
         banks_[b].closed_by_conflict = false;
         close_bank(t);
@@ -203,6 +250,8 @@ void Channel::issue(const Decision& d) {
   auto& queue = bank.queue[dir];
   const BurstRequest r = queue[d.index];
   queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(d.index));
+  if (queue.empty()) active_[dir][c.bank / 64] &= ~(uint64_t{1} << (c.bank % 64));
+  touch(c.bank);
   --queued_[dir];
   if (dir == 1 && queued_[1] <= config_.controller.write_low_watermark) draining_ = false;
   Cycle precharge = timing_.issue(c.command, c.bank, t);

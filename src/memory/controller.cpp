@@ -59,7 +59,6 @@ void Controller::on_burst_issued(TxId id, Cycle data_end) {
   Transaction& tx = txs_[id];
   tx.completion = std::max(tx.completion, data_end);
   if (--tx.unissued == 0) {
-    finished_.push_back(id);
     if (tx.write) {
       ++totals_.write_requests;
       totals_.write_bytes += tx.bytes;
@@ -70,6 +69,11 @@ void Controller::on_burst_issued(TxId id, Cycle data_end) {
       totals_.read_latency.add(tx.completion - tx.submitted);
     }
     totals_.last_completion = std::max(totals_.last_completion, tx.completion);
+    if (auto_release_) {
+      release(id);
+    } else {
+      finished_.push_back(id);
+    }
   }
 }
 

@@ -1,5 +1,9 @@
 #include "cimsim/memory/energy.hpp"
 
+#include <algorithm>
+
+#include "cimsim/common/checked_math.hpp"
+
 namespace cimsim::memory {
 
 const char* EnergyTable::action_name(Action a) {
@@ -46,6 +50,41 @@ EnergyTable::EnergyTable(const MemoryConfig& c) {
     static_w_ = units * e.background_mw * 1e-3;
     source_ = "per-action energies of memory config " + c.name;
   }
+}
+
+MemoryActions declare_memory(stats::Registry& registry, const std::string& component,
+                             const EnergyTable& energy, uint32_t units) {
+  MemoryActions out;
+  for (int a = 0; a < kActions; ++a) {
+    auto action = static_cast<Action>(a);
+    out.ids[a] = registry.action(component, EnergyTable::action_name(action),
+                                 energy.energy_pj(action), energy.source());
+  }
+  registry.component(component, energy.static_power_w(), 0, units);
+  out.link = registry.link("hbm", "HBM <-> on-chip");
+  return out;
+}
+
+void add_memory_counts(const MemoryActions& actions, const MemoryStats& s, uint32_t burst_bytes,
+                       stats::Counts& counts) {
+  std::array<uint64_t, kActions> n{};
+  n[static_cast<int>(Action::kActPre)] = s.command(Command::kAct);
+  n[static_cast<int>(Action::kRdBurst)] = s.read_bursts;
+  n[static_cast<int>(Action::kWrBurst)] = s.write_bursts;
+  n[static_cast<int>(Action::kRefAb)] = s.command(Command::kRefAb);
+  n[static_cast<int>(Action::kRefPb)] = s.command(Command::kRefPb);
+  n[static_cast<int>(Action::kActiveStandbyCycle)] = s.active_cycles;
+  stats::Counts add;
+  size_t need = counts.actions.size();
+  for (stats::ActionId id : actions.ids) need = std::max<size_t>(need, id + 1);
+  add.actions.assign(need, 0);
+  for (int a = 0; a < kActions; ++a) add.actions[actions.ids[a]] = n[a];
+  size_t links = std::max<size_t>(counts.read_bytes.size(), actions.link + 1);
+  add.read_bytes.assign(links, 0);
+  add.write_bytes.assign(links, 0);
+  add.read_bytes[actions.link] = checked_mul(s.read_bursts, burst_bytes, "bytes read");
+  add.write_bytes[actions.link] = checked_mul(s.write_bursts, burst_bytes, "bytes written");
+  counts.add(add);
 }
 
 }  // namespace cimsim::memory

@@ -127,39 +127,14 @@ void MemorySystem::b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_ti
 }
 
 void MemorySystem::declare(stats::Registry& registry, const std::string& component) {
-  action_ids_.clear();
-  for (int a = 0; a < kActions; ++a) {
-    action_ids_.push_back(registry.action(component, EnergyTable::action_name(static_cast<Action>(a)),
-                                          energy_->energy_pj(static_cast<Action>(a)),
-                                          energy_->source()));
-  }
-  registry.component(component, energy_->static_power_w(), 0, config_.units());
-  link_id_ = registry.link("hbm", "HBM <-> on-chip");
+  actions_ = declare_memory(registry, component, *energy_, config_.units());
   declared_ = true;
 }
 
 void MemorySystem::add_counts(stats::Counts& counts) const {
   if (!declared_) return;
   catch_up();
-  MemoryStats s = controller_->stats();
-  std::array<uint64_t, kActions> n{};
-  n[static_cast<int>(Action::kActPre)] = s.command(Command::kAct);
-  n[static_cast<int>(Action::kRdBurst)] = s.read_bursts;
-  n[static_cast<int>(Action::kWrBurst)] = s.write_bursts;
-  n[static_cast<int>(Action::kRefAb)] = s.command(Command::kRefAb);
-  n[static_cast<int>(Action::kRefPb)] = s.command(Command::kRefPb);
-  n[static_cast<int>(Action::kActiveStandbyCycle)] = s.active_cycles;
-  stats::Counts add;
-  size_t need = 0;
-  for (uint32_t id : action_ids_) need = std::max<size_t>(need, id + 1);
-  add.actions.assign(std::max(need, counts.actions.size()), 0);
-  for (int a = 0; a < kActions; ++a) add.actions[action_ids_[a]] = n[a];
-  size_t links = std::max<size_t>(counts.read_bytes.size(), link_id_ + 1);
-  add.read_bytes.assign(links, 0);
-  add.write_bytes.assign(links, 0);
-  add.read_bytes[link_id_] = s.read_bursts * config_.burst_bytes();
-  add.write_bytes[link_id_] = s.write_bursts * config_.burst_bytes();
-  counts.add(add);
+  add_memory_counts(actions_, controller_->stats(), config_.burst_bytes(), counts);
 }
 
 MemoryStats MemorySystem::stats() const {

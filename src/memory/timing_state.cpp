@@ -12,36 +12,9 @@ TimingState::TimingState(const MemoryConfig& config)
       banks_(config.banks_per_unit()),
       groups_(config.organisation.bank_groups) {}
 
-Cycle& TimingState::bus(Command c) { return bus_[!single_bus_ && is_column(c) ? 1 : 0]; }
-Cycle TimingState::bus(Command c) const { return bus_[!single_bus_ && is_column(c) ? 1 : 0]; }
-
-Cycle TimingState::earliest(Command c, uint32_t bank) const {
-  const Bank& b = banks_[bank];
-  const Group& g = groups_[bank / banks_per_group_];
-  Cycle e = bus(c);
-  switch (c) {
-    case Command::kAct:
-      e = std::max({e, b.act, g.act, act_});
-      if (acts_ >= 4) e = std::max(e, faw_[faw_next_] + t_.tFAW);
-      return e;
-    case Command::kRd:
-    case Command::kRdA:
-      return std::max({e, b.rd, g.rd, rd_});
-    case Command::kWr:
-    case Command::kWrA:
-      return std::max({e, b.wr, g.wr, wr_});
-    case Command::kPre:
-      return std::max(e, b.pre);
-    case Command::kPreA:
-      return e;
-    case Command::kRefAb: {
-      e = std::max(e, ref_);
-      for (const Bank& x : banks_) e = std::max(e, x.act);
-      return e;
-    }
-    case Command::kRefPb:
-      return std::max({e, b.act, ref_, refpb_});
-  }
+Cycle TimingState::earliest_refab() const {
+  Cycle e = std::max(bus(Command::kRefAb), ref_);
+  for (const Bank& x : banks_) e = std::max(e, x.act);
   return e;
 }
 

@@ -49,7 +49,17 @@ class Channel {
   void add_stats(MemoryStats& s, Cycle now) const;
 
  private:
+  // What a bank would do next for one direction, kept until the bank or its queues change.
+  struct Choice {
+    bool valid = false;
+    Command command = Command::kAct;
+    size_t index = 0;   // position in the bank's queue
+    uint32_t row = 0;
+    uint64_t seq = 0;
+    Cycle arrival = 0;
+  };
   struct Bank {
+    std::array<Choice, 2> choice;
     bool open = false;
     uint32_t row = 0;
     uint32_t hits_since_act = 0;
@@ -66,6 +76,14 @@ class Channel {
   };
 
   bool decide();  // fills decision_; false if nothing can ever issue
+  int direction() const { return (draining_ || queued_[0] == 0) ? 1 : 0; }
+  // The bank's candidate for `dir` at its first legal cycle; false if refresh blocks it.
+  bool bank_candidate(uint32_t bank, int dir, Cycle due, Decision& d);
+  void touch(uint32_t bank) {
+    banks_[bank].choice[0].valid = false;
+    banks_[bank].choice[1].valid = false;
+  }
+  bool better(const Decision& a, const Decision& b) const;
   bool refresh_candidate(Decision& d) const;
   void issue(const Decision& d);
   void insert(const BurstRequest& r);
@@ -83,6 +101,7 @@ class Channel {
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<RefreshPolicy> refresh_;
   std::vector<Bank> banks_;
+  std::array<std::vector<uint64_t>, 2> active_;  // bit per bank with queued reads / writes
   std::deque<BurstRequest> backlog_;
   std::array<uint32_t, 2> queued_{};    // reads, writes in the queues
   std::array<uint32_t, 2> capacity_{};  // queue depths

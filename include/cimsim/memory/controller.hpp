@@ -60,6 +60,9 @@ class Controller {
   std::vector<TxId> take_finished();
   const Transaction& transaction(TxId id) const { return txs_[id]; }
   void release(TxId id);
+  // With auto-release on, finished transactions are released at once and never reported by
+  // take_finished() (the trace replayer only needs the statistics).
+  void set_auto_release(bool on) { auto_release_ = on; }
 
   // A cycle no later than the next completion of an unfinished transaction (kNever if all
   // transactions have finished). Calling advance_to(next_wake()) makes progress.
@@ -90,6 +93,7 @@ class Controller {
   std::vector<TxId> finished_;
   uint64_t live_ = 0;
   uint64_t seq_ = 0;
+  bool auto_release_ = false;
   Cycle now_ = 0;
   MemoryStats totals_;  // requests, bytes, latencies (commands are counted per channel)
 };

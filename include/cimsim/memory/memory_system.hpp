@@ -26,6 +26,7 @@
 
 #include "cimsim/memory/command.hpp"
 #include "cimsim/memory/config.hpp"
+#include "cimsim/memory/energy.hpp"
 #include "cimsim/memory/stats.hpp"
 #include "cimsim/stats/registry.hpp"
 
@@ -34,7 +35,6 @@ namespace cimsim::memory {
 class Controller;
 class TimingChecker;
 struct TimingViolation;
-class EnergyTable;
 class CommandSink;
 
 class MemorySystem : public sc_core::sc_module {
@@ -88,10 +88,8 @@ class MemorySystem : public sc_core::sc_module {
   std::vector<std::unique_ptr<Pending>> pending_;  // by transaction id, reused
   sc_core::sc_event wake_event_;
   double period_ps_ = 1000.0;
-  // declare() results
   bool declared_ = false;
-  std::vector<uint32_t> action_ids_;
-  uint32_t link_id_ = 0;
+  MemoryActions actions_;  // from declare()
 };
 
 }  // namespace cimsim::memory

@@ -20,6 +20,7 @@
 //   command per cycle with a single bus.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -35,7 +36,31 @@ class TimingState {
 
   // First cycle `c` may issue to `bank` under the constraints seen so far. For PREA and
   // REFab the bank is ignored; the caller adds the per-bank PRE bounds of open banks to PREA.
-  Cycle earliest(Command c, uint32_t bank) const;
+  Cycle earliest(Command c, uint32_t bank) const {
+    const Bank& b = banks_[bank];
+    const Group& g = groups_[bank / banks_per_group_];
+    Cycle e = bus(c);
+    switch (c) {
+      case Command::kAct:
+        e = max4(e, b.act, g.act, act_);
+        return acts_ >= 4 ? std::max(e, faw_[faw_next_] + t_.tFAW) : e;
+      case Command::kRd:
+      case Command::kRdA:
+        return max4(e, b.rd, g.rd, rd_);
+      case Command::kWr:
+      case Command::kWrA:
+        return max4(e, b.wr, g.wr, wr_);
+      case Command::kPre:
+        return std::max(e, b.pre);
+      case Command::kPreA:
+        return e;
+      case Command::kRefAb:
+        return earliest_refab();
+      case Command::kRefPb:
+        return max4(e, b.act, ref_, refpb_);
+    }
+    return e;
+  }
   // Records `c` issued at `t`. For RDA/WRA returns the cycle the bank precharges itself;
   // for other commands returns t.
   Cycle issue(Command c, uint32_t bank, Cycle t);
@@ -49,11 +74,15 @@ class TimingState {
   struct Group {
     Cycle act = 0, rd = 0, wr = 0;
   };
+  static Cycle max4(Cycle a, Cycle b, Cycle c, Cycle d) {
+    return std::max(std::max(a, b), std::max(c, d));
+  }
+  Cycle earliest_refab() const;
   static void raise(Cycle& bound, Cycle v) {
     if (v > bound) bound = v;
   }
-  Cycle& bus(Command c);
-  Cycle bus(Command c) const;
+  Cycle& bus(Command c) { return bus_[!single_bus_ && is_column(c) ? 1 : 0]; }
+  Cycle bus(Command c) const { return bus_[!single_bus_ && is_column(c) ? 1 : 0]; }
 
   Timing t_;
   uint32_t burst_ = 0;
