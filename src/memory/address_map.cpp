@@ -55,6 +55,8 @@ AddressMap::AddressMap(const MemoryConfig& c) {
   channels_ = o.channels_per_stack;
   pcs_ = o.pseudo_channels;
   banks_per_group_ = o.banks_per_group;
+  all_pow2_ = true;
+  for (const Digit& d : digits_) all_pow2_ = all_pow2_ && d.shift != 0xFFu;
 }
 
 void AddressMap::hash(std::array<uint32_t, kFields>& v, bool inverse) const {
@@ -70,7 +72,7 @@ void AddressMap::hash(std::array<uint32_t, kFields>& v, bool inverse) const {
   v[kBa] = mix(v[kBa], kba, nba);
 }
 
-DecodedAddress AddressMap::decode(uint64_t address) const {
+DecodedAddress AddressMap::decode_general(uint64_t address) const {
   uint64_t rest = address >> burst_shift_;
   std::array<uint32_t, kFields> v{};
   for (const Digit& d : digits_) {
@@ -82,13 +84,7 @@ DecodedAddress AddressMap::decode(uint64_t address) const {
       rest /= d.size;
     }
   }
-  if (xor_hash_) hash(v, false);
-  DecodedAddress out;
-  out.unit = (v[kSt] * channels_ + v[kCh]) * pcs_ + v[kPc];
-  out.bank = v[kBg] * banks_per_group_ + v[kBa];
-  out.row = v[kRo];
-  out.column = v[kCo];
-  return out;
+  return finish(v);
 }
 
 uint64_t AddressMap::encode(const DecodedAddress& d) const {

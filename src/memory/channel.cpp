@@ -16,7 +16,14 @@ Channel::Channel(const MemoryConfig& config, uint32_t unit, Controller* owner, C
       refresh_(make_refresh(config, unit)),
       banks_(config.banks_per_unit()) {
   capacity_ = {config.controller.read_queue_depth, config.controller.write_queue_depth};
-  for (auto& words : active_) words.assign((banks_.size() + 63) / 64, 0);
+  for (Choices& c : choices_) {
+    c.command.assign(banks_.size(), Command::kAct);
+    c.index.assign(banks_.size(), 0);
+    c.priority.assign(banks_.size(), 0);
+    c.bound.assign(banks_.size(), 0);
+    c.key.assign(banks_.size(), 0);
+    c.cls.assign(banks_.size(), 0);
+  }
 }
 
 Channel::~Channel() = default;
@@ -28,7 +35,7 @@ bool Channel::has_room(bool write) const {
 void Channel::insert(const BurstRequest& r) {
   int dir = r.write ? 1 : 0;
   banks_[r.bank].queue[dir].push_back(r);
-  active_[dir][r.bank / 64] |= uint64_t{1} << (r.bank % 64);
+  choices_[dir].active |= uint64_t{1} << r.bank;
   touch(r.bank);
   ++queued_[dir];
   if (r.write && queued_[1] >= config_.controller.write_high_watermark) draining_ = true;
@@ -50,9 +57,14 @@ void Channel::enqueue(const BurstRequest& r) {
     return;
   }
   if ((r.write ? 1 : 0) != dir) return;
-  Decision d;
-  if (bank_candidate(r.bank, dir, refresh_->due(), d) &&
-      (!decision_exists_ || better(d, decision_))) {
+  refresh_choices(dir, uint64_t{1} << r.bank);
+  Cycle t = candidate_time(choices_[dir], r.bank, unit_bounds());
+  if (t >= refresh_->due()) {  // near a refresh: let decide() sort it out
+    decision_valid_ = false;
+    return;
+  }
+  Decision d = make_decision(r.bank, dir, t);
+  if (!decision_exists_ || better(d, decision_)) {
     decision_ = d;
     decision_exists_ = true;
   }
@@ -113,69 +125,112 @@ bool Channel::auto_precharge(const Bank& b, const BurstRequest& r, size_t index,
   return !other_hit && miss;  // open_adaptive
 }
 
-bool Channel::bank_candidate(uint32_t b, int dir, Cycle due, Decision& d) {
-  Bank& bank = banks_[b];
-  Choice& ch = bank.choice[dir];
-  if (!ch.valid) {
+void Channel::refresh_choices(int dir, uint64_t banks) {
+  Choices& c = choices_[dir];
+  for (uint64_t bits = banks & c.stale; bits != 0; bits &= bits - 1) {
+    auto b = static_cast<uint32_t>(__builtin_ctzll(bits));
+    const Bank& bank = banks_[b];
     const auto& queue = bank.queue[dir];
     BankView view{bank.open, bank.row, bank.hits_since_act};
     size_t index = scheduler_->choose(queue, view);
     const BurstRequest& r = queue[index];
-    Command c;
+    Command cmd;
     if (!bank.open) {
-      c = Command::kAct;
+      cmd = Command::kAct;
     } else if (bank.row != r.row) {
-      c = Command::kPre;
+      cmd = Command::kPre;
     } else if (auto_precharge(bank, r, index, dir)) {
-      c = r.write ? Command::kWrA : Command::kRdA;
+      cmd = r.write ? Command::kWrA : Command::kRdA;
     } else {
-      c = r.write ? Command::kWr : Command::kRd;
+      cmd = r.write ? Command::kWr : Command::kRd;
     }
-    ch = Choice{true, c, index, r.row, r.seq, r.submitted};
+    c.command[b] = cmd;
+    c.index[b] = static_cast<uint32_t>(index);
+    c.priority[b] = scheduler_->priority(cmd, r.seq);
+    c.bound[b] = std::max(r.submitted, timing_.bank_bound(cmd, b));
+    c.cls[b] = class_of(cmd);
+    c.key[b] = static_cast<uint8_t>(timing_.group_of(b) * kClasses + class_of(cmd));
   }
-  Cycle t = std::max({timing_.earliest(ch.command, b), now_, ch.arrival});
-  if (t >= due && refresh_->covers(b)) return false;  // the bank is being refreshed
-  d.c = Candidate{t, ch.command, b, ch.seq};
-  d.row = ch.row;
-  d.index = ch.index;
-  d.refresh = false;
-  return true;
+  c.stale &= ~banks;
+}
+
+Channel::Decision Channel::make_decision(uint32_t b, int dir, Cycle t) const {
+  const Choices& c = choices_[dir];
+  const BurstRequest& r = banks_[b].queue[dir][c.index[b]];
+  Decision d;
+  d.c = Candidate{t, c.command[b], b, r.seq};
+  d.priority = c.priority[b];
+  d.row = r.row;
+  d.index = c.index[b];
+  return d;
 }
 
 // Earlier first; in the same cycle refresh first, then the scheduler's order.
 bool Channel::better(const Decision& a, const Decision& b) const {
   if (a.c.time != b.c.time) return a.c.time < b.c.time;
   if (a.refresh != b.refresh) return a.refresh;
-  return scheduler_->before(a.c, b.c);
+  return a.priority < b.priority;
 }
 
-bool Channel::decide() {
+void Channel::decide() {
   decision_valid_ = true;
   const Cycle due = refresh_->due();
   const int dir = direction();
-  Decision best, d;
-  bool have = false;
+  const Choices& c = choices_[dir];
+  Cycle best_time = kNever;
+  uint64_t best_priority = 0;
+  uint32_t best_bank = 0;
   if (queued_[dir] != 0) {
-    const auto& words = active_[dir];
-    for (size_t w = 0; w < words.size(); ++w) {
-      for (uint64_t bits = words[w]; bits != 0; bits &= bits - 1) {
-        auto b = static_cast<uint32_t>(w * 64 + __builtin_ctzll(bits));
-        if (bank_candidate(b, dir, due, d) && (!have || better(d, best))) {
-          best = d;
-          have = true;
+    if ((c.active & c.stale) != 0) refresh_choices(dir, c.active);
+    const UnitBounds unit = unit_bounds();
+    // The hot loop: plain arrays, no calls.
+    const uint64_t* priority = c.priority.data();
+    const Cycle* bound = c.bound.data();
+    const uint8_t* cls = c.cls.data();
+    const uint8_t* key = c.key.data();
+    const Cycle* group = timing_.group_table();
+    for (uint64_t bits = c.active; bits != 0; bits &= bits - 1) {
+      auto b = static_cast<uint32_t>(__builtin_ctzll(bits));
+      Cycle t = std::max(std::max(unit[cls[b]], group[key[b]]), bound[b]);
+      if (t < best_time || (t == best_time && priority[b] < best_priority)) {
+        best_time = t;
+        best_priority = priority[b];
+        best_bank = b;
+      }
+    }
+    if (best_time >= due && best_time != kNever) {
+      // Near a refresh: banks it covers take nothing new from the due cycle on.
+      best_time = kNever;
+      for (uint64_t bits = c.active; bits != 0; bits &= bits - 1) {
+        auto b = static_cast<uint32_t>(__builtin_ctzll(bits));
+        Cycle t = candidate_time(c, b, unit);
+        if (t >= due && refresh_->covers(b)) continue;
+        if (t < best_time || (t == best_time && c.priority[b] < best_priority)) {
+          best_time = t;
+          best_priority = c.priority[b];
+          best_bank = b;
         }
       }
     }
   }
-  // The refresh only matters once nothing else can issue before it falls due.
-  if (due != kNever && (!have || best.c.time >= due) && refresh_candidate(d) &&
-      (!have || better(d, best))) {
-    best = d;
-    have = true;
+  decision_exists_ = best_time != kNever;
+  if (decision_exists_) decision_ = make_decision(best_bank, dir, best_time);
+  if (due == kNever || (decision_exists_ && best_time < due)) return;
+  if (!decision_exists_) {
+    // Only the refresh is left; its exact cycle is worked out when it is about to issue.
+    decision_ = Decision{};
+    decision_.c.time = due;
+    decision_.refresh = true;
+    decision_.unresolved = true;
+    decision_exists_ = true;
+    return;
   }
-  decision_ = best;
-  decision_exists_ = have;
-  return have;
+  Decision d;
+  if (refresh_candidate(d) && better(d, decision_)) decision_ = d;
+}
+
+void Channel::resolve() {
+  if (decision_.unresolved) refresh_candidate(decision_);
 }
 
 void Channel::emit(Cycle t, Command c, uint32_t bank, uint32_t row, uint32_t column) {
@@ -238,6 +293,9 @@ void Channel::issue(const Decision& d) {
     }
     case Command::kRefAb:
     case Command::kRefPb:
+      for (uint32_t b = 0; b < banks_.size(); ++b) {
+        if (c.command == Command::kRefAb || b == c.bank) touch(b);
+      }
       timing_.issue(c.command, c.bank, t);
       refresh_->refreshed();
       emit(t, c.command, c.bank, 0, 0);
@@ -250,7 +308,7 @@ void Channel::issue(const Decision& d) {
   auto& queue = bank.queue[dir];
   const BurstRequest r = queue[d.index];
   queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(d.index));
-  if (queue.empty()) active_[dir][c.bank / 64] &= ~(uint64_t{1} << (c.bank % 64));
+  if (queue.empty()) choices_[dir].active &= ~(uint64_t{1} << c.bank);
   touch(c.bank);
   --queued_[dir];
   if (dir == 1 && queued_[1] <= config_.controller.write_low_watermark) draining_ = false;
@@ -278,6 +336,10 @@ void Channel::advance_to(Cycle t) {
   for (;;) {
     if (!decision_valid_) decide();
     if (!decision_exists_ || decision_.c.time >= t) return;
+    if (decision_.unresolved) {
+      resolve();
+      if (decision_.c.time >= t) return;
+    }
     issue(decision_);
   }
 }
@@ -285,6 +347,7 @@ void Channel::advance_to(Cycle t) {
 Cycle Channel::step() {
   if (!decision_valid_) decide();
   if (!decision_exists_) return kNever;
+  resolve();
   Cycle t = decision_.c.time;
   issue(decision_);
   return t;
@@ -293,7 +356,9 @@ Cycle Channel::step() {
 Cycle Channel::next_time() {
   if (!busy()) return kNever;
   if (!decision_valid_) decide();
-  return decision_exists_ ? decision_.c.time : kNever;
+  if (!decision_exists_) return kNever;
+  resolve();
+  return decision_.c.time;
 }
 
 void Channel::add_stats(MemoryStats& s, Cycle now) const {

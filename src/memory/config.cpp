@@ -64,6 +64,10 @@ void Describe<memory::Organisation>::fields(Fields<memory::Organisation>& f) {
   f.optional("data_rate", &O::data_rate, "data beats per memory clock (2 = DDR)", in_range(1, 8));
   f.required("clock_ghz", &O::clock_ghz, "memory (command) clock", in_range(0.01, 100));
   f.check([](const O& o, const Check& c) {
+    if (o.bank_groups * o.banks_per_group > 64) {
+      c.fail("banks_per_group", "expected bank_groups x banks_per_group <= 64, got " +
+                                    std::to_string(o.bank_groups * o.banks_per_group));
+    }
     if (o.columns % o.burst_length != 0) {
       c.fail("columns", "expected a multiple of burst_length (" + std::to_string(o.burst_length) +
                             "), got " + std::to_string(o.columns));

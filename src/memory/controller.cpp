@@ -16,10 +16,7 @@ Controller::Controller(const MemoryConfig& config, CommandSink* sink)
 
 Controller::~Controller() = default;
 
-TxId Controller::submit(uint64_t address, uint64_t bytes, bool write, Cycle now) {
-  if (bytes == 0 || address > map_.capacity_bytes() || bytes > map_.capacity_bytes() - address) {
-    throw std::logic_error("Controller::submit: request outside the memory");
-  }
+TxId Controller::new_transaction(uint64_t bytes, uint32_t bursts, bool write, Cycle now) {
   now_ = std::max(now_, now);
   TxId id;
   if (!free_.empty()) {
@@ -30,28 +27,42 @@ TxId Controller::submit(uint64_t address, uint64_t bytes, bool write, Cycle now)
     txs_.emplace_back();
   }
   Transaction& tx = txs_[id];
-  tx = Transaction{};
   tx.submitted = now;
   tx.completion = now;
   tx.bytes = bytes;
+  tx.unissued = bursts;
   tx.write = write;
   tx.live = true;
-  uint64_t burst = map_.burst_bytes();
-  uint64_t first = address / burst, last = (address + bytes - 1) / burst;
-  tx.unissued = static_cast<uint32_t>(last - first + 1);
   ++live_;
-  for (uint64_t b = first; b <= last; ++b) {
-    DecodedAddress d = map_.decode(b * burst);
-    BurstRequest r;
-    r.seq = seq_++;
-    r.tx = id;
-    r.bank = d.bank;
-    r.row = d.row;
-    r.column = d.column;
-    r.write = write;
-    r.submitted = now;
-    units_[d.unit]->enqueue(r);
+  return id;
+}
+
+void Controller::enqueue_burst(TxId id, const DecodedAddress& d, bool write, Cycle now) {
+  BurstRequest r;
+  r.seq = seq_++;
+  r.tx = id;
+  r.bank = d.bank;
+  r.row = d.row;
+  r.column = d.column;
+  r.write = write;
+  r.submitted = now;
+  units_[d.unit]->enqueue(r);
+}
+
+TxId Controller::submit(uint64_t address, uint64_t bytes, bool write, Cycle now) {
+  if (bytes == 0 || address > map_.capacity_bytes() || bytes > map_.capacity_bytes() - address) {
+    throw std::logic_error("Controller::submit: request outside the memory");
   }
+  const uint64_t burst = map_.burst_bytes();
+  const uint64_t first = address / burst, last = (address + bytes - 1) / burst;
+  TxId id = new_transaction(bytes, static_cast<uint32_t>(last - first + 1), write, now);
+  for (uint64_t b = first; b <= last; ++b) enqueue_burst(id, map_.decode(b * burst), write, now);
+  return id;
+}
+
+TxId Controller::submit_burst(const DecodedAddress& where, bool write, Cycle now) {
+  TxId id = new_transaction(map_.burst_bytes(), 1, write, now);
+  enqueue_burst(id, where, write, now);
   return id;
 }
 

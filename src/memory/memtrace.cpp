@@ -1,6 +1,7 @@
 #include "cimsim/memory/memtrace.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -15,6 +16,19 @@
 namespace cimsim::memory {
 
 // ---- reading ------------------------------------------------------------------------------
+
+namespace {
+constexpr std::array<int8_t, 256> make_hex_table() {
+  std::array<int8_t, 256> t{};
+  for (auto& x : t) x = -1;
+  for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<int8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c) t[c] = static_cast<int8_t>(c - 'A' + 10);
+  return t;
+}
+constexpr std::array<int8_t, 256> kHex = make_hex_table();
+inline bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+}  // namespace
 
 TraceReader::TraceReader(const std::string& path) : path_(path), buffer_(1 << 20) {
   file_ = std::fopen(path.c_str(), "rb");
@@ -65,31 +79,27 @@ bool TraceReader::next(TraceRequest& out) {
     pos_ = static_cast<size_t>(end - buffer_.data()) + (nl != nullptr ? 1 : 0);
     ++line_;
     const char* p = begin;
-    auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
-    while (p < end && blank(*p)) ++p;
+    while (p < end && is_blank(*p)) ++p;
     if (p == end || *p == '#') continue;
     // address
     if (end - p < 3 || p[0] != '0' || (p[1] != 'x' && p[1] != 'X')) {
       fail(begin, end, "the address must be hexadecimal with a 0x prefix");
     }
     p += 2;
+    const char* digits = p;
     uint64_t addr = 0;
-    int digits = 0;
-    for (; p < end && !blank(*p); ++p, ++digits) {
-      char c = *p;
-      uint64_t v;
-      if (c >= '0' && c <= '9') v = c - '0';
-      else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-      else fail(begin, end, std::string("bad hexadecimal digit '") + c + "' in the address");
-      if (digits >= 16) fail(begin, end, "the address does not fit in 64 bits");
-      addr = addr << 4 | v;
+    for (int v; p < end && (v = kHex[static_cast<unsigned char>(*p)]) >= 0; ++p) {
+      addr = addr << 4 | static_cast<uint64_t>(v);
     }
-    if (digits == 0) fail(begin, end, "no digits after 0x");
-    while (p < end && blank(*p)) ++p;
+    if (p == digits) fail(begin, end, "no hexadecimal digits after 0x");
+    if (p - digits > 16) fail(begin, end, "the address does not fit in 64 bits");
+    if (p < end && !is_blank(*p)) {
+      fail(begin, end, std::string("bad hexadecimal digit '") + *p + "' in the address");
+    }
+    while (p < end && is_blank(*p)) ++p;
     // operation
     const char* op = p;
-    while (p < end && !blank(*p)) ++p;
+    while (p < end && !is_blank(*p)) ++p;
     size_t op_len = static_cast<size_t>(p - op);
     bool write;
     if (op_len == 4 && std::memcmp(op, "READ", 4) == 0) {
@@ -101,16 +111,19 @@ bool TraceReader::next(TraceRequest& out) {
                                    : "unknown operation \"" + std::string(op, op_len) +
                                          "\": expected READ or WRITE");
     }
-    while (p < end && blank(*p)) ++p;
+    while (p < end && is_blank(*p)) ++p;
     // cycle
     if (p == end) fail(begin, end, "missing cycle");
+    const char* cycle_begin = p;
     uint64_t cycle = 0;
-    for (; p < end && !blank(*p); ++p) {
-      if (*p < '0' || *p > '9') fail(begin, end, "the cycle must be a decimal integer");
-      if (cycle > (UINT64_MAX - 9) / 10) fail(begin, end, "the cycle does not fit in 64 bits");
+    for (; p < end && static_cast<unsigned>(*p - '0') < 10; ++p) {
       cycle = cycle * 10 + static_cast<uint64_t>(*p - '0');
     }
-    while (p < end && blank(*p)) ++p;
+    if (p == cycle_begin || (p < end && !is_blank(*p))) {
+      fail(begin, end, "the cycle must be a decimal integer");
+    }
+    if (p - cycle_begin > 19) fail(begin, end, "the cycle does not fit in 64 bits");
+    while (p < end && is_blank(*p)) ++p;
     if (p != end) fail(begin, end, "unexpected text after the cycle");
     out = TraceRequest{addr, write, cycle};
     return true;
@@ -143,14 +156,14 @@ ReplayResult replay(const MemoryConfig& config, Next&& next, Where&& where,
                                     " is beyond the memory's capacity of " +
                                     std::to_string(capacity) + " bytes (" + config.name + ")");
     }
-    uint64_t address = r.address - r.address % burst;
+    const DecodedAddress where = map.decode(r.address - r.address % burst);
     Cycle enter = first ? r.cycle : std::max(r.cycle, previous + 1);
     if (options.stall_on_full) {
-      enter = ctl.accept_time(map.decode(address).unit, r.write, enter);
+      enter = ctl.accept_time(where.unit, r.write, enter);
     } else {
-      ctl.advance_unit_to(map.decode(address).unit, enter);
+      ctl.advance_unit_to(where.unit, enter);
     }
-    ctl.submit(address, burst, r.write, enter);
+    ctl.submit_burst(where, r.write, enter);
     previous = enter;
     first = false;
     ++result.requests;

@@ -7,7 +7,7 @@ namespace {
 class Fcfs final : public Scheduler {
  public:
   size_t choose(const std::vector<BurstRequest>&, const BankView&) const override { return 0; }
-  bool before(const Candidate& a, const Candidate& b) const override { return a.seq < b.seq; }
+  uint64_t priority(Command, uint64_t seq) const override { return seq; }
 };
 
 }  // namespace

@@ -21,10 +21,9 @@ class FrFcfs final : public Scheduler {
     return 0;
   }
 
-  bool before(const Candidate& a, const Candidate& b) const override {
-    bool ca = is_column(a.command), cb = is_column(b.command);
-    if (ca != cb) return ca;
-    return a.seq < b.seq;
+  // Column commands (row hits) before row commands, each oldest first.
+  uint64_t priority(Command command, uint64_t seq) const override {
+    return (is_column(command) ? 0 : uint64_t{1} << 63) | seq;
   }
 
  private:

@@ -49,6 +49,8 @@ class Controller {
   // find their pseudo-channel's queue full wait in its backlog, in order. Requires bytes > 0
   // and address + bytes <= capacity.
   TxId submit(uint64_t address, uint64_t bytes, bool write, Cycle now);
+  // One burst whose address the caller has already decoded (the trace replayer).
+  TxId submit_burst(const DecodedAddress& where, bool write, Cycle now);
 
   // Issues every command whose cycle is < t in every pseudo-channel.
   void advance_to(Cycle t);
@@ -96,6 +98,8 @@ class Controller {
   bool auto_release_ = false;
   Cycle now_ = 0;
   MemoryStats totals_;  // requests, bytes, latencies (commands are counted per channel)
+  TxId new_transaction(uint64_t bytes, uint32_t bursts, bool write, Cycle now);
+  void enqueue_burst(TxId id, const DecodedAddress& d, bool write, Cycle now);
 };
 
 }  // namespace cimsim::memory

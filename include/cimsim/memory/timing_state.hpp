@@ -21,6 +21,7 @@
 #pragma once
 
 #include <algorithm>
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -30,37 +31,47 @@
 
 namespace cimsim::memory {
 
+// Commands the scheduler chooses between fall into four classes with the same constraints.
+enum CommandClass : uint8_t { kClassAct, kClassPre, kClassRd, kClassWr };
+constexpr int kClasses = 4;
+inline CommandClass class_of(Command c) {
+  switch (c) {
+    case Command::kAct: return kClassAct;
+    case Command::kRd:
+    case Command::kRdA: return kClassRd;
+    case Command::kWr:
+    case Command::kWrA: return kClassWr;
+    default: return kClassPre;
+  }
+}
+
 class TimingState {
  public:
   explicit TimingState(const MemoryConfig& config);
 
   // First cycle `c` may issue to `bank` under the constraints seen so far. For PREA and
   // REFab the bank is ignored; the caller adds the per-bank PRE bounds of open banks to PREA.
-  Cycle earliest(Command c, uint32_t bank) const {
+  Cycle earliest(Command c, uint32_t bank) const;
+
+  // The same bound split for a fast scan over many banks: for ACT, PRE, RD(A), WR(A),
+  //   earliest(c, bank) = max(unit_bounds[class], group_table()[group * kClasses + class],
+  //                           bank_bound(c, bank)).
+  // unit_bounds (the pseudo-channel part) changes with every command, the group table with
+  // commands to the group, bank_bound only with commands to that bank, REFab and PREA.
+  void unit_bounds(Cycle* out) const;
+  const Cycle* group_table() const { return group_table_.data(); }
+  Cycle bank_bound(Command c, uint32_t bank) const {
     const Bank& b = banks_[bank];
-    const Group& g = groups_[bank / banks_per_group_];
-    Cycle e = bus(c);
-    switch (c) {
-      case Command::kAct:
-        e = max4(e, b.act, g.act, act_);
-        return acts_ >= 4 ? std::max(e, faw_[faw_next_] + t_.tFAW) : e;
-      case Command::kRd:
-      case Command::kRdA:
-        return max4(e, b.rd, g.rd, rd_);
-      case Command::kWr:
-      case Command::kWrA:
-        return max4(e, b.wr, g.wr, wr_);
-      case Command::kPre:
-        return std::max(e, b.pre);
-      case Command::kPreA:
-        return e;
-      case Command::kRefAb:
-        return earliest_refab();
-      case Command::kRefPb:
-        return max4(e, b.act, ref_, refpb_);
+    switch (class_of(c)) {
+      case kClassAct: return b.act;
+      case kClassRd: return b.rd;
+      case kClassWr: return b.wr;
+      default: return b.pre;
     }
-    return e;
   }
+  uint32_t group_of(uint32_t bank) const { return group_of_[bank]; }
+  uint32_t groups() const { return static_cast<uint32_t>(groups_.size()); }
+
   // Records `c` issued at `t`. For RDA/WRA returns the cycle the bank precharges itself;
   // for other commands returns t.
   Cycle issue(Command c, uint32_t bank, Cycle t);
@@ -74,10 +85,7 @@ class TimingState {
   struct Group {
     Cycle act = 0, rd = 0, wr = 0;
   };
-  static Cycle max4(Cycle a, Cycle b, Cycle c, Cycle d) {
-    return std::max(std::max(a, b), std::max(c, d));
-  }
-  Cycle earliest_refab() const;
+  Cycle record(Command c, uint32_t bank, Cycle t);
   static void raise(Cycle& bound, Cycle v) {
     if (v > bound) bound = v;
   }
@@ -86,10 +94,11 @@ class TimingState {
 
   Timing t_;
   uint32_t burst_ = 0;
-  uint32_t banks_per_group_ = 0;
   bool single_bus_ = false;
   std::vector<Bank> banks_;
   std::vector<Group> groups_;
+  std::vector<uint32_t> group_of_;   // bank -> bank group
+  std::vector<Cycle> group_table_;   // [group * kClasses + class]
   Cycle act_ = 0, rd_ = 0, wr_ = 0;  // any bank of the pseudo-channel
   Cycle ref_ = 0;                    // REFab / REFpb
   Cycle refpb_ = 0;                  // REFpb
