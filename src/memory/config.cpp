@@ -144,7 +144,7 @@ void Describe<memory::Timing>::fields(Fields<memory::Timing>& f) {
              std::to_string(t.tRRD_L));
     need(t.tWTR_L >= t.tWTR_S, "tWTR_L",
          "expected tWTR_L >= tWTR_S (" + std::to_string(t.tWTR_S) + "), got " +
-             std::to_string(t.tWTR_S));
+             std::to_string(t.tWTR_L));
     need(t.tFAW >= t.tRRD_S, "tFAW",
          "expected tFAW >= tRRD_S (" + std::to_string(t.tRRD_S) + "), got " +
              std::to_string(t.tFAW));
