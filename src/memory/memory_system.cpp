@@ -87,6 +87,7 @@ void MemorySystem::schedule_wake() {
 }
 
 void MemorySystem::on_wake() {
+  ++wakeups_;
   catch_up();
   notify_finished();
   schedule_wake();

@@ -66,6 +66,8 @@ class MemorySystem : public sc_core::sc_module {
   const std::vector<CommandRecord>& command_log() const;
   // Violations the checker found so far (only with check_timing).
   std::vector<TimingViolation> timing_violations() const;
+  // How often the module's process ran (to show it does not run once per burst or cycle).
+  uint64_t wakeups() const { return wakeups_; }
 
  private:
   struct Pending;
@@ -87,6 +89,7 @@ class MemorySystem : public sc_core::sc_module {
   std::unique_ptr<EnergyTable> energy_;
   std::vector<std::unique_ptr<Pending>> pending_;  // by transaction id, reused
   sc_core::sc_event wake_event_;
+  uint64_t wakeups_ = 0;
   double period_ps_ = 1000.0;
   bool declared_ = false;
   MemoryActions actions_;  // from declare()
