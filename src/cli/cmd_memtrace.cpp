@@ -39,8 +39,7 @@ Command cmd_memtrace() {
         sets.push_back(a);
       }
     }
-    memory::MemoryConfig config =
-        memory::load_memory_config(vm["memory"].as<std::string>(), sets);
+    memory::MemoryConfig config = memory::load_memory_config(vm["memory"].as<std::string>(), sets);
     std::string trace_path = vm["trace"].as<std::string>();
     memory::TraceReader reader(trace_path);
     memory::ReplayOptions options;

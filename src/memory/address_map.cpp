@@ -5,7 +5,9 @@ namespace {
 
 constexpr const char* kNames[] = {"St", "Ch", "Pc", "Bg", "Ba", "Ro", "Co"};
 
-bool pow2(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
+bool pow2(uint32_t v) {
+  return v != 0 && (v & (v - 1)) == 0;
+}
 uint32_t log2u(uint32_t v) {
   uint32_t s = 0;
   while ((1u << s) < v) ++s;
@@ -17,7 +19,8 @@ uint32_t log2u(uint32_t v) {
 std::string AddressMap::check_order(const std::string& order) {
   std::array<int, kFields> seen{};
   if (order.size() != 2 * kFields) {
-    return "expected the 7 fields St Ch Pc Bg Ba Ro Co, each once (e.g. \"RoBaCoBgPcChSt\"), got \"" +
+    return "expected the 7 fields St Ch Pc Bg Ba Ro Co, each once (e.g. \"RoBaCoBgPcChSt\"), got "
+           "\"" +
            order + "\"";
   }
   for (size_t i = 0; i < order.size(); i += 2) {
@@ -37,8 +40,9 @@ std::string AddressMap::check_order(const std::string& order) {
 
 AddressMap::AddressMap(const MemoryConfig& c) {
   const auto& o = c.organisation;
-  sizes_ = {o.stacks, o.channels_per_stack, o.pseudo_channels, o.bank_groups,
-            o.banks_per_group, o.rows, o.columns / o.burst_length};
+  sizes_ = {
+      o.stacks, o.channels_per_stack,      o.pseudo_channels, o.bank_groups, o.banks_per_group,
+      o.rows,   o.columns / o.burst_length};
   const std::string& order = c.address_mapping.order;
   for (int i = 0; i < kFields; ++i) {
     // order lists the most significant field first; digits_ is least significant first.

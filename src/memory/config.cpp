@@ -28,7 +28,8 @@ const std::vector<std::pair<SchedulerKind, const char*>>& EnumNames<SchedulerKin
 }
 const std::vector<std::pair<RefreshKind, const char*>>& EnumNames<RefreshKind>::names() {
   static const std::vector<std::pair<RefreshKind, const char*>> n = {
-      {RefreshKind::kAllBank, "all_bank"}, {RefreshKind::kPerBank, "per_bank"},
+      {RefreshKind::kAllBank, "all_bank"},
+      {RefreshKind::kPerBank, "per_bank"},
       {RefreshKind::kNone, "none"}};
   return n;
 }
@@ -44,7 +45,9 @@ const std::vector<std::pair<EnergyModel, const char*>>& EnumNames<EnergyModel>::
 }
 
 namespace {
-bool power_of_two(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+bool power_of_two(uint64_t v) {
+  return v != 0 && (v & (v - 1)) == 0;
+}
 }  // namespace
 
 void Describe<memory::Organisation>::fields(Fields<memory::Organisation>& f) {
@@ -205,8 +208,7 @@ void Describe<memory::Energy>::fields(Fields<memory::Energy>& f) {
   f.optional("io_pj_per_bit", &E::io_pj_per_bit, "interface energy per bit moved (idd model)",
              nonneg);
   f.optional("read_pj_per_bit", &E::read_pj_per_bit, "read energy per bit (pj_per_bit)", nonneg);
-  f.optional("write_pj_per_bit", &E::write_pj_per_bit, "write energy per bit (pj_per_bit)",
-             nonneg);
+  f.optional("write_pj_per_bit", &E::write_pj_per_bit, "write energy per bit (pj_per_bit)", nonneg);
   f.optional("act_pre_pj", &E::act_pre_pj, "one ACT with its PRE (pj_per_bit)", nonneg);
   f.optional("ref_ab_pj", &E::ref_ab_pj, "one all-bank REF (pj_per_bit)", nonneg);
   f.optional("ref_pb_pj", &E::ref_pb_pj, "one per-bank REF (pj_per_bit)", nonneg);

@@ -93,7 +93,9 @@ void Controller::advance_to(Cycle t) {
   for (auto& u : units_) u->advance_to(t);
 }
 
-void Controller::advance_unit_to(uint32_t unit, Cycle t) { units_[unit]->advance_to(t); }
+void Controller::advance_unit_to(uint32_t unit, Cycle t) {
+  units_[unit]->advance_to(t);
+}
 
 std::vector<TxId> Controller::take_finished() {
   std::vector<TxId> out;

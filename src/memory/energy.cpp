@@ -8,12 +8,18 @@ namespace cimsim::memory {
 
 const char* EnergyTable::action_name(Action a) {
   switch (a) {
-    case Action::kActPre: return "act_pre";
-    case Action::kRdBurst: return "rd_burst";
-    case Action::kWrBurst: return "wr_burst";
-    case Action::kRefAb: return "ref_ab";
-    case Action::kRefPb: return "ref_pb";
-    case Action::kActiveStandbyCycle: return "active_standby_cycle";
+    case Action::kActPre:
+      return "act_pre";
+    case Action::kRdBurst:
+      return "rd_burst";
+    case Action::kWrBurst:
+      return "wr_burst";
+    case Action::kRefAb:
+      return "ref_ab";
+    case Action::kRefPb:
+      return "ref_pb";
+    case Action::kActiveStandbyCycle:
+      return "active_standby_cycle";
   }
   return "?";
 }
@@ -29,8 +35,8 @@ EnergyTable::EnergyTable(const MemoryConfig& c) {
   if (e.model == EnergyModel::kIdd) {
     // mA x V = mW; mW x ns = pJ.
     double v = e.vdd_v;
-    set(Action::kActPre, v * (e.idd0_ma * t.tRC -
-                              (e.idd3n_ma * t.tRAS + e.idd2n_ma * (t.tRC - t.tRAS))) * tck_ns);
+    set(Action::kActPre,
+        v * (e.idd0_ma * t.tRC - (e.idd3n_ma * t.tRAS + e.idd2n_ma * (t.tRC - t.tRAS))) * tck_ns);
     set(Action::kRdBurst, v * (e.idd4r_ma - e.idd3n_ma) * burst * tck_ns + e.io_pj_per_bit * bits);
     set(Action::kWrBurst, v * (e.idd4w_ma - e.idd3n_ma) * burst * tck_ns + e.io_pj_per_bit * bits);
     double ref_ab = v * (e.idd5ab_ma - e.idd3n_ma) * t.tRFC * tck_ns;

@@ -50,11 +50,15 @@ MemorySystem::MemorySystem(sc_core::sc_module_name name, const MemoryConfig& con
 
 MemorySystem::~MemorySystem() = default;
 
-uint64_t MemorySystem::capacity_bytes() const { return config_.capacity_bytes(); }
+uint64_t MemorySystem::capacity_bytes() const {
+  return config_.capacity_bytes();
+}
 double MemorySystem::peak_bandwidth_bytes_per_s() const {
   return config_.peak_bandwidth_bytes_per_s();
 }
-double MemorySystem::clock_ghz() const { return config_.organisation.clock_ghz; }
+double MemorySystem::clock_ghz() const {
+  return config_.organisation.clock_ghz;
+}
 
 // Cycle c starts at floor(c * period) picoseconds; a request arriving between two clock edges
 // enters at the next one.
@@ -70,7 +74,9 @@ Cycle MemorySystem::now_cycle() const {
   return c;
 }
 
-void MemorySystem::catch_up() const { controller_->advance_to(now_cycle()); }
+void MemorySystem::catch_up() const {
+  controller_->advance_to(now_cycle());
+}
 
 void MemorySystem::notify_finished() {
   for (TxId id : controller_->take_finished()) {

@@ -27,7 +27,9 @@ constexpr std::array<int8_t, 256> make_hex_table() {
   return t;
 }
 constexpr std::array<int8_t, 256> kHex = make_hex_table();
-inline bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+inline bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\r';
+}
 }  // namespace
 
 TraceReader::TraceReader(const std::string& path) : path_(path), buffer_(1 << 20) {
@@ -60,9 +62,9 @@ bool TraceReader::fill() {
 void TraceReader::fail(const char* begin, const char* end, const std::string& why) const {
   std::string text(begin, end);
   if (!text.empty() && text.back() == '\r') text.pop_back();
-  throw InputError(path_ + ":" + std::to_string(line_),
-                   "expected \"0xADDR READ|WRITE CYCLE\", got " + quote_for_message(text) + " (" +
-                       why + ")");
+  throw InputError(
+      path_ + ":" + std::to_string(line_),
+      "expected \"0xADDR READ|WRITE CYCLE\", got " + quote_for_message(text) + " (" + why + ")");
 }
 
 bool TraceReader::next(TraceRequest& out) {
@@ -107,9 +109,10 @@ bool TraceReader::next(TraceRequest& out) {
     } else if (op_len == 5 && std::memcmp(op, "WRITE", 5) == 0) {
       write = true;
     } else {
-      fail(begin, end, op_len == 0 ? "missing operation: expected READ or WRITE"
-                                   : "unknown operation \"" + std::string(op, op_len) +
-                                         "\": expected READ or WRITE");
+      fail(begin, end,
+           op_len == 0
+               ? "missing operation: expected READ or WRITE"
+               : "unknown operation \"" + std::string(op, op_len) + "\": expected READ or WRITE");
     }
     while (p < end && is_blank(*p)) ++p;
     // cycle
@@ -235,8 +238,8 @@ Json memtrace_report(const MemoryConfig& config, const std::string& trace_path,
     const auto& a = registry.actions()[i];
     double e = static_cast<double>(counts.actions[i]) * a.energy_pj * 1e-12;
     dynamic_j += e;
-    action_json[a.action] = Json{{"count", counts.actions[i]}, {"energy_pj_each", a.energy_pj},
-                                 {"energy_j", e}};
+    action_json[a.action] =
+        Json{{"count", counts.actions[i]}, {"energy_pj_each", a.energy_pj}, {"energy_j", e}};
   }
   double static_j = table.static_power_w() * seconds;
   double total_j = dynamic_j + static_j;
@@ -253,21 +256,20 @@ Json memtrace_report(const MemoryConfig& config, const std::string& trace_path,
                          {"requests", r.requests},
                          {"reads", s.read_requests},
                          {"writes", s.write_requests}};
-  report["results"] = Json{
-      {"last_completion_cycle", r.last_completion},
-      {"seconds", seconds},
-      {"bytes", bytes},
-      {"bandwidth_bytes_per_s", bandwidth},
-      {"peak_bandwidth_bytes_per_s", config.peak_bandwidth_bytes_per_s()},
-      {"fraction_of_peak", bandwidth / config.peak_bandwidth_bytes_per_s()},
-      {"read_latency_cycles", latency_json(s.read_latency)},
-      {"write_latency_cycles", latency_json(s.write_latency)},
-      {"row_buffer", Json{{"hits", s.row_hits},
-                          {"misses", s.row_misses},
-                          {"conflicts", s.row_conflicts},
-                          {"hit_rate", s.row_hit_rate()}}},
-      {"commands", commands},
-      {"active_standby_cycles", s.active_cycles}};
+  report["results"] = Json{{"last_completion_cycle", r.last_completion},
+                           {"seconds", seconds},
+                           {"bytes", bytes},
+                           {"bandwidth_bytes_per_s", bandwidth},
+                           {"peak_bandwidth_bytes_per_s", config.peak_bandwidth_bytes_per_s()},
+                           {"fraction_of_peak", bandwidth / config.peak_bandwidth_bytes_per_s()},
+                           {"read_latency_cycles", latency_json(s.read_latency)},
+                           {"write_latency_cycles", latency_json(s.write_latency)},
+                           {"row_buffer", Json{{"hits", s.row_hits},
+                                               {"misses", s.row_misses},
+                                               {"conflicts", s.row_conflicts},
+                                               {"hit_rate", s.row_hit_rate()}}},
+                           {"commands", commands},
+                           {"active_standby_cycles", s.active_cycles}};
   report["energy"] = Json{{"energy_j", total_j},
                           {"dynamic_energy_j", dynamic_j},
                           {"static_energy_j", static_j},
@@ -309,9 +311,8 @@ std::string memtrace_summary(const Json& rep) {
        std::to_string(rep["trace"]["requests"].get<uint64_t>()) + " requests (" +
        std::to_string(rep["trace"]["reads"].get<uint64_t>()) + " reads, " +
        std::to_string(rep["trace"]["writes"].get<uint64_t>()) + " writes)\n";
-  s += "  last completion   cycle " +
-       std::to_string(res["last_completion_cycle"].get<uint64_t>()) + " (" +
-       fmt("%.6g", res["seconds"].get<double>() * 1e6) + " us at " + fmt("%g", clock) +
+  s += "  last completion   cycle " + std::to_string(res["last_completion_cycle"].get<uint64_t>()) +
+       " (" + fmt("%.6g", res["seconds"].get<double>() * 1e6) + " us at " + fmt("%g", clock) +
        " GHz)\n";
   s += "  bandwidth         " + fmt("%.4g", res["bandwidth_bytes_per_s"].get<double>() / 1e9) +
        " GB/s (" + fmt("%.1f", 100 * res["fraction_of_peak"].get<double>()) + " % of peak " +

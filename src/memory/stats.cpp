@@ -6,15 +6,24 @@ namespace cimsim::memory {
 
 const char* command_name(Command c) {
   switch (c) {
-    case Command::kAct: return "ACT";
-    case Command::kPre: return "PRE";
-    case Command::kPreA: return "PREA";
-    case Command::kRd: return "RD";
-    case Command::kRdA: return "RDA";
-    case Command::kWr: return "WR";
-    case Command::kWrA: return "WRA";
-    case Command::kRefAb: return "REFab";
-    case Command::kRefPb: return "REFpb";
+    case Command::kAct:
+      return "ACT";
+    case Command::kPre:
+      return "PRE";
+    case Command::kPreA:
+      return "PREA";
+    case Command::kRd:
+      return "RD";
+    case Command::kRdA:
+      return "RDA";
+    case Command::kWr:
+      return "WR";
+    case Command::kWrA:
+      return "WRA";
+    case Command::kRefAb:
+      return "REFab";
+    case Command::kRefPb:
+      return "REFpb";
   }
   return "?";
 }

@@ -76,8 +76,7 @@ void TimingChecker::on_command(const CommandRecord& r) {
   auto need = [&](const Opt& prev, Cycle gap, const char* what, const char* prev_name) {
     if (prev && t < *prev + gap) {
       report(r, what, *prev + gap,
-             std::string(prev_name) + " at " + std::to_string(*prev) + " + " +
-                 std::to_string(gap));
+             std::string(prev_name) + " at " + std::to_string(*prev) + " + " + std::to_string(gap));
     }
   };
   auto state = [&](const std::string& what) { report(r, "bank state", 0, what); };
@@ -114,8 +113,8 @@ void TimingChecker::on_command(const CommandRecord& r) {
     Cycle begin = t + latency, end = begin + burst;
     for (const auto& [b, e] : u.data) {
       if (begin < e && b < end) {
-        report(r, "data bus", t + (e - begin), "data overlaps a burst on [" + std::to_string(b) +
-                                                   ", " + std::to_string(e) + ")");
+        report(r, "data bus", t + (e - begin),
+               "data overlaps a burst on [" + std::to_string(b) + ", " + std::to_string(e) + ")");
         break;
       }
     }
@@ -168,7 +167,8 @@ void TimingChecker::on_command(const CommandRecord& r) {
         need(bank.act, T.tRCDRD, "tRCDRD", "ACT");
         need(u.group_rd[g], T.tCCD_L, "tCCD_L", "RD same bank group");
         need(u.any_rd, T.tCCD_S, "tCCD_S", "RD");
-        need(u.group_wr[g], T.WL + burst + T.tWTR_L, "tWTR_L", "WR same group (WL + burst + tWTR_L)");
+        need(u.group_wr[g], T.WL + burst + T.tWTR_L, "tWTR_L",
+             "WR same group (WL + burst + tWTR_L)");
         need(u.any_wr, T.WL + burst + T.tWTR_S, "tWTR_S", "WR (WL + burst + tWTR_S)");
         check_data_bus(T.RL);
       }

@@ -11,8 +11,7 @@ using test::preset;
 
 enum class Pattern { kStream, kRandom, kMixed };
 
-std::vector<TraceRequest> make_trace(const MemoryConfig& c, Pattern p, uint64_t n,
-                                     uint64_t gap) {
+std::vector<TraceRequest> make_trace(const MemoryConfig& c, Pattern p, uint64_t n, uint64_t gap) {
   std::vector<TraceRequest> t;
   t.reserve(n);
   uint64_t x = 42, burst = c.burst_bytes();
@@ -22,8 +21,12 @@ std::vector<TraceRequest> make_trace(const MemoryConfig& c, Pattern p, uint64_t 
     TraceRequest r;
     r.cycle = i * gap;
     switch (p) {
-      case Pattern::kStream: r.address = i * burst; break;
-      case Pattern::kRandom: r.address = random; break;
+      case Pattern::kStream:
+        r.address = i * burst;
+        break;
+      case Pattern::kRandom:
+        r.address = random;
+        break;
       // Mixed: a third writes; half the requests continue a stream, half jump anywhere.
       case Pattern::kMixed:
         r.address = (x >> 40) % 2 == 0 ? i * burst : random;
@@ -134,10 +137,10 @@ TEST(Checker, HandMadeViolations) {
                      {16, C::kRdA, 0, 0, 1, 1},
                      {48, C::kAct, 0, 0, 2, 0}})
                   .empty());
-  EXPECT_EQ(check({{0, C::kAct, 0, 0, 1, 0}, {14, C::kRdA, 0, 0, 1, 0}, {47, C::kAct, 0, 0, 2, 0}})
-                [0]
-                    .constraint,
-            "tRP");
+  EXPECT_EQ(
+      check({{0, C::kAct, 0, 0, 1, 0}, {14, C::kRdA, 0, 0, 1, 0}, {47, C::kAct, 0, 0, 2, 0}})[0]
+          .constraint,
+      "tRP");
 }
 
 }  // namespace

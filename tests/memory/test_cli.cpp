@@ -82,18 +82,17 @@ TEST(MemtraceCli, MalformedTraceLines) {
     const char* line;
     const char* says;
   };
-  for (const Bad& b : {Bad{"0x40 FETCH 3", "unknown operation \"FETCH\": expected READ or WRITE"},
-                       Bad{"64 READ 3", "0x prefix"},
-                       Bad{"0x4g READ 3", "bad hexadecimal digit 'g'"},
-                       Bad{"0x40 READ", "missing cycle"},
-                       Bad{"0x40 READ -3", "decimal integer"},
-                       Bad{"0x40 READ 3 extra", "unexpected text after the cycle"},
-                       Bad{"0x40", "missing operation"},
-                       Bad{"0x40000000000 READ 3", "beyond the memory's capacity"}}) {
+  for (const Bad& b :
+       {Bad{"0x40 FETCH 3", "unknown operation \"FETCH\": expected READ or WRITE"},
+        Bad{"64 READ 3", "0x prefix"}, Bad{"0x4g READ 3", "bad hexadecimal digit 'g'"},
+        Bad{"0x40 READ", "missing cycle"}, Bad{"0x40 READ -3", "decimal integer"},
+        Bad{"0x40 READ 3 extra", "unexpected text after the cycle"},
+        Bad{"0x40", "missing operation"},
+        Bad{"0x40000000000 READ 3", "beyond the memory's capacity"}}) {
     Dir d;
     write_file(d.file("t.trc"), "0x0 READ 0\n0x40 WRITE 1\n" + std::string(b.line) + "\n");
-    auto r = run_cimsim({"memtrace", "--memory", "hbm2", "--trace", d.file("t.trc"), "--out",
-                         d.file("r.json")});
+    auto r = run_cimsim(
+        {"memtrace", "--memory", "hbm2", "--trace", d.file("t.trc"), "--out", d.file("r.json")});
     expect_bad_input(r, d.file("t.trc") + ":3: ");
     EXPECT_NE(r.err.find(b.says), std::string::npos) << r.err;
     EXPECT_FALSE(file_exists(d.file("r.json")));
@@ -119,8 +118,9 @@ TEST(MemtraceCli, BadMemoryConfigs) {
   write_file(d.file("m.json"),
              "{\"extends\": \"hbm2\", \"organisation\": {\"channels_per_stack\": 0}}\n");
   expect_bad_input(run({"--memory", d.file("m.json")}),
-                   d.file("m.json") + ": memory.organisation.channels_per_stack: expected an "
-                                      "integer in [1, 64], got 0");
+                   d.file("m.json") +
+                       ": memory.organisation.channels_per_stack: expected an "
+                       "integer in [1, 64], got 0");
   write_file(d.file("n.json"), "{\"extends\": \"hbm2\", \"timing\": {\"tFAW\": \"30\"}}\n");
   expect_bad_input(run({"--memory", d.file("n.json")}), "memory.timing.tFAW");
   expect_bad_input(run({"--memory", "hbm9"}), "unknown memory preset \"hbm9\"");

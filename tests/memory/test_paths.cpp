@@ -1,10 +1,10 @@
 // The same requests give the same commands however the controller is driven: one big request
 // or one per burst, advanced in big jumps or cycle by cycle, through the SystemC module or
 // directly in C++.
+#include <tlm_utils/simple_initiator_socket.h>
 #include <map>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 
 #include "cimsim/memory/memory_system.hpp"
 #include "memory_test_util.hpp"
@@ -140,8 +140,9 @@ TEST(Paths, SystemCEqualsDirect) {
   sc_core::sc_start();
   for (size_t i = 0; i < w.size(); ++i) {
     // Completion cycle X ends at time floor(X * period).
-    EXPECT_EQ(player.done[i],
-              sc_core::sc_time(std::floor(static_cast<double>(expected[i]) * period), sc_core::SC_PS))
+    EXPECT_EQ(
+        player.done[i],
+        sc_core::sc_time(std::floor(static_cast<double>(expected[i]) * period), sc_core::SC_PS))
         << "request " << i;
   }
   EXPECT_EQ(by_unit(mem.command_log()), by_unit(rec.log));

@@ -65,7 +65,7 @@ TEST(Timing, WriteToReadTurnaround) {
   g.one(4, 0, 0, false, 0);  // bank 4 = bank group 1: ACT@0 RD@14
   g.one(0, 0, 0, false, 4);  // bank 0 = group 0: ACT@4 (tRRD_S) RD@18
   g.ctl.advance_to(100);
-  TxId w2 = g.ctl.submit(addr(g.ctl, 0, 0, 0, 1), 64, true, 100);   // WR@100 group 0
+  TxId w2 = g.ctl.submit(addr(g.ctl, 0, 0, 0, 1), 64, true, 100);  // WR@100 group 0
   g.ctl.advance_to(101);
   TxId r2 = g.ctl.submit(addr(g.ctl, 0, 4, 0, 1), 64, false, 101);  // RD@100+4+2+6=112
   g.ctl.drain();

@@ -1,9 +1,9 @@
 // The SystemC path: several initiator threads inside b_transport at once.
 #include <gtest/gtest.h>
 
+#include <tlm_utils/simple_initiator_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 
 #include "cimsim/memory/memory_system.hpp"
 #include "cimsim/memory/timing_checker.hpp"
@@ -118,6 +118,7 @@ TEST(Tlm, OneMegabyteTakesFewWakeupsAndNoEventsAfter) {
   MemoryStats s = mem.stats();
   EXPECT_EQ(s.read_bursts, 16384u);
   EXPECT_LT(mem.wakeups(), s.read_bursts / 20);
+  RecordProperty("wakeups", std::to_string(mem.wakeups()));
   EXPECT_EQ(sc_core::sc_time_stamp(), seq.done[0]);  // nothing ran after the last completion
   double gbps = (1u << 20) / seq.done[0].to_seconds() / 1e9;
   EXPECT_GT(gbps, 0.85 * 256);

@@ -40,8 +40,8 @@ TEST(AddressMap, FiveStacksAreAMixedRadixDigit) {
 
 TEST(AddressMap, EncodeInvertsDecodeAlsoWithXorHash) {
   for (bool hash : {false, true}) {
-    MemoryConfig c = preset("hbm2e", {std::string("address_mapping.xor_bank_hash=") +
-                                      (hash ? "true" : "false")});
+    MemoryConfig c = preset(
+        "hbm2e", {std::string("address_mapping.xor_bank_hash=") + (hash ? "true" : "false")});
     AddressMap m(c);
     uint64_t x = 12345;
     for (int i = 0; i < 10000; ++i) {
@@ -121,7 +121,7 @@ TEST(Latency, PercentilesByHand) {
   for (uint64_t v = 1; v <= 100; ++v) h.add(v);  // 1..100
   EXPECT_EQ(h.count(), 100u);
   EXPECT_DOUBLE_EQ(h.mean(), 50.5);
-  EXPECT_EQ(h.percentile(0.5), 50u);   // nearest rank: the 50th value
+  EXPECT_EQ(h.percentile(0.5), 50u);  // nearest rank: the 50th value
   EXPECT_EQ(h.percentile(0.99), 99u);
   EXPECT_EQ(h.percentile(1.0), 100u);
   EXPECT_EQ(h.max(), 100u);

@@ -19,8 +19,8 @@
 namespace cimsim::memory {
 
 struct DecodedAddress {
-  uint32_t unit = 0;    // flat pseudo-channel: (stack * channels + channel) * pcs + pc
-  uint32_t bank = 0;    // flat bank in the unit: bank_group * banks_per_group + bank
+  uint32_t unit = 0;  // flat pseudo-channel: (stack * channels + channel) * pcs + pc
+  uint32_t bank = 0;  // flat bank in the unit: bank_group * banks_per_group + bank
   uint32_t row = 0;
   uint32_t column = 0;  // burst index within the row
   bool operator==(const DecodedAddress& o) const {

@@ -54,7 +54,7 @@ class Channel {
     bool open = false;
     uint32_t row = 0;
     uint32_t hits_since_act = 0;
-    bool first_access = false;      // no column command since the ACT yet
+    bool first_access = false;  // no column command since the ACT yet
     bool opened_after_conflict = false;
     bool closed_by_conflict = false;
     std::array<std::vector<BurstRequest>, 2> queue;  // [0] reads, [1] writes, oldest first
@@ -76,14 +76,14 @@ class Channel {
   struct Decision {
     Candidate c;
     uint64_t priority = 0;
-    uint32_t row = 0;       // ACT: the row to open
-    uint32_t index = 0;     // column command: position in the bank's queue
-    bool refresh = false;   // issued for the refresh policy
+    uint32_t row = 0;         // ACT: the row to open
+    uint32_t index = 0;       // column command: position in the bank's queue
+    bool refresh = false;     // issued for the refresh policy
     bool unresolved = false;  // refresh placeholder: nothing else pending, exact cycle >= due
   };
 
   int direction() const { return (draining_ || queued_[0] == 0) ? 1 : 0; }
-  void decide();  // fills decision_ (decision_exists_ false if nothing can ever issue)
+  void decide();   // fills decision_ (decision_exists_ false if nothing can ever issue)
   void resolve();  // turns an unresolved refresh placeholder into its command
   void refresh_choices(int dir, uint64_t banks);
   bool better(const Decision& a, const Decision& b) const;
@@ -125,11 +125,11 @@ class Channel {
   std::array<uint32_t, 2> queued_{};    // reads, writes in the queues
   std::array<uint32_t, 2> capacity_{};  // queue depths
   bool draining_ = false;
-  Cycle now_ = 0;                       // cycle of the last command
+  Cycle now_ = 0;  // cycle of the last command
   Decision decision_;
   bool decision_valid_ = false;
   bool decision_exists_ = false;
-  std::vector<uint32_t> scratch_;       // open banks for PREA
+  std::vector<uint32_t> scratch_;  // open banks for PREA
   // Background: cycles with at least one row open.
   uint32_t open_banks_ = 0;
   Cycle active_start_ = 0, active_end_ = 0;

@@ -26,9 +26,9 @@ using TxId = uint32_t;
 // A transaction: one request of any size, split into bursts.
 struct Transaction {
   Cycle submitted = 0;
-  Cycle completion = 0;      // last data beat of any burst issued so far
+  Cycle completion = 0;  // last data beat of any burst issued so far
   uint64_t bytes = 0;
-  uint32_t unissued = 0;     // bursts whose column command has not been issued
+  uint32_t unissued = 0;  // bursts whose column command has not been issued
   bool write = false;
   bool live = false;
 };

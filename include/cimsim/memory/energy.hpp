@@ -56,7 +56,7 @@ MemoryActions declare_memory(stats::Registry& registry, const std::string& compo
 // Adds what `stats` counted to `counts` (sized to the registry the actions were declared in):
 // one act_pre per ACT, one rd_burst / wr_burst per column command, REFs, active-standby
 // cycles, and bytes read/written on the link.
-void add_memory_counts(const MemoryActions& actions, const MemoryStats& stats,
-                       uint32_t burst_bytes, stats::Counts& counts);
+void add_memory_counts(const MemoryActions& actions, const MemoryStats& stats, uint32_t burst_bytes,
+                       stats::Counts& counts);
 
 }  // namespace cimsim::memory

@@ -17,11 +17,11 @@
 // b_transport at once: their bursts share the queues and the FR-FCFS scheduler.
 #pragma once
 
+#include <tlm_utils/simple_target_socket.h>
 #include <memory>
 #include <string>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 #include <vector>
 
 #include "cimsim/memory/command.hpp"
@@ -44,8 +44,7 @@ class MemorySystem : public sc_core::sc_module {
 
   // check_timing: keep the command log and replay it through the independent timing checker
   // (memory/timing_checker.hpp); slow, for tests and --check-timing.
-  MemorySystem(sc_core::sc_module_name name, const MemoryConfig& config,
-               bool check_timing = false);
+  MemorySystem(sc_core::sc_module_name name, const MemoryConfig& config, bool check_timing = false);
   ~MemorySystem() override;
 
   uint64_t capacity_bytes() const;

@@ -55,9 +55,9 @@ class TraceReader {
 };
 
 struct ReplayOptions {
-  bool check_timing = false;   // run the timing checker on every command
-  bool stall_on_full = true;   // false: every request enters at its cycle and waits in the
-                               // pseudo-channel's backlog (the SystemC module's behaviour)
+  bool check_timing = false;  // run the timing checker on every command
+  bool stall_on_full = true;  // false: every request enters at its cycle and waits in the
+                              // pseudo-channel's backlog (the SystemC module's behaviour)
 };
 
 struct ReplayResult {

@@ -18,8 +18,8 @@ namespace cimsim::memory {
 
 // A burst as the controller hands it to a pseudo-channel.
 struct BurstRequest {
-  uint64_t seq = 0;   // submission order over the whole memory: smaller is older
-  uint32_t tx = 0;    // transaction it belongs to
+  uint64_t seq = 0;  // submission order over the whole memory: smaller is older
+  uint32_t tx = 0;   // transaction it belongs to
   uint32_t bank = 0;
   uint32_t row = 0;
   uint32_t column = 0;
@@ -30,8 +30,8 @@ struct BurstRequest {
 // The state of a bank the policy may look at.
 struct BankView {
   bool open = false;
-  uint32_t row = 0;              // the open row (if open)
-  uint32_t hits_since_act = 0;   // column commands since the row was opened
+  uint32_t row = 0;             // the open row (if open)
+  uint32_t hits_since_act = 0;  // column commands since the row was opened
 };
 
 // A command the channel could issue next.

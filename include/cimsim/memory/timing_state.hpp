@@ -21,7 +21,6 @@
 #pragma once
 
 #include <algorithm>
-#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -36,12 +35,16 @@ enum CommandClass : uint8_t { kClassAct, kClassPre, kClassRd, kClassWr };
 constexpr int kClasses = 4;
 inline CommandClass class_of(Command c) {
   switch (c) {
-    case Command::kAct: return kClassAct;
+    case Command::kAct:
+      return kClassAct;
     case Command::kRd:
-    case Command::kRdA: return kClassRd;
+    case Command::kRdA:
+      return kClassRd;
     case Command::kWr:
-    case Command::kWrA: return kClassWr;
-    default: return kClassPre;
+    case Command::kWrA:
+      return kClassWr;
+    default:
+      return kClassPre;
   }
 }
 
@@ -63,10 +66,14 @@ class TimingState {
   Cycle bank_bound(Command c, uint32_t bank) const {
     const Bank& b = banks_[bank];
     switch (class_of(c)) {
-      case kClassAct: return b.act;
-      case kClassRd: return b.rd;
-      case kClassWr: return b.wr;
-      default: return b.pre;
+      case kClassAct:
+        return b.act;
+      case kClassRd:
+        return b.rd;
+      case kClassWr:
+        return b.wr;
+      default:
+        return b.pre;
     }
   }
   uint32_t group_of(uint32_t bank) const { return group_of_[bank]; }
@@ -105,7 +112,7 @@ class TimingState {
   std::array<Cycle, 4> faw_{};       // the last four ACTs (ring)
   uint32_t faw_next_ = 0;
   uint32_t acts_ = 0;
-  std::array<Cycle, 2> bus_{};       // row, column
+  std::array<Cycle, 2> bus_{};  // row, column
 };
 
 }  // namespace cimsim::memory
