@@ -49,7 +49,9 @@ Command cmd_memtrace() {
     if (vm.count("out") != 0) {
       write_file_atomic(vm["out"].as<std::string>(), report.dump(2) + "\n");
     }
-    if (!vm["quiet"].as<bool>()) out << memory::memtrace_summary(report);
+    if (!vm["quiet"].as<bool>()) {
+      out << memory::memtrace_summary(report);
+    }
     if (result.violation_count != 0) {
       throw std::runtime_error("the timing checker found " +
                                std::to_string(result.violation_count) +

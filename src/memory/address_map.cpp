@@ -10,7 +10,9 @@ bool pow2(uint32_t v) {
 }
 uint32_t log2u(uint32_t v) {
   uint32_t s = 0;
-  while ((1u << s) < v) ++s;
+  while ((1u << s) < v) {
+    ++s;
+  }
   return s;
 }
 
@@ -18,7 +20,7 @@ uint32_t log2u(uint32_t v) {
 
 std::string AddressMap::check_order(const std::string& order) {
   std::array<int, kFields> seen{};
-  if (order.size() != 2 * kFields) {
+  if (order.size() != size_t{2} * kFields) {
     return "expected the 7 fields St Ch Pc Bg Ba Ro Co, each once (e.g. \"RoBaCoBgPcChSt\"), got "
            "\"" +
            order + "\"";
@@ -27,13 +29,17 @@ std::string AddressMap::check_order(const std::string& order) {
     std::string token = order.substr(i, 2);
     int found = -1;
     for (int f = 0; f < kFields; ++f) {
-      if (token == kNames[f]) found = f;
+      if (token == kNames[f]) {
+        found = f;
+      }
     }
     if (found < 0) {
       return "unknown field \"" + token + "\" at position " + std::to_string(i) +
              " (expected St Ch Pc Bg Ba Ro Co)";
     }
-    if (++seen[found] > 1) return "field \"" + token + "\" appears twice";
+    if (++seen[found] > 1) {
+      return "field \"" + token + "\" appears twice";
+    }
   }
   return "";
 }
@@ -46,10 +52,12 @@ AddressMap::AddressMap(const MemoryConfig& c) {
   const std::string& order = c.address_mapping.order;
   for (int i = 0; i < kFields; ++i) {
     // order lists the most significant field first; digits_ is least significant first.
-    std::string token = order.substr(2 * (kFields - 1 - i), 2);
+    std::string token = order.substr(size_t{2} * (kFields - 1 - i), 2);
     Field f = kSt;
     for (int k = 0; k < kFields; ++k) {
-      if (token == kNames[k]) f = static_cast<Field>(k);
+      if (token == kNames[k]) {
+        f = static_cast<Field>(k);
+      }
     }
     digits_[i] = Digit{f, sizes_[f], pow2(sizes_[f]) ? log2u(sizes_[f]) : 0xFFu};
   }
@@ -60,7 +68,9 @@ AddressMap::AddressMap(const MemoryConfig& c) {
   pcs_ = o.pseudo_channels;
   banks_per_group_ = o.banks_per_group;
   all_pow2_ = true;
-  for (const Digit& d : digits_) all_pow2_ = all_pow2_ && d.shift != 0xFFu;
+  for (const Digit& d : digits_) {
+    all_pow2_ = all_pow2_ && d.shift != 0xFFu;
+  }
 }
 
 void AddressMap::hash(std::array<uint32_t, kFields>& v, bool inverse) const {
@@ -69,7 +79,9 @@ void AddressMap::hash(std::array<uint32_t, kFields>& v, bool inverse) const {
   uint32_t nbg = sizes_[kBg], nba = sizes_[kBa];
   uint32_t kbg = row % nbg, kba = (row / nbg) % nba;
   auto mix = [inverse](uint32_t x, uint32_t k, uint32_t n) {
-    if (pow2(n)) return x ^ k;
+    if (pow2(n)) {
+      return x ^ k;
+    }
     return inverse ? (x + n - k) % n : (x + k) % n;
   };
   v[kBg] = mix(v[kBg], kbg, nbg);
@@ -100,9 +112,13 @@ uint64_t AddressMap::encode(const DecodedAddress& d) const {
   v[kBa] = d.bank % banks_per_group_;
   v[kRo] = d.row;
   v[kCo] = d.column;
-  if (xor_hash_) hash(v, true);
+  if (xor_hash_) {
+    hash(v, true);
+  }
   uint64_t value = 0;
-  for (int i = kFields - 1; i >= 0; --i) value = value * digits_[i].size + v[digits_[i].field];
+  for (int i = kFields - 1; i >= 0; --i) {
+    value = value * digits_[i].size + v[digits_[i].field];
+  }
   return value << burst_shift_;
 }
 

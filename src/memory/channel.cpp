@@ -38,7 +38,9 @@ void Channel::insert(const BurstRequest& r) {
   choices_[dir].active |= uint64_t{1} << r.bank;
   touch(r.bank);
   ++queued_[dir];
-  if (r.write && queued_[1] >= config_.controller.write_high_watermark) draining_ = true;
+  if (r.write && queued_[1] >= config_.controller.write_high_watermark) {
+    draining_ = true;
+  }
 }
 
 void Channel::enqueue(const BurstRequest& r) {
@@ -56,7 +58,9 @@ void Channel::enqueue(const BurstRequest& r) {
     decision_valid_ = false;
     return;
   }
-  if ((r.write ? 1 : 0) != dir) return;
+  if ((r.write ? 1 : 0) != dir) {
+    return;
+  }
   refresh_choices(dir, uint64_t{1} << r.bank);
   Cycle t = candidate_time(choices_[dir], r.bank, unit_bounds());
   if (t >= refresh_->due()) {  // near a refresh: let decide() sort it out
@@ -75,7 +79,9 @@ void Channel::admit_backlog(Cycle t) {
   while (!backlog_.empty()) {
     const BurstRequest& r = backlog_.front();
     int dir = r.write ? 1 : 0;
-    if (queued_[dir] >= capacity_[dir]) break;
+    if (queued_[dir] >= capacity_[dir]) {
+      break;
+    }
     BurstRequest admitted = r;
     admitted.submitted = std::max(admitted.submitted, t);
     backlog_.pop_front();
@@ -85,14 +91,18 @@ void Channel::admit_backlog(Cycle t) {
 
 bool Channel::refresh_candidate(Decision& d) const {
   Cycle due = refresh_->due();
-  if (due == kNever) return false;
+  if (due == kNever) {
+    return false;
+  }
   d = Decision{};
   d.refresh = true;
   if (refresh_->command() == Command::kRefAb) {
     Cycle t = std::max(due, now_);
     bool any_open = false;
     for (uint32_t b = 0; b < banks_.size(); ++b) {
-      if (!banks_[b].open) continue;
+      if (!banks_[b].open) {
+        continue;
+      }
       any_open = true;
       t = std::max(t, timing_.earliest(Command::kPre, b));
     }
@@ -111,17 +121,25 @@ bool Channel::refresh_candidate(Decision& d) const {
 
 bool Channel::auto_precharge(const Bank& b, const BurstRequest& r, size_t index, int dir) const {
   PagePolicy p = config_.controller.page_policy;
-  if (p == PagePolicy::kOpen) return false;
-  if (p == PagePolicy::kClosed) return true;
+  if (p == PagePolicy::kOpen) {
+    return false;
+  }
+  if (p == PagePolicy::kClosed) {
+    return true;
+  }
   bool other_hit = false, miss = false;
   for (int q = 0; q < 2; ++q) {
     const auto& queue = b.queue[q];
     for (size_t i = 0; i < queue.size(); ++i) {
-      if (q == dir && i == index) continue;
+      if (q == dir && i == index) {
+        continue;
+      }
       (queue[i].row == r.row ? other_hit : miss) = true;
     }
   }
-  if (p == PagePolicy::kClosedAdaptive) return !other_hit;
+  if (p == PagePolicy::kClosedAdaptive) {
+    return !other_hit;
+  }
   return !other_hit && miss;  // open_adaptive
 }
 
@@ -134,7 +152,7 @@ void Channel::refresh_choices(int dir, uint64_t banks) {
     BankView view{bank.open, bank.row, bank.hits_since_act};
     size_t index = scheduler_->choose(queue, view);
     const BurstRequest& r = queue[index];
-    Command cmd;
+    Command cmd = Command::kAct;
     if (!bank.open) {
       cmd = Command::kAct;
     } else if (bank.row != r.row) {
@@ -167,8 +185,12 @@ Channel::Decision Channel::make_decision(uint32_t b, int dir, Cycle t) const {
 
 // Earlier first; in the same cycle refresh first, then the scheduler's order.
 bool Channel::better(const Decision& a, const Decision& b) const {
-  if (a.c.time != b.c.time) return a.c.time < b.c.time;
-  if (a.refresh != b.refresh) return a.refresh;
+  if (a.c.time != b.c.time) {
+    return a.c.time < b.c.time;
+  }
+  if (a.refresh != b.refresh) {
+    return a.refresh;
+  }
   return a.priority < b.priority;
 }
 
@@ -181,7 +203,9 @@ void Channel::decide() {
   uint64_t best_priority = 0;
   uint32_t best_bank = 0;
   if (queued_[dir] != 0) {
-    if ((c.active & c.stale) != 0) refresh_choices(dir, c.active);
+    if ((c.active & c.stale) != 0) {
+      refresh_choices(dir, c.active);
+    }
     const UnitBounds unit = unit_bounds();
     // The hot loop: plain arrays, no calls.
     const uint64_t* priority = c.priority.data();
@@ -204,7 +228,9 @@ void Channel::decide() {
       for (uint64_t bits = c.active; bits != 0; bits &= bits - 1) {
         auto b = static_cast<uint32_t>(__builtin_ctzll(bits));
         Cycle t = candidate_time(c, b, unit);
-        if (t >= due && refresh_->covers(b)) continue;
+        if (t >= due && refresh_->covers(b)) {
+          continue;
+        }
         if (t < best_time || (t == best_time && c.priority[b] < best_priority)) {
           best_time = t;
           best_priority = c.priority[b];
@@ -214,8 +240,12 @@ void Channel::decide() {
     }
   }
   decision_exists_ = best_time != kNever;
-  if (decision_exists_) decision_ = make_decision(best_bank, dir, best_time);
-  if (due == kNever || (decision_exists_ && best_time < due)) return;
+  if (decision_exists_) {
+    decision_ = make_decision(best_bank, dir, best_time);
+  }
+  if (due == kNever || (decision_exists_ && best_time < due)) {
+    return;
+  }
   if (!decision_exists_) {
     // Only the refresh is left; its exact cycle is worked out when it is about to issue.
     decision_ = Decision{};
@@ -226,16 +256,22 @@ void Channel::decide() {
     return;
   }
   Decision d;
-  if (refresh_candidate(d) && better(d, decision_)) decision_ = d;
+  if (refresh_candidate(d) && better(d, decision_)) {
+    decision_ = d;
+  }
 }
 
 void Channel::resolve() {
-  if (decision_.unresolved) refresh_candidate(decision_);
+  if (decision_.unresolved) {
+    refresh_candidate(decision_);
+  }
 }
 
 void Channel::emit(Cycle t, Command c, uint32_t bank, uint32_t row, uint32_t column) {
   ++stats_.commands[static_cast<int>(c)];
-  if (sink_ != nullptr) sink_->on_command(CommandRecord{t, c, unit_, bank, row, column});
+  if (sink_ != nullptr) {
+    sink_->on_command(CommandRecord{t, c, unit_, bank, row, column});
+  }
 }
 
 void Channel::open_bank(Cycle t) {
@@ -280,7 +316,9 @@ void Channel::issue(const Decision& d) {
     case Command::kPreA: {
       scratch_.clear();
       for (uint32_t b = 0; b < banks_.size(); ++b) {
-        if (!banks_[b].open) continue;
+        if (!banks_[b].open) {
+          continue;
+        }
         scratch_.push_back(b);
         touch(b);
         banks_[b].open = false;
@@ -294,7 +332,9 @@ void Channel::issue(const Decision& d) {
     case Command::kRefAb:
     case Command::kRefPb:
       for (uint32_t b = 0; b < banks_.size(); ++b) {
-        if (c.command == Command::kRefAb || b == c.bank) touch(b);
+        if (c.command == Command::kRefAb || b == c.bank) {
+          touch(b);
+        }
       }
       timing_.issue(c.command, c.bank, t);
       refresh_->refreshed();
@@ -308,10 +348,14 @@ void Channel::issue(const Decision& d) {
   auto& queue = bank.queue[dir];
   const BurstRequest r = queue[d.index];
   queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(d.index));
-  if (queue.empty()) choices_[dir].active &= ~(uint64_t{1} << c.bank);
+  if (queue.empty()) {
+    choices_[dir].active &= ~(uint64_t{1} << c.bank);
+  }
   touch(c.bank);
   --queued_[dir];
-  if (dir == 1 && queued_[1] <= config_.controller.write_low_watermark) draining_ = false;
+  if (dir == 1 && queued_[1] <= config_.controller.write_low_watermark) {
+    draining_ = false;
+  }
   Cycle precharge = timing_.issue(c.command, c.bank, t);
   if (bank.first_access) {
     ++(bank.opened_after_conflict ? stats_.row_conflicts : stats_.row_misses);
@@ -334,19 +378,29 @@ void Channel::issue(const Decision& d) {
 
 void Channel::advance_to(Cycle t) {
   for (;;) {
-    if (!decision_valid_) decide();
-    if (!decision_exists_ || decision_.c.time >= t) return;
+    if (!decision_valid_) {
+      decide();
+    }
+    if (!decision_exists_ || decision_.c.time >= t) {
+      return;
+    }
     if (decision_.unresolved) {
       resolve();
-      if (decision_.c.time >= t) return;
+      if (decision_.c.time >= t) {
+        return;
+      }
     }
     issue(decision_);
   }
 }
 
 Cycle Channel::step() {
-  if (!decision_valid_) decide();
-  if (!decision_exists_) return kNever;
+  if (!decision_valid_) {
+    decide();
+  }
+  if (!decision_exists_) {
+    return kNever;
+  }
   resolve();
   Cycle t = decision_.c.time;
   issue(decision_);
@@ -354,15 +408,23 @@ Cycle Channel::step() {
 }
 
 Cycle Channel::next_time() {
-  if (!busy()) return kNever;
-  if (!decision_valid_) decide();
-  if (!decision_exists_) return kNever;
+  if (!busy()) {
+    return kNever;
+  }
+  if (!decision_valid_) {
+    decide();
+  }
+  if (!decision_exists_) {
+    return kNever;
+  }
   resolve();
   return decision_.c.time;
 }
 
 void Channel::add_stats(MemoryStats& s, Cycle now) const {
-  for (int i = 0; i < kCommandKinds; ++i) s.commands[i] += stats_.commands[i];
+  for (int i = 0; i < kCommandKinds; ++i) {
+    s.commands[i] += stats_.commands[i];
+  }
   s.read_bursts += stats_.read_bursts;
   s.write_bursts += stats_.write_bursts;
   s.row_hits += stats_.row_hits;

@@ -82,7 +82,7 @@ void Describe<memory::Organisation>::fields(Fields<memory::Organisation>& f) {
     if (o.bus_width_bits % 8 != 0) {
       c.fail("bus_width_bits", "expected a multiple of 8, got " + std::to_string(o.bus_width_bits));
     }
-    if (!power_of_two(o.bus_width_bits / 8 * o.burst_length)) {
+    if (!power_of_two(uint64_t{o.bus_width_bits} / 8 * o.burst_length)) {
       c.fail("burst_length", "bytes per burst (bus_width_bits / 8 x burst_length = " +
                                  std::to_string(o.bus_width_bits / 8 * o.burst_length) +
                                  ") must be a power of two");
@@ -99,7 +99,9 @@ void Describe<memory::AddressMapping>::fields(Fields<memory::AddressMapping>& f)
              "XOR bank and bank group with the low row bits (permutation interleaving)");
   f.check([](const A& a, const Check& c) {
     std::string error = memory::AddressMap::check_order(a.order);
-    if (!error.empty()) c.fail("order", error);
+    if (!error.empty()) {
+      c.fail("order", error);
+    }
   });
 }
 
@@ -131,7 +133,9 @@ void Describe<memory::Timing>::fields(Fields<memory::Timing>& f) {
   f.optional("tRREFD", &T::tRREFD, "per-bank REF to REF or ACT of another bank", cycles);
   f.check([](const T& t, const Check& c) {
     auto need = [&c](bool ok, const char* key, const std::string& what) {
-      if (!ok) c.fail(key, what);
+      if (!ok) {
+        c.fail(key, what);
+      }
     };
     need(t.tRC >= t.tRAS + t.tRP, "tRC",
          "expected tRC >= tRAS + tRP (" + std::to_string(t.tRAS) + " + " + std::to_string(t.tRP) +
@@ -305,7 +309,9 @@ MemoryConfig load_memory_config(const std::string& name_or_file,
   config::resolve_references<MemoryConfig>(doc);
   Json schema = memory_schema();
   for (const auto& a : sets) {
-    if (a.root != "memory") continue;
+    if (a.root != "memory") {
+      continue;
+    }
     config::apply_assignment(doc, a, schema);
   }
   MemoryConfig m = parse_memory_config(doc);

@@ -18,7 +18,7 @@ Controller::~Controller() = default;
 
 TxId Controller::new_transaction(uint64_t bytes, uint32_t bursts, bool write, Cycle now) {
   now_ = std::max(now_, now);
-  TxId id;
+  TxId id = 0;
   if (!free_.empty()) {
     id = free_.back();
     free_.pop_back();
@@ -56,7 +56,9 @@ TxId Controller::submit(uint64_t address, uint64_t bytes, bool write, Cycle now)
   const uint64_t burst = map_.burst_bytes();
   const uint64_t first = address / burst, last = (address + bytes - 1) / burst;
   TxId id = new_transaction(bytes, static_cast<uint32_t>(last - first + 1), write, now);
-  for (uint64_t b = first; b <= last; ++b) enqueue_burst(id, map_.decode(b * burst), write, now);
+  for (uint64_t b = first; b <= last; ++b) {
+    enqueue_burst(id, map_.decode(b * burst), write, now);
+  }
   return id;
 }
 
@@ -90,7 +92,9 @@ void Controller::on_burst_issued(TxId id, Cycle data_end) {
 
 void Controller::advance_to(Cycle t) {
   now_ = std::max(now_, t);
-  for (auto& u : units_) u->advance_to(t);
+  for (auto& u : units_) {
+    u->advance_to(t);
+  }
 }
 
 void Controller::advance_unit_to(uint32_t unit, Cycle t) {
@@ -115,7 +119,9 @@ Cycle Controller::next_wake() {
   Cycle c = std::min(t.RL, t.WL) + config_.burst_cycles();
   for (const auto& u : units_) {
     Cycle n = u->next_time();
-    if (n != kNever) best = std::min(best, n + c);
+    if (n != kNever) {
+      best = std::min(best, n + c);
+    }
   }
   return best;
 }
@@ -125,7 +131,9 @@ bool Controller::idle() const {
 }
 
 Cycle Controller::drain() {
-  while (!idle()) advance_to(next_wake());
+  while (!idle()) {
+    advance_to(next_wake());
+  }
   advance_to(totals_.last_completion);
   return totals_.last_completion;
 }
@@ -145,7 +153,9 @@ Cycle Controller::accept_time(uint32_t unit, bool write, Cycle t) {
 
 MemoryStats Controller::stats() const {
   MemoryStats s = totals_;
-  for (const auto& u : units_) u->add_stats(s, now_);
+  for (const auto& u : units_) {
+    u->add_stats(s, now_);
+  }
   return s;
 }
 

@@ -82,9 +82,13 @@ void add_memory_counts(const MemoryActions& actions, const MemoryStats& s, uint3
   n[static_cast<int>(Action::kActiveStandbyCycle)] = s.active_cycles;
   stats::Counts add;
   size_t need = counts.actions.size();
-  for (stats::ActionId id : actions.ids) need = std::max<size_t>(need, id + 1);
+  for (stats::ActionId id : actions.ids) {
+    need = std::max<size_t>(need, id + 1);
+  }
   add.actions.assign(need, 0);
-  for (int a = 0; a < kActions; ++a) add.actions[actions.ids[a]] = n[a];
+  for (int a = 0; a < kActions; ++a) {
+    add.actions[actions.ids[a]] = n[a];
+  }
   size_t links = std::max<size_t>(counts.read_bytes.size(), actions.link + 1);
   add.read_bytes.assign(links, 0);
   add.write_bytes.assign(links, 0);

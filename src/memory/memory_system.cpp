@@ -31,6 +31,8 @@ struct MemorySystem::Pending {
   sc_core::sc_event done;
 };
 
+// sc_module_name is taken by value: SystemC builds its name hierarchy on that copy.
+// NOLINTNEXTLINE(performance-unnecessary-value-param)
 MemorySystem::MemorySystem(sc_core::sc_module_name name, const MemoryConfig& config,
                            bool check_timing)
     : sc_core::sc_module(name), socket("socket"), config_(config) {
@@ -69,8 +71,12 @@ sc_core::sc_time MemorySystem::time_of(Cycle c) const {
 Cycle MemorySystem::now_cycle() const {
   double ps = sc_core::sc_time_stamp().to_seconds() * 1e12;
   auto c = static_cast<Cycle>(std::floor(ps / period_ps_));
-  while (time_of(c) < sc_core::sc_time_stamp()) ++c;
-  while (c > 0 && time_of(c - 1) >= sc_core::sc_time_stamp()) --c;
+  while (time_of(c) < sc_core::sc_time_stamp()) {
+    ++c;
+  }
+  while (c > 0 && time_of(c - 1) >= sc_core::sc_time_stamp()) {
+    --c;
+  }
   return c;
 }
 
@@ -87,7 +93,9 @@ void MemorySystem::notify_finished() {
 
 void MemorySystem::schedule_wake() {
   Cycle w = controller_->next_wake();
-  if (w == kNever) return;
+  if (w == kNever) {
+    return;
+  }
   // sc_event keeps the earliest pending notification, so a later one is simply dropped.
   wake_event_.notify(time_of(w) - sc_core::sc_time_stamp());
 }
@@ -123,8 +131,12 @@ void MemorySystem::b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_ti
   controller_->advance_to(now);
   notify_finished();
   TxId id = controller_->submit(address, length, cmd == tlm::TLM_WRITE_COMMAND, now);
-  if (pending_.size() <= id) pending_.resize(id + 1);
-  if (!pending_[id]) pending_[id] = std::make_unique<Pending>();
+  if (pending_.size() <= id) {
+    pending_.resize(id + 1);
+  }
+  if (!pending_[id]) {
+    pending_[id] = std::make_unique<Pending>();
+  }
   Pending& p = *pending_[id];
   notify_finished();
   schedule_wake();
@@ -139,7 +151,9 @@ void MemorySystem::declare(stats::Registry& registry, const std::string& compone
 }
 
 void MemorySystem::add_counts(stats::Counts& counts) const {
-  if (!declared_) return;
+  if (!declared_) {
+    return;
+  }
   catch_up();
   add_memory_counts(actions_, controller_->stats(), config_.burst_bytes(), counts);
 }

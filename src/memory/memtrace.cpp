@@ -20,10 +20,18 @@ namespace cimsim::memory {
 namespace {
 constexpr std::array<int8_t, 256> make_hex_table() {
   std::array<int8_t, 256> t{};
-  for (auto& x : t) x = -1;
-  for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<int8_t>(c - '0');
-  for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<int8_t>(c - 'a' + 10);
-  for (int c = 'A'; c <= 'F'; ++c) t[c] = static_cast<int8_t>(c - 'A' + 10);
+  for (auto& x : t) {
+    x = -1;
+  }
+  for (int c = '0'; c <= '9'; ++c) {
+    t[c] = static_cast<int8_t>(c - '0');
+  }
+  for (int c = 'a'; c <= 'f'; ++c) {
+    t[c] = static_cast<int8_t>(c - 'a' + 10);
+  }
+  for (int c = 'A'; c <= 'F'; ++c) {
+    t[c] = static_cast<int8_t>(c - 'A' + 10);
+  }
   return t;
 }
 constexpr std::array<int8_t, 256> kHex = make_hex_table();
@@ -40,20 +48,28 @@ TraceReader::TraceReader(const std::string& path) : path_(path), buffer_(1 << 20
 }
 
 TraceReader::~TraceReader() {
-  if (file_ != nullptr) std::fclose(file_);
+  if (file_ != nullptr) {
+    std::fclose(file_);
+  }
 }
 
 // Keeps the unread tail and appends more of the file; false once nothing is left.
 bool TraceReader::fill() {
-  if (eof_) return pos_ < size_;
+  if (eof_) {
+    return pos_ < size_;
+  }
   std::memmove(buffer_.data(), buffer_.data() + pos_, size_ - pos_);
   size_ -= pos_;
   pos_ = 0;
-  if (size_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);  // a very long line
+  if (size_ == buffer_.size()) {
+    buffer_.resize(buffer_.size() * 2);  // a very long line
+  }
   size_t n = std::fread(buffer_.data() + size_, 1, buffer_.size() - size_, file_);
   size_ += n;
   if (n == 0) {
-    if (std::ferror(file_)) throw InputError(path_, "read error");
+    if (std::ferror(file_)) {
+      throw InputError(path_, "read error");
+    }
     eof_ = true;
   }
   return pos_ < size_;
@@ -61,7 +77,9 @@ bool TraceReader::fill() {
 
 void TraceReader::fail(const char* begin, const char* end, const std::string& why) const {
   std::string text(begin, end);
-  if (!text.empty() && text.back() == '\r') text.pop_back();
+  if (!text.empty() && text.back() == '\r') {
+    text.pop_back();
+  }
   throw InputError(
       path_ + ":" + std::to_string(line_),
       "expected \"0xADDR READ|WRITE CYCLE\", got " + quote_for_message(text) + " (" + why + ")");
@@ -72,17 +90,25 @@ bool TraceReader::next(TraceRequest& out) {
     const char* nl = nullptr;
     for (;;) {
       nl = static_cast<const char*>(std::memchr(buffer_.data() + pos_, '\n', size_ - pos_));
-      if (nl != nullptr || eof_) break;
+      if (nl != nullptr || eof_) {
+        break;
+      }
       fill();
     }
-    if (pos_ >= size_ && eof_) return false;
+    if (pos_ >= size_ && eof_) {
+      return false;
+    }
     const char* begin = buffer_.data() + pos_;
     const char* end = nl != nullptr ? nl : buffer_.data() + size_;
     pos_ = static_cast<size_t>(end - buffer_.data()) + (nl != nullptr ? 1 : 0);
     ++line_;
     const char* p = begin;
-    while (p < end && is_blank(*p)) ++p;
-    if (p == end || *p == '#') continue;
+    while (p < end && is_blank(*p)) {
+      ++p;
+    }
+    if (p == end || *p == '#') {
+      continue;
+    }
     // address
     if (end - p < 3 || p[0] != '0' || (p[1] != 'x' && p[1] != 'X')) {
       fail(begin, end, "the address must be hexadecimal with a 0x prefix");
@@ -90,20 +116,28 @@ bool TraceReader::next(TraceRequest& out) {
     p += 2;
     const char* digits = p;
     uint64_t addr = 0;
-    for (int v; p < end && (v = kHex[static_cast<unsigned char>(*p)]) >= 0; ++p) {
-      addr = addr << 4 | static_cast<uint64_t>(v);
+    for (; p < end && kHex[static_cast<unsigned char>(*p)] >= 0; ++p) {
+      addr = addr << 4 | static_cast<uint64_t>(kHex[static_cast<unsigned char>(*p)]);
     }
-    if (p == digits) fail(begin, end, "no hexadecimal digits after 0x");
-    if (p - digits > 16) fail(begin, end, "the address does not fit in 64 bits");
+    if (p == digits) {
+      fail(begin, end, "no hexadecimal digits after 0x");
+    }
+    if (p - digits > 16) {
+      fail(begin, end, "the address does not fit in 64 bits");
+    }
     if (p < end && !is_blank(*p)) {
       fail(begin, end, std::string("bad hexadecimal digit '") + *p + "' in the address");
     }
-    while (p < end && is_blank(*p)) ++p;
+    while (p < end && is_blank(*p)) {
+      ++p;
+    }
     // operation
     const char* op = p;
-    while (p < end && !is_blank(*p)) ++p;
+    while (p < end && !is_blank(*p)) {
+      ++p;
+    }
     size_t op_len = static_cast<size_t>(p - op);
-    bool write;
+    bool write = false;
     if (op_len == 4 && std::memcmp(op, "READ", 4) == 0) {
       write = false;
     } else if (op_len == 5 && std::memcmp(op, "WRITE", 5) == 0) {
@@ -114,9 +148,13 @@ bool TraceReader::next(TraceRequest& out) {
                ? "missing operation: expected READ or WRITE"
                : "unknown operation \"" + std::string(op, op_len) + "\": expected READ or WRITE");
     }
-    while (p < end && is_blank(*p)) ++p;
+    while (p < end && is_blank(*p)) {
+      ++p;
+    }
     // cycle
-    if (p == end) fail(begin, end, "missing cycle");
+    if (p == end) {
+      fail(begin, end, "missing cycle");
+    }
     const char* cycle_begin = p;
     uint64_t cycle = 0;
     for (; p < end && static_cast<unsigned>(*p - '0') < 10; ++p) {
@@ -125,9 +163,15 @@ bool TraceReader::next(TraceRequest& out) {
     if (p == cycle_begin || (p < end && !is_blank(*p))) {
       fail(begin, end, "the cycle must be a decimal integer");
     }
-    if (p - cycle_begin > 19) fail(begin, end, "the cycle does not fit in 64 bits");
-    while (p < end && is_blank(*p)) ++p;
-    if (p != end) fail(begin, end, "unexpected text after the cycle");
+    if (p - cycle_begin > 19) {
+      fail(begin, end, "the cycle does not fit in 64 bits");
+    }
+    while (p < end && is_blank(*p)) {
+      ++p;
+    }
+    if (p != end) {
+      fail(begin, end, "unexpected text after the cycle");
+    }
     out = TraceRequest{addr, write, cycle};
     return true;
   }
@@ -141,7 +185,9 @@ template <class Next, class Where>
 ReplayResult replay(const MemoryConfig& config, Next&& next, Where&& where,
                     const ReplayOptions& options) {
   std::unique_ptr<TimingChecker> checker;
-  if (options.check_timing) checker = std::make_unique<TimingChecker>(config);
+  if (options.check_timing) {
+    checker = std::make_unique<TimingChecker>(config);
+  }
   Controller ctl(config, checker.get());
   ctl.set_auto_release(true);
   const AddressMap& map = ctl.address_map();
@@ -196,7 +242,9 @@ ReplayResult replay_requests(const MemoryConfig& config, const std::vector<Trace
   return replay(
       config,
       [&](TraceRequest& r) {
-        if (i == trace.size()) return false;
+        if (i == trace.size()) {
+          return false;
+        }
         r = trace[i++];
         return true;
       },
@@ -337,7 +385,9 @@ std::string memtrace_summary(const Json& rep) {
   if (tc["enabled"].get<bool>()) {
     s += "  timing check      " + std::to_string(tc["commands_checked"].get<uint64_t>()) +
          " commands, " + std::to_string(tc["violations"].get<uint64_t>()) + " violations\n";
-    for (const auto& v : tc["first_violations"]) s += "    " + v.get<std::string>() + "\n";
+    for (const auto& v : tc["first_violations"]) {
+      s += "    " + v.get<std::string>() + "\n";
+    }
   } else {
     s += "  timing check      off (--check-timing)\n";
   }

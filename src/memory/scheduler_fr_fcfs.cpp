@@ -11,11 +11,17 @@ class FrFcfs final : public Scheduler {
   explicit FrFcfs(uint32_t cap) : cap_(cap) {}
 
   size_t choose(const std::vector<BurstRequest>& queue, const BankView& bank) const override {
-    if (!bank.open) return 0;
+    if (!bank.open) {
+      return 0;
+    }
     for (size_t i = 0; i < queue.size(); ++i) {
-      if (queue[i].row != bank.row) continue;
+      if (queue[i].row != bank.row) {
+        continue;
+      }
       // The oldest request is a hit, or the cap still lets a hit bypass it.
-      if (i == 0 || cap_ == 0 || bank.hits_since_act < cap_) return i;
+      if (i == 0 || cap_ == 0 || bank.hits_since_act < cap_) {
+        return i;
+      }
       return 0;
     }
     return 0;
@@ -37,7 +43,9 @@ std::unique_ptr<Scheduler> make_fr_fcfs_scheduler(uint32_t row_hit_cap) {
 }
 
 std::unique_ptr<Scheduler> make_scheduler(const ControllerPolicy& policy) {
-  if (policy.scheduler == SchedulerKind::kFcfs) return make_fcfs_scheduler();
+  if (policy.scheduler == SchedulerKind::kFcfs) {
+    return make_fcfs_scheduler();
+  }
   return make_fr_fcfs_scheduler(policy.row_hit_cap);
 }
 

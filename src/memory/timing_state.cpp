@@ -36,7 +36,9 @@ Cycle TimingState::earliest(Command c, uint32_t bank) const {
       return e;
     case Command::kRefAb:
       e = std::max(e, ref_);
-      for (const Bank& x : banks_) e = std::max(e, x.act);
+      for (const Bank& x : banks_) {
+        e = std::max(e, x.act);
+      }
       return e;
     case Command::kRefPb:
       return std::max({e, b.act, ref_, refpb_});
@@ -47,7 +49,9 @@ Cycle TimingState::earliest(Command c, uint32_t bank) const {
 void TimingState::unit_bounds(Cycle* out) const {
   auto mx = [](Cycle a, Cycle b) { return a > b ? a : b; };
   Cycle act = mx(bus_[0], act_);
-  if (acts_ >= 4) act = mx(act, faw_[faw_next_] + t_.tFAW);
+  if (acts_ >= 4) {
+    act = mx(act, faw_[faw_next_] + t_.tFAW);
+  }
   const Cycle col = bus_[single_bus_ ? 0 : 1];
   out[kClassAct] = act;
   out[kClassPre] = bus_[0];
@@ -59,7 +63,7 @@ Cycle TimingState::issue(Command c, uint32_t bank, Cycle t) {
   Cycle out = record(c, bank, t);
   uint32_t gi = group_of_[bank];
   const Group& g = groups_[gi];
-  Cycle* row = &group_table_[gi * kClasses];
+  Cycle* row = &group_table_[size_t{gi} * kClasses];
   row[kClassAct] = g.act;
   row[kClassRd] = g.rd;
   row[kClassWr] = g.wr;
@@ -90,7 +94,9 @@ Cycle TimingState::record(Command c, uint32_t bank, Cycle t) {
       raise(g.rd, t + rr_l);
       raise(rd_, t + rr_s);
       raise(wr_, t + t_.tRTW);
-      if (c == Command::kRd) return t;
+      if (c == Command::kRd) {
+        return t;
+      }
       Cycle pre = b.pre;  // includes ACT + tRAS and earlier write recovery
       raise(b.act, pre + t_.tRP);
       return pre;
@@ -103,7 +109,9 @@ Cycle TimingState::record(Command c, uint32_t bank, Cycle t) {
       raise(wr_, t + rr_s);
       raise(g.rd, end + t_.tWTR_L);
       raise(rd_, end + t_.tWTR_S);
-      if (c == Command::kWr) return t;
+      if (c == Command::kWr) {
+        return t;
+      }
       Cycle pre = b.pre;
       raise(b.act, pre + t_.tRP);
       return pre;
@@ -114,7 +122,9 @@ Cycle TimingState::record(Command c, uint32_t bank, Cycle t) {
     case Command::kPreA:
       return t;  // issue_prea() does the work
     case Command::kRefAb:
-      for (Bank& x : banks_) raise(x.act, t + t_.tRFC);
+      for (Bank& x : banks_) {
+        raise(x.act, t + t_.tRFC);
+      }
       raise(ref_, t + t_.tRFC);
       return t;
     case Command::kRefPb:
@@ -128,7 +138,9 @@ Cycle TimingState::record(Command c, uint32_t bank, Cycle t) {
 
 void TimingState::issue_prea(const std::vector<uint32_t>& open_banks, Cycle t) {
   raise(bus(Command::kPreA), t + 1);
-  for (uint32_t bank : open_banks) raise(banks_[bank].act, t + t_.tRP);
+  for (uint32_t bank : open_banks) {
+    raise(banks_[bank].act, t + t_.tRP);
+  }
 }
 
 }  // namespace cimsim::memory

@@ -37,7 +37,9 @@ class AddressMap {
 
   // `address` must be below capacity_bytes().
   DecodedAddress decode(uint64_t address) const {
-    if (!all_pow2_) return decode_general(address);
+    if (!all_pow2_) {
+      return decode_general(address);
+    }
     uint64_t rest = address >> burst_shift_;
     std::array<uint32_t, kFields> v;
     for (int i = 0; i < kFields; ++i) {
@@ -61,7 +63,9 @@ class AddressMap {
   void hash(std::array<uint32_t, kFields>& v, bool inverse) const;
   DecodedAddress decode_general(uint64_t address) const;
   DecodedAddress finish(std::array<uint32_t, kFields>& v) const {
-    if (xor_hash_) hash(v, false);
+    if (xor_hash_) {
+      hash(v, false);
+    }
     DecodedAddress out;
     out.unit = (v[kSt] * channels_ + v[kCh]) * pcs_ + v[kPc];
     out.bank = v[kBg] * banks_per_group_ + v[kBa];

@@ -92,12 +92,16 @@ class Channel {
   UnitBounds unit_bounds() const {
     UnitBounds u;
     timing_.unit_bounds(u.data());
-    for (Cycle& x : u) x = std::max(x, now_);
+    for (Cycle& x : u) {
+      x = std::max(x, now_);
+    }
     return u;
   }
   // A change to a bank or its queues invalidates its choices.
   void touch(uint32_t bank) {
-    for (auto& c : choices_) c.stale |= uint64_t{1} << bank;
+    for (auto& c : choices_) {
+      c.stale |= uint64_t{1} << bank;
+    }
   }
   // First legal cycle of bank b's choice (its bank part is current: the bank was not
   // touched since refresh_choices).

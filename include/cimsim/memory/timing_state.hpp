@@ -94,7 +94,9 @@ class TimingState {
   };
   Cycle record(Command c, uint32_t bank, Cycle t);
   static void raise(Cycle& bound, Cycle v) {
-    if (v > bound) bound = v;
+    if (v > bound) {
+      bound = v;
+    }
   }
   Cycle& bus(Command c) { return bus_[!single_bus_ && is_column(c) ? 1 : 0]; }
   Cycle bus(Command c) const { return bus_[!single_bus_ && is_column(c) ? 1 : 0]; }
