@@ -9,7 +9,6 @@ namespace cimsim::memory {
 namespace {
 
 using test::preset;
-using test::Recorder;
 
 // Reads `bytes` from address 0 as one request at cycle 0; returns bytes / second.
 double stream_bandwidth(const MemoryConfig& c, uint64_t bytes, MemoryStats* stats = nullptr,
@@ -17,7 +16,9 @@ double stream_bandwidth(const MemoryConfig& c, uint64_t bytes, MemoryStats* stat
   struct UnitSet : CommandSink {
     std::set<uint32_t>* units;
     void on_command(const CommandRecord& r) override {
-      if (units != nullptr && is_read(r.command)) units->insert(r.unit);
+      if (units != nullptr && is_read(r.command)) {
+        units->insert(r.unit);
+      }
     }
   } sink;
   sink.units = units;
@@ -25,7 +26,9 @@ double stream_bandwidth(const MemoryConfig& c, uint64_t bytes, MemoryStats* stat
   TxId id = ctl.submit(0, bytes, false, 0);
   Cycle end = ctl.drain();
   EXPECT_EQ(ctl.transaction(id).completion, end);
-  if (stats != nullptr) *stats = ctl.stats();
+  if (stats != nullptr) {
+    *stats = ctl.stats();
+  }
   return static_cast<double>(bytes) / (static_cast<double>(end) / (c.organisation.clock_ghz * 1e9));
 }
 
@@ -72,7 +75,7 @@ TEST(Random, UniformReadsAreSlowAndMissTheRowBuffer) {
   // bottleneck, as for the stream.
   ReplayResult r = replay_requests(c, trace);
   double bw = 200000.0 * 64 / (static_cast<double>(r.last_completion) * 1e-9);
-  double stream = stream_bandwidth(c, 200000u * 64);
+  double stream = stream_bandwidth(c, uint64_t{200000} * 64);
   EXPECT_LT(bw, 0.5 * stream);
   EXPECT_LT(r.stats.row_hit_rate(), 0.02);
   // tFAW caps activations at 4 per 30 cycles per channel: 8 x 4 / 30 x 64 B per ns.

@@ -55,7 +55,9 @@ TEST_P(Clean, CheckerFindsNoViolation) {
   EXPECT_EQ(r.requests, 120000u);
   EXPECT_GT(r.commands_checked, 120000u);
   EXPECT_EQ(r.violation_count, 0u);
-  for (const auto& v : r.violations) ADD_FAILURE() << v.message();
+  for (const auto& v : r.violations) {
+    ADD_FAILURE() << v.message();
+  }
   EXPECT_GT(r.stats.command(Command::kRefAb) + r.stats.command(Command::kRefPb), 0u);
 }
 
@@ -87,7 +89,9 @@ void expect_caught(const char* name, const std::vector<std::string>& broken,
   ctl.drain();
   ASSERT_GT(checker.violation_count(), 0u) << broken[0];
   bool named = false;
-  for (const auto& v : checker.violations()) named = named || v.constraint == constraint;
+  for (const auto& v : checker.violations()) {
+    named = named || v.constraint == constraint;
+  }
   EXPECT_TRUE(named) << broken[0] << ": first violation " << checker.violations()[0].message();
 }
 
@@ -103,7 +107,7 @@ TEST(BrokenScheduler, IsCaught) {
 
 TEST(Checker, HandMadeViolations) {
   MemoryConfig c = test::one_channel();
-  auto check = [&c](std::vector<CommandRecord> log) { return TimingChecker::check(c, log); };
+  auto check = [&c](const std::vector<CommandRecord>& log) { return TimingChecker::check(c, log); };
   using C = Command;
   // RD 13 cycles after ACT: tRCDRD is 14.
   auto v = check({{0, C::kAct, 0, 0, 5, 0}, {13, C::kRd, 0, 0, 5, 0}});

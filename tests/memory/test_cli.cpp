@@ -139,7 +139,9 @@ TEST(MemtraceCli, SchemaAndInfoKnowTheMemory) {
   EXPECT_TRUE(j["properties"]["timing"]["properties"].contains("tRFCpb"));
   auto i = run_cimsim({"info"});
   ASSERT_EQ(i.exit_code, 0) << i.err;
-  for (const char* p : {"hbm2 ", "hbm2e", "hbm3"}) EXPECT_NE(i.out.find(p), std::string::npos);
+  for (const char* p : {"hbm2 ", "hbm2e", "hbm3"}) {
+    EXPECT_NE(i.out.find(p), std::string::npos);
+  }
   EXPECT_EQ(i.out.find("(invalid"), std::string::npos) << i.out;
 }
 

@@ -39,7 +39,9 @@ TEST(Paths, OneBigRequestEqualsOneRequestPerBurst) {
   {
     Controller ctl(c, &small);
     ctl.advance_to(100);
-    for (uint64_t a = 0; a < (256 << 10); a += 64) ctl.submit((1 << 20) + a, 64, false, 100);
+    for (uint64_t a = 0; a < (256 << 10); a += 64) {
+      ctl.submit((1 << 20) + a, 64, false, 100);
+    }
     ctl.drain();
   }
   ASSERT_GT(big.log.size(), 4096u);
@@ -75,19 +77,26 @@ std::vector<Cycle> direct(const MemoryConfig& c, const std::vector<Request>& w, 
   Cycle now = 0;
   for (const Request& r : w) {
     if (cycle_by_cycle) {
-      for (; now < r.cycle; ++now) ctl.advance_to(now + 1);
+      for (; now < r.cycle; ++now) {
+        ctl.advance_to(now + 1);
+      }
     }
     ctl.advance_to(r.cycle);
     ids.push_back(ctl.submit(r.address, r.bytes, r.write, r.cycle));
   }
   if (cycle_by_cycle) {
-    while (!ctl.idle()) ctl.advance_to(++now);
+    while (!ctl.idle()) {
+      ctl.advance_to(++now);
+    }
     ctl.advance_to(ctl.stats().last_completion);
   } else {
     ctl.drain();
   }
   std::vector<Cycle> done;
-  for (TxId id : ids) done.push_back(ctl.transaction(id).completion);
+  done.reserve(ids.size());
+  for (TxId id : ids) {
+    done.push_back(ctl.transaction(id).completion);
+  }
   return done;
 }
 
@@ -106,10 +115,14 @@ struct Player : sc_core::sc_module {
   std::vector<Request> requests;
   std::vector<sc_core::sc_time> done;
   double period_ps;
+  // sc_module_name goes by value (SystemC builds names on the copy).
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   Player(sc_core::sc_module_name n, std::vector<Request> w, double period)
       : sc_module(n), socket("socket"), requests(std::move(w)), period_ps(period) {
     done.resize(requests.size());
-    for (size_t i = 0; i < requests.size(); ++i) sc_core::sc_spawn([this, i] { run(i); });
+    for (size_t i = 0; i < requests.size(); ++i) {
+      sc_core::sc_spawn([this, i] { run(i); });
+    }
   }
   void run(size_t i) {
     const Request& r = requests[i];

@@ -18,7 +18,9 @@ struct Fixture {
   Cycle one(uint32_t bank, uint32_t row, uint32_t col, bool write, Cycle cycle) {
     ctl.advance_to(cycle);
     TxId id = ctl.submit(addr(ctl, 0, bank, row, col), 64, write, cycle);
-    while (ctl.transaction(id).unissued != 0) ctl.advance_to(ctl.next_wake());
+    while (ctl.transaction(id).unissued != 0) {
+      ctl.advance_to(ctl.next_wake());
+    }
     Cycle done = ctl.transaction(id).completion;
     ctl.take_finished();
     ctl.release(id);
@@ -87,7 +89,9 @@ TEST(Timing, FiveActivatesRespectFaw) {
   f.ctl.drain();
   std::vector<Cycle> acts;
   for (const auto& r : f.rec.log) {
-    if (r.command == Command::kAct) acts.push_back(r.cycle);
+    if (r.command == Command::kAct) {
+      acts.push_back(r.cycle);
+    }
   }
   EXPECT_EQ(acts, (std::vector<Cycle>{100, 104, 108, 112, 130})) << f.rec.text();
   f.rec.expect_clean();
@@ -117,7 +121,9 @@ TEST(Timing, IdleRefreshIsCaughtUpLazily) {
   f.ctl.advance_to(20000);
   std::vector<Cycle> refs;
   for (const auto& r : f.rec.log) {
-    if (r.command == Command::kRefAb) refs.push_back(r.cycle);
+    if (r.command == Command::kRefAb) {
+      refs.push_back(r.cycle);
+    }
   }
   EXPECT_EQ(refs, (std::vector<Cycle>{3900, 7800, 11700, 15600, 19500}));
   f.rec.expect_clean();

@@ -24,6 +24,8 @@ struct Stream {
 struct Initiator : sc_core::sc_module {
   tlm_utils::simple_initiator_socket<Initiator> socket;
   std::vector<Stream> streams;
+  // sc_module_name goes by value (SystemC builds names on the copy).
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   Initiator(sc_core::sc_module_name n, std::vector<Stream> s)
       : sc_module(n), socket("socket"), streams(std::move(s)) {
     for (size_t i = 0; i < streams.size(); ++i) {
@@ -40,7 +42,9 @@ struct Initiator : sc_core::sc_module {
       sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
       socket->b_transport(p, delay);
       s.status = p.get_response_status();
-      if (s.status != tlm::TLM_OK_RESPONSE) return;
+      if (s.status != tlm::TLM_OK_RESPONSE) {
+        return;
+      }
     }
     s.finished = sc_core::sc_time_stamp();
   }
@@ -72,7 +76,9 @@ TEST(Tlm, ConcurrentInitiatorsShareBandwidthAndFinish) {
   mem.add_counts(counts);
   EXPECT_EQ(counts.read_bytes[0], 3u << 18);
   EXPECT_EQ(counts.write_bytes[0], 1u << 18);
-  for (const auto& v : mem.timing_violations()) ADD_FAILURE() << v.message();
+  for (const auto& v : mem.timing_violations()) {
+    ADD_FAILURE() << v.message();
+  }
 }
 
 // A small initiator that runs a list of (command, address, length) one after the other.
@@ -86,6 +92,8 @@ struct Sequence : sc_core::sc_module {
   std::vector<Item> items;
   std::vector<tlm::tlm_response_status> status;
   std::vector<sc_core::sc_time> done;
+  // sc_module_name goes by value (SystemC builds names on the copy).
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   Sequence(sc_core::sc_module_name n, std::vector<Item> i)
       : sc_module(n), socket("socket"), items(std::move(i)) {
     sc_core::sc_spawn([this] { run(); });
@@ -153,6 +161,8 @@ TEST(Tlm, AnnotatedDelayAndDeclareAddCounts) {
   struct Late : sc_core::sc_module {
     tlm_utils::simple_initiator_socket<Late> socket;
     sc_core::sc_time done;
+    // sc_module_name goes by value (SystemC builds names on the copy).
+    // NOLINTNEXTLINE(performance-unnecessary-value-param)
     explicit Late(sc_core::sc_module_name n) : sc_module(n), socket("socket") {
       sc_core::sc_spawn([this] {
         tlm::tlm_generic_payload p;
@@ -181,7 +191,9 @@ TEST(Tlm, AnnotatedDelayAndDeclareAddCounts) {
   mem.add_counts(after);
   auto id = [&reg](const char* a) {
     for (size_t i = 0; i < reg.actions().size(); ++i) {
-      if (reg.actions()[i].action == a) return i;
+      if (reg.actions()[i].action == a) {
+        return i;
+      }
     }
     return size_t{999};
   };

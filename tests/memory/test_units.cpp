@@ -18,11 +18,13 @@ TEST(AddressMap, SequentialBurstsVisitEveryChannelFirst) {
   AddressMap m(c);
   EXPECT_EQ(m.burst_bytes(), 64u);
   EXPECT_EQ(m.capacity_bytes(), 8ull << 30);  // 8 ch x 16 banks x 32768 rows x 2 KB
-  for (uint64_t i = 0; i < 8; ++i) EXPECT_EQ(m.decode(i * 64).unit, i);
-  DecodedAddress d = m.decode(8 * 64);  // the ninth burst: channel 0, bank group 1
+  for (uint64_t i = 0; i < 8; ++i) {
+    EXPECT_EQ(m.decode(i * 64).unit, i);
+  }
+  DecodedAddress d = m.decode(uint64_t{8} * 64);  // the ninth burst: channel 0, bank group 1
   EXPECT_EQ(d.unit, 0u);
   EXPECT_EQ(d.bank, 4u);
-  EXPECT_EQ(m.decode(32 * 64).column, 1u);
+  EXPECT_EQ(m.decode(uint64_t{32} * 64).column, 1u);
   EXPECT_EQ(m.decode(63).unit, 0u);  // bytes inside a burst stay together
 }
 
@@ -32,9 +34,11 @@ TEST(AddressMap, FiveStacksAreAMixedRadixDigit) {
   EXPECT_EQ(m.capacity_bytes(), 80ull << 30);
   // St is the lowest digit (size 5), then Ch (8), then Pc (2): burst 7 = stack 2,
   // channel 1, pc 0 -> unit (2 * 8 + 1) * 2 + 0 = 34.
-  EXPECT_EQ(m.decode(7 * 32).unit, 34u);
+  EXPECT_EQ(m.decode(uint64_t{7} * 32).unit, 34u);
   std::set<uint32_t> units;
-  for (uint64_t i = 0; i < 80; ++i) units.insert(m.decode(i * 32).unit);
+  for (uint64_t i = 0; i < 80; ++i) {
+    units.insert(m.decode(i * 32).unit);
+  }
   EXPECT_EQ(units.size(), 80u);  // 80 consecutive bursts cover all 80 pseudo-channels
 }
 
@@ -118,7 +122,9 @@ TEST(Energy, CountsGoToTheRegistry) {
 
 TEST(Latency, PercentilesByHand) {
   LatencyHistogram h;
-  for (uint64_t v = 1; v <= 100; ++v) h.add(v);  // 1..100
+  for (uint64_t v = 1; v <= 100; ++v) {
+    h.add(v);  // 1..100
+  }
   EXPECT_EQ(h.count(), 100u);
   EXPECT_DOUBLE_EQ(h.mean(), 50.5);
   EXPECT_EQ(h.percentile(0.5), 50u);  // nearest rank: the 50th value
