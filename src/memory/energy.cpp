@@ -45,7 +45,8 @@ EnergyTable::EnergyTable(const MemoryConfig& c) {
                                         : ref_ab / c.banks_per_unit());
     set(Action::kActiveStandbyCycle, v * (e.idd3n_ma - e.idd2n_ma) * tck_ns);
     static_w_ = units * v * e.idd2n_ma * 1e-3;
-    source_ = "DRAMPower equations from the IDD currents of memory config " + c.name;
+    source_ = "DRAMPower equations from the IDD currents of memory config" +
+              (c.name.empty() ? std::string() : " " + c.name);
   } else {
     set(Action::kActPre, e.act_pre_pj);
     set(Action::kRdBurst, e.read_pj_per_bit * bits);
@@ -54,7 +55,8 @@ EnergyTable::EnergyTable(const MemoryConfig& c) {
     set(Action::kRefPb, e.ref_pb_pj);
     set(Action::kActiveStandbyCycle, e.active_background_mw * tck_ns);
     static_w_ = units * e.background_mw * 1e-3;
-    source_ = "per-action energies of memory config " + c.name;
+    source_ = "per-action energies of memory config" +
+              (c.name.empty() ? std::string() : " " + c.name);
   }
 }
 
