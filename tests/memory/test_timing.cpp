@@ -140,5 +140,23 @@ TEST(Timing, ClosedPagePolicyAutoPrecharges) {
   f.rec.expect_clean();
 }
 
+TEST(Timing, WritesDrainBetweenWatermarks) {
+  Fixture f(one_channel({"controller.write_high_watermark=4", "controller.write_low_watermark=1"}));
+  // At cycle 0: three reads of bank 0 (group 0), then four writes of bank 4 (group 1). The
+  // fourth write reaches the high watermark, so writes go first:
+  //   ACT b4 @0, WR @14 (tRCDWR), @16, @18 (tCCD_L 2): one write left = low watermark, reads
+  //   resume: ACT b0 @18 (row bus free, tRRD_S from 0 long past), RD @32 (tRCDRD; tWTR_S
+  //   allows 18 + 4 + 2 + 6 = 30), @34, @36; the last write when no read is left:
+  //   RD @36 + tRTW 15 = 51.
+  for (uint32_t col = 0; col < 3; ++col) f.ctl.submit(addr(f.ctl, 0, 0, 0, col), 64, false, 0);
+  for (uint32_t col = 0; col < 4; ++col) f.ctl.submit(addr(f.ctl, 0, 4, 0, col), 64, true, 0);
+  f.ctl.drain();
+  EXPECT_EQ(f.rec.text(),
+            "ACT@0 u0 b4 r0 c0\nWR@14 u0 b4 r0 c0\nWR@16 u0 b4 r0 c1\nWR@18 u0 b4 r0 c2\n"
+            "ACT@18 u0 b0 r0 c0\nRD@32 u0 b0 r0 c0\nRD@34 u0 b0 r0 c1\nRD@36 u0 b0 r0 c2\n"
+            "WR@51 u0 b4 r0 c3\n");
+  f.rec.expect_clean();
+}
+
 }  // namespace
 }  // namespace cimsim::memory
