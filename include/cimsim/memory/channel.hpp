@@ -109,6 +109,7 @@ class Channel {
     return std::max(std::max(unit[c.cls[b]], timing_.group_table()[c.key[b]]), c.bound[b]);
   }
   void issue(const Decision& d);
+  void skip_idle_refreshes(Cycle t);
   void insert(const BurstRequest& r);
   void admit_backlog(Cycle t);
   bool auto_precharge(const Bank& b, const BurstRequest& r, size_t index, int dir) const;
