@@ -229,8 +229,9 @@ struct ValueTraits<T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<
     }
     if (!ok || !detail::within(l, as_double)) {
       // "expected an integer >= 1, got 1e+30" would puzzle: say the type's bound too.
-      std::string bound =
-          beyond_type ? " (at most " + std::to_string(std::numeric_limits<T>::max()) + ")" : "";
+      std::string bound = beyond_type && !(l.max < kMax)
+                              ? " (at most " + std::to_string(std::numeric_limits<T>::max()) + ")"
+                              : "";
       c.fail(path, "expected " + detail::integer_expectation(l, kMin, kMax) + bound + ", got " +
                        describe_json_value(j));
     }
