@@ -186,7 +186,7 @@ void DmaEngine::post(DmaJob& job) {
 }
 
 void DmaEngine::worker() {
-  tlm::tlm_generic_payload p;
+  tlm::tlm_generic_payload& p = payloads_.emplace_back();
   auto* ext = new TensorExt;  // owned by the payload
   p.set_extension(ext);
   for (;;) {

@@ -108,7 +108,7 @@ class Child {
     r.seconds = elapsed();
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     r.out = out_so_far();
-    r.err = err_so_far();
+    r.err = strip_sanitizer_notes(err_so_far());
     return r;
   }
 

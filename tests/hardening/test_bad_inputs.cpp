@@ -164,7 +164,7 @@ Case sweep_case(std::string name, std::string spec, std::vector<std::string> exp
 std::vector<Case> catalogue() {
   const std::string a100 = read_file(source_path("configs/machines/a100-sxm4-80gb.json"));
   const std::string deep = std::string(100000, '[');
-  const std::string trace = tiny_trace();
+  const std::string& trace = tiny_trace();
   const size_t op_count = lines_of(trace).size() - 1;
   const std::string spec_head = R"({"machines": ["a100-sxm4-80gb"], "workload": "gpt2-small", )";
   std::vector<Case> cases;
@@ -454,8 +454,9 @@ void run_case(const Case& c, const std::string& previous) {
   const std::string report = out_dir + "/report.json";
   write_file(in + "/tiny.json", kTinyWorkload);
   for (const auto& [name, content] : c.files) {
-    std::filesystem::create_directories(std::filesystem::path(in + "/" + name).parent_path());
-    write_file(in + "/" + name, substitute(content, in, out_dir));
+    std::filesystem::path path = std::filesystem::path(in) / name;
+    std::filesystem::create_directories(path.parent_path());
+    write_file(path.string(), substitute(content, in, out_dir));
   }
   if (!previous.empty()) {
     write_file(report, previous);

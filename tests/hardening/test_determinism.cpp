@@ -74,10 +74,9 @@ TEST(Determinism, RunGivesIdenticalReportAndCsvTwice) {
   std::vector<std::string> outs;
   for (int run = 0; run < 2; ++run) {
     std::string dir = make_temp_dir();
-    std::vector<std::string> args = {"run",       "--workload", "gpt2-small", "--prompt",
-                                     "16",        "--generate", "4",          "--batch",
-                                     "2",         "-q",         "--out",      dir + "/report.json",
-                                     "--csv-dir", dir + "/csv"};
+    std::vector<std::string> args = {"run",        "--workload", "gpt2-small", "--prompt", "8",
+                                     "--generate", "3",          "--batch",    "2",        "-q"};
+    args.insert(args.end(), {"--out", dir + "/report.json", "--csv-dir", dir + "/csv"});
     for (const auto& m : machines) {
       args.insert(args.end(), {"--machine", m});
     }
@@ -141,8 +140,8 @@ TEST(Determinism, SweepGivesIdenticalResultsWithOneAndTwoJobs) {
   ASSERT_EQ(points.size(), 4u);
   EXPECT_EQ(list_dir(dir + "/j2/points"), points);
   for (const auto& p : points) {
-    std::string a = read_file(dir + "/j1/points/" + p + "/report.json");
-    std::string b = read_file(dir + "/j2/points/" + p + "/report.json");
+    std::string a = read_file((fs::path(dir) / "j1/points" / p / "report.json").string());
+    std::string b = read_file((fs::path(dir) / "j2/points" / p / "report.json").string());
     EXPECT_FALSE(a.empty()) << p;
     EXPECT_TRUE(a == b) << "point " << p << ": report.json differs between -j1 and -j2";
   }

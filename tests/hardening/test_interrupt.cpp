@@ -31,12 +31,19 @@ namespace fs = std::filesystem;
 constexpr double kTimeoutSeconds = 600;
 const char* const kPrevious = "{\"previous\": \"report, left alone\"}\n";
 
-// Long enough to be interrupted (a few seconds without fast-forward), short enough to run
-// to the end once as the reference.
+// Long enough to be interrupted mid-simulation: seconds without fast-forward (it is never
+// run to the end).
 std::vector<std::string> long_run(const std::string& out) {
   return cimsim_command({"run", "--machine", "a100-sxm4-80gb", "--workload", "gpt2-small",
                          "--prompt", "32", "--generate", "3", "--no-fast-forward", "-q", "--out",
                          out});
+}
+
+// Quick (fast-forward on) but with a report of some 300 KB (every op of GPT-2 small): the
+// run that is interrupted while its report is written, and the reference for it.
+std::vector<std::string> quick_run(const std::string& out) {
+  return cimsim_command({"run", "--machine", "a100-sxm4-80gb", "--workload", "gpt2-small",
+                         "--prompt", "8", "--generate", "2", "-q", "--out", out});
 }
 
 bool has_temp_file(const std::string& dir) {
@@ -68,7 +75,7 @@ struct Reference {
 const Reference& reference() {
   static const Reference ref = [] {
     std::string dir = make_temp_dir();
-    ProcessResult r = run_with_timeout(long_run(dir + "/r.json"), kTimeoutSeconds);
+    ProcessResult r = run_with_timeout(quick_run(dir + "/r.json"), kTimeoutSeconds);
     Reference out;
     if (r.exit_code == 0) {
       out.report = read_file(dir + "/r.json");
@@ -151,7 +158,7 @@ TEST(Interrupt, WhileTheReportIsWrittenLeavesAWholeFileOrNone) {
     int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     ASSERT_GE(fd, 0);
     ASSERT_GE(::inotify_add_watch(fd, dir.c_str(), IN_CREATE), 0);
-    Child child(long_run(out));
+    Child child(quick_run(out));
     bool seen = wait_for_created(fd, "r.json.tmp.", child, kTimeoutSeconds);
     child.send_signal(s.signal);
     ProcessResult r = child.wait(kTimeoutSeconds);
@@ -190,7 +197,7 @@ TEST(Interrupt, WhileALargeTraceIsWrittenLeavesThePreviousFileOrNone) {
       for (const auto& name : list_dir(dir)) {
         std::error_code ec;
         if (name.find(".tmp.") != std::string::npos &&
-            fs::file_size(dir + "/" + name, ec) > (4u << 20)) {
+            fs::file_size(fs::path(dir) / name, ec) > (4u << 20)) {
           writing = true;
         }
       }

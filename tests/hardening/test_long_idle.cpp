@@ -33,8 +33,8 @@ std::vector<TraceRequest> gappy_trace(uint64_t gap) {
   for (int burst = 0; burst < 12; ++burst) {
     for (int i = 0; i < 40; ++i) {
       x = x * 1103515245u + 12345u;
-      uint64_t address =
-          (static_cast<uint64_t>(x % 4096) << 14 | (x >> 20) % 64 * 64) % (uint64_t{8} << 30);
+      uint64_t address = (static_cast<uint64_t>(x % 4096) << 14 | uint64_t{(x >> 20) % 64} * 64) %
+                         (uint64_t{8} << 30);
       trace.push_back(TraceRequest{address, (x >> 9) % 3 == 0, cycle});
       cycle += 1 + (x >> 12) % 7;
     }

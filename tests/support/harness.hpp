@@ -20,6 +20,11 @@ struct CommandResult {
 // Runs the CLI with the given arguments (no shell), stdin from /dev/null.
 CommandResult run_cimsim(const std::vector<std::string>& args);
 
+// Removes the warning AddressSanitizer prints once when an exception is thrown on one of
+// SystemC's coroutine stacks (it cannot see them; sanitized builds only, docs/testing.md), so
+// that stderr holds only what cimsim printed.
+std::string strip_sanitizer_notes(const std::string& err);
+
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& content);
 bool file_exists(const std::string& path);

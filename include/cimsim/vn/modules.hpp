@@ -120,6 +120,9 @@ class DmaEngine : public sc_core::sc_module {
  private:
   void worker();
   BandwidthPipe port_;
+  // One payload per worker, owned here: a worker never returns and SystemC does not unwind
+  // its stack at the end, so a payload on that stack would leak (LeakSanitizer).
+  std::deque<tlm::tlm_generic_payload> payloads_;
   std::deque<DmaJob*> queue_;
   sc_core::sc_event queued_;
   sc_core::sc_event& drained_;
