@@ -31,7 +31,7 @@ from cimsim_tools.plots_common import Matplotlib, save_all  # noqa: E402
 from cimsim_tools.plots_report import (plot_bytes, plot_energy, plot_roofline,  # noqa: E402
                                        roofline_machines)
 from cimsim_tools.plots_sweep import plot_heatmap, plot_line, plot_seq_latency  # noqa: E402
-from cimsim_tools.table import Table  # noqa: E402
+from cimsim_tools.table import CSV_EXPECTED, Table  # noqa: E402
 
 TOOL = "plot"
 REPORT_KINDS = ("energy", "bytes", "roofline", "report")
@@ -172,7 +172,8 @@ def main(argv):
         if args.dpi < 20 or args.dpi > 1200:
             raise InputError("--dpi %d: expected 20..1200" % args.dpi)
         if not os.path.exists(args.input):
-            raise InputError("%s: input not found" % args.input)
+            raise InputError("%s: not found; expected %s" % (args.input, (
+                rep.REPORT_EXPECTED if args.kind in REPORT_KINDS else CSV_EXPECTED)))
         mpl = Matplotlib()
         figs = build(args, mpl)
         out_dir = args.out_dir or os.path.dirname(os.path.abspath(args.input))

@@ -3,7 +3,8 @@
 import math
 
 from .common import InputError
-from .plots_common import (capital, colour_for, eng, eng_text, finish, mode_label, what_of,
+from .plots_common import (capital, colour_for, eng_text, finish, log_locator, log_ticks,
+                           mode_label, number_formatter, panels, value_ticks, what_of,
                            where_text)
 from .table import axis_label, metric_of, series_of, sort_key_values, to_number, unit_of
 
@@ -37,6 +38,23 @@ def one_row_each(table, rows, cols, context, hint):
     return out
 
 
+def baseline_label(column, rows):
+    """axis_label, with "the baseline" of a comparison metric named when the rows share one."""
+    label = axis_label(column)
+    names = {r.get("baseline", "") for r in rows}
+    if "the baseline" in label and len(names) == 1 and "" not in names:
+        label = label.replace("the baseline", names.pop())
+    return label
+
+
+def legend(ax, entries):
+    """Inside the axes where it covers least, or right of them when there are many lines."""
+    if entries > 6:
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    else:
+        ax.legend(fontsize=8, loc="best")
+
+
 def plot_line(table, args, mpl):
     x = table.require(args.x, "--x column")
     ys = table.resolve([s.strip() for s in args.y.split(",") if s.strip()], "--y")
@@ -49,6 +67,8 @@ def plot_line(table, args, mpl):
     order, numeric = sort_key_values([r[x] for r in rows])
     if args.logx and not numeric:
         raise InputError("%s: --logx: column %r is not numeric" % (table.path, x))
+    if args.logx and to_number(order[0]) <= 0:
+        raise InputError("%s: --logx: column %r has values <= 0 (%s)" % (table.path, x, order[0]))
     groups = group_rows(table, rows, by)
     series = []  # (y column, group key, [(x, y)])
     for y in ys:
@@ -69,45 +89,65 @@ def plot_line(table, args, mpl):
         raise InputError("%s: no numbers to plot in %s for the rows kept"
                          % (table.path, ", ".join(ys)))
 
+    # Columns of different units (--y energy_j,seconds) get a panel each, one above the other:
+    # one axis cannot carry joules and seconds.
+    units = list(dict.fromkeys(unit_of(y) for y in ys))
     plt, ticker = mpl.plt, mpl.ticker
-    fig, ax = plt.subplots(figsize=(7.2, 4.8))
-    colours = colour_for([(y, k) for y, k, _ in series], plt)
+    fig, grid = plt.subplots(len(units), 1, sharex=True, squeeze=False,
+                             figsize=(7.2, 4.8 if len(units) == 1 else 3.4 * len(units)))
+    # A machine keeps its colour from panel to panel when each panel holds one metric.
+    by_machine = all(len({metric_of(y) for y in ys if unit_of(y) == u}) == 1 for u in units)
+    ckey = (lambda y, k: (series_of(y), k)) if by_machine else (lambda y, k: (y, k))
+    colours = colour_for(list(dict.fromkeys(ckey(y, k) for y, k, _ in series)), plt)
     styles = ["-", "--", ":", "-."]
     markers = ["o", "s", "^", "D", "v", "P", "X"]
     keys = list(groups)
-    for y, key, pairs in series:
-        yi, gi = ys.index(y), keys.index(key)
-        label = series_of(y) if len(ys) > 1 or not by else ""
-        if by:
-            label = (label + " " if label else "") + group_label(by, key)
-        ax.plot([p[0] for p in pairs], [p[1] for p in pairs],
-                linestyle=styles[gi % len(styles)] if len(ys) > 1 else "-",
-                marker=markers[(yi if len(ys) > 1 else gi) % len(markers)],
-                color=colours[(y, key)], label=label or series_of(y))
+    for (ax,), unit in zip(grid, units):
+        mine = [y for y in ys if unit_of(y) == unit]
+        one_metric = len({metric_of(y) for y in mine}) == 1
+        drawn = 0
+        for y, key, pairs in series:
+            if y not in mine:
+                continue
+            yi, gi = mine.index(y), keys.index(key)
+            label = (series_of(y) if one_metric else y) if len(mine) > 1 or not by else ""
+            if by:
+                label = (label + " " if label else "") + group_label(by, key)
+            ax.plot([p[0] for p in pairs], [p[1] for p in pairs],
+                    linestyle=styles[gi % len(styles)] if len(mine) > 1 else "-",
+                    marker=markers[(yi if len(mine) > 1 else gi) % len(markers)],
+                    color=colours[ckey(y, key)], label=label or series_of(y))
+            drawn += 1
+        if args.logy:
+            ax.set_yscale("log")
+            log_ticks(ax, ticker, "y", unit)
+        else:
+            ax.yaxis.set_major_formatter(number_formatter(ticker, unit))
+        ax.set_ylabel(y_label(mine, rows))
+        ax.grid(which="major", alpha=0.3)
+        ax.grid(which="minor", alpha=0.1)
+        legend(ax, drawn)
+    ax = grid[-1][0]
     if args.logx:
         ax.set_xscale("log")
-    if args.logy:
-        ax.set_yscale("log")
+        value_ticks(ax, ticker, [to_number(v) for v in order], unit_of(x))
+    elif numeric and all(to_number(v) == int(to_number(v)) for v in order):
+        ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))  # no batch size 1.5
     if not numeric:
         ax.set_xticks(range(len(order)))
         ax.set_xticklabels(order, rotation=20 if max(len(o) for o in order) > 8 else 0)
     ax.set_xlabel(axis_label(x))
-    ax.set_ylabel(y_label(ys))
-    unit = unit_of(ys[0])
-    if all(unit_of(y) == unit for y in ys) and eng(ticker, unit):
-        ax.yaxis.set_major_formatter(eng(ticker, unit))
-    ax.grid(which="both", alpha=0.25)
-    ax.legend(fontsize=8)
-    title = args.title or "%s vs %s%s" % (capital(y_label(ys, units=False)), what_of(x),
+    title = args.title or "%s vs %s%s" % (capital(y_label(ys, rows, units=False)), what_of(x),
                                           where_text(args.where))
     finish(fig, title)
     return fig
 
 
-def y_label(ys, units=True):
+def y_label(ys, rows, units=True):
     labels = []
     for y in ys:
-        lab = axis_label(y) if units else what_of(y)
+        lab = baseline_label(y, rows)
+        lab = lab if units else lab.split(" (")[0]
         if lab not in labels:
             labels.append(lab)
     return ", ".join(labels) if metric_of(ys[0]) else ", ".join(ys)
@@ -151,14 +191,15 @@ def plot_heatmap(table, args, mpl):
     ax.set_ylabel(axis_label(y))
     unit = unit_of(z)
     cb = fig.colorbar(im, ax=ax)
-    cb.set_label("%s: %s" % (series_of(z), axis_label(z)) if series_of(z) != z else axis_label(z))
-    cb.formatter = eng(ticker, unit) or ticker.FuncFormatter(lambda v, _: "%.3g" % v)
-    if args.log and max(values) / min(values) < 10:
-        cb.ax.yaxis.set_minor_formatter(cb.formatter)  # less than a decade: no major tick
-    else:
+    zlabel = baseline_label(z, rows)
+    cb.set_label("%s: %s" % (series_of(z), zlabel) if series_of(z) != z else zlabel)
+    cb.formatter = number_formatter(ticker, unit)
+    if args.log:
+        cb.locator = log_locator(ticker, min(values), max(values))
         cb.ax.yaxis.set_minor_formatter(ticker.NullFormatter())
     cb.update_ticks()
     if len(xo) * len(yo) <= 400:
+        size = 9 if len(xo) * len(yo) <= 30 and len(xo) <= 8 else 7
         lo, hi = min(values), max(values)
         for i, line in enumerate(grid):
             for j, v in enumerate(line):
@@ -166,9 +207,9 @@ def plot_heatmap(table, args, mpl):
                     continue
                 t = (math.log(v) - math.log(lo)) / (math.log(hi) - math.log(lo)) \
                     if args.log and hi > lo else ((v - lo) / (hi - lo) if hi > lo else 0.5)
-                ax.text(j, i, eng_text(v, unit), ha="center", va="center", fontsize=7,
+                ax.text(j, i, eng_text(v, unit), ha="center", va="center", fontsize=size,
                         color="black" if t > 0.6 else "white")
-    what = capital(what_of(z))
+    what = capital(zlabel.split(" (")[0])
     if series_of(z) != z:
         what = "%s: %s" % (series_of(z), what)
     finish(fig, args.title or "%s by %s and %s%s" % (what, what_of(x), what_of(y),
@@ -220,22 +261,24 @@ def plot_seq_latency(table, args, mpl):
             if pts:
                 lines.setdefault(col, []).append((mode, sorted(pts)))
     plt, ticker = mpl.plt, mpl.ticker
-    fig, axes = plt.subplots(1, len(machines), figsize=(4.6 * len(machines) + 0.6, 4.4),
-                             sharey=True, squeeze=False)
-    for ax, col in zip(axes[0], machines):
+    fig, axes = panels(plt, len(machines), 4.8, 4.4, sharey=True)
+    for ax, col in zip(axes, machines):
         for mode, pts in lines.get(col, []):
             style, marker = MODE_STYLES.get(mode, ("-.", "v"))
             ax.plot([p[0] for p in pts], [p[1] for p in pts], linestyle=style, marker=marker,
                     label=mode_label(mode))
         ax.set_xscale("log")
         ax.set_yscale("log")
+        value_ticks(ax, ticker, [to_number(v) for v in order], unit_of(x))
         ax.set_title(series_of(col), fontsize=10)
-        ax.set_xlabel("sequence length: %s" % axis_label(x))
-        ax.grid(which="both", alpha=0.25)
-        ax.yaxis.set_major_formatter(ticker.EngFormatter(unit=unit_of(col) or None, sep=" "))
-        ax.legend(fontsize=8)
-    axes[0][0].set_ylabel(axis_label(columns[0]))
+        ax.set_xlabel(axis_label(x))
+        ax.grid(which="major", alpha=0.3)
+        ax.grid(which="minor", alpha=0.1)
+        ax.legend(fontsize=8, loc="best")
+        if ax.get_subplotspec().is_first_col():
+            ax.set_ylabel(baseline_label(columns[0], rows))
+    log_ticks(axes[0], ticker, "y", unit_of(columns[0]))
     finish(fig, args.title or "%s vs sequence length: %s%s" % (
-        what_of(columns[0]).capitalize(), " vs ".join(mode_label(m) for m in modes),
+        capital(what_of(columns[0])), " vs ".join(mode_label(m) for m in modes),
         where_text(args.where)))
     return fig
