@@ -3,3 +3,19 @@ set(CIMSIM_PY /usr/bin/python3)
 add_test(NAME scripts.presets_validate_and_cite_sources
   COMMAND ${CIMSIM_PY} ${CMAKE_SOURCE_DIR}/tests/scripts/check_presets.py $<TARGET_FILE:cimsim> ${CMAKE_SOURCE_DIR})
 set_tests_properties(scripts.presets_validate_and_cite_sources PROPERTIES TIMEOUT 300)
+
+# Sweep and plot tools (scripts/sweep.py, scripts/plot.py), driven with a fake cimsim
+# (tests/scripts/fake_cimsim.py). The local sweep test also runs one point through the real
+# binary (CIMSIM_REAL) to check the tool and the CLI agree on arguments.
+add_test(NAME scripts.sweep_local
+  COMMAND ${CIMSIM_PY} ${CMAKE_SOURCE_DIR}/tests/scripts/test_sweep.py)
+set_tests_properties(scripts.sweep_local PROPERTIES TIMEOUT 150 LABELS "scripts;sweep"
+  ENVIRONMENT "CIMSIM_REAL=$<TARGET_FILE:cimsim>;CIMSIM_DATA_DIR=${CMAKE_SOURCE_DIR}")
+# Starts a real single-node Slurm (munge, slurmctld, slurmd; needs root and slurm-wlm, which
+# scripts/setup.sh --test-deps installs). Fails, never skips, without them.
+add_test(NAME scripts.sweep_slurm
+  COMMAND ${CIMSIM_PY} ${CMAKE_SOURCE_DIR}/tests/scripts/test_sweep_slurm.py)
+set_tests_properties(scripts.sweep_slurm PROPERTIES TIMEOUT 240 LABELS "scripts;sweep;slurm")
+add_test(NAME scripts.plot
+  COMMAND ${CIMSIM_PY} ${CMAKE_SOURCE_DIR}/tests/scripts/test_plot.py)
+set_tests_properties(scripts.plot PROPERTIES TIMEOUT 180 LABELS "scripts;plot")

@@ -6,6 +6,7 @@
 #include "cimsim/common/atomic_file.hpp"
 #include "cimsim/common/error.hpp"
 #include "cimsim/exec/executor.hpp"
+#include "cimsim/memory/config.hpp"
 #include "cimsim/workload/workload.hpp"
 
 namespace cimsim::cli {
@@ -14,6 +15,7 @@ namespace cimsim::cli {
 std::vector<std::pair<std::string, Json>> all_schemas() {
   std::vector<std::pair<std::string, Json>> out;
   out.emplace_back("workload", workload::workload_schema());
+  out.emplace_back("memory", memory::memory_schema());
   for (const auto& t : exec::machine_types()) out.emplace_back("machine-" + t.name, t.schema());
   return out;
 }

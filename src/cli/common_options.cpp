@@ -58,8 +58,8 @@ std::vector<config::Assignment> assignments(const po::variables_map& vm) {
   if (vm.count("set") != 0) {
     for (const auto& s : vm["set"].as<std::vector<std::string>>()) {
       config::Assignment a = config::parse_assignment(s);
-      if (a.root != "machine" && a.root != "workload") {
-        throw InputError("--set " + s, "path must start with machine. or workload., got " +
+      if (a.root != "machine" && a.root != "workload" && a.root != "memory") {
+        throw InputError("--set " + s, "path must start with machine., workload. or memory., got " +
                                            quote_for_message(a.root));
       }
       out.push_back(a);

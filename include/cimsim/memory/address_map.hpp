@@ -1,0 +1,62 @@
+// Physical address -> (pseudo-channel, bank, row, column) and back.
+//
+// The mapping is a mixed-radix number whose digits are listed most significant first in
+// AddressMapping::order, e.g. "RoBaCoBgPcChSt": the stack changes fastest from one burst to
+// the next, then the channel, the pseudo-channel, the bank group, the column, the bank and the
+// row. The bytes inside one burst are always the lowest bits. For power-of-two field sizes
+// this is the familiar bit slicing of Ramulator/DRAMsim3; other sizes (5 stacks) divide.
+// With xor_bank_hash the bank group and bank are permuted by the low row digits (XOR for
+// power-of-two counts, addition modulo the count otherwise), so addresses that differ only in
+// the row spread over banks.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "cimsim/memory/config.hpp"
+
+namespace cimsim::memory {
+
+struct DecodedAddress {
+  uint32_t unit = 0;    // flat pseudo-channel: (stack * channels + channel) * pcs + pc
+  uint32_t bank = 0;    // flat bank in the unit: bank_group * banks_per_group + bank
+  uint32_t row = 0;
+  uint32_t column = 0;  // burst index within the row
+  bool operator==(const DecodedAddress& o) const {
+    return unit == o.unit && bank == o.bank && row == o.row && column == o.column;
+  }
+};
+
+class AddressMap {
+ public:
+  explicit AddressMap(const MemoryConfig& config);
+
+  // "" if `order` names St Ch Pc Bg Ba Ro Co exactly once each, else what is wrong.
+  static std::string check_order(const std::string& order);
+
+  // `address` must be below capacity_bytes().
+  DecodedAddress decode(uint64_t address) const;
+  // The lowest address of the burst `d` names (inverse of decode).
+  uint64_t encode(const DecodedAddress& d) const;
+  uint64_t capacity_bytes() const { return capacity_; }
+  uint32_t burst_bytes() const { return 1u << burst_shift_; }
+
+ private:
+  enum Field { kSt, kCh, kPc, kBg, kBa, kRo, kCo, kFields };
+  struct Digit {
+    Field field;
+    uint32_t size;
+    uint32_t shift;  // log2(size) if a power of two, else 0xFF
+  };
+  void hash(std::array<uint32_t, kFields>& v, bool inverse) const;
+
+  std::array<Digit, kFields> digits_{};  // least significant first
+  std::array<uint32_t, kFields> sizes_{};
+  uint32_t burst_shift_ = 0;
+  uint64_t capacity_ = 0;
+  bool xor_hash_ = false;
+  uint32_t channels_ = 0, pcs_ = 0, banks_per_group_ = 0;
+};
+
+}  // namespace cimsim::memory

@@ -1,0 +1,102 @@
+// One pseudo-channel: its banks, per-bank request queues, backlog, scheduler, refresh and
+// timing state, advanced in time by plain function calls.
+//
+// Event-driven without a clock: the channel computes the next command it would issue (the
+// earliest legal cycle over all candidates, ties broken by the scheduler, refresh first) and
+// issues it only when asked to advance past that cycle. Issuing many commands in one
+// advance_to() call gives exactly the commands that issuing them one step() at a time would:
+// both run the same decide/issue loop, and a decision depends only on the state at its cycle.
+//
+// Requests enter the read or write queue of their bank when it has room (read_queue_depth /
+// write_queue_depth per pseudo-channel); otherwise they wait in the backlog, in order, and
+// enter as column commands free slots. Reads are served unless writes fill the write queue to
+// the high watermark (then writes drain down to the low watermark) or no read is queued.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "cimsim/memory/command.hpp"
+#include "cimsim/memory/config.hpp"
+#include "cimsim/memory/refresh.hpp"
+#include "cimsim/memory/scheduler.hpp"
+#include "cimsim/memory/stats.hpp"
+#include "cimsim/memory/timing_state.hpp"
+
+namespace cimsim::memory {
+
+class Controller;
+
+class Channel {
+ public:
+  Channel(const MemoryConfig& config, uint32_t unit, Controller* owner, CommandSink* sink);
+  ~Channel();
+
+  // Queues a burst at cycle r.submitted, which must not precede a cycle already advanced to.
+  void enqueue(const BurstRequest& r);
+  // Issues every command whose cycle is < t.
+  void advance_to(Cycle t);
+  // Issues the next command, whatever its cycle; returns that cycle (kNever if there is none).
+  Cycle step();
+  // Cycle of the next command while bursts are pending; kNever when idle.
+  Cycle next_time();
+  bool has_room(bool write) const;
+  bool busy() const { return queued_[0] + queued_[1] != 0 || !backlog_.empty(); }
+  // Adds this channel's counters; active cycles up to `now`.
+  void add_stats(MemoryStats& s, Cycle now) const;
+
+ private:
+  struct Bank {
+    bool open = false;
+    uint32_t row = 0;
+    uint32_t hits_since_act = 0;
+    bool first_access = false;      // no column command since the ACT yet
+    bool opened_after_conflict = false;
+    bool closed_by_conflict = false;
+    std::array<std::vector<BurstRequest>, 2> queue;  // [0] reads, [1] writes, oldest first
+  };
+  struct Decision {
+    Candidate c;
+    uint32_t row = 0;     // ACT: the row to open
+    size_t index = 0;     // column command: position in the bank's queue
+    bool refresh = false; // issued for the refresh policy
+  };
+
+  bool decide();  // fills decision_; false if nothing can ever issue
+  bool refresh_candidate(Decision& d) const;
+  void issue(const Decision& d);
+  void insert(const BurstRequest& r);
+  void admit_backlog(Cycle t);
+  bool auto_precharge(const Bank& b, const BurstRequest& r, size_t index, int dir) const;
+  void open_bank(Cycle t);
+  void close_bank(Cycle t);
+  void emit(Cycle t, Command c, uint32_t bank, uint32_t row, uint32_t column);
+
+  const MemoryConfig& config_;
+  const uint32_t unit_;
+  Controller* owner_;
+  CommandSink* sink_;
+  TimingState timing_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<RefreshPolicy> refresh_;
+  std::vector<Bank> banks_;
+  std::deque<BurstRequest> backlog_;
+  std::array<uint32_t, 2> queued_{};    // reads, writes in the queues
+  std::array<uint32_t, 2> capacity_{};  // queue depths
+  bool draining_ = false;
+  Cycle now_ = 0;                       // cycle of the last command
+  Decision decision_;
+  bool decision_valid_ = false;
+  bool decision_exists_ = false;
+  std::vector<uint32_t> scratch_;       // open banks for PREA
+  // Background: cycles with at least one row open.
+  uint32_t open_banks_ = 0;
+  Cycle active_start_ = 0, active_end_ = 0;
+  uint64_t active_cycles_ = 0;
+  MemoryStats stats_;
+};
+
+}  // namespace cimsim::memory

@@ -1,0 +1,52 @@
+// DRAM commands as the controller issues them and the timing checker replays them.
+#pragma once
+
+#include <cstdint>
+
+namespace cimsim::memory {
+
+using Cycle = uint64_t;  // memory-clock cycles since the start of the simulation
+constexpr Cycle kNever = ~Cycle{0};
+
+enum class Command : uint8_t {
+  kAct,   // activate a row
+  kPre,   // precharge one bank
+  kPreA,  // precharge all banks of a pseudo-channel
+  kRd,    // read burst
+  kRdA,   // read burst, then auto-precharge
+  kWr,    // write burst
+  kWrA,   // write burst, then auto-precharge
+  kRefAb, // all-bank refresh
+  kRefPb, // per-bank refresh
+};
+constexpr int kCommandKinds = 9;
+
+const char* command_name(Command c);  // "ACT", "RDA", "REFab", ...
+
+inline bool is_column(Command c) {
+  return c == Command::kRd || c == Command::kRdA || c == Command::kWr || c == Command::kWrA;
+}
+inline bool is_read(Command c) { return c == Command::kRd || c == Command::kRdA; }
+inline bool is_write(Command c) { return c == Command::kWr || c == Command::kWrA; }
+inline bool is_auto_precharge(Command c) { return c == Command::kRdA || c == Command::kWrA; }
+
+// One issued command. `unit` is the flat pseudo-channel index (stack, channel, pseudo-channel);
+// `bank` is the flat bank index in the unit (bank_group * banks_per_group + bank). Fields a
+// command does not use (row of a RD, bank of a PREA) are 0.
+struct CommandRecord {
+  Cycle cycle = 0;
+  Command command = Command::kAct;
+  uint32_t unit = 0;
+  uint32_t bank = 0;
+  uint32_t row = 0;
+  uint32_t column = 0;  // burst index within the row
+};
+
+// Receives every command as it is issued (per unit, in time order).
+class CommandSink {
+ public:
+  virtual ~CommandSink() = default;
+  virtual void on_command(const CommandRecord& record) = 0;
+};
+
+}  // namespace cimsim::memory

@@ -1,0 +1,97 @@
+// The HBM controller in plain C++: address mapping, one Channel engine per pseudo-channel
+// (memory/channel.hpp) and the bookkeeping of multi-burst transactions.
+//
+// Both ways into the memory use this class: the SystemC module (memory_system.hpp) and the
+// trace replayer (memtrace.hpp) feed it requests and advance it in time; neither contains
+// timing logic of its own, so both give the same commands for the same requests.
+//
+// Time only moves forward: submit(now) and advance_to(t) take non-decreasing cycles. Between
+// calls the controller holds no timer: the caller decides when to look again (next_wake()).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "cimsim/memory/address_map.hpp"
+#include "cimsim/memory/channel.hpp"
+#include "cimsim/memory/command.hpp"
+#include "cimsim/memory/config.hpp"
+#include "cimsim/memory/stats.hpp"
+
+namespace cimsim::memory {
+
+using TxId = uint32_t;
+
+// A transaction: one request of any size, split into bursts.
+struct Transaction {
+  Cycle submitted = 0;
+  Cycle completion = 0;      // last data beat of any burst issued so far
+  uint64_t bytes = 0;
+  uint32_t unissued = 0;     // bursts whose column command has not been issued
+  bool write = false;
+  bool live = false;
+};
+
+class Controller {
+ public:
+  // `sink`, if given, sees every command as it is issued.
+  explicit Controller(const MemoryConfig& config, CommandSink* sink = nullptr);
+  ~Controller();
+  Controller(const Controller&) = delete;
+  Controller& operator=(const Controller&) = delete;
+
+  const MemoryConfig& config() const { return config_; }
+  const AddressMap& address_map() const { return map_; }
+  uint32_t units() const { return static_cast<uint32_t>(units_.size()); }
+
+  // Splits [address, address + bytes) into bursts and queues them at cycle `now`; bursts that
+  // find their pseudo-channel's queue full wait in its backlog, in order. Requires bytes > 0
+  // and address + bytes <= capacity.
+  TxId submit(uint64_t address, uint64_t bytes, bool write, Cycle now);
+
+  // Issues every command whose cycle is < t in every pseudo-channel.
+  void advance_to(Cycle t);
+  // Issues every command of one pseudo-channel whose cycle is < t.
+  void advance_unit_to(uint32_t unit, Cycle t);
+
+  // Transactions whose last burst has been issued (their completion cycle is known) since
+  // the last take_finished(); the caller must release() each once it no longer needs it.
+  std::vector<TxId> take_finished();
+  const Transaction& transaction(TxId id) const { return txs_[id]; }
+  void release(TxId id);
+
+  // A cycle no later than the next completion of an unfinished transaction (kNever if all
+  // transactions have finished). Calling advance_to(next_wake()) makes progress.
+  Cycle next_wake();
+  bool idle() const;  // nothing queued or waiting in any backlog
+
+  // Runs until every transaction has finished, then issues the refreshes due up to the last
+  // completion. Returns the last completion cycle.
+  Cycle drain();
+
+  // Back-pressure for the trace replayer: the earliest cycle >= t at which `unit` accepts one
+  // more burst of this direction (advances that pseudo-channel as far as needed).
+  Cycle accept_time(uint32_t unit, bool write, Cycle t);
+
+  // Counters; active cycles and refreshes are counted up to the last advance.
+  MemoryStats stats() const;
+  Cycle now() const { return now_; }
+
+  // Called by a Channel when a burst's column command issues (data ends at `data_end`).
+  void on_burst_issued(TxId tx, Cycle data_end);
+
+ private:
+  MemoryConfig config_;
+  AddressMap map_;
+  std::vector<std::unique_ptr<Channel>> units_;
+  std::vector<Transaction> txs_;
+  std::vector<TxId> free_;
+  std::vector<TxId> finished_;
+  uint64_t live_ = 0;
+  uint64_t seq_ = 0;
+  Cycle now_ = 0;
+  MemoryStats totals_;  // requests, bytes, latencies (commands are counted per channel)
+};
+
+}  // namespace cimsim::memory

@@ -1,0 +1,43 @@
+// Energy per memory action, from the config's energy table.
+//
+// "idd" follows DRAMPower (Chandrasekar et al., DATE 2011; the DRAMPower manual), per
+// pseudo-channel, with tCK = 1 / clock:
+//   act_pre  = VDD * (IDD0*tRC - (IDD3N*tRAS + IDD2N*(tRC - tRAS))) * tCK   one ACT and its PRE
+//   rd_burst = VDD * (IDD4R - IDD3N) * tBurst * tCK + io_pj_per_bit * bits   one RD/RDA
+//   wr_burst = VDD * (IDD4W - IDD3N) * tBurst * tCK + io_pj_per_bit * bits   one WR/WRA
+//   ref_ab   = VDD * (IDD5AB - IDD3N) * tRFC * tCK                            one REFab
+//   ref_pb   = VDD * (IDD5PB - IDD3N) * tRFCpb * tCK  (IDD5PB unset: ref_ab / banks)
+//   background: VDD * IDD2N per pseudo-channel as static power for the whole run, plus
+//   active_standby_cycle = VDD * (IDD3N - IDD2N) * tCK per pseudo-channel cycle with a row open.
+// "pj_per_bit" takes the same actions' energies from the config directly.
+// Left out: power-down and self-refresh states (the controller never enters them), VPP/IPP
+// currents, and the background current during refresh beyond IDD3N.
+#pragma once
+
+#include <array>
+#include <string>
+
+#include "cimsim/memory/config.hpp"
+
+namespace cimsim::memory {
+
+enum class Action { kActPre, kRdBurst, kWrBurst, kRefAb, kRefPb, kActiveStandbyCycle };
+constexpr int kActions = 6;
+
+class EnergyTable {
+ public:
+  explicit EnergyTable(const MemoryConfig& config);
+  static const char* action_name(Action a);  // "act_pre", "rd_burst", ...
+  double energy_pj(Action a) const { return pj_[static_cast<int>(a)]; }
+  // Precharged-standby power of the whole memory (all pseudo-channels).
+  double static_power_w() const { return static_w_; }
+  // Where the numbers come from, for the registry ("DRAMPower from IDD currents of <preset>").
+  const std::string& source() const { return source_; }
+
+ private:
+  std::array<double, kActions> pj_{};
+  double static_w_ = 0;
+  std::string source_;
+};
+
+}  // namespace cimsim::memory

@@ -1,0 +1,38 @@
+// Refresh policy of a pseudo-channel (one implementation per file: refresh_all_bank.cpp,
+// refresh_per_bank.cpp, refresh_none.cpp).
+//
+// A policy only says what is due and when; the channel closes the banks (PREA or PRE) and
+// issues the REF at the first legal cycle, and from the due cycle on gives the refreshed
+// banks no new ACT or column command. Refresh is never postponed or pulled in. Pseudo-channels
+// are staggered: unit u of n has its first refresh due at interval * (1 + u / n), so the
+// memory never stalls everywhere at once (like DRAMsim3's staggered rank refresh).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "cimsim/memory/command.hpp"
+#include "cimsim/memory/config.hpp"
+
+namespace cimsim::memory {
+
+class RefreshPolicy {
+ public:
+  virtual ~RefreshPolicy() = default;
+  // Cycle at which the next refresh falls due (kNever if refresh is off).
+  virtual Cycle due() const = 0;
+  // REFab (every bank) or REFpb (bank()).
+  virtual Command command() const = 0;
+  virtual uint32_t bank() const = 0;
+  // True if `bank` takes part in the next refresh (so is blocked from due() on).
+  virtual bool covers(uint32_t bank) const = 0;
+  // The REF was issued; move on to the next one.
+  virtual void refreshed() = 0;
+};
+
+std::unique_ptr<RefreshPolicy> make_all_bank_refresh(const MemoryConfig& config, uint32_t unit);
+std::unique_ptr<RefreshPolicy> make_per_bank_refresh(const MemoryConfig& config, uint32_t unit);
+std::unique_ptr<RefreshPolicy> make_no_refresh();
+std::unique_ptr<RefreshPolicy> make_refresh(const MemoryConfig& config, uint32_t unit);
+
+}  // namespace cimsim::memory

@@ -1,0 +1,58 @@
+// Request scheduling policy of a pseudo-channel (one implementation per file:
+// scheduler_fr_fcfs.cpp, scheduler_fcfs.cpp).
+//
+// The channel asks two questions: which queued request a bank serves next, and which of two
+// commands that could both issue in the same cycle goes first. Everything about time
+// (when a command may issue) stays in the channel and its TimingState.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "cimsim/memory/command.hpp"
+#include "cimsim/memory/config.hpp"
+
+namespace cimsim::memory {
+
+// A burst as the controller hands it to a pseudo-channel.
+struct BurstRequest {
+  uint64_t seq = 0;   // submission order over the whole memory: smaller is older
+  uint32_t tx = 0;    // transaction it belongs to
+  uint32_t bank = 0;
+  uint32_t row = 0;
+  uint32_t column = 0;
+  bool write = false;
+  Cycle submitted = 0;
+};
+
+// The state of a bank the policy may look at.
+struct BankView {
+  bool open = false;
+  uint32_t row = 0;              // the open row (if open)
+  uint32_t hits_since_act = 0;   // column commands since the row was opened
+};
+
+// A command the channel could issue next.
+struct Candidate {
+  Cycle time = 0;
+  Command command = Command::kAct;
+  uint32_t bank = 0;
+  uint64_t seq = 0;  // age of the request it serves
+};
+
+class Scheduler {
+ public:
+  virtual ~Scheduler() = default;
+  // Index in `queue` (one bank's requests of the current direction, oldest first, not empty)
+  // of the request the bank serves next.
+  virtual size_t choose(const std::vector<BurstRequest>& queue, const BankView& bank) const = 0;
+  // True if `a` goes before `b` when both could issue in the same cycle.
+  virtual bool before(const Candidate& a, const Candidate& b) const = 0;
+};
+
+std::unique_ptr<Scheduler> make_fr_fcfs_scheduler(uint32_t row_hit_cap);
+std::unique_ptr<Scheduler> make_fcfs_scheduler();
+std::unique_ptr<Scheduler> make_scheduler(const ControllerPolicy& policy);
+
+}  // namespace cimsim::memory

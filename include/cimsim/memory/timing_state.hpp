@@ -1,0 +1,73 @@
+// The controller's view of the DRAM timing constraints of one pseudo-channel (DRAMSys calls
+// this the checker; cimsim keeps that name for the independent replay checker).
+//
+// Ramulator style: for every level (bank, bank group, pseudo-channel) and every command class
+// it keeps the first cycle the next such command may issue; issuing a command raises those
+// bounds by the JEDEC gaps that follow it. A query is then a max of a few numbers, and the
+// whole class is plain arithmetic with no knowledge of queues or policies.
+//
+// Gaps (t = issue cycle of the earlier command, tBurst = BL / data_rate, WR end = t + WL + tBurst):
+//   ACT  -> ACT same bank tRC, same group tRRD_L, other group tRRD_S, 5th ACT tFAW after 1st;
+//           RD tRCDRD, WR tRCDWR, PRE tRAS (same bank); REFpb (any bank) tRRD_S
+//   RD   -> RD same group max(tCCD_L, tBurst), other max(tCCD_S, tBurst); WR tRTW; PRE tRTP
+//   WR   -> WR like RD->RD; RD same group WR end + tWTR_L, other WR end + tWTR_S;
+//           PRE same bank WR end + tWR
+//   RDA/WRA: as RD/WR, then the bank precharges itself at max(PRE bound, above) and may be
+//           activated tRP later
+//   PRE  -> ACT, REF tRP (same bank); PREA: every bank it closes
+//   REFab-> ACT, REF tRFC;   REFpb -> ACT same bank tRFCpb, other banks and REFpb tRREFD
+//   command bus: one row command (ACT PRE PREA REF) and one column command per cycle, or one
+//   command per cycle with a single bus.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "cimsim/memory/command.hpp"
+#include "cimsim/memory/config.hpp"
+
+namespace cimsim::memory {
+
+class TimingState {
+ public:
+  explicit TimingState(const MemoryConfig& config);
+
+  // First cycle `c` may issue to `bank` under the constraints seen so far. For PREA and
+  // REFab the bank is ignored; the caller adds the per-bank PRE bounds of open banks to PREA.
+  Cycle earliest(Command c, uint32_t bank) const;
+  // Records `c` issued at `t`. For RDA/WRA returns the cycle the bank precharges itself;
+  // for other commands returns t.
+  Cycle issue(Command c, uint32_t bank, Cycle t);
+  // PREA: the banks it closes (the others have nothing to precharge).
+  void issue_prea(const std::vector<uint32_t>& open_banks, Cycle t);
+
+ private:
+  struct Bank {
+    Cycle act = 0, pre = 0, rd = 0, wr = 0;
+  };
+  struct Group {
+    Cycle act = 0, rd = 0, wr = 0;
+  };
+  static void raise(Cycle& bound, Cycle v) {
+    if (v > bound) bound = v;
+  }
+  Cycle& bus(Command c);
+  Cycle bus(Command c) const;
+
+  Timing t_;
+  uint32_t burst_ = 0;
+  uint32_t banks_per_group_ = 0;
+  bool single_bus_ = false;
+  std::vector<Bank> banks_;
+  std::vector<Group> groups_;
+  Cycle act_ = 0, rd_ = 0, wr_ = 0;  // any bank of the pseudo-channel
+  Cycle ref_ = 0;                    // REFab / REFpb
+  Cycle refpb_ = 0;                  // REFpb
+  std::array<Cycle, 4> faw_{};       // the last four ACTs (ring)
+  uint32_t faw_next_ = 0;
+  uint32_t acts_ = 0;
+  std::array<Cycle, 2> bus_{};       // row, column
+};
+
+}  // namespace cimsim::memory

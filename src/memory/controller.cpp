@@ -1,0 +1,135 @@
+#include "cimsim/memory/controller.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "cimsim/memory/channel.hpp"
+
+namespace cimsim::memory {
+
+Controller::Controller(const MemoryConfig& config, CommandSink* sink)
+    : config_(config), map_(config) {
+  for (uint32_t u = 0; u < config_.units(); ++u) {
+    units_.push_back(std::make_unique<Channel>(config_, u, this, sink));
+  }
+}
+
+Controller::~Controller() = default;
+
+TxId Controller::submit(uint64_t address, uint64_t bytes, bool write, Cycle now) {
+  if (bytes == 0 || address > map_.capacity_bytes() || bytes > map_.capacity_bytes() - address) {
+    throw std::logic_error("Controller::submit: request outside the memory");
+  }
+  now_ = std::max(now_, now);
+  TxId id;
+  if (!free_.empty()) {
+    id = free_.back();
+    free_.pop_back();
+  } else {
+    id = static_cast<TxId>(txs_.size());
+    txs_.emplace_back();
+  }
+  Transaction& tx = txs_[id];
+  tx = Transaction{};
+  tx.submitted = now;
+  tx.completion = now;
+  tx.bytes = bytes;
+  tx.write = write;
+  tx.live = true;
+  uint64_t burst = map_.burst_bytes();
+  uint64_t first = address / burst, last = (address + bytes - 1) / burst;
+  tx.unissued = static_cast<uint32_t>(last - first + 1);
+  ++live_;
+  for (uint64_t b = first; b <= last; ++b) {
+    DecodedAddress d = map_.decode(b * burst);
+    BurstRequest r;
+    r.seq = seq_++;
+    r.tx = id;
+    r.bank = d.bank;
+    r.row = d.row;
+    r.column = d.column;
+    r.write = write;
+    r.submitted = now;
+    units_[d.unit]->enqueue(r);
+  }
+  return id;
+}
+
+void Controller::on_burst_issued(TxId id, Cycle data_end) {
+  Transaction& tx = txs_[id];
+  tx.completion = std::max(tx.completion, data_end);
+  if (--tx.unissued == 0) {
+    finished_.push_back(id);
+    if (tx.write) {
+      ++totals_.write_requests;
+      totals_.write_bytes += tx.bytes;
+      totals_.write_latency.add(tx.completion - tx.submitted);
+    } else {
+      ++totals_.read_requests;
+      totals_.read_bytes += tx.bytes;
+      totals_.read_latency.add(tx.completion - tx.submitted);
+    }
+    totals_.last_completion = std::max(totals_.last_completion, tx.completion);
+  }
+}
+
+void Controller::advance_to(Cycle t) {
+  now_ = std::max(now_, t);
+  for (auto& u : units_) u->advance_to(t);
+}
+
+void Controller::advance_unit_to(uint32_t unit, Cycle t) { units_[unit]->advance_to(t); }
+
+std::vector<TxId> Controller::take_finished() {
+  std::vector<TxId> out;
+  out.swap(finished_);
+  return out;
+}
+
+void Controller::release(TxId id) {
+  txs_[id].live = false;
+  free_.push_back(id);
+  --live_;
+}
+
+Cycle Controller::next_wake() {
+  Cycle best = kNever;
+  const Timing& t = config_.timing;
+  Cycle c = std::min(t.RL, t.WL) + config_.burst_cycles();
+  for (const auto& u : units_) {
+    Cycle n = u->next_time();
+    if (n != kNever) best = std::min(best, n + c);
+  }
+  return best;
+}
+
+bool Controller::idle() const {
+  return std::none_of(units_.begin(), units_.end(), [](const auto& u) { return u->busy(); });
+}
+
+Cycle Controller::drain() {
+  while (!idle()) advance_to(next_wake());
+  advance_to(totals_.last_completion);
+  return totals_.last_completion;
+}
+
+Cycle Controller::accept_time(uint32_t unit, bool write, Cycle t) {
+  now_ = std::max(now_, t);
+  advance_unit_to(unit, t);
+  while (!units_[unit]->has_room(write)) {
+    // The next command frees a slot if it is a column command; the backlog-free queue then
+    // takes a request at that same cycle.
+    Cycle c = units_[unit]->step();
+    t = std::max(t, c);
+    now_ = std::max(now_, t);
+  }
+  return t;
+}
+
+MemoryStats Controller::stats() const {
+  MemoryStats s = totals_;
+  for (const auto& u : units_) u->add_stats(s, now_);
+  return s;
+}
+
+}  // namespace cimsim::memory

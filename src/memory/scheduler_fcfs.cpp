@@ -1,0 +1,17 @@
+// FCFS: every bank serves its oldest request, and the oldest ready command issues first.
+#include "cimsim/memory/scheduler.hpp"
+
+namespace cimsim::memory {
+namespace {
+
+class Fcfs final : public Scheduler {
+ public:
+  size_t choose(const std::vector<BurstRequest>&, const BankView&) const override { return 0; }
+  bool before(const Candidate& a, const Candidate& b) const override { return a.seq < b.seq; }
+};
+
+}  // namespace
+
+std::unique_ptr<Scheduler> make_fcfs_scheduler() { return std::make_unique<Fcfs>(); }
+
+}  // namespace cimsim::memory

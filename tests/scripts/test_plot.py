@@ -1,0 +1,235 @@
+#!/usr/bin/python3
+"""scripts/plot.py: every plot kind writes non-empty PNG and SVG files from a report (made by
+the fake cimsim) and from a sweep CSV (made by sweep.py with the fake); bad input is one line
+on stderr, exit 2, and no file written."""
+import contextlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from sweep_support import FAKE, PLOT, PY, SWEEP, env_for, run_tool, write_spec
+
+import plot as plot_tool  # scripts/plot.py, on sys.path through sweep_support
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+class PlotTestCase(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="cimsim-plot-test-")
+        cls.report = os.path.join(cls.tmp, "report.json")
+        subprocess.run([PY, FAKE, "run", "--machine", "a100-sxm4-80gb", "--machine", "isaac",
+                        "--workload", "gpt2-small", "--prompt", "64", "--generate", "8",
+                        "--out", cls.report, "--quiet"], check=True, env=env_for())
+        spec = write_spec(cls.tmp, {
+            "name": "seq", "machines": ["a100-sxm4-80gb", "isaac"], "workload": "gpt2-small",
+            "args": {"generate": 8},
+            "grid": {"mode": ["decoder", "entp"], "prompt": [16, 64, 256],
+                     "machine.xbar.rows": [64, 128]}})
+        cls.sweep_dir = os.path.join(cls.tmp, "sweep")
+        res = run_tool(SWEEP, [spec, "-o", cls.sweep_dir, "-j", "2", "-q"], env_for())
+        assert res.returncode == 0, res.stdout + res.stderr
+        cls.csv = os.path.join(cls.sweep_dir, "results.csv")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def out_dir(self, name):
+        d = os.path.join(self.tmp, "plots-" + name)
+        shutil.rmtree(d, ignore_errors=True)
+        return d
+
+    def plot(self, *args):
+        """plot.py main() in this process (matplotlib is imported once for all the tests);
+        test_command_line runs the script itself."""
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = plot_tool.main(list(args))
+        return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+
+    def assertPlots(self, res, out, stems):
+        self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+        want = sorted("%s.%s" % (s, ext) for s in stems for ext in ("png", "svg"))
+        self.assertEqual(sorted(os.listdir(out)), want)
+        for s in stems:
+            with open(os.path.join(out, s + ".png"), "rb") as f:
+                data = f.read()
+            self.assertTrue(data.startswith(PNG_MAGIC), s)
+            self.assertGreater(len(data), 5000, s)
+            with open(os.path.join(out, s + ".svg"), "rb") as f:
+                data = f.read()
+            self.assertIn(b"<svg", data[:2000], s)
+            self.assertGreater(len(data), 5000, s)
+        self.assertEqual(sorted(l for l in res.stdout.splitlines()),
+                         sorted(os.path.join(out, w) for w in want))
+
+
+class ReportPlots(PlotTestCase):
+    def test_report_plots(self):
+        for kind in ("energy", "bytes"):
+            with self.subTest(kind):
+                out = self.out_dir(kind)
+                res = self.plot(kind, self.report, "--out-dir", out, "--format", "png,svg")
+                self.assertPlots(res, out, [kind])
+
+    def test_report_kind_draws_all_three(self):
+        out = self.out_dir("all")
+        res = self.plot("report", self.report, "--out-dir", out, "--format", "svg,png",
+                        "--relative")
+        self.assertPlots(res, out, ["energy", "bytes", "roofline"])
+
+    def test_command_line(self):
+        out = self.out_dir("cli")
+        res = run_tool(PLOT, ["roofline", self.report, "--out-dir", out, "--format", "png,svg"],
+                       env_for())
+        self.assertPlots(res, out, ["roofline"])
+        res = run_tool(PLOT, ["roofline", self.csv, "--out-dir", out], env_for())
+        self.assertEqual(res.returncode, 2)
+        self.assertRegex(res.stderr, r"^plot: error: .*reads a report")
+        self.assertEqual(len(os.listdir(out)), 2)
+
+    def test_svg_is_reproducible(self):
+        outs = []
+        for i in (1, 2):
+            out = self.out_dir("repro%d" % i)
+            res = self.plot("energy", self.report, "--out-dir", out, "--format", "svg")
+            self.assertEqual(res.returncode, 0, res.stderr)
+            with open(os.path.join(out, "energy.svg"), "rb") as f:
+                outs.append(f.read())
+        self.assertEqual(outs[0], outs[1])
+
+    def test_roofline_peaks_from_flags_when_metrics_lack_them(self):
+        with open(self.report) as f:
+            doc = json.load(f)
+        for m in doc["machines"]:
+            m["metrics"] = {}
+        path = os.path.join(self.tmp, "no-peaks.json")
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        out = self.out_dir("peaks")
+        res = self.plot("roofline", path, "--out-dir", out, "--peak-flops", "312e12",
+                        "--peak-bw", "2.039e12", "--format", "png,svg")
+        self.assertPlots(res, out, ["roofline"])
+        # The report kind leaves the roofline out (with a note) instead of failing.
+        out = self.out_dir("peaks-all")
+        res = self.plot("report", path, "--out-dir", out, "--format", "png,svg")
+        self.assertPlots(res, out, ["energy", "bytes"])
+        self.assertIn("no roofline", res.stderr)
+
+
+class SweepPlots(PlotTestCase):
+    def test_line(self):
+        out = self.out_dir("line")
+        res = self.plot("line", self.csv, "--x", "prompt", "--y", "seconds", "--logx", "--logy",
+                        "--where", "machine.xbar.rows=128", "--out-dir", out,
+                        "--format", "png,svg")
+        self.assertPlots(res, out, ["line-seconds-vs-prompt"])
+
+    def test_line_with_named_columns_and_series(self):
+        out = self.out_dir("line2")
+        res = self.plot("line", self.csv, "--x", "machine.xbar.rows", "--y",
+                        "isaac.energy_j,a100-sxm4-80gb.energy_j", "--by", "mode",
+                        "--where", "prompt=64", "--out-dir", out, "--format", "png,svg",
+                        "--name", "energy-vs-rows")
+        self.assertPlots(res, out, ["energy-vs-rows"])
+
+    def test_heatmap(self):
+        out = self.out_dir("heatmap")
+        res = self.plot("heatmap", self.csv, "--x", "prompt", "--y", "machine.xbar.rows",
+                        "--z", "isaac.energy_j", "--where", "mode=entp", "--log",
+                        "--out-dir", out, "--format", "png,svg")
+        self.assertPlots(res, out, ["heatmap-isaac.energy_j-prompt-machine.xbar.rows"])
+
+    def test_seq_latency(self):
+        out = self.out_dir("seq")
+        res = self.plot("seq-latency", self.csv, "--where", "machine.xbar.rows=64",
+                        "--out-dir", out, "--format", "png,svg")
+        self.assertPlots(res, out, ["seq-latency-seconds"])
+
+    def test_default_out_dir_is_next_to_the_input(self):
+        res = self.plot("seq-latency", self.csv, "--where", "machine.xbar.rows=64",
+                        "--metric", "time_to_first_token_s")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertTrue(os.path.getsize(os.path.join(self.sweep_dir,
+                                                     "seq-latency-time_to_first_token_s.png")))
+
+
+class BadInput(PlotTestCase):
+    def bad(self, args, pattern, name):
+        out = self.out_dir("bad-" + name)
+        fmt = [] if "--format" in args else ["--format", "png,svg"]
+        res = self.plot(*args, "--out-dir", out, *fmt)
+        self.assertEqual(res.returncode, 2, res.stdout + res.stderr)
+        lines = res.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, res.stderr)
+        self.assertRegex(lines[0], r"^plot: error: .*" + pattern)
+        self.assertFalse(os.path.exists(out) and os.listdir(out), "files written: %s" % out)
+        self.assertEqual(res.stdout, "")
+
+    def write(self, name, text):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_bad_inputs(self):
+        with open(self.report) as f:
+            doc = json.load(f)
+        no_components = json.loads(json.dumps(doc))
+        for m in no_components["machines"]:
+            del m["components"]
+        no_components = self.write("no-components.json", json.dumps(no_components))
+        no_peaks = json.loads(json.dumps(doc))
+        for m in no_peaks["machines"]:
+            m["metrics"] = {"utilisation": 0.5}
+        no_peaks = self.write("no-peaks2.json", json.dumps(no_peaks))
+        cim_only = json.loads(json.dumps(doc))
+        cim_only["machines"] = [m for m in cim_only["machines"] if m["type"] == "cim"]
+        cim_only = self.write("cim-only.json", json.dumps(cim_only))
+        empty = self.write("empty.csv", "")
+        header_only = self.write("header.csv", "point,status,prompt,isaac.seconds\n")
+        all_failed = self.write("failed.csv", "point,status,prompt,isaac.seconds\n"
+                                              "a,failed,16,\nb,failed,64,\n")
+        not_report = self.write("not-report.json", '{"hello": 1}')
+        cases = [
+            (("line", self.csv, "--x", "nope", "--y", "seconds"), r"no --x column 'nope'",
+             "missing-x"),
+            (("line", self.csv, "--x", "prompt", "--y", "watts"),
+             r"--y 'watts' matches no column \(metrics: seconds", "missing-y"),
+            (("heatmap", self.csv, "--x", "prompt", "--y", "mode", "--z", "energy_j"),
+             r"--z 'energy_j' matches 2 columns", "ambiguous-z"),
+            (("heatmap", self.csv, "--x", "prompt", "--y", "mode", "--z", "isaac.energy_j"),
+             r"two rows for prompt=16, mode=decoder \(they differ in machine\.xbar\.rows\)",
+             "duplicate-cells"),
+            (("seq-latency", self.csv), r"besides prompt and mode, machine\.xbar\.rows vary",
+             "seq-other-params"),
+            (("line", empty, "--x", "prompt", "--y", "seconds"), r"empty CSV", "empty"),
+            (("line", header_only, "--x", "prompt", "--y", "seconds"), r"no data rows",
+             "header-only"),
+            (("line", all_failed, "--x", "prompt", "--y", "seconds"),
+             r"no finished points \(status ok\)", "all-failed"),
+            (("energy", no_components), r"machines\[0\] \(a100-sxm4-80gb\)\.components: "
+                                        r"expected a non-empty array", "no-components"),
+            (("roofline", no_peaks), r"metrics: no compute roof .*give --peak-flops",
+             "no-peaks"),
+            (("roofline", cim_only), r"no von_neumann machine", "cim-only"),
+            (("bytes", not_report), r"not a cimsim report", "not-report"),
+            (("energy", os.path.join(self.tmp, "missing.json")), r"input not found", "missing"),
+            (("scatter3d", self.report), r"invalid choice: 'scatter3d'", "unknown-kind"),
+            (("energy", self.report, "--format", "png,gif"), r"--format 'png,gif'",
+             "bad-format"),
+            (("energy", self.csv), r"reads a report", "csv-to-report-kind"),
+        ]
+        for args, pattern, name in cases:
+            with self.subTest(name):
+                self.bad(list(args), pattern, name)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
