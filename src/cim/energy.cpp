@@ -70,9 +70,20 @@ EnergyTable energy_table(const CimConfig& c) {
                       comp + " power_mw " + num(s.power_mw) + " / clock " + num(clock) + " GHz");
     return e;
   };
-  auto in = storage("pe.input_register", c.pe.input_register);
+  // The PE registers at full activity: every step the DACs take dac.bits of every row's input
+  // from the input register, and every column result is accumulated (16-bit partial sum) in
+  // the output register.
+  const auto& ir = c.pe.input_register;
+  double ir_per_step = static_cast<double>(c.pe.crossbars) * x.rows * c.dac.bits / ir.width_bits;
+  auto in = given_or(ir.energy_pj_per_access, ir.power_mw * step / ir_per_step,
+                     "pe.input_register.power_mw x step / " + num(ir_per_step) +
+                         " accesses per full-activity step");
   add("pe.input_register", "access", in.first, in.second);
-  auto out = storage("pe.output_register", c.pe.output_register);
+  const auto& orr = c.pe.output_register;
+  double or_per_step = static_cast<double>(c.pe.crossbars) * x.cols * 16 / orr.width_bits;
+  auto out = given_or(orr.energy_pj_per_access, orr.power_mw * step / or_per_step,
+                      "pe.output_register.power_mw x step / " + num(or_per_step) +
+                          " accesses per full-activity step (16-bit partial sum per column)");
   add("pe.output_register", "access", out.first, out.second);
   auto buf = storage("tile.buffer", c.tile.buffer);
   add("tile.buffer", "read", buf.first, buf.second);
@@ -149,7 +160,9 @@ std::vector<BudgetItem> budget(const CimConfig& c) {
   item("tile.output_register", "tile", 1, t.output_register.power_mw, t.output_register.static_mw,
        t.output_register.area_mm2);
   const auto& s = c.sram_cim;
-  item("sram_cim", "tile", s.arrays_per_tile, s.power_mw, s.static_mw, s.area_mm2, s.extension);
+  if (c.dynamic_matmul == DynamicMatmul::sram_cim) {  // the arrays exist only for that policy
+    item("sram_cim", "tile", s.arrays_per_tile, s.power_mw, s.static_mw, s.area_mm2, s.extension);
+  }
   for (const auto& o : t.other) {
     item("tile." + o.name, "tile", o.count, o.power_mw, o.static_mw, o.area_mm2, o.extension);
   }

@@ -14,7 +14,7 @@ Fabric::Fabric(sc_core::sc_module_name module_name, const CimConfig& config, Jso
     : sc_core::sc_module(module_name),
       exec::ExecutorBase(report_name, "cim", std::move(config_json), std::move(options)),
       cfg_(config),
-      mem_socket_("mem"),
+      mem_socket_("mem_port"),
       tile_socket_("tiles") {
   mem_ = memory();
   mem_socket_.bind(mem_->target());
@@ -244,12 +244,27 @@ void Fabric::place_kv(const trace::TraceHeader& h) {
       continue;
     }
     s.resident = !arrays_;
+    // Candidate buffers: the layer's own tiles, then the other tiles of its chip, nearest
+    // (by tile index) first.
+    std::vector<uint32_t> cand = near;
+    if (!near.empty()) {
+      uint32_t chip = topo_->chip_of(near.front());
+      std::vector<uint32_t> rest;
+      for (uint32_t t = chip * cfg_.chip.tiles; t < (chip + 1) * cfg_.chip.tiles; ++t) {
+        if (std::find(near.begin(), near.end(), t) == near.end()) rest.push_back(t);
+      }
+      uint32_t anchor = near.front();
+      std::stable_sort(rest.begin(), rest.end(), [anchor](uint32_t a, uint32_t b) {
+        return (a > anchor ? a - anchor : anchor - a) < (b > anchor ? b - anchor : anchor - b);
+      });
+      cand.insert(cand.end(), rest.begin(), rest.end());
+    }
     uint64_t free = 0;
-    for (uint32_t t : near) free += kv_free[t];
-    if (!near.empty() && free >= s.bytes) {
+    for (uint32_t t : cand) free += kv_free[t];
+    if (!cand.empty() && free >= s.bytes) {
       s.level = KvLevel::tile_buffer;
       uint64_t left = s.bytes;
-      for (uint32_t t : near) {
+      for (uint32_t t : cand) {
         if (left == 0) break;
         uint64_t take = std::min(left, kv_free[t]);
         if (take == 0) continue;

@@ -101,12 +101,12 @@ void Tile::do_mvm(TileJob& job) {
   n[ids.adc] += mc.adc_conversions;
   n[ids.pe_shift_add] += mc.shift_adds;
   n[ids.adder_tree] += mc.adder_tree;
-  // Each PE's input register takes the inputs of the rows its crossbars span.
-  uint64_t pe_in_bytes = std::min<uint64_t>(
-      job.in_bytes_per_vector, ceil_div(uint64_t{s.max_xbars_per_pe} * c.crossbar.rows *
-                                            ctx_.activation_bits, 8));
-  n[ids.in_reg] += v * s.pes * accesses(pe_in_bytes, c.pe.input_register.width_bits);
-  n[ids.out_reg] += v * accesses(job.out_bytes_per_vector, c.pe.output_register.width_bits);
+  // Every DAC conversion takes dac.bits of its row's input from the input register.
+  n[ids.in_reg] += ceil_div(checked_mul(mc.dac_conversions, c.dac.bits, "bits"),
+                            c.pe.input_register.width_bits);
+  // Every column result is accumulated into the output register as a 16-bit partial sum.
+  n[ids.out_reg] += ceil_div(checked_mul(mc.adc_conversions + mc.adder_tree, 16, "bits"),
+                             c.pe.output_register.width_bits);
   uint64_t features = s.n1 - s.n0;
   uint64_t adds = (job.row_blocks > 1 ? (job.row_blocks - 1) * features : 0) +
                   (job.offset_correction ? features : 0);

@@ -9,7 +9,9 @@
 //   sample-and-hold     power x full-activity step
 //   ADC conversion      power / sample rate
 //   PE shift-and-add    power / (conversions per second per shift-add unit at full activity)
-//   registers, buffers  power / clock, per access of width_bits
+//   input register      power x step / (rows x crossbars x dac bits / width) per access
+//   output register     power x step / (columns x crossbars x 16 bits / width) per access
+//   buffers             power / clock, per access of width_bits
 //   bus                 power / clock, per width_bits beat
 //   activation unit     power / clock, tile shift-add likewise
 //   router              power / (ports x clock), per flit per hop
