@@ -33,11 +33,32 @@ inline cim::CimConfig parse_cim(const Json& j) {
 }
 
 // A fabric on a 256 GB/s stand-in memory (one per test process: SystemC elaborates once).
-inline std::unique_ptr<cim::Fabric> make_fabric(const cim::CimConfig& c, exec::RunOptions o = {}) {
+// Several fabrics may share one simulation (elaborate them all, then sc_start once).
+inline std::unique_ptr<cim::Fabric> make_fabric(const cim::CimConfig& c,
+                                                const std::string& name = "fabric",
+                                                exec::RunOptions o = {}) {
   cim::OffChipFactory mem = [] {
     return std::make_unique<FixedMemory>("mem", 256.0, 100.0, 4.0);
   };
-  return std::make_unique<cim::Fabric>("fabric", c, config::to_json(c), "cim", o, mem);
+  return std::make_unique<cim::Fabric>(name.c_str(), c, config::to_json(c), name, o, mem);
+}
+
+// Sums a field of the report's per-op entries matching a phase kind and op kind.
+inline double sum_ops(const Json& report, const std::string& phase_kind, const std::string& kind,
+                      const std::string& field) {
+  double s = 0;
+  for (const auto& o : report["ops"]) {
+    if (o["phase_kind"] == phase_kind && o["kind"] == kind) s += o[field].get<double>();
+  }
+  return s;
+}
+
+inline uint64_t action_count(const Json& report, const std::string& component,
+                             const std::string& action) {
+  for (const auto& c : report["components"]) {
+    if (c["name"] == component) return c["actions"][action]["count"].get<uint64_t>();
+  }
+  return 0;
 }
 
 }  // namespace cimsim::test
