@@ -37,3 +37,15 @@ TEST(Perf, Gpt2SmallShape) {
 }
 
 }  // namespace cimsim::test
+#include "cimsim/cim/energy.hpp"
+namespace cimsim::test {
+TEST(Perf, Budgets) {
+  for (auto n : {"isaac", "puma", "sram-dcim"}) {
+    auto c = preset(n);
+    for (bool ext : {false, true}) {
+      auto t = cim::budget_totals(c, ext);
+      std::cout << n << " ext=" << ext << " pe " << t.pe_power_mw << " mW " << t.pe_area_mm2 << " mm2; tile " << t.tile_power_mw << " mW " << t.tile_area_mm2 << " mm2; chip " << t.chip_power_w << " W " << t.chip_area_mm2 << " mm2\n";
+    }
+  }
+}
+}
