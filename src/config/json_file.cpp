@@ -65,10 +65,10 @@ namespace {
 
 // nlohmann's parser is iterative, but destroying or walking a very deep tree is not; reject
 // deep nesting before parsing. Brackets inside strings do not count.
-void check_depth(const std::string& text, const std::string& file) {
+void check_depth(const std::string& text, const std::string& file, size_t first_line) {
   int depth = 0;
   bool in_string = false, escaped = false;
-  size_t line = 1, column = 0;
+  size_t line = first_line, column = 0;
   for (char c : text) {
     ++column;
     if (c == '\n') {
@@ -122,8 +122,9 @@ std::string parse_error_detail(const std::string& what) {
 
 }  // namespace
 
-Json parse_json_strict(const std::string& text, const std::string& file) {
-  check_depth(text, file);
+Json parse_json_strict(const std::string& text, const std::string& file, size_t first_line) {
+  check_depth(text, file, first_line);
+  const std::string file_line = first_line == 1 ? file : file + ":" + std::to_string(first_line);
   // Duplicate keys: nlohmann keeps the last silently; a config with two values for one key
   // is almost always a mistake, so it is an error naming the path.
   std::vector<std::set<std::string>> keys_per_object;
@@ -144,7 +145,7 @@ Json parse_json_strict(const std::string& text, const std::string& file) {
         if (!keys_per_object.back().insert(key).second) {
           std::string path;
           for (size_t i = 1; i < path_stack.size(); ++i) path = join_path(path, path_stack[i]);
-          throw InputError(file, "invalid JSON: duplicate key " + quote_for_message(key) +
+          throw InputError(file_line, "invalid JSON: duplicate key " + quote_for_message(key) +
                                      (path.empty() ? " at the top level" : " in " + path));
         }
         pending_key = key;
@@ -158,7 +159,7 @@ Json parse_json_strict(const std::string& text, const std::string& file) {
   try {
     return Json::parse(text, callback);
   } catch (const Json::parse_error& e) {
-    size_t line = 1, column = 1;
+    size_t line = first_line, column = 1;
     size_t end = std::min<size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
     for (size_t i = 0; i < end; ++i) {
       if (text[i] == '\n') {
@@ -171,7 +172,7 @@ Json parse_json_strict(const std::string& text, const std::string& file) {
     throw InputError(file + ":" + std::to_string(line) + ":" + std::to_string(column),
                      "invalid JSON: " + parse_error_detail(e.what()));
   } catch (const Json::exception& e) {
-    throw InputError(file, "invalid JSON: " + parse_error_detail(e.what()));
+    throw InputError(file_line, "invalid JSON: " + parse_error_detail(e.what()));
   }
 }
 

@@ -131,6 +131,8 @@ void apply_assignment(ConfigDoc& doc, const Assignment& a, const Json& schema) {
   Json* node = &doc.root;
   std::string path = doc.root_name;
   for (const Segment& seg : split_path(a.path, a.text)) {
+    // An object the file leaves out (all defaults) is created by the first setting in it.
+    if (node->is_null()) *node = Json::object();
     if (!node->is_object()) {
       throw InputError(a.text, path + " is not an object in " + doc.file);
     }

@@ -8,6 +8,7 @@ namespace cimsim::trace {
 uint32_t dtype_bits(DType t) {
   switch (t) {
     case DType::fp32:
+    case DType::int32:
       return 32;
     case DType::fp16:
     case DType::bf16:
@@ -98,8 +99,8 @@ using namespace cimsim::trace;
 
 const std::vector<std::pair<DType, const char*>>& EnumNames<DType>::names() {
   static const std::vector<std::pair<DType, const char*>> n = {
-      {DType::fp32, "fp32"}, {DType::fp16, "fp16"}, {DType::bf16, "bf16"},
-      {DType::fp8, "fp8"},   {DType::int8, "int8"}, {DType::int4, "int4"}};
+      {DType::fp32, "fp32"}, {DType::fp16, "fp16"}, {DType::bf16, "bf16"},  {DType::fp8, "fp8"},
+      {DType::int8, "int8"}, {DType::int4, "int4"}, {DType::int32, "int32"}};
   return n;
 }
 const std::vector<std::pair<TensorKind, const char*>>& EnumNames<TensorKind>::names() {

@@ -50,8 +50,10 @@ struct ConfigDoc {
 std::string join_path(const std::string& parent, const std::string& key);
 std::string join_path(const std::string& parent, size_t index);
 
-// Parses JSON text strictly (see above). `file` is used in error messages.
-Json parse_json_strict(const std::string& text, const std::string& file);
+// Parses JSON text strictly (see above). `file` is used in error messages; `first_line` is
+// the line number of the text's first line in that file (a JSON Lines reader passes the
+// line it parses, so messages say file:line:column).
+Json parse_json_strict(const std::string& text, const std::string& file, size_t first_line = 1);
 
 // Reads and parses a file strictly; a missing or unreadable file is an InputError.
 Json read_json_file(const std::string& path);

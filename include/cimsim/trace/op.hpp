@@ -23,7 +23,8 @@
 
 namespace cimsim::trace {
 
-enum class DType : uint8_t { fp32, fp16, bf16, fp8, int8, int4 };
+// int32 is the type of token ids (the "tokens" input of each phase), not of model tensors.
+enum class DType : uint8_t { fp32, fp16, bf16, fp8, int8, int4, int32 };
 uint32_t dtype_bits(DType t);
 // Bytes of `elements` values, rounded up to whole bytes; overflow is an InputError.
 uint64_t dtype_bytes(DType t, uint64_t elements);

@@ -5,10 +5,19 @@
 //   { "name", "description", "source",
 //     "model":  { "layers", "d_model", "heads", "kv_heads", "head_dim", "d_ff", "vocab",
 //                 "max_context", "activation", "ffn", "norm", "norm_placement", "position",
-//                 "bias", "tie_embeddings", ... },
+//                 "bias", "tie_embeddings", "type_vocab", "rope_theta", "position_offset",
+//                 "embedding_norm" },
 //     "dtypes": { "weights", "activations", "kv_cache" },
 //     "run":    { "mode", "prompt", "generate", "batch", "attention", "allow_context_overflow" } }
 // The CLI flags --mode/--prompt/--generate/--batch are shorthands for --set workload.run.*.
+// docs/workloads.md lists the presets and their sources; docs/trace-format.md the trace.
+//
+// Checks beyond single values: heads x head_dim == d_model (true of every model here; the
+// lowering itself keeps d_attn = heads x head_dim separate, so relaxing this needs only an
+// explicit model field), heads divisible by kv_heads, rope needs an even head_dim, decoder
+// and entp need generate >= 1, and the tokens a run holds (prompt + generate; prompt alone in
+// encoder mode) must fit max_context unless run.allow_context_overflow is true. Encoder mode
+// does not generate: its generate is recorded as 0.
 #pragma once
 
 #include <cstdint>
@@ -56,6 +65,8 @@ struct ModelConfig {
   bool tie_embeddings = true;  // the LM head reuses the token embedding
   uint64_t type_vocab = 0;     // BERT token-type embeddings (0: none)
   double rope_theta = 10000.0;
+  uint64_t position_offset = 0;  // extra learned-position rows (OPT offsets positions by 2)
+  bool embedding_norm = false;   // a norm right after the embedding sum (BERT)
 };
 
 struct DTypes {
@@ -98,10 +109,47 @@ Json workload_schema();
 std::unique_ptr<trace::OpSource> lower(const Workload& w);
 
 // Parameter count, with and without embeddings (the LM head counts once when tied).
+// Non-embedding excludes the token, position and token-type tables and an untied LM head.
+// Only weights the lowering uses count: BERT's pooler and MLM head are not part of it.
 struct ParameterCount {
   uint64_t total = 0;
   uint64_t non_embedding = 0;
 };
 ParameterCount count_parameters(const ModelConfig& m);
 
+// Every weight of the model in layer order (the LM head last, unless tied), with its shape
+// and bytes in `dtype`. The trace header lists these (without the LM head in encoder mode).
+std::vector<trace::TensorDecl> model_weights(const ModelConfig& m, trace::DType dtype);
+
 }  // namespace cimsim::workload
+
+namespace cimsim::config {
+template <>
+struct EnumNames<workload::Mode> {
+  static const std::vector<std::pair<workload::Mode, const char*>>& names();
+};
+template <>
+struct EnumNames<workload::Activation> {
+  static const std::vector<std::pair<workload::Activation, const char*>>& names();
+};
+template <>
+struct EnumNames<workload::Ffn> {
+  static const std::vector<std::pair<workload::Ffn, const char*>>& names();
+};
+template <>
+struct EnumNames<workload::Norm> {
+  static const std::vector<std::pair<workload::Norm, const char*>>& names();
+};
+template <>
+struct EnumNames<workload::NormPlacement> {
+  static const std::vector<std::pair<workload::NormPlacement, const char*>>& names();
+};
+template <>
+struct EnumNames<workload::Position> {
+  static const std::vector<std::pair<workload::Position, const char*>>& names();
+};
+template <>
+struct EnumNames<workload::AttentionForm> {
+  static const std::vector<std::pair<workload::AttentionForm, const char*>>& names();
+};
+}  // namespace cimsim::config

@@ -1,0 +1,21 @@
+// Internals of the workload folder shared by its source files (not a public header).
+#pragma once
+
+#include "cimsim/config/json_file.hpp"
+#include "cimsim/workload/workload.hpp"
+
+namespace cimsim::workload::detail {
+
+// Checks that span the model and the run (context length, 64-bit size limits). `doc`, when
+// given, supplies file and JSON-path provenance for the message.
+void check_workload(const Workload& w, const config::ConfigDoc* doc);
+
+// Re-validates a workload built in code (lower() accepts any Workload) exactly as a file
+// would be validated; throws InputError.
+void validate(const Workload& w);
+
+// Throws OverflowError if some tensor size, FLOP count or the op count of the workload's
+// trace does not fit 64 bits (lowers the first and the last phase without keeping them).
+void check_sizes(const Workload& w);
+
+}  // namespace cimsim::workload::detail

@@ -1,0 +1,541 @@
+// Lowering: a Workload becomes its operation trace, generated lazily one block at a time.
+//
+// A phase (prefill, one decode step, the encoder pass, one ENTP step) is lowered as blocks:
+// the embedding (layer -1), each Transformer layer, and the final block (final norm and LM
+// head, layer n_layers). Only the current block's ops (a few dozen) are ever held, so memory
+// is flat however many steps the trace has. docs/trace-format.md describes every op; the FLOP
+// constants below are the documented per-element conventions.
+//
+// Not modelled: dropout (inference), the attention scale 1/sqrt(head_dim) (foldable into
+// W_q), masking (masked pairs are skipped), sampling, detokenisation, BERT's pooler and MLM
+// head, and RoPE's sin/cos tables (precomputed).
+#include <unordered_map>
+
+#include "cimsim/common/checked_math.hpp"
+#include "cimsim/common/error.hpp"
+#include "internal.hpp"
+
+namespace cimsim::workload {
+namespace {
+
+using trace::DType;
+using trace::Op;
+using trace::OpKind;
+using trace::Phase;
+using trace::PhaseKind;
+using trace::Tensor;
+using trace::TensorKind;
+
+// FLOPs per element of the non-matmul ops (docs/trace-format.md derives each).
+constexpr uint64_t kLayerNormFlops = 7;  // mean, subtract, square, sum, scale, gamma, beta
+constexpr uint64_t kRmsNormFlops = 4;    // square, sum, scale, gamma
+constexpr uint64_t kSoftmaxFlops = 5;    // max, subtract, exp, sum, divide
+constexpr uint64_t kGeluFlops = 9;       // tanh form: x*x*x, *a, +x, *c, tanh, +1, *x, *0.5
+constexpr uint64_t kSiluFlops = 4;       // negate, exp, +1, divide
+constexpr uint64_t kReluFlops = 1;       // max
+constexpr uint64_t kRopeFlops = 3;       // per rotated pair: 4 multiplies and 2 adds
+constexpr uint64_t kAddFlops = 1;        // add, mul and each extra embedding table
+
+uint64_t mul(uint64_t a, uint64_t b) {
+  return checked_mul(a, b, "trace size");
+}
+uint64_t mul(uint64_t a, uint64_t b, uint64_t c) {
+  return mul(mul(a, b), c);
+}
+uint64_t mul(uint64_t a, uint64_t b, uint64_t c, uint64_t d) {
+  return mul(mul(a, b, c), d);
+}
+uint64_t add(uint64_t a, uint64_t b) {
+  return checked_add(a, b, "trace size");
+}
+
+uint64_t elements(const std::vector<uint64_t>& shape) {
+  uint64_t n = 1;
+  for (uint64_t s : shape) {
+    n = mul(n, s);
+  }
+  return n;
+}
+
+// What one phase processes.
+struct PhasePlan {
+  Phase phase;
+  uint64_t q = 0;       // new positions per sequence
+  uint64_t kv_len = 0;  // key positions per sequence once this phase's K/V exist
+};
+
+class Lowering final : public trace::OpSource {
+ public:
+  explicit Lowering(const Workload& w);
+  const trace::TraceHeader& header() const override { return header_; }
+  bool next(Op& op) override;
+
+  uint64_t phase_count() const { return phase_count_; }
+  uint32_t blocks_per_phase() const { return w_.model.layers + 2; }
+  PhasePlan plan(uint64_t phase_index) const;
+  // Appends the ops of block `block` (0: embedding, 1..L: layer block-1, L+1: final).
+  void lower_block(const PhasePlan& p, uint32_t block, std::vector<Op>& out);
+
+ private:
+  bool decoder() const { return w_.run.mode == Mode::decoder; }
+  bool lm_head() const { return w_.run.mode != Mode::encoder; }
+
+  Op& emit(std::vector<Op>& out, OpKind kind, std::string name, int32_t layer);
+  Tensor activation(std::string id, std::vector<uint64_t> shape) const;
+  Tensor weight(const std::string& id) const;
+  Tensor cache(const std::string& id, uint64_t positions) const;
+  static Tensor part(Tensor t, uint64_t elements);
+
+  void embedding(std::vector<Op>& out);
+  void layer(std::vector<Op>& out, uint32_t index);
+  void final_block(std::vector<Op>& out);
+  Tensor norm(std::vector<Op>& out, const std::string& name, int32_t layer, const Tensor& in,
+              uint64_t rows, std::vector<uint64_t> out_shape);
+  Tensor linear(std::vector<Op>& out, const std::string& name, const std::string& weight_id,
+                int32_t layer, const Tensor& in, uint64_t rows, uint64_t k, uint64_t n,
+                std::vector<uint64_t> out_shape);
+  Tensor elementwise(std::vector<Op>& out, OpKind kind, const std::string& name, int32_t layer,
+                     const std::vector<Tensor>& in, uint64_t cols);
+  Tensor attention(std::vector<Op>& out, const std::string& p, int32_t layer, const Tensor& x);
+  Tensor ffn(std::vector<Op>& out, const std::string& p, int32_t layer, const Tensor& x);
+
+  Workload w_;
+  trace::TraceHeader header_;
+  std::unordered_map<std::string, trace::TensorDecl> decls_;  // weights and caches by id
+  uint64_t phase_count_ = 0;
+
+  // The phase being lowered and the residual stream between blocks.
+  PhasePlan plan_;
+  uint64_t rows_ = 0;  // batch x q token rows
+  Tensor x_;
+  uint64_t next_id_ = 0;
+
+  // next(): the current block's ops and where the cursor is.
+  std::vector<Op> buffer_;
+  size_t buffer_pos_ = 0;
+  uint64_t phase_index_ = 0;
+  uint32_t block_index_ = 0;
+};
+
+uint64_t layer_op_count(const Workload& w) {
+  const bool decoder = w.run.mode == Mode::decoder;
+  uint64_t n = 2 /*norms*/ + 3 /*q k v*/ + 1 /*o*/ + 2 /*adds*/;
+  n += w.model.position == Position::rope ? 1 : 0;
+  n += decoder ? 1 : 0;                                                      // kv_write
+  n += w.run.attention == AttentionForm::fused ? 1 : 3 + (decoder ? 1 : 0);  // + kv_read
+  n += w.model.ffn == Ffn::gated ? 5 : 3;
+  return n;
+}
+
+uint64_t ops_per_phase(const Workload& w) {
+  uint64_t embed = 1 + (w.model.embedding_norm ? 1 : 0);
+  uint64_t final_ops = (w.model.norm_placement == NormPlacement::pre ? 1 : 0) +
+                       (w.run.mode != Mode::encoder ? 1 : 0);
+  return add(add(embed, mul(w.model.layers, layer_op_count(w))), final_ops);
+}
+
+Lowering::Lowering(const Workload& w) : w_(w) {
+  const RunSettings& r = w_.run;
+  if (r.mode == Mode::encoder) {
+    w_.run.generate = 0;
+  }
+  phase_count_ = r.mode == Mode::encoder ? 1 : r.generate;
+
+  header_.model = w_.name;
+  header_.mode = config::enum_name(r.mode);
+  header_.batch = r.batch;
+  header_.prompt = r.prompt;
+  header_.generate = w_.run.generate;
+  header_.layers = w_.model.layers;
+  header_.workload = workload_json(w_);
+  for (auto& d : model_weights(w_.model, w_.dtypes.weights)) {
+    if (d.id == "lm_head" && !lm_head()) {
+      continue;
+    }
+    header_.weights.push_back(std::move(d));
+  }
+  if (decoder()) {
+    // The cache holds every position that is fed in: the prompt and G-1 generated tokens.
+    uint64_t positions = add(r.prompt, r.generate - 1);
+    for (uint32_t i = 0; i < w_.model.layers; ++i) {
+      for (const char* which : {"k", "v"}) {
+        trace::TensorDecl d;
+        d.id = "L" + std::to_string(i) + ".kv." + which;
+        d.kind = TensorKind::kv_cache;
+        d.dtype = w_.dtypes.kv_cache;
+        d.shape = {r.batch, positions, w_.model.kv_heads, w_.model.head_dim};
+        d.bytes = trace::dtype_bytes(d.dtype, elements(d.shape));
+        d.layer = static_cast<int32_t>(i);
+        header_.kv_caches.push_back(std::move(d));
+      }
+    }
+  }
+  header_.op_count = mul(phase_count_, ops_per_phase(w_));
+  for (const auto& d : header_.weights) {
+    decls_.emplace(d.id, d);
+  }
+  for (const auto& d : header_.kv_caches) {
+    decls_.emplace(d.id, d);
+  }
+}
+
+PhasePlan Lowering::plan(uint64_t i) const {
+  const uint64_t prompt = w_.run.prompt;
+  PhasePlan p;
+  switch (w_.run.mode) {
+    case Mode::decoder:
+      if (i == 0) {
+        p.phase = {PhaseKind::prefill, 0};
+        p.q = p.kv_len = prompt;
+      } else {
+        // Decode step i feeds generated token i (position P+i-1) and yields token i+1.
+        p.phase = {PhaseKind::decode, static_cast<uint32_t>(i)};
+        p.q = 1;
+        p.kv_len = add(prompt, i);
+      }
+      break;
+    case Mode::encoder:
+      p.phase = {PhaseKind::encode, 0};
+      p.q = p.kv_len = prompt;
+      break;
+    case Mode::entp:
+      // ENTP step i+1 runs over the whole prefix: the prompt and the i tokens so far.
+      p.phase = {PhaseKind::entp, static_cast<uint32_t>(i + 1)};
+      p.q = p.kv_len = add(prompt, i);
+      break;
+  }
+  return p;
+}
+
+bool Lowering::next(Op& op) {
+  while (buffer_pos_ == buffer_.size()) {
+    if (phase_index_ == phase_count_) {
+      return false;
+    }
+    buffer_.clear();
+    buffer_pos_ = 0;
+    lower_block(plan(phase_index_), block_index_, buffer_);
+    if (++block_index_ == blocks_per_phase()) {
+      block_index_ = 0;
+      ++phase_index_;
+    }
+  }
+  op = std::move(buffer_[buffer_pos_++]);
+  return true;
+}
+
+void Lowering::lower_block(const PhasePlan& p, uint32_t block, std::vector<Op>& out) {
+  plan_ = p;
+  rows_ = mul(w_.run.batch, p.q);
+  if (block == 0) {
+    embedding(out);
+  } else if (block <= w_.model.layers) {
+    layer(out, block - 1);
+  } else {
+    final_block(out);
+  }
+}
+
+// ---- tensors and ops -------------------------------------------------------------------
+
+Op& Lowering::emit(std::vector<Op>& out, OpKind kind, std::string name, int32_t layer) {
+  Op& op = out.emplace_back();
+  op.id = next_id_++;
+  op.kind = kind;
+  op.name = std::move(name);
+  op.layer = layer;
+  op.phase = plan_.phase;
+  return op;
+}
+
+Tensor Lowering::activation(std::string id, std::vector<uint64_t> shape) const {
+  Tensor t;
+  t.id = std::move(id);
+  t.kind = TensorKind::activation;
+  t.dtype = w_.dtypes.activations;
+  t.bytes = trace::dtype_bytes(t.dtype, elements(shape));
+  t.shape = std::move(shape);
+  return t;
+}
+
+Tensor Lowering::weight(const std::string& id) const {
+  const trace::TensorDecl& d = decls_.at(id);
+  Tensor t;
+  t.id = d.id;
+  t.kind = d.kind;
+  t.dtype = d.dtype;
+  t.shape = d.shape;
+  t.bytes = d.bytes;
+  return t;
+}
+
+Tensor Lowering::cache(const std::string& id, uint64_t positions) const {
+  const ModelConfig& m = w_.model;
+  return part(weight(id), mul(w_.run.batch, positions, m.kv_heads, m.head_dim));
+}
+
+Tensor Lowering::part(Tensor t, uint64_t n) {
+  t.bytes = trace::dtype_bytes(t.dtype, n);
+  return t;
+}
+
+Tensor Lowering::norm(std::vector<Op>& out, const std::string& name, int32_t layer,
+                      const Tensor& in, uint64_t rows, std::vector<uint64_t> out_shape) {
+  const uint64_t d = w_.model.d_model;
+  const bool ln = w_.model.norm == Norm::layernorm;
+  Op& op = emit(out, ln ? OpKind::layernorm : OpKind::rmsnorm, name, layer);
+  op.rows = {rows, d};
+  op.flops = mul(ln ? kLayerNormFlops : kRmsNormFlops, rows, d);
+  op.inputs = {part(in, mul(rows, d)), weight(name + ".gamma")};
+  if (ln) {
+    op.inputs.push_back(weight(name + ".beta"));
+  }
+  op.outputs = {activation(name + ".out", std::move(out_shape))};
+  return op.outputs.front();
+}
+
+Tensor Lowering::linear(std::vector<Op>& out, const std::string& name, const std::string& weight_id,
+                        int32_t layer, const Tensor& in, uint64_t rows, uint64_t k, uint64_t n,
+                        std::vector<uint64_t> out_shape) {
+  const bool bias = w_.model.bias && name != "lm_head";
+  Op& op = emit(out, OpKind::matmul, name, layer);
+  op.mm = {1, rows, n, k};
+  op.flops = add(mul(2, rows, n, k), bias ? mul(rows, n) : 0);
+  op.inputs = {part(in, mul(rows, k)), weight(weight_id)};
+  if (bias) {
+    op.inputs.push_back(weight(weight_id + ".bias"));
+  }
+  op.outputs = {activation(name + ".out", std::move(out_shape))};
+  return op.outputs.front();
+}
+
+Tensor Lowering::elementwise(std::vector<Op>& out, OpKind kind, const std::string& name,
+                             int32_t layer, const std::vector<Tensor>& in, uint64_t cols) {
+  uint64_t per_element = kAddFlops;
+  if (kind == OpKind::gelu) {
+    per_element = kGeluFlops;
+  }
+  if (kind == OpKind::silu) {
+    per_element = kSiluFlops;
+  }
+  if (kind == OpKind::relu) {
+    per_element = kReluFlops;
+  }
+  Op& op = emit(out, kind, name, layer);
+  op.rows = {rows_, cols};
+  op.flops = mul(per_element, rows_, cols);
+  op.inputs = in;
+  op.outputs = {activation(name + ".out", in.front().shape)};
+  return op.outputs.front();
+}
+
+// ---- blocks ----------------------------------------------------------------------------
+
+void Lowering::embedding(std::vector<Op>& out) {
+  const ModelConfig& m = w_.model;
+  const uint64_t batch = w_.run.batch, q = plan_.q, d = m.d_model;
+  Op& op = emit(out, OpKind::embedding, "embed", -1);
+  op.rows = {rows_, d};
+  Tensor tokens;
+  tokens.id = "tokens";
+  tokens.kind = TensorKind::activation;
+  tokens.dtype = DType::int32;
+  tokens.shape = {batch, q};
+  tokens.bytes = trace::dtype_bytes(DType::int32, rows_);
+  // Bytes are the rows gathered: one token row per token, one position row per position
+  // (shared by the sequences of the batch), one token-type row (single-segment input).
+  op.inputs = {tokens, part(weight("embed.tok"), mul(rows_, d))};
+  uint64_t tables = 1;
+  if (m.position == Position::learned) {
+    op.inputs.push_back(part(weight("embed.pos"), mul(q, d)));
+    ++tables;
+  }
+  if (m.type_vocab > 0) {
+    op.inputs.push_back(part(weight("embed.type"), d));
+    ++tables;
+  }
+  op.flops = mul(tables - 1, kAddFlops, rows_, d);
+  op.outputs = {activation("embed.out", {batch, q, d})};
+  x_ = op.outputs.front();
+  if (m.embedding_norm) {
+    x_ = norm(out, "embed.norm", -1, x_, rows_, {batch, q, d});
+  }
+}
+
+Tensor Lowering::attention(std::vector<Op>& out, const std::string& p, int32_t layer,
+                           const Tensor& x) {
+  const ModelConfig& m = w_.model;
+  const uint64_t batch = w_.run.batch, q = plan_.q, kv = plan_.kv_len, d = m.d_model;
+  const uint64_t q_width = mul(m.heads, m.head_dim), kv_width = mul(m.kv_heads, m.head_dim);
+  Tensor tq =
+      linear(out, p + ".attn.q", p + ".attn.q", layer, x, rows_, d, q_width, {batch, q, q_width});
+  Tensor tk =
+      linear(out, p + ".attn.k", p + ".attn.k", layer, x, rows_, d, kv_width, {batch, q, kv_width});
+  Tensor tv =
+      linear(out, p + ".attn.v", p + ".attn.v", layer, x, rows_, d, kv_width, {batch, q, kv_width});
+
+  trace::AttentionShape shape;
+  shape.batch = batch;
+  shape.heads = m.heads;
+  shape.kv_heads = m.kv_heads;
+  shape.head_dim = m.head_dim;
+  shape.q_len = q;
+  shape.kv_len = kv;
+  shape.causal = decoder();
+  const uint64_t pairs = mul(batch, m.heads, shape.pairs());  // over sequences and heads
+
+  if (m.position == Position::rope) {
+    Op& op = emit(out, OpKind::rope, p + ".rope", layer);
+    op.rows = {rows_, add(q_width, kv_width)};
+    op.flops = mul(kRopeFlops, rows_, op.rows.cols);
+    op.inputs = {tq, tk};
+    op.outputs = {activation(p + ".rope.q", tq.shape), activation(p + ".rope.k", tk.shape)};
+    tq = op.outputs[0];
+    tk = op.outputs[1];
+  }
+
+  Tensor keys = tk, values = tv;
+  if (decoder()) {
+    Op& op = emit(out, OpKind::kv_write, p + ".kv_write", layer);
+    op.attn = shape;
+    op.inputs = {tk, tv};
+    op.outputs = {cache(p + ".kv.k", q), cache(p + ".kv.v", q)};
+    keys = cache(p + ".kv.k", kv);
+    values = cache(p + ".kv.v", kv);
+  }
+
+  if (w_.run.attention == AttentionForm::fused) {
+    Op& op = emit(out, OpKind::attention, p + ".attn", layer);
+    op.attn = shape;
+    op.flops = mul(pairs, add(mul(4, m.head_dim), kSoftmaxFlops));
+    op.inputs = {tq, keys, values};
+    op.outputs = {activation(p + ".attn.out", {batch, q, q_width})};
+    return op.outputs.front();
+  }
+
+  if (decoder()) {
+    Op& op = emit(out, OpKind::kv_read, p + ".kv_read", layer);
+    op.attn = shape;
+    op.inputs = {keys, values};
+    op.outputs = {activation(p + ".kv_read.k", {batch, kv, m.kv_heads, m.head_dim}),
+                  activation(p + ".kv_read.v", {batch, kv, m.kv_heads, m.head_dim})};
+    keys = op.outputs[0];
+    values = op.outputs[1];
+  }
+  // Grouped-query heads share their K/V head: the operands are read once, not per head.
+  Op& qk = emit(out, OpKind::batched_matmul, p + ".attn.qk", layer);
+  qk.mm = {mul(batch, m.heads), q, kv, m.head_dim};
+  qk.flops = mul(2, pairs, m.head_dim);
+  qk.inputs = {tq, keys};
+  qk.outputs = {activation(p + ".attn.qk.out", {batch, m.heads, q, kv})};
+  Tensor scores = qk.outputs.front();
+
+  Op& sm = emit(out, OpKind::softmax, p + ".attn.softmax", layer);
+  sm.rows = {mul(batch, m.heads, q), kv};
+  sm.flops = mul(kSoftmaxFlops, pairs);
+  sm.inputs = {scores};
+  sm.outputs = {activation(p + ".attn.softmax.out", scores.shape)};
+  Tensor probs = sm.outputs.front();
+
+  Op& pv = emit(out, OpKind::batched_matmul, p + ".attn.pv", layer);
+  pv.mm = {mul(batch, m.heads), q, m.head_dim, kv};
+  pv.flops = mul(2, pairs, m.head_dim);
+  pv.inputs = {probs, values};
+  pv.outputs = {activation(p + ".attn.pv.out", {batch, q, q_width})};
+  return pv.outputs.front();
+}
+
+Tensor Lowering::ffn(std::vector<Op>& out, const std::string& p, int32_t layer, const Tensor& x) {
+  const ModelConfig& m = w_.model;
+  const uint64_t batch = w_.run.batch, q = plan_.q, d = m.d_model, f = m.d_ff;
+  OpKind act = OpKind::gelu;
+  if (m.activation == Activation::relu) {
+    act = OpKind::relu;
+  }
+  if (m.activation == Activation::silu) {
+    act = OpKind::silu;
+  }
+  Tensor hidden;
+  if (m.ffn == Ffn::gated) {
+    Tensor gate =
+        linear(out, p + ".ffn.gate", p + ".ffn.gate", layer, x, rows_, d, f, {batch, q, f});
+    Tensor up = linear(out, p + ".ffn.up", p + ".ffn.up", layer, x, rows_, d, f, {batch, q, f});
+    Tensor a = elementwise(out, act, p + ".ffn.act", layer, {gate}, f);
+    hidden = elementwise(out, OpKind::mul, p + ".ffn.mul", layer, {a, up}, f);
+  } else {
+    Tensor up = linear(out, p + ".ffn.up", p + ".ffn.up", layer, x, rows_, d, f, {batch, q, f});
+    hidden = elementwise(out, act, p + ".ffn.act", layer, {up}, f);
+  }
+  return linear(out, p + ".ffn.down", p + ".ffn.down", layer, hidden, rows_, f, d, {batch, q, d});
+}
+
+void Lowering::layer(std::vector<Op>& out, uint32_t index) {
+  const ModelConfig& m = w_.model;
+  const std::string p = "L" + std::to_string(index);
+  const auto layer = static_cast<int32_t>(index);
+  const uint64_t d = m.d_model, q_width = mul(m.heads, m.head_dim);
+  const std::vector<uint64_t> hidden = {w_.run.batch, plan_.q, d};
+  const Tensor x = x_;
+  if (m.norm_placement == NormPlacement::pre) {
+    Tensor h = norm(out, p + ".norm1", layer, x, rows_, hidden);
+    Tensor a = attention(out, p, layer, h);
+    Tensor o = linear(out, p + ".attn.o", p + ".attn.o", layer, a, rows_, q_width, d, hidden);
+    Tensor x1 = elementwise(out, OpKind::add, p + ".add1", layer, {x, o}, d);
+    Tensor h2 = norm(out, p + ".norm2", layer, x1, rows_, hidden);
+    Tensor f = ffn(out, p, layer, h2);
+    x_ = elementwise(out, OpKind::add, p + ".add2", layer, {x1, f}, d);
+  } else {
+    Tensor a = attention(out, p, layer, x);
+    Tensor o = linear(out, p + ".attn.o", p + ".attn.o", layer, a, rows_, q_width, d, hidden);
+    Tensor x1 = elementwise(out, OpKind::add, p + ".add1", layer, {x, o}, d);
+    Tensor h1 = norm(out, p + ".norm1", layer, x1, rows_, hidden);
+    Tensor f = ffn(out, p, layer, h1);
+    Tensor x2 = elementwise(out, OpKind::add, p + ".add2", layer, {h1, f}, d);
+    x_ = norm(out, p + ".norm2", layer, x2, rows_, hidden);
+  }
+}
+
+void Lowering::final_block(std::vector<Op>& out) {
+  const ModelConfig& m = w_.model;
+  const uint64_t batch = w_.run.batch, d = m.d_model;
+  const auto top = static_cast<int32_t>(m.layers);
+  // Logits are needed at the last position of each sequence only; the encoder keeps every
+  // position's final hidden state.
+  const uint64_t rows = lm_head() ? batch : rows_;
+  const uint64_t positions = lm_head() ? 1 : plan_.q;
+  if (m.norm_placement == NormPlacement::pre) {
+    x_ = norm(out, "final.norm", top, x_, rows, {batch, positions, d});
+  }
+  if (lm_head()) {
+    linear(out, "lm_head", m.tie_embeddings ? "embed.tok" : "lm_head", top, x_, rows, d, m.vocab,
+           {batch, 1, m.vocab});
+  }
+}
+
+}  // namespace
+
+namespace detail {
+
+void check_sizes(const Workload& w) {
+  Lowering lowering(w);
+  if (lowering.phase_count() == 0) {
+    return;
+  }
+  std::vector<Op> scratch;
+  for (uint64_t phase : {uint64_t{0}, lowering.phase_count() - 1}) {
+    PhasePlan p = lowering.plan(phase);
+    for (uint32_t b = 0; b < lowering.blocks_per_phase(); ++b) {
+      scratch.clear();
+      lowering.lower_block(p, b, scratch);
+    }
+  }
+}
+
+}  // namespace detail
+
+std::unique_ptr<trace::OpSource> lower(const Workload& w) {
+  detail::validate(w);
+  return std::make_unique<Lowering>(w);
+}
+
+}  // namespace cimsim::workload

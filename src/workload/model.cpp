@@ -1,0 +1,119 @@
+// The weights of a model: ids, shapes and layer, in the order the trace header lists them.
+//
+// Layouts: a linear layer's weight is [in, out] (the matmul's [k, n]), its bias [out];
+// embedding tables are [rows, d_model]; norm gamma/beta are [d_model]. The tied LM head reads
+// embed.tok ([vocab, d_model]) as its transpose.
+#include "cimsim/common/checked_math.hpp"
+#include "cimsim/workload/workload.hpp"
+
+namespace cimsim::workload {
+namespace {
+
+class WeightList {
+ public:
+  WeightList(trace::DType dtype, std::vector<trace::TensorDecl>& out) : dtype_(dtype), out_(out) {}
+
+  void add(const std::string& id, std::vector<uint64_t> shape, int32_t layer) {
+    uint64_t elements = 1;
+    for (uint64_t s : shape) {
+      elements = checked_mul(elements, s, "weight elements");
+    }
+    trace::TensorDecl d;
+    d.id = id;
+    d.kind = trace::TensorKind::weight;
+    d.dtype = dtype_;
+    d.shape = std::move(shape);
+    d.bytes = trace::dtype_bytes(dtype_, elements);
+    d.layer = layer;
+    out_.push_back(std::move(d));
+  }
+  void norm(const ModelConfig& m, const std::string& prefix, int32_t layer) {
+    add(prefix + ".gamma", {m.d_model}, layer);
+    if (m.norm == Norm::layernorm) {
+      add(prefix + ".beta", {m.d_model}, layer);
+    }
+  }
+  void linear(const ModelConfig& m, const std::string& id, uint64_t in, uint64_t out,
+              int32_t layer) {
+    add(id, {in, out}, layer);
+    if (m.bias) {
+      add(id + ".bias", {out}, layer);
+    }
+  }
+
+ private:
+  trace::DType dtype_;
+  std::vector<trace::TensorDecl>& out_;
+};
+
+uint64_t elements(const trace::TensorDecl& d) {
+  uint64_t n = 1;
+  for (uint64_t s : d.shape) {
+    n = checked_mul(n, s, "weight elements");
+  }
+  return n;
+}
+
+bool is_embedding_table(const std::string& id) {
+  return id == "embed.tok" || id == "embed.pos" || id == "embed.type" || id == "lm_head";
+}
+
+}  // namespace
+
+std::vector<trace::TensorDecl> model_weights(const ModelConfig& m, trace::DType dtype) {
+  std::vector<trace::TensorDecl> out;
+  WeightList w(dtype, out);
+  const uint64_t d = m.d_model;
+  const uint64_t q_width = checked_mul(m.heads, m.head_dim, "attention width");
+  const uint64_t kv_width = checked_mul(m.kv_heads, m.head_dim, "attention width");
+
+  w.add("embed.tok", {m.vocab, d}, -1);
+  if (m.position == Position::learned) {
+    w.add("embed.pos", {checked_add(m.max_context, m.position_offset, "position rows"), d}, -1);
+  }
+  if (m.type_vocab > 0) {
+    w.add("embed.type", {m.type_vocab, d}, -1);
+  }
+  if (m.embedding_norm) {
+    w.norm(m, "embed.norm", -1);
+  }
+
+  for (uint32_t i = 0; i < m.layers; ++i) {
+    const std::string p = "L" + std::to_string(i);
+    const auto layer = static_cast<int32_t>(i);
+    w.norm(m, p + ".norm1", layer);
+    w.linear(m, p + ".attn.q", d, q_width, layer);
+    w.linear(m, p + ".attn.k", d, kv_width, layer);
+    w.linear(m, p + ".attn.v", d, kv_width, layer);
+    w.linear(m, p + ".attn.o", q_width, d, layer);
+    w.norm(m, p + ".norm2", layer);
+    if (m.ffn == Ffn::gated) {
+      w.linear(m, p + ".ffn.gate", d, m.d_ff, layer);
+    }
+    w.linear(m, p + ".ffn.up", d, m.d_ff, layer);
+    w.linear(m, p + ".ffn.down", m.d_ff, d, layer);
+  }
+
+  const auto top = static_cast<int32_t>(m.layers);
+  if (m.norm_placement == NormPlacement::pre) {
+    w.norm(m, "final.norm", top);
+  }
+  if (!m.tie_embeddings) {
+    w.add("lm_head", {d, m.vocab}, top);
+  }
+  return out;
+}
+
+ParameterCount count_parameters(const ModelConfig& m) {
+  ParameterCount count;
+  for (const auto& decl : model_weights(m, trace::DType::fp16)) {
+    uint64_t n = elements(decl);
+    count.total = checked_add(count.total, n, "parameter count");
+    if (!is_embedding_table(decl.id)) {
+      count.non_embedding = checked_add(count.non_embedding, n, "parameter count");
+    }
+  }
+  return count;
+}
+
+}  // namespace cimsim::workload

@@ -1,0 +1,145 @@
+// The presets against published figures: parameter totals and KV-cache bytes per token.
+#include <gtest/gtest.h>
+
+#include "cimsim/config/json_file.hpp"
+#include "cimsim/config/overrides.hpp"
+#include "cimsim/workload/workload.hpp"
+#include "tiny_models.hpp"
+
+namespace cimsim::test {
+namespace {
+
+workload::Workload load(const std::string& name, const std::vector<std::string>& sets = {}) {
+  std::vector<config::Assignment> assignments;
+  assignments.reserve(sets.size());
+  for (const auto& s : sets) {
+    assignments.push_back(config::parse_assignment(s));
+  }
+  return workload::load_workload(name, assignments);
+}
+
+uint64_t total_parameters(const std::string& name) {
+  return workload::count_parameters(load(name).model).total;
+}
+
+// Totals as published by Hugging Face (model.num_parameters() of the checkpoints) and the
+// papers' rounded figures.
+TEST(Presets, Gpt2ParameterTotals) {
+  EXPECT_EQ(total_parameters("gpt2-small"), 124'439'808u);   // "124M"
+  EXPECT_EQ(total_parameters("gpt2-medium"), 354'823'168u);  // "355M"
+  EXPECT_EQ(total_parameters("gpt2-large"), 774'030'080u);   // "774M"
+  EXPECT_EQ(total_parameters("gpt2-xl"), 1'557'611'200u);    // "1.5B"
+  // Without the token and position tables: ~85M (Kaplan et al. count this way).
+  auto small = workload::count_parameters(load("gpt2-small").model);
+  EXPECT_EQ(small.non_embedding, 124'439'808u - 50'257u * 768 - 1'024u * 768);
+}
+
+TEST(Presets, LlamaParameterTotals) {
+  EXPECT_EQ(total_parameters("llama-2-7b"), 6'738'415'616u);    // "6.74B"
+  EXPECT_EQ(total_parameters("llama-2-13b"), 13'015'864'320u);  // "13.0B"
+  EXPECT_EQ(total_parameters("llama-3-8b"), 8'030'261'248u);    // "8.03B"
+  // Untied: both the embedding and the LM head are vocabulary tables.
+  auto l2 = workload::count_parameters(load("llama-2-7b").model);
+  EXPECT_EQ(l2.non_embedding, 6'738'415'616u - uint64_t{2} * 32'000 * 4096);
+}
+
+TEST(Presets, OptParameterTotalIncludesTheTwoOffsetPositionRows) {
+  EXPECT_EQ(total_parameters("opt-1.3b"), 1'315'758'080u);
+}
+
+// Hugging Face's BertModel counts 109,482,240 (base) and 335,141,888 (large) including the
+// pooler, a d_model x d_model dense layer with bias used only for classification heads; the
+// encoder trace stops at the final hidden states, so cimsim counts without it.
+TEST(Presets, BertParameterTotalsWithoutThePooler) {
+  EXPECT_EQ(total_parameters("bert-base") + (768u * 768 + 768), 109'482'240u);
+  EXPECT_EQ(total_parameters("bert-large") + (1024u * 1024 + 1024), 335'141'888u);
+}
+
+// ENTP models are GPT-2 blocks: 12 d^2 + 13 d per layer, the vocab and position tables, and
+// the final LayerNorm.
+TEST(Presets, EntpParameterTotals) {
+  auto gpt2_like = [](uint64_t layers, uint64_t d) {
+    return layers * (12 * d * d + 13 * d) + 50'257 * d + 512 * d + 2 * d;
+  };
+  EXPECT_EQ(total_parameters("entp-3l"), gpt2_like(3, 192));
+  EXPECT_EQ(total_parameters("entp-6l"), gpt2_like(6, 384));
+  EXPECT_EQ(total_parameters("entp-12l"), gpt2_like(12, 768));
+}
+
+// KV-cache bytes per token = 2 (K and V) x layers x kv_heads x head_dim x 2 bytes (fp16),
+// evaluated by hand per preset. Each preset runs in decoder mode here (batch 2, prompt 5,
+// generate 3: 7 positions cached).
+TEST(Presets, KvCacheBytesPerToken) {
+  const std::vector<std::pair<std::string, uint64_t>> expected = {
+      {"gpt2-small", 36'864},    // 2 x 12 x 12 x 64 x 2
+      {"gpt2-medium", 98'304},   // 2 x 24 x 16 x 64 x 2
+      {"gpt2-large", 184'320},   // 2 x 36 x 20 x 64 x 2
+      {"gpt2-xl", 307'200},      // 2 x 48 x 25 x 64 x 2
+      {"bert-base", 36'864},     // 2 x 12 x 12 x 64 x 2
+      {"bert-large", 98'304},    // 2 x 24 x 16 x 64 x 2
+      {"opt-1.3b", 196'608},     // 2 x 24 x 32 x 64 x 2
+      {"llama-2-7b", 524'288},   // 2 x 32 x 32 x 128 x 2 = 0.5 MiB
+      {"llama-2-13b", 819'200},  // 2 x 40 x 40 x 128 x 2
+      {"llama-3-8b", 131'072},   // 2 x 32 x 8 x 128 x 2 = 128 KiB (GQA)
+      {"entp-3l", 2'304},        // 2 x 3 x 3 x 64 x 2
+      {"entp-6l", 9'216},        // 2 x 6 x 6 x 64 x 2
+      {"entp-12l", 36'864}};     // 2 x 12 x 12 x 64 x 2
+  for (const auto& [name, per_token] : expected) {
+    auto w = load(name, {"workload.run.mode=decoder", "workload.run.batch=2",
+                         "workload.run.prompt=5", "workload.run.generate=3"});
+    auto source = workload::lower(w);
+    uint64_t total = 0;
+    for (const auto& d : source->header().kv_caches) {
+      total += d.bytes;
+    }
+    EXPECT_EQ(total, per_token * 2 * 7) << name;
+  }
+}
+
+TEST(Presets, GroupedQueryAttentionShrinksKeyValueProjections) {
+  auto w = load("llama-3-8b", {"workload.run.prompt=4", "workload.run.generate=1"});
+  auto source = workload::lower(w);
+  for (const auto& d : source->header().weights) {
+    if (d.id == "L0.attn.k") {
+      EXPECT_EQ(d.shape, (std::vector<uint64_t>{4096, 1024}));  // 8 KV heads x 128
+    }
+    if (d.id == "L0.attn.q") {
+      EXPECT_EQ(d.shape, (std::vector<uint64_t>{4096, 4096}));
+    }
+  }
+  EXPECT_EQ(source->header().kv_caches[0].shape, (std::vector<uint64_t>{1, 4, 8, 128}));
+}
+
+TEST(Presets, EveryPresetLowersWithItsOwnRunSettingsAndValidHeader) {
+  for (const auto& name : config::list_presets(config::workload_kind())) {
+    auto w = load(name);
+    EXPECT_EQ(w.name, name);
+    auto source = workload::lower(w);
+    uint64_t ops = 0;
+    trace::Op op;
+    while (source->next(op)) {
+      ++ops;
+    }
+    EXPECT_EQ(ops, source->header().op_count) << name;
+    // Every weight the model has is in the header (BERT's tied LM head shares embed.tok).
+    uint64_t params = 0;
+    for (const auto& d : source->header().weights) {
+      uint64_t n = 1;
+      for (uint64_t s : d.shape) {
+        n *= s;
+      }
+      params += n;
+    }
+    EXPECT_EQ(params, workload::count_parameters(w.model).total) << name;
+  }
+}
+
+TEST(Presets, DefaultRunModes) {
+  EXPECT_EQ(load("gpt2-small").run.mode, workload::Mode::decoder);
+  EXPECT_EQ(load("bert-base").run.mode, workload::Mode::encoder);
+  EXPECT_EQ(load("entp-6l").run.mode, workload::Mode::entp);
+  EXPECT_EQ(load("llama-3-8b").dtypes.weights, trace::DType::fp16);
+}
+
+}  // namespace
+}  // namespace cimsim::test
