@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <optional>
 #include <ostream>
 
 #include "cimsim/cli/command.hpp"
@@ -10,6 +11,7 @@
 #include "cimsim/exec/executor.hpp"
 #include "cimsim/report/csv.hpp"
 #include "cimsim/report/report.hpp"
+#include "cimsim/trace/trace_io.hpp"
 #include "cimsim/workload/workload.hpp"
 #include "progress.hpp"
 
@@ -30,14 +32,17 @@ Command cmd_run() {
   c.summary = "run a workload's trace on one or more machines and write the report";
   c.usage =
       "cimsim run [--machine NAME|FILE ...] [--workload NAME|FILE] [--mode M] [--prompt N] "
-      "[--generate N] [--batch N] [--set PATH=VALUE ...] [--out FILE] [--quiet]";
+      "[--generate N] [--batch N] [--set PATH=VALUE ...] [--out FILE] [--quiet]\n"
+      "       cimsim run [--machine NAME|FILE ...] --trace FILE [--set machine.PATH=VALUE ...]";
   c.add_options = [](po::options_description& d) {
     add_machine_options(d);
     add_workload_options(d);
     add_set_option(d);
     add_output_options(d);
-    d.add_options()("no-fast-forward", po::bool_switch(),
-                    "simulate every op in full, even identical repeated work")(
+    d.add_options()("trace", po::value<std::string>(),
+                    "execute this trace file (cimsim lower --out) instead of lowering a workload")(
+        "no-fast-forward", po::bool_switch(),
+        "simulate every op in full, even identical repeated work")(
         "check-timing", po::bool_switch(),
         "run the DRAM timing checker on every memory command (slow)")(
         "csv-dir", po::value<std::string>(),
@@ -46,9 +51,25 @@ Command cmd_run() {
   c.run = [](const po::variables_map& vm, std::ostream& out) {
     std::vector<config::Assignment> sets = assignments(vm);
     if (vm.count("out")) check_output_path(vm["out"].as<std::string>());
-    std::string workload_name =
-        vm.count("workload") ? vm["workload"].as<std::string>() : std::string("gpt2-small");
-    workload::Workload w = workload::load_workload(workload_name, sets);
+    trace::OpSourceFactory factory;
+    std::optional<workload::Workload> w;
+    if (vm.count("trace") != 0) {
+      for (const auto& a : sets) {
+        if (a.root != "machine") {
+          throw InputError(a.text, "a trace file fixes the workload; only machine. settings apply");
+        }
+      }
+      if (vm.count("workload") != 0) {
+        throw InputError("--trace", "give either --trace or --workload, not both");
+      }
+      std::string path = vm["trace"].as<std::string>();
+      factory = [path]() { return trace::open_trace(path); };
+    } else {
+      std::string workload_name =
+          vm.count("workload") ? vm["workload"].as<std::string>() : std::string("gpt2-small");
+      w = workload::load_workload(workload_name, sets);
+      factory = [&w]() { return workload::lower(*w); };
+    }
 
     std::vector<std::string> names =
         vm.count("machine") ? vm["machine"].as<std::vector<std::string>>() : default_machines();
@@ -71,7 +92,6 @@ Command cmd_run() {
     exec::RunOptions options;
     options.fast_forward = !vm["no-fast-forward"].as<bool>();
     options.check_memory_timing = vm["check-timing"].as<bool>();
-    trace::OpSourceFactory factory = [&w]() { return workload::lower(w); };
     auto header_source = factory();
     bool quiet = vm["quiet"].as<bool>();
     ProgressBar progress(std::cerr, header_source->header().op_count * machines.size(),

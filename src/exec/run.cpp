@@ -4,6 +4,34 @@
 #include "cimsim/exec/executor.hpp"
 
 namespace cimsim::exec {
+namespace {
+
+// A trace read from a file can turn out to be bad halfway (line 17 names an unknown tensor).
+// The error surfaces inside a machine's SystemC thread, where an exception would become an
+// opaque SystemC report; instead the source records it, stops the simulation and ends the
+// stream, and run_machines rethrows it as the InputError it is.
+class GuardedSource final : public trace::OpSource {
+ public:
+  GuardedSource(std::unique_ptr<trace::OpSource> inner, std::exception_ptr& error)
+      : inner_(std::move(inner)), error_(error) {}
+  const trace::TraceHeader& header() const override { return inner_->header(); }
+  bool next(trace::Op& op) override {
+    if (error_) return false;
+    try {
+      return inner_->next(op);
+    } catch (const InputError&) {
+      error_ = std::current_exception();
+      sc_core::sc_stop();
+      return false;
+    }
+  }
+
+ private:
+  std::unique_ptr<trace::OpSource> inner_;
+  std::exception_ptr& error_;
+};
+
+}  // namespace
 
 std::vector<Json> run_machines(const std::vector<config::ConfigDoc>& machines,
                                const trace::OpSourceFactory& trace, const RunOptions& options) {
@@ -13,8 +41,10 @@ std::vector<Json> run_machines(const std::vector<config::ConfigDoc>& machines,
     // Module names must be unique and C-identifier-like; the report uses the config's name.
     executors.push_back(type.build(machines[i], "machine" + std::to_string(i), options));
   }
-  for (auto& e : executors) e->start(trace());
+  std::exception_ptr trace_error;
+  for (auto& e : executors) e->start(std::make_unique<GuardedSource>(trace(), trace_error));
   sc_core::sc_start();
+  if (trace_error) std::rethrow_exception(trace_error);
   std::vector<Json> reports;
   for (size_t i = 0; i < executors.size(); ++i) {
     if (!executors[i]->done()) {
