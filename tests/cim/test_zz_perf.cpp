@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cim/cim_test_util.hpp"
+#include "cimsim/workload/workload.hpp"
 
 namespace cimsim::test {
 
@@ -20,7 +21,17 @@ TEST(Perf, Gpt2SmallShape) {
   }
   TinyTrace t(m, r);
   auto t0 = std::chrono::steady_clock::now();
-  f->start(t.source());
+  const char* wl = std::getenv("PERF_WORKLOAD");
+  if (wl) {
+    std::vector<config::Assignment> sets;
+    for (const char* e : {"PERF_SET1", "PERF_SET2", "PERF_SET3"}) {
+      if (std::getenv(e)) sets.push_back(config::parse_assignment(std::getenv(e)));
+    }
+    auto w = workload::load_workload(wl, sets);
+    f->start(workload::lower(w));
+  } else {
+    f->start(t.source());
+  }
   auto t1 = std::chrono::steady_clock::now();
   sc_core::sc_start();
   auto t2 = std::chrono::steady_clock::now();
