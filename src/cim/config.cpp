@@ -17,7 +17,9 @@ uint32_t adc_bits_needed(uint64_t rows, uint32_t cell_bits, uint32_t dac_bits) {
   double max_sum = static_cast<double>(rows) * (std::ldexp(1.0, static_cast<int>(cell_bits)) - 1) *
                    (std::ldexp(1.0, static_cast<int>(dac_bits)) - 1);
   uint32_t bits = 0;
-  while (std::ldexp(1.0, static_cast<int>(bits)) < max_sum + 1) ++bits;
+  while (std::ldexp(1.0, static_cast<int>(bits)) < max_sum + 1) {
+    ++bits;
+  }
   return bits;
 }
 
@@ -47,8 +49,8 @@ void check_cim_config(const CimConfig& c, const config::Check& check) {
       uint64_t fit = max_rows_for_adc(have, x.bits_per_cell, c.dac.bits);
       std::string why = "reading " + std::to_string(rows) + " rows at once of " +
                         std::to_string(x.bits_per_cell) + "-bit cells with " +
-                        std::to_string(c.dac.bits) + "-bit inputs needs a " +
-                        std::to_string(need) + "-bit ADC" +
+                        std::to_string(c.dac.bits) + "-bit inputs needs a " + std::to_string(need) +
+                        "-bit ADC" +
                         (saved > 0 ? " (" + std::to_string(need - saved) + " bits with the " +
                                          std::to_string(saved) + "-bit encoding saving)"
                                    : "") +
@@ -59,26 +61,27 @@ void check_cim_config(const CimConfig& c, const config::Check& check) {
                                    "not even one row fits");
       }
       if (x.rows_at_once) {
-        check.fail("crossbar.rows_at_once",
-                   "expected at most " + std::to_string(fit) + " for the " +
-                       std::to_string(c.adc.bits) + "-bit ADC, got " + std::to_string(rows) +
-                       ": " + why + "lower rows_at_once or raise adc.bits");
+        check.fail("crossbar.rows_at_once", "expected at most " + std::to_string(fit) +
+                                                " for the " + std::to_string(c.adc.bits) +
+                                                "-bit ADC, got " + std::to_string(rows) + ": " +
+                                                why + "lower rows_at_once or raise adc.bits");
       }
       check.fail("crossbar.rows", "the " + std::to_string(c.adc.bits) + "-bit ADC cannot read a " +
                                       std::to_string(rows) + "-row crossbar at once: " + why +
                                       "set crossbar.rows_at_once <= " + std::to_string(fit) +
                                       " or raise adc.bits");
     }
-    if (c.pe.adcs == 0) check.fail("pe.adcs", "expected at least 1 for an ADC readout, got 0");
+    if (c.pe.adcs == 0) {
+      check.fail("pe.adcs", "expected at least 1 for an ADC readout, got 0");
+    }
     if (c.pe.adcs % c.pe.crossbars != 0 && c.pe.crossbars % c.pe.adcs != 0) {
       check.fail("pe.adcs", "expected a multiple or a divisor of pe.crossbars (" +
                                 std::to_string(c.pe.crossbars) + "), got " +
                                 std::to_string(c.pe.adcs));
     }
     if (c.adc.sample_rate_gsps <= 0) {
-      check.fail("adc.sample_rate_gsps",
-                 "expected a number > 0 for an ADC readout, got " +
-                     format_number(c.adc.sample_rate_gsps));
+      check.fail("adc.sample_rate_gsps", "expected a number > 0 for an ADC readout, got " +
+                                             format_number(c.adc.sample_rate_gsps));
     }
   }
   if (c.dynamic_matmul == DynamicMatmul::sram_cim && c.sram_cim.arrays_per_tile == 0) {
@@ -97,7 +100,7 @@ using namespace cimsim::cim;
 
 const std::vector<std::pair<Readout, const char*>>& EnumNames<Readout>::names() {
   static const std::vector<std::pair<Readout, const char*>> n = {{Readout::adc, "adc"},
-                                                                  {Readout::digital, "digital"}};
+                                                                 {Readout::digital, "digital"}};
   return n;
 }
 const std::vector<std::pair<SignedWeights, const char*>>& EnumNames<SignedWeights>::names() {
@@ -115,17 +118,18 @@ const std::vector<std::pair<DynamicMatmul, const char*>>& EnumNames<DynamicMatmu
 
 ChipCount ValueTraits<ChipCount>::parse(const Json& j, const std::string& path, const Context& c,
                                         const Limits&) {
-  if (j.is_string() && j.get<std::string>() == "auto") return ChipCount{};
+  if (j.is_string() && j.get<std::string>() == "auto") {
+    return ChipCount{};
+  }
   if (j.is_number_unsigned() && j.get<uint64_t>() >= 1 && j.get<uint64_t>() <= 1u << 20) {
     return ChipCount{false, static_cast<uint32_t>(j.get<uint64_t>())};
   }
   c.fail(path, "expected \"auto\" or an integer in [1, 1048576], got " + describe_json_value(j));
 }
 Json ValueTraits<ChipCount>::schema(const Limits&) {
-  return Json{{"anyOf", Json::array({Json{{"type", "string"}, {"enum", Json::array({"auto"})}},
-                                     Json{{"type", "integer"},
-                                          {"minimum", 1},
-                                          {"maximum", 1 << 20}}})}};
+  return Json{
+      {"anyOf", Json::array({Json{{"type", "string"}, {"enum", Json::array({"auto"})}},
+                             Json{{"type", "integer"}, {"minimum", 1}, {"maximum", 1 << 20}}})}};
 }
 Json ValueTraits<ChipCount>::to_json(const ChipCount& v) {
   return v.automatic ? Json("auto") : Json(v.count);
@@ -133,15 +137,17 @@ Json ValueTraits<ChipCount>::to_json(const ChipCount& v) {
 
 Replication ValueTraits<Replication>::parse(const Json& j, const std::string& path,
                                             const Context& c, const Limits&) {
-  if (j.is_string() && j.get<std::string>() == "auto") return Replication{};
+  if (j.is_string() && j.get<std::string>() == "auto") {
+    return Replication{};
+  }
   if (j.is_string() && j.get<std::string>() == "none") {
     return Replication{Replication::Mode::none, 1};
   }
   if (j.is_number_unsigned() && j.get<uint64_t>() >= 1 && j.get<uint64_t>() <= 4096) {
     return Replication{Replication::Mode::fixed, static_cast<uint32_t>(j.get<uint64_t>())};
   }
-  c.fail(path, "expected \"auto\", \"none\" or an integer in [1, 4096], got " +
-                   describe_json_value(j));
+  c.fail(path,
+         "expected \"auto\", \"none\" or an integer in [1, 4096], got " + describe_json_value(j));
 }
 Json ValueTraits<Replication>::schema(const Limits&) {
   return Json{
@@ -196,8 +202,7 @@ void Describe<CrossbarConfig>::fields(Fields<CrossbarConfig>& f) {
   f.optional("readout", &X::readout, "adc (analog) or digital (adder tree)");
   power_area(f, &X::power_mw, &X::static_mw, &X::area_mm2);
   f.optional("read_energy_pj_per_row", &X::read_energy_pj_per_row,
-             "energy of one row in one activation (default: power x latency / rows)",
-             at_least(0));
+             "energy of one row in one activation (default: power x latency / rows)", at_least(0));
   f.optional("extra_latency_ns", &X::extra_latency_ns,
              "fixed MVM pipeline latency beyond read and convert", at_least(0));
   f.required("program", &X::program, "writing cells");
@@ -268,8 +273,7 @@ void Describe<VectorUnitConfig>::fields(Fields<VectorUnitConfig>& f) {
   f.required("mul_pj", &V::mul_pj, "energy per multiply", at_least(0));
   f.required("mac_pj", &V::mac_pj, "energy per multiply-accumulate", at_least(0));
   f.required("exp_pj", &V::exp_pj, "energy per exponential", at_least(0));
-  f.required("div_pj", &V::div_pj, "energy per division or reciprocal square root",
-             at_least(0));
+  f.required("div_pj", &V::div_pj, "energy per division or reciprocal square root", at_least(0));
   f.optional("power_mw_per_lane", &V::power_mw_per_lane, "peak power per lane", at_least(0));
   f.optional("static_mw_per_lane", &V::static_mw_per_lane, "leakage per lane", at_least(0));
   f.optional("area_mm2_per_lane", &V::area_mm2_per_lane, "area per lane", at_least(0));
@@ -318,12 +322,11 @@ void Describe<RouterConfig>::fields(Fields<RouterConfig>& f) {
 void Describe<ChipLinkConfig>::fields(Fields<ChipLinkConfig>& f) {
   using L = ChipLinkConfig;
   f.optional("count", &L::count, "links per chip", at_least(0));
-  f.optional("bandwidth_gbytes_s", &L::bandwidth_gbytes_s, "per link and direction",
-             positive());
+  f.optional("bandwidth_gbytes_s", &L::bandwidth_gbytes_s, "per link and direction", positive());
   f.optional("latency_ns", &L::latency_ns, "per crossing", at_least(0));
   power_area(f, &L::power_mw, &L::static_mw, &L::area_mm2);
-  f.optional("energy_pj_per_bit", &L::energy_pj_per_bit,
-             "per bit (default: power / bandwidth)", at_least(0));
+  f.optional("energy_pj_per_bit", &L::energy_pj_per_bit, "per bit (default: power / bandwidth)",
+             at_least(0));
 }
 
 void Describe<GlobalBufferConfig>::fields(Fields<GlobalBufferConfig>& f) {
@@ -331,8 +334,7 @@ void Describe<GlobalBufferConfig>::fields(Fields<GlobalBufferConfig>& f) {
   f.optional("capacity_bytes", &G::capacity_bytes, "0: none");
   f.optional("bandwidth_gbytes_s", &G::bandwidth_gbytes_s, "access bandwidth", at_least(0));
   f.optional("latency_ns", &G::latency_ns, "access latency", at_least(0));
-  f.optional("energy_pj_per_byte", &G::energy_pj_per_byte, "per byte read or written",
-             at_least(0));
+  f.optional("energy_pj_per_byte", &G::energy_pj_per_byte, "per byte read or written", at_least(0));
   power_area(f, &G::power_mw, &G::static_mw, &G::area_mm2);
 }
 
@@ -358,6 +360,8 @@ void Describe<SramCimConfig>::fields(Fields<SramCimConfig>& f) {
   f.optional("extension", &S::extension, "not part of the source design");
 }
 
-void Describe<CimConfig>::fields(Fields<CimConfig>& f) { describe_cim_fields(f); }
+void Describe<CimConfig>::fields(Fields<CimConfig>& f) {
+  describe_cim_fields(f);
+}
 
 }  // namespace cimsim::config

@@ -25,7 +25,9 @@ const char* kv_level_name(KvLevel level) {
 
 uint32_t KvStore::max_writes() const {
   uint32_t m = 0;
-  for (uint32_t w : writes_per_position) m = std::max(m, w);
+  for (uint32_t w : writes_per_position) {
+    m = std::max(m, w);
+  }
   return m;
 }
 
@@ -77,7 +79,9 @@ MvmTiming ArrayModel::mvm_timing(uint64_t k, uint64_t n) const {
   PeLoad pe;
   uint64_t arrays = ceil_div(k, cfg_.crossbar.rows) * ceil_div(n * cells_, cfg_.crossbar.cols);
   uint64_t in_pe = std::min<uint64_t>(arrays, cfg_.pe.crossbars);
-  for (uint64_t i = 0; i < in_pe; ++i) pe.add(x, cfg_.rows_at_once());
+  for (uint64_t i = 0; i < in_pe; ++i) {
+    pe.add(x, cfg_.rows_at_once());
+  }
   return model_.timing(pe);
 }
 
@@ -90,8 +94,10 @@ MvmCounts ArrayModel::mvm_counts(uint64_t k, uint64_t n) const {
   for (uint64_t i = 0; i < rb; ++i) {
     for (uint64_t j = 0; j < cb; ++j) {
       XbarUse x;
-      x.rows = static_cast<uint32_t>(std::min<uint64_t>(cfg_.crossbar.rows, k - i * cfg_.crossbar.rows));
-      x.cols = static_cast<uint32_t>(std::min<uint64_t>(cfg_.crossbar.cols, cols - j * cfg_.crossbar.cols));
+      x.rows =
+          static_cast<uint32_t>(std::min<uint64_t>(cfg_.crossbar.rows, k - i * cfg_.crossbar.rows));
+      x.cols = static_cast<uint32_t>(
+          std::min<uint64_t>(cfg_.crossbar.cols, cols - j * cfg_.crossbar.cols));
       pe.add(x, cfg_.rows_at_once());
     }
   }
@@ -99,18 +105,20 @@ MvmCounts ArrayModel::mvm_counts(uint64_t k, uint64_t n) const {
 }
 
 double ArrayModel::row_write_ns() const {
-  if (policy_ == DynamicMatmul::sram_cim) return cfg_.sram_cim.write_ns_per_row;
+  if (policy_ == DynamicMatmul::sram_cim) {
+    return cfg_.sram_cim.write_ns_per_row;
+  }
   const auto& p = cfg_.crossbar.program;
   return p.iterations * (p.pulse_ns + p.verify_ns);
 }
 
 AttentionWork attention_work(const trace::AttentionShape& a) {
   AttentionWork w;
-  uint64_t pairs = checked_mul(checked_mul(a.pairs(), a.heads, "attention pairs"), a.batch,
-                               "attention pairs");
+  uint64_t pairs =
+      checked_mul(checked_mul(a.pairs(), a.heads, "attention pairs"), a.batch, "attention pairs");
   w.macs = checked_mul(2 * pairs, a.head_dim, "attention MACs");  // QK^T and PV
-  w.muls = pairs;  // scale by 1/sqrt(head_dim)
-  w.adds = 2 * pairs;  // running max and sum
+  w.muls = pairs;                                                 // scale by 1/sqrt(head_dim)
+  w.adds = 2 * pairs;                                             // running max and sum
   w.exps = pairs;
   w.divs = a.q_len * a.heads * a.batch;  // one reciprocal per row
   return w;

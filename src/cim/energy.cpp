@@ -8,7 +8,9 @@
 namespace cimsim::cim {
 namespace {
 
-std::string num(double v) { return config::format_number(v); }
+std::string num(double v) {
+  return config::format_number(v);
+}
 
 }  // namespace
 
@@ -23,7 +25,9 @@ double full_activity_step_ns(const CimConfig& c) {
 
 double EnergyTable::get(const std::string& component, const std::string& action) const {
   for (const auto& e : entries) {
-    if (e.component == component && e.action == action) return e.pj;
+    if (e.component == component && e.action == action) {
+      return e.pj;
+    }
   }
   return 0;
 }
@@ -31,7 +35,9 @@ double EnergyTable::get(const std::string& component, const std::string& action)
 EnergyTable energy_table(const CimConfig& c) {
   EnergyTable t;
   auto add = [&](const std::string& comp, const std::string& action, double pj,
-                 const std::string& source) { t.entries.push_back({comp, action, pj, source}); };
+                 const std::string& source) {
+    t.entries.push_back({comp, action, pj, source});
+  };
   auto given_or = [](const std::optional<double>& given, double derived, const std::string& how) {
     return given ? std::make_pair(*given, std::string("config")) : std::make_pair(derived, how);
   };
@@ -105,9 +111,9 @@ EnergyTable energy_table(const CimConfig& c) {
   add("tile.shift_add", "op", tsa.first, tsa.second);
   auto tor = storage("tile.output_register", c.tile.output_register);
   add("tile.output_register", "access", tor.first, tor.second);
-  auto flit = given_or(c.router.energy_pj_per_flit_hop,
-                       c.router.power_mw / (c.router.ports * clock),
-                       "router.power_mw / (ports " + std::to_string(c.router.ports) + " x clock)");
+  auto flit =
+      given_or(c.router.energy_pj_per_flit_hop, c.router.power_mw / (c.router.ports * clock),
+               "router.power_mw / (ports " + std::to_string(c.router.ports) + " x clock)");
   add("router", "flit_hop", flit.first, flit.second);
   const auto& l = c.chip.links;
   auto link = l.energy_pj_per_bit
@@ -117,8 +123,7 @@ EnergyTable energy_table(const CimConfig& c) {
   add("chip_link", "byte", link.first, link.second);
   add("global_buffer", "byte", c.chip.global_buffer.energy_pj_per_byte,
       "chip.global_buffer.energy_pj_per_byte");
-  add("sram_cim", "row_step", c.sram_cim.energy_pj_per_row_step,
-      "sram_cim.energy_pj_per_row_step");
+  add("sram_cim", "row_step", c.sram_cim.energy_pj_per_row_step, "sram_cim.energy_pj_per_row_step");
   add("sram_cim", "write_bit", c.sram_cim.write_energy_pj_per_bit,
       "sram_cim.write_energy_pj_per_bit");
   return t;
@@ -182,7 +187,9 @@ BudgetTotals budget_totals(const CimConfig& c, bool ext) {
   BudgetTotals t;
   double tile_p = 0, tile_a = 0, router_p = 0, router_a = 0, chip_p = 0, chip_a = 0;
   for (const auto& i : budget(c)) {
-    if (i.extension && !ext) continue;
+    if (i.extension && !ext) {
+      continue;
+    }
     double p = i.count * i.power_mw, a = i.count * i.area_mm2;
     if (i.level == "pe") {
       t.pe_power_mw += p;
@@ -211,10 +218,14 @@ BudgetTotals budget_totals(const CimConfig& c, bool ext) {
 Json budget_json(const CimConfig& c) {
   Json items = Json::array();
   for (const auto& i : budget(c)) {
-    if (i.count == 0) continue;
+    if (i.count == 0) {
+      continue;
+    }
     Json j{{"name", i.name},         {"level", i.level},         {"count_per_parent", i.count},
            {"power_mw", i.power_mw}, {"static_mw", i.static_mw}, {"area_mm2", i.area_mm2}};
-    if (i.extension) j["extension"] = true;
+    if (i.extension) {
+      j["extension"] = true;
+    }
     items.push_back(j);
   }
   auto totals = [&](bool ext) {
@@ -232,7 +243,9 @@ Actions declare_fabric(const CimConfig& c, uint32_t chips, stats::Registry& r) {
   EnergyTable t = energy_table(c);
   auto a = [&](const std::string& comp, const std::string& action) {
     for (const auto& e : t.entries) {
-      if (e.component == comp && e.action == action) return r.action(comp, action, e.pj, e.source);
+      if (e.component == comp && e.action == action) {
+        return r.action(comp, action, e.pj, e.source);
+      }
     }
     return r.action(comp, action, 0.0, "");
   };
@@ -266,11 +279,13 @@ Actions declare_fabric(const CimConfig& c, uint32_t chips, stats::Registry& r) {
   // Static power and area for the whole system; every component the budget lists.
   double tiles = static_cast<double>(chips) * c.chip.tiles;
   for (const auto& i : budget(c)) {
-    double parents = i.level == "pe"       ? tiles * c.tile.pes
-                     : i.level == "tile"   ? tiles
-                                           : static_cast<double>(chips);
+    double parents = i.level == "pe"     ? tiles * c.tile.pes
+                     : i.level == "tile" ? tiles
+                                         : static_cast<double>(chips);
     double n = i.count * parents;
-    if (n <= 0) continue;
+    if (n <= 0) {
+      continue;
+    }
     r.component(i.name, n * i.static_mw / 1000.0, n * i.area_mm2, static_cast<uint64_t>(n));
   }
   ids.buffer = r.link("buffer", "tile buffers (eDRAM/SRAM) <-> PEs and vector units");

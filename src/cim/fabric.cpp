@@ -8,8 +8,8 @@
 
 namespace cimsim::cim {
 
-Fabric::Fabric(sc_core::sc_module_name module_name, const CimConfig& config, Json config_json,
-               const std::string& report_name, exec::RunOptions options,
+Fabric::Fabric(const sc_core::sc_module_name& module_name, const CimConfig& config,
+               Json config_json, const std::string& report_name, exec::RunOptions options,
                const OffChipFactory& memory)
     : sc_core::sc_module(module_name),
       exec::ExecutorBase(report_name, "cim", std::move(config_json), std::move(options)),
@@ -32,7 +32,9 @@ void Fabric::start(std::unique_ptr<trace::OpSource> trace) {
   while (trace_->next(op)) {
     bool new_phase = !first_phase_.empty() && op.phase != first_phase_.front().phase;
     first_phase_.push_back(op);
-    if (new_phase) break;
+    if (new_phase) {
+      break;
+    }
   }
   plan(header_);
   build_modules();
@@ -45,7 +47,9 @@ void Fabric::start(std::unique_ptr<trace::OpSource> trace) {
 }
 
 namespace {
-uint32_t bits_of(trace::DType t) { return trace::dtype_bits(t); }
+uint32_t bits_of(trace::DType t) {
+  return trace::dtype_bits(t);
+}
 }  // namespace
 
 void Fabric::plan(const trace::TraceHeader& h) {
@@ -56,9 +60,13 @@ void Fabric::plan(const trace::TraceHeader& h) {
     if (op.kind == trace::OpKind::matmul && op.weight() != nullptr &&
         op.weight()->shape.size() >= 2) {
       const auto* w = op.weight();
-      if (!wbits) wbits = bits_of(w->dtype);
+      if (!wbits) {
+        wbits = bits_of(w->dtype);
+      }
       for (const auto& t : op.inputs) {
-        if (t.kind == trace::TensorKind::activation && !act) act = bits_of(t.dtype);
+        if (t.kind == trace::TensorKind::activation && !act) {
+          act = bits_of(t.dtype);
+        }
       }
       if (!seen[w->id]) {
         seen[w->id] = true;
@@ -68,7 +76,9 @@ void Fabric::plan(const trace::TraceHeader& h) {
     }
     if (op.kind == trace::OpKind::embedding) {
       for (const auto& t : op.inputs) {
-        if (t.kind == trace::TensorKind::weight) gathered[t.id] = true;
+        if (t.kind == trace::TensorKind::weight) {
+          gathered[t.id] = true;
+        }
       }
     }
   }
@@ -97,12 +107,14 @@ void Fabric::plan(const trace::TraceHeader& h) {
     // largest layer's K and V of one pass (reused by every layer).
     const trace::Op* attn = nullptr;
     for (const auto& op : first_phase_) {
-      if (op.kind == trace::OpKind::attention) attn = attn ? attn : &op;
+      if (op.kind == trace::OpKind::attention) {
+        attn = attn ? attn : &op;
+      }
     }
     if (attn != nullptr) {
       uint64_t positions = std::max<uint64_t>(attn->attn.kv_len, h.prompt + h.generate);
-      KvArrays g = arrays_->geometry(positions, attn->attn.head_dim, attn->attn.kv_heads,
-                                     attn->attn.batch);
+      KvArrays g =
+          arrays_->geometry(positions, attn->attn.head_dim, attn->attn.kv_heads, attn->attn.batch);
       uint64_t layers = h.kv_caches.empty() ? 1 : std::max<uint64_t>(1, h.layers);
       req.dynamic_pes = ceil_div(g.arrays_per_layer * layers, cfg_.pe.crossbars);
       req.dynamic_required = true;
@@ -111,14 +123,13 @@ void Fabric::plan(const trace::TraceHeader& h) {
   mapping_ = map_weights(cfg_, req);
   const auto& links = cfg_.chip.links;
   if (mapping_.chips > 1 && links.count == 0) {
-    throw InputError("machine.chip.links.count",
-                     "expected at least 1 chip link: the system has " +
-                         std::to_string(mapping_.chips) + " chips");
+    throw InputError("machine.chip.links.count", "expected at least 1 chip link: the system has " +
+                                                     std::to_string(mapping_.chips) + " chips");
   }
   if (mapping_.chips > 2 && links.count == 1) {
-    throw InputError("machine.chip.links.count",
-                     "expected at least 2 links per chip to connect " +
-                         std::to_string(mapping_.chips) + " chips, got 1");
+    throw InputError("machine.chip.links.count", "expected at least 2 links per chip to connect " +
+                                                     std::to_string(mapping_.chips) +
+                                                     " chips, got 1");
   }
   strip_ids_.assign(mapping_.weights.size(), {});
   for (uint32_t w = 0; w < mapping_.weights.size(); ++w) {
@@ -141,7 +152,9 @@ void Fabric::build_modules() {
   tile_ctx_ = TileContext{&cfg_, &ids_, cycle, act_bits_};
   std::string base = sc_core::sc_module::name();
   for (auto& ch : base) {
-    if (ch == '.') ch = '_';
+    if (ch == '.') {
+      ch = '_';
+    }
   }
   uint32_t routers = topo_->routers_per_chip() * topo_->chips();
   routers_.reserve(routers);
@@ -153,7 +166,9 @@ void Fabric::build_modules() {
   for (uint32_t r = 0; r < routers; ++r) {
     for (uint32_t port = 0; port < 4; ++port) {
       int32_t n = topo_->neighbour(r, port);
-      if (n >= 0) routers_[r]->bind_port(port, routers_[n]->in);
+      if (n >= 0) {
+        routers_[r]->bind_port(port, routers_[n]->in);
+      }
     }
   }
   for (uint32_t c = 0; c < topo_->chips(); ++c) {
@@ -177,9 +192,12 @@ void Fabric::place_kv(const trace::TraceHeader& h) {
          t < (mapping_.dynamic_first_vpe + mapping_.dynamic_pes) / P; ++t) {
       pool_tiles_.push_back(static_cast<uint32_t>(t));
     }
-    pool_cells_ = mapping_.dynamic_pes * cfg_.pe.crossbars * cfg_.crossbar.rows * cfg_.crossbar.cols;
+    pool_cells_ =
+        mapping_.dynamic_pes * cfg_.pe.crossbars * cfg_.crossbar.rows * cfg_.crossbar.cols;
   }
-  if (h.kv_caches.empty()) return;
+  if (h.kv_caches.empty()) {
+    return;
+  }
   // Tiles of each layer's weights, for locality.
   std::unordered_map<int32_t, std::vector<uint32_t>> layer_tiles;
   for (uint32_t w = 0; w < mapping_.weights.size(); ++w) {
@@ -187,12 +205,15 @@ void Fabric::place_kv(const trace::TraceHeader& h) {
     for (const auto& rep : mapping_.weights[w].replicas) {
       for (const auto& s : rep) {
         uint32_t t = physical(s.first_vpe).first;
-        if (list.empty() || list.back() != t) list.push_back(t);
+        if (list.empty() || list.back() != t) {
+          list.push_back(t);
+        }
       }
     }
   }
-  std::vector<uint64_t> kv_free(tiles_.size(), static_cast<uint64_t>(
-      static_cast<double>(cfg_.tile.buffer.capacity_bytes) * (1.0 - cfg_.activation_reserve_fraction)));
+  std::vector<uint64_t> kv_free(
+      tiles_.size(), static_cast<uint64_t>(static_cast<double>(cfg_.tile.buffer.capacity_bytes) *
+                                           (1.0 - cfg_.activation_reserve_fraction)));
   std::vector<uint64_t> gb_left(mapping_.chips, cfg_.chip.global_buffer.capacity_bytes);
   // One store per layer, K and V together.
   std::unordered_map<int32_t, size_t> by_layer;
@@ -213,11 +234,13 @@ void Fabric::place_kv(const trace::TraceHeader& h) {
   uint64_t need = 0, have = 0;
   const trace::Op* attn = nullptr;
   for (const auto& op : first_phase_) {
-    if (op.kind == trace::OpKind::attention && attn == nullptr) attn = &op;
+    if (op.kind == trace::OpKind::attention && attn == nullptr) {
+      attn = &op;
+    }
   }
   if (arrays_ && attn != nullptr) {
-    KvArrays g = arrays_->geometry(h.prompt + h.generate, attn->attn.head_dim,
-                                   attn->attn.kv_heads, attn->attn.batch);
+    KvArrays g = arrays_->geometry(h.prompt + h.generate, attn->attn.head_dim, attn->attn.kv_heads,
+                                   attn->attn.batch);
     need = g.arrays_per_layer * stores_.size();
     have = cfg_.dynamic_matmul == DynamicMatmul::sram_cim
                ? uint64_t{cfg_.sram_cim.arrays_per_tile} * tiles_.size()
@@ -228,19 +251,21 @@ void Fabric::place_kv(const trace::TraceHeader& h) {
   for (auto& s : stores_) {
     const auto& near = layer_tiles[s.layer];
     if (arrays_resident) {
-      s.level = cfg_.dynamic_matmul == DynamicMatmul::sram_cim ? KvLevel::sram_cim : KvLevel::crossbar;
+      s.level =
+          cfg_.dynamic_matmul == DynamicMatmul::sram_cim ? KvLevel::sram_cim : KvLevel::crossbar;
       uint64_t per_layer = need / stores_.size();
       uint64_t per_tile = cfg_.dynamic_matmul == DynamicMatmul::sram_cim
                               ? cfg_.sram_cim.arrays_per_tile
                               : uint64_t{cfg_.pe.crossbars} * P;
       uint64_t first = next_array / per_tile, last = (next_array + per_layer - 1) / per_tile;
       for (uint64_t t = first; t <= last; ++t) {
-        s.tiles.push_back(cfg_.dynamic_matmul == DynamicMatmul::sram_cim
-                              ? static_cast<uint32_t>(t)
-                              : pool_tiles_.at(t));
+        s.tiles.push_back(cfg_.dynamic_matmul == DynamicMatmul::sram_cim ? static_cast<uint32_t>(t)
+                                                                         : pool_tiles_.at(t));
       }
       next_array += per_layer;
-      if (s.level == KvLevel::crossbar) s.writes_per_position.assign(s.positions, 0);
+      if (s.level == KvLevel::crossbar) {
+        s.writes_per_position.assign(s.positions, 0);
+      }
       continue;
     }
     s.resident = !arrays_;
@@ -251,7 +276,9 @@ void Fabric::place_kv(const trace::TraceHeader& h) {
       uint32_t chip = topo_->chip_of(near.front());
       std::vector<uint32_t> rest;
       for (uint32_t t = chip * cfg_.chip.tiles; t < (chip + 1) * cfg_.chip.tiles; ++t) {
-        if (std::find(near.begin(), near.end(), t) == near.end()) rest.push_back(t);
+        if (std::find(near.begin(), near.end(), t) == near.end()) {
+          rest.push_back(t);
+        }
       }
       uint32_t anchor = near.front();
       std::stable_sort(rest.begin(), rest.end(), [anchor](uint32_t a, uint32_t b) {
@@ -260,14 +287,20 @@ void Fabric::place_kv(const trace::TraceHeader& h) {
       cand.insert(cand.end(), rest.begin(), rest.end());
     }
     uint64_t free = 0;
-    for (uint32_t t : cand) free += kv_free[t];
+    for (uint32_t t : cand) {
+      free += kv_free[t];
+    }
     if (!cand.empty() && free >= s.bytes) {
       s.level = KvLevel::tile_buffer;
       uint64_t left = s.bytes;
       for (uint32_t t : cand) {
-        if (left == 0) break;
+        if (left == 0) {
+          break;
+        }
         uint64_t take = std::min(left, kv_free[t]);
-        if (take == 0) continue;
+        if (take == 0) {
+          continue;
+        }
         kv_free[t] -= take;
         left -= take;
         s.tiles.push_back(t);
@@ -368,7 +401,9 @@ void Fabric::program_all() {
   for (uint64_t g = 0; g < strip_refs_.size(); ++g) {
     const auto& ref = strip_refs_[g];
     const Strip& s = mapping_.weights[ref.weight].replicas[ref.replica][ref.strip];
-    if (s.first_vpe + s.pes > region) continue;
+    if (s.first_vpe + s.pes > region) {
+      continue;
+    }
     load.push_back(g);
     bytes += ceil_div(s.cells * cfg_.crossbar.bits_per_cell, 8);
   }
@@ -395,7 +430,9 @@ void Fabric::program_all() {
   }
   stats_.setup_bytes = bytes;
   uint64_t now = static_cast<uint64_t>(sc_core::sc_time_stamp().value());
-  if (end > now) sc_core::wait(sc_core::sc_time(static_cast<double>(end - now), sc_core::SC_PS));
+  if (end > now) {
+    sc_core::wait(sc_core::sc_time(static_cast<double>(end - now), sc_core::SC_PS));
+  }
   stats_.setup_ps = end;
   report::OpCost cost;
   cost.start_ps = 0;
@@ -414,7 +451,9 @@ stats::Counts Fabric::unattributed() const {
   stats::Counts c;
   c.reset(registry());
   mem_->add_counts(c);
-  for (size_t i = 0; i < c.actions.size(); ++i) c.actions[i] -= mem_seen_.actions[i];
+  for (size_t i = 0; i < c.actions.size(); ++i) {
+    c.actions[i] -= mem_seen_.actions[i];
+  }
   for (size_t i = 0; i < c.read_bytes.size(); ++i) {
     c.read_bytes[i] -= mem_seen_.read_bytes[i];
     c.write_bytes[i] -= mem_seen_.write_bytes[i];

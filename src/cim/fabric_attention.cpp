@@ -14,23 +14,33 @@ uint64_t share_of(uint64_t n, size_t parts) {
   return ceil_div(n, std::max<size_t>(1, parts));
 }
 
-bool is_array(KvLevel l) { return l == KvLevel::sram_cim || l == KvLevel::crossbar; }
+bool is_array(KvLevel l) {
+  return l == KvLevel::sram_cim || l == KvLevel::crossbar;
+}
 
 }  // namespace
 
 std::vector<uint32_t> Fabric::tiles_of(const Loc& loc) const {
   std::vector<uint32_t> t;
-  for (const auto& p : loc.parts) t.push_back(p.tile);
-  if (t.empty()) t.push_back(0);
+  for (const auto& p : loc.parts) {
+    t.push_back(p.tile);
+  }
+  if (t.empty()) {
+    t.push_back(0);
+  }
   return t;
 }
 
 KvStore* Fabric::store_for(const trace::Op& op) {
   for (const auto& list : {&op.inputs, &op.outputs}) {
     for (const auto& t : *list) {
-      if (t.kind != trace::TensorKind::kv_cache) continue;
+      if (t.kind != trace::TensorKind::kv_cache) {
+        continue;
+      }
       auto it = store_index_.find(t.id);
-      if (it != store_index_.end()) return &stores_[it->second];
+      if (it != store_index_.end()) {
+        return &stores_[it->second];
+      }
     }
   }
   return nullptr;
@@ -51,7 +61,9 @@ Fabric::Loc Fabric::kv_source(KvStore& s, uint64_t bytes, uint64_t ready_ps) {
     l.parts.push_back(Part{s.tiles.front(), bytes});
   } else {
     l.window = Window::at(ready);
-    for (uint32_t t : s.tiles) l.parts.push_back(Part{t, share_of(bytes, s.tiles.size())});
+    for (uint32_t t : s.tiles) {
+      l.parts.push_back(Part{t, share_of(bytes, s.tiles.size())});
+    }
   }
   return l;
 }
@@ -63,8 +75,8 @@ uint64_t Fabric::arrays_available(const std::vector<uint32_t>& tiles) const {
   return std::max<uint64_t>(1, per_tile * tiles.size());
 }
 
-Fabric::ArrayCost Fabric::array_matmul(uint64_t k, uint64_t n, uint64_t vectors,
-                                       uint64_t instances, uint64_t new_cols, uint64_t new_rows) {
+Fabric::ArrayCost Fabric::array_matmul(uint64_t k, uint64_t n, uint64_t vectors, uint64_t instances,
+                                       uint64_t new_cols, uint64_t new_rows) {
   ArrayCost c;
   const ArrayModel& a = *arrays_;
   const uint64_t R = a.rows(), C = a.cols(), cells = a.cells_per_value();
@@ -129,7 +141,7 @@ Window Fabric::reserve_arrays(const std::vector<uint32_t>& tiles, const Window& 
     TileJob job;
     job.kind = TileJob::Kind::reserve;
     job.resource = cfg_.dynamic_matmul == DynamicMatmul::sram_cim ? TileJob::Resource::sram_cim
-                                                                   : TileJob::Resource::pes;
+                                                                  : TileJob::Resource::pes;
     job.pe0 = 0;
     job.pes = cfg_.tile.pes;
     job.in = in;
@@ -146,7 +158,9 @@ void Fabric::op_attention(const trace::Op& op) {
   const trace::AttentionShape& a = op.attn;
   std::vector<const trace::Tensor*> acts;
   for (const auto& t : op.inputs) {
-    if (t.kind == trace::TensorKind::activation) acts.push_back(&t);
+    if (t.kind == trace::TensorKind::activation) {
+      acts.push_back(&t);
+    }
   }
   KvStore* store = store_for(op);
   Loc q = acts.empty() ? input_loc(trace::Tensor{}) : input_loc(*acts[0]);
@@ -154,7 +168,9 @@ void Fabric::op_attention(const trace::Op& op) {
   const uint64_t out_bytes = op.bytes_written();
   const uint32_t kv_bits = !op.inputs.empty() ? trace::dtype_bits(op.inputs.back().dtype) : 16;
   const uint64_t kv_bytes = ceil_div(
-      checked_mul(checked_mul(2 * a.kv_len * a.kv_heads, a.head_dim, "KV"), a.batch, "KV") * kv_bits, 8);
+      checked_mul(checked_mul(2 * a.kv_len * a.kv_heads, a.head_dim, "KV"), a.batch, "KV") *
+          kv_bits,
+      8);
   const bool arrays = cfg_.dynamic_matmul != DynamicMatmul::digital;
   const bool resident = store != nullptr && is_array(store->level);
 
@@ -177,7 +193,9 @@ void Fabric::op_attention(const trace::Op& op) {
     if (store != nullptr) {
       kv.push_back(kv_source(*store, kv_bytes, q.window.first));
     } else {
-      for (size_t i = 1; i < acts.size(); ++i) kv.push_back(input_loc(*acts[i]));
+      for (size_t i = 1; i < acts.size(); ++i) {
+        kv.push_back(input_loc(*acts[i]));
+      }
     }
     for (const Loc& l : kv) {
       if (store != nullptr && store->level == KvLevel::tile_buffer) {
@@ -185,13 +203,17 @@ void Fabric::op_attention(const trace::Op& op) {
         continue;  // read in place by the vector units
       }
       std::vector<uint64_t> need(exec.size(), share_of(l.bytes, exec.size()));
-      for (const Window& w : deliver(l, exec, need, 1.0, false)) kv_ready = kv_ready.merge(w);
+      for (const Window& w : deliver(l, exec, need, 1.0, false)) {
+        kv_ready = kv_ready.merge(w);
+      }
     }
   } else {
     kv_ready = kv_ready.merge(Window::at(store->ready_ps));
   }
   // Bidirectional attention needs every key before its first output row.
-  if (!a.causal) kv_ready.first = kv_ready.last;
+  if (!a.causal) {
+    kv_ready.first = kv_ready.last;
+  }
 
   Loc out;
   uint64_t rows = std::max<uint64_t>(1, a.q_len * a.batch);
@@ -218,14 +240,15 @@ void Fabric::op_attention(const trace::Op& op) {
     uint64_t group = std::max<uint64_t>(1, a.heads / std::max<uint64_t>(1, a.kv_heads));
     uint64_t inst = a.kv_heads * a.batch;
     uint64_t vectors = a.q_len * group;
-    uint64_t new_pos = resident ? (a.kv_len > store->written ? a.kv_len - store->written : 0)
-                                : a.kv_len;
+    uint64_t new_pos =
+        resident ? (a.kv_len > store->written ? a.kv_len - store->written : 0) : a.kv_len;
     ArrayCost qk = array_matmul(a.head_dim, a.kv_len, vectors, inst, new_pos, 0);
     ArrayCost pv = array_matmul(a.kv_len, a.head_dim, vectors, inst, 0, new_pos);
     uint64_t rounds = resident ? 1 : ceil_div(qk.arrays + pv.arrays, arrays_available(exec));
     stats_.dynamic_rounds += rounds;
     if (resident) {
-      for (uint64_t p = store->written; p < a.kv_len && p < store->writes_per_position.size(); ++p) {
+      for (uint64_t p = store->written; p < a.kv_len && p < store->writes_per_position.size();
+           ++p) {
         ++store->writes_per_position[p];
       }
       store->written = std::max(store->written, a.kv_len);
@@ -235,8 +258,8 @@ void Fabric::op_attention(const trace::Op& op) {
     // Softmax over every stored position (the arrays compute all of them).
     uint64_t e = checked_mul(checked_mul(a.q_len * a.heads, a.kv_len, "scores"), a.batch, "scores");
     const auto& vu = cfg_.tile.vector_unit;
-    uint64_t cycles = ceil_div(4 * e + 2 * e * vu.transcendental_cycles,
-                               uint64_t{vu.lanes} * exec.size());
+    uint64_t cycles =
+        ceil_div(4 * e + 2 * e * vu.transcendental_cycles, uint64_t{vu.lanes} * exec.size());
     cur_.actions[ids_.vu_add] += 2 * e;
     cur_.actions[ids_.vu_exp] += e;
     cur_.actions[ids_.vu_mul] += 2 * e;
@@ -244,13 +267,19 @@ void Fabric::op_attention(const trace::Op& op) {
     uint64_t softmax_ps = cycles * tile_ctx_.cycle_ps / rounds;
     uint64_t round = std::max(qk.write_ps, pv.write_ps) + qk.mvm_ps + softmax_ps + pv.mvm_ps;
     Window in = kv_ready;
-    for (const Window& w : ready) in = in.merge(w);
+    for (const Window& w : ready) {
+      in = in.merge(w);
+    }
     out.window = reserve_arrays(exec, in, round, rounds);
   }
-  for (uint32_t t : exec) out.parts.push_back(Part{t, share_of(out_bytes, exec.size())});
+  for (uint32_t t : exec) {
+    out.parts.push_back(Part{t, share_of(out_bytes, exec.size())});
+  }
   out.bytes = out_bytes;
   for (const auto& o : op.outputs) {
-    if (o.kind == trace::TensorKind::activation) live_[o.id] = out;
+    if (o.kind == trace::TensorKind::activation) {
+      live_[o.id] = out;
+    }
   }
   finish_op(op, q.window.first, out.window.last, arrays ? "dynamic_cim" : "compute");
 }
@@ -262,7 +291,9 @@ void Fabric::op_kv_write(const trace::Op& op) {
   bool have = false;
   uint64_t bytes = 0;
   for (const auto& t : op.inputs) {
-    if (t.kind != trace::TensorKind::activation) continue;
+    if (t.kind != trace::TensorKind::activation) {
+      continue;
+    }
     Loc l = input_loc(t);
     bytes += t.bytes;
     if (!have) {
@@ -283,7 +314,9 @@ void Fabric::op_kv_write(const trace::Op& op) {
   std::vector<uint64_t> need(s->tiles.size(), share_of(bytes, s->tiles.size()));
   std::vector<Window> got = deliver(in, s->tiles, need, 1.0, false);
   Window arrived = got.front();
-  for (const Window& w : got) arrived = arrived.merge(w);
+  for (const Window& w : got) {
+    arrived = arrived.merge(w);
+  }
   uint64_t first_new = a.kv_len > a.q_len ? a.kv_len - a.q_len : 0;
   switch (s->level) {
     case KvLevel::tile_buffer:
@@ -341,7 +374,9 @@ void Fabric::op_kv_read(const trace::Op& op) {
     }
   }
   out.bytes = bytes;
-  for (const auto& o : op.outputs) live_[o.id] = out;
+  for (const auto& o : op.outputs) {
+    live_[o.id] = out;
+  }
   finish_op(op, phase_start_ps_, out.window.last, "memory");
 }
 
@@ -349,7 +384,9 @@ void Fabric::op_batched_matmul(const trace::Op& op) {
   // out[b] = A[b] x B[b], both operands activations (the split form of attention).
   std::vector<const trace::Tensor*> acts;
   for (const auto& t : op.inputs) {
-    if (t.kind != trace::TensorKind::weight) acts.push_back(&t);
+    if (t.kind != trace::TensorKind::weight) {
+      acts.push_back(&t);
+    }
   }
   if (acts.empty()) {
     finish_op(op, phase_start_ps_, phase_start_ps_, "compute");
@@ -358,15 +395,21 @@ void Fabric::op_batched_matmul(const trace::Op& op) {
   Loc a = input_loc(*acts[0]);
   a.window = a.window.after(phase_start_ps_);
   std::vector<uint32_t> exec = tiles_of(a);
-  if (cfg_.dynamic_matmul == DynamicMatmul::write_xbar && !pool_tiles_.empty()) exec = pool_tiles_;
+  if (cfg_.dynamic_matmul == DynamicMatmul::write_xbar && !pool_tiles_.empty()) {
+    exec = pool_tiles_;
+  }
   std::vector<uint64_t> need(exec.size(), share_of(a.bytes, exec.size()));
   std::vector<Window> ready = deliver(a, exec, need, 1.0, false);
   Window in = ready.front();
-  for (const Window& w : ready) in = in.merge(w);
+  for (const Window& w : ready) {
+    in = in.merge(w);
+  }
   for (size_t i = 1; i < acts.size(); ++i) {
     Loc b = input_loc(*acts[i]);
     std::vector<uint64_t> nb(exec.size(), share_of(acts[i]->bytes, exec.size()));
-    for (const Window& w : deliver(b, exec, nb, 1.0, false)) in = in.merge(w);
+    for (const Window& w : deliver(b, exec, nb, 1.0, false)) {
+      in = in.merge(w);
+    }
   }
   const auto& mm = op.mm;
   Loc out;
@@ -386,13 +429,19 @@ void Fabric::op_batched_matmul(const trace::Op& op) {
   } else {
     ArrayCost c = array_matmul(mm.k, mm.n, mm.m, mm.batch, mm.n, 0);
     uint64_t rounds = ceil_div(c.arrays, arrays_available(exec));
-    if (!arrays_->is_sram()) pool_cell_writes_ += c.cells_written;
+    if (!arrays_->is_sram()) {
+      pool_cell_writes_ += c.cells_written;
+    }
     stats_.dynamic_rounds += rounds;
     out.window = reserve_arrays(exec, in, c.write_ps + c.mvm_ps, rounds);
   }
-  for (uint32_t t : exec) out.parts.push_back(Part{t, share_of(op.bytes_written(), exec.size())});
+  for (uint32_t t : exec) {
+    out.parts.push_back(Part{t, share_of(op.bytes_written(), exec.size())});
+  }
   out.bytes = op.bytes_written();
-  for (const auto& o : op.outputs) live_[o.id] = out;
+  for (const auto& o : op.outputs) {
+    live_[o.id] = out;
+  }
   finish_op(op, a.window.first, out.window.last, "compute");
 }
 

@@ -10,7 +10,9 @@ namespace cimsim::cim {
 
 namespace {
 
-uint64_t now_ps() { return static_cast<uint64_t>(sc_core::sc_time_stamp().value()); }
+uint64_t now_ps() {
+  return static_cast<uint64_t>(sc_core::sc_time_stamp().value());
+}
 
 uint64_t bytes_of(uint64_t elements, uint32_t bits) {
   return ceil_div(checked_mul(elements, bits, "tensor bits"), 8);
@@ -95,7 +97,9 @@ Window Fabric::tile_job(uint32_t tile, TileJob& job) {
 }
 
 Window Fabric::send(uint32_t from, uint32_t to, uint64_t bytes, const Window& ready) {
-  if (from == to || bytes == 0) return ready;
+  if (from == to || bytes == 0) {
+    return ready;
+  }
   TileJob job;
   job.kind = TileJob::Kind::send;
   job.dst_router = topo_->router_of(to);
@@ -111,12 +115,15 @@ std::vector<Window> Fabric::deliver(const Loc& src, const std::vector<uint32_t>&
   // routers; each hop carries what the destinations still ahead need (the largest need for
   // a broadcast of the same data, which is how inputs reach a weight's strips).
   std::vector<Window> out(dst.size(), src.window);
-  if (dst.empty()) return out;
+  if (dst.empty()) {
+    return out;
+  }
   uint32_t hub = dst[0];
   Window at_hub = src.window;
   bool any = false;
   for (const Part& p : src.parts) {
-    Window w = p.tile == hub ? src.window : send(p.tile, hub, scaled(p.bytes, fraction), src.window);
+    Window w =
+        p.tile == hub ? src.window : send(p.tile, hub, scaled(p.bytes, fraction), src.window);
     at_hub = any ? at_hub.merge(w) : w;
     any = true;
   }
@@ -145,13 +152,17 @@ uint64_t Fabric::hbm(uint64_t bytes, bool write, uint64_t ready_ps, uint64_t add
   if (ready_ps > now) {
     sc_core::wait(sc_core::sc_time(static_cast<double>(ready_ps - now), sc_core::SC_PS));
   }
-  if (bytes == 0) return now_ps();
+  if (bytes == 0) {
+    return now_ps();
+  }
   uint64_t cap = mem_->capacity_bytes();
   uint64_t chunk = std::max<uint64_t>(1, std::min<uint64_t>(cap / 2, uint64_t{1} << 30));
   uint64_t addr = address % cap;
   while (bytes > 0) {
     uint64_t len = std::min(bytes, chunk);
-    if (addr + len > cap) addr = 0;
+    if (addr + len > cap) {
+      addr = 0;
+    }
     mem_payload_.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
     mem_payload_.set_address(addr);
     mem_payload_.set_data_ptr(nullptr);
@@ -161,7 +172,9 @@ uint64_t Fabric::hbm(uint64_t bytes, bool write, uint64_t ready_ps, uint64_t add
     mem_payload_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
     mem_socket_->b_transport(mem_payload_, delay);
-    if (delay > sc_core::SC_ZERO_TIME) sc_core::wait(delay);
+    if (delay > sc_core::SC_ZERO_TIME) {
+      sc_core::wait(delay);
+    }
     bytes -= len;
     addr += len;
   }
@@ -171,8 +184,8 @@ uint64_t Fabric::hbm(uint64_t bytes, bool write, uint64_t ready_ps, uint64_t add
 Window Fabric::global_buffer(uint32_t chip, uint64_t bytes, const Window& ready, bool write) {
   const auto& g = cfg_.chip.global_buffer;
   uint64_t busy = g.bandwidth_gbytes_s > 0
-                      ? static_cast<uint64_t>(std::ceil(static_cast<double>(bytes) * 1000.0 /
-                                                        g.bandwidth_gbytes_s))
+                      ? static_cast<uint64_t>(
+                            std::ceil(static_cast<double>(bytes) * 1000.0 / g.bandwidth_gbytes_s))
                       : 0;
   uint64_t lat = ns_to_ps(g.latency_ns);
   uint64_t start = std::max(ready.first, gb_free_[chip]);
@@ -184,7 +197,9 @@ Window Fabric::global_buffer(uint32_t chip, uint64_t bytes, const Window& ready,
 
 Fabric::Loc Fabric::input_loc(const trace::Tensor& t) const {
   auto it = live_.find(t.id);
-  if (it != live_.end()) return it->second;
+  if (it != live_.end()) {
+    return it->second;
+  }
   // Not produced in this phase (the phase's input): at the first weight tile, when the
   // phase starts.
   Loc l;
@@ -198,7 +213,9 @@ Fabric::Loc Fabric::input_loc(const trace::Tensor& t) const {
 std::vector<uint64_t> Fabric::ensure_programmed(uint32_t w, uint32_t r) {
   const auto& strips = mapping_.weights[w].replicas[r];
   std::vector<uint64_t> ready(strips.size(), 0);
-  if (mapping_.fits) return ready;
+  if (mapping_.fits) {
+    return ready;
+  }
   // Which strips are not where the op needs them? Load their weights from off-chip memory
   // in one transfer, then program them (each after the PEs finish what they hold now).
   uint64_t first = strip_ids_[w][r];
@@ -215,7 +232,9 @@ std::vector<uint64_t> Fabric::ensure_programmed(uint32_t w, uint32_t r) {
       bytes += ceil_div(strips[i].cells * cfg_.crossbar.bits_per_cell, 8);
     }
   }
-  if (stale.empty()) return ready;
+  if (stale.empty()) {
+    return ready;
+  }
   uint64_t t = hbm(bytes, false, now_ps(), 0);
   for (size_t i : stale) {
     const Strip& s = strips[i];
@@ -244,7 +263,9 @@ void Fabric::op_matmul(const trace::Op& op) {
   const trace::Tensor* wt = op.weight();
   const trace::Tensor* x = nullptr;
   for (const auto& t : op.inputs) {
-    if (t.kind != trace::TensorKind::weight && x == nullptr) x = &t;
+    if (t.kind != trace::TensorKind::weight && x == nullptr) {
+      x = &t;
+    }
   }
   auto wi = wt != nullptr ? mapping_.index.find(wt->id) : mapping_.index.end();
   uint64_t m = checked_mul(op.mm.m, op.mm.batch, "matmul rows");
@@ -259,13 +280,17 @@ void Fabric::op_matmul(const trace::Op& op) {
   const uint32_t out_bits = trace::dtype_bits(op.outputs[0].dtype);
   const uint64_t replicas = wp.replicas.size();
   bool bias = false;
-  for (const auto& t : op.inputs) bias = bias || (t.kind == trace::TensorKind::weight && t.shape.size() == 1);
+  for (const auto& t : op.inputs) {
+    bias = bias || (t.kind == trace::TensorKind::weight && t.shape.size() == 1);
+  }
 
   Loc out;
   bool have_out = false;
   for (uint32_t r = 0; r < replicas; ++r) {
     uint64_t m_r = m / replicas + (r < m % replicas ? 1 : 0);
-    if (m_r == 0) continue;
+    if (m_r == 0) {
+      continue;
+    }
     const auto& strips = wp.replicas[r];
     std::vector<uint64_t> programmed = ensure_programmed(static_cast<uint32_t>(wi->second), r);
     std::vector<uint32_t> tiles;
@@ -289,8 +314,8 @@ void Fabric::op_matmul(const trace::Op& op) {
       job.vectors = m_r;
       job.in = arrive[i].after(programmed[i]);
       job.in_bytes_per_vector = bytes_of(s.k1 - s.k0, in_bits);
-      job.out_bytes_per_vector = s.row_split ? (s.n1 - s.n0) * cfg_.partial_sum_bytes
-                                             : bytes_of(s.n1 - s.n0, out_bits);
+      job.out_bytes_per_vector =
+          s.row_split ? (s.n1 - s.n0) * cfg_.partial_sum_bytes : bytes_of(s.n1 - s.n0, out_bits);
       job.row_blocks = ceil_div(s.k1 - s.k0, cfg_.crossbar.rows);
       job.offset_correction = cfg_.signed_weights == SignedWeights::offset;
       Window w = tile_job(tiles[i], job);
@@ -301,7 +326,8 @@ void Fabric::op_matmul(const trace::Op& op) {
           reducer.emplace(s.n0, std::make_pair(tiles[i], w));
           out.parts.push_back(Part{tiles[i], out_bytes});
         } else {
-          Window arrived = send(tiles[i], it->second.first, m_r * (s.n1 - s.n0) * cfg_.partial_sum_bytes, w);
+          Window arrived =
+              send(tiles[i], it->second.first, m_r * (s.n1 - s.n0) * cfg_.partial_sum_bytes, w);
           TileJob add;
           add.kind = TileJob::Kind::vector;
           add.rows = m_r;
@@ -317,7 +343,9 @@ void Fabric::op_matmul(const trace::Op& op) {
       have_out = true;
     }
   }
-  if (bias) cur_.actions[ids_.tile_shift_add] += m * op.mm.n;
+  if (bias) {
+    cur_.actions[ids_.tile_shift_add] += m * op.mm.n;
+  }
   out.bytes = op.outputs[0].bytes;
   live_[op.outputs[0].id] = out;
   finish_op(op, xin.window.first, out.window.last, "compute");
@@ -329,17 +357,24 @@ void Fabric::digital_matmul(const trace::Op& op, uint64_t macs) {
   ++stats_.digital_fallback_ops;
   Loc xin;
   for (const auto& t : op.inputs) {
-    if (t.kind != trace::TensorKind::weight && xin.parts.empty()) xin = input_loc(t);
+    if (t.kind != trace::TensorKind::weight && xin.parts.empty()) {
+      xin = input_loc(t);
+    }
   }
-  if (xin.parts.empty()) xin.parts.push_back(Part{0, 0});
+  if (xin.parts.empty()) {
+    xin.parts.push_back(Part{0, 0});
+  }
   uint64_t wbytes = 0;
-  for (const auto& t : op.inputs) wbytes += t.kind == trace::TensorKind::weight ? t.bytes : 0;
+  for (const auto& t : op.inputs) {
+    wbytes += t.kind == trace::TensorKind::weight ? t.bytes : 0;
+  }
   uint64_t t = hbm(wbytes, false, xin.window.first, 0);
   Loc out;
   double n = static_cast<double>(xin.parts.size());
   bool have = false;
   for (const auto& p : xin.parts) {
-    Window w = send(gateway_tile(topo_->chip_of(p.tile)), p.tile, scaled(wbytes, 1.0 / n), Window::at(t));
+    Window w =
+        send(gateway_tile(topo_->chip_of(p.tile)), p.tile, scaled(wbytes, 1.0 / n), Window::at(t));
     TileJob job;
     job.kind = TileJob::Kind::vector;
     job.rows = std::max<uint64_t>(1, op.mm.m * op.mm.batch);
@@ -352,20 +387,26 @@ void Fabric::digital_matmul(const trace::Op& op, uint64_t macs) {
     out.window = have ? out.window.merge(done) : done;
     have = true;
   }
-  for (const auto& o : op.outputs) live_[o.id] = out;
+  for (const auto& o : op.outputs) {
+    live_[o.id] = out;
+  }
   finish_op(op, xin.window.first, out.window.last, "memory");
 }
 
 void Fabric::op_vector(const trace::Op& op) {
   std::vector<const trace::Tensor*> acts;
   for (const auto& t : op.inputs) {
-    if (t.kind != trace::TensorKind::weight) acts.push_back(&t);
+    if (t.kind != trace::TensorKind::weight) {
+      acts.push_back(&t);
+    }
   }
   Loc x = acts.empty() ? input_loc(op.outputs.empty() ? trace::Tensor{} : op.outputs[0])
                        : input_loc(*acts[0]);
   x.window = x.window.after(phase_start_ps_);
   uint64_t total = 0;
-  for (const auto& p : x.parts) total += p.bytes;
+  for (const auto& p : x.parts) {
+    total += p.bytes;
+  }
   std::vector<uint32_t> tiles;
   std::vector<double> share;
   for (const auto& p : x.parts) {
@@ -377,9 +418,14 @@ void Fabric::op_vector(const trace::Op& op) {
   for (size_t a = 1; a < acts.size(); ++a) {
     Loc y = input_loc(*acts[a]);
     std::vector<uint64_t> need;
-    for (double s : share) need.push_back(scaled(acts[a]->bytes, s));
+    need.reserve(share.size());
+    for (double s : share) {
+      need.push_back(scaled(acts[a]->bytes, s));
+    }
     std::vector<Window> got = deliver(y, tiles, need, 1.0, false);
-    for (size_t i = 0; i < tiles.size(); ++i) ready[i] = ready[i].merge(got[i]);
+    for (size_t i = 0; i < tiles.size(); ++i) {
+      ready[i] = ready[i].merge(got[i]);
+    }
   }
   OpMix mix = mix_for(op);
   Loc out;
@@ -416,7 +462,9 @@ void Fabric::op_vector(const trace::Op& op) {
     have = true;
   }
   out.bytes = out_bytes;
-  for (const auto& o : op.outputs) live_[o.id] = out;
+  for (const auto& o : op.outputs) {
+    live_[o.id] = out;
+  }
   finish_op(op, x.window.first, out.window.last, "compute");
 }
 
@@ -431,7 +479,9 @@ void Fabric::op_embedding(const trace::Op& op) {
     }
   }
   uint64_t out_bytes = op.bytes_written();
-  if (gather == 0) gather = out_bytes;
+  if (gather == 0) {
+    gather = out_bytes;
+  }
   uint64_t start = phase_start_ps_;
   uint64_t addr = embedding_address_.empty() ? 0 : embedding_address_.front();
   uint64_t t = hbm(gather, false, start, addr);
@@ -448,7 +498,9 @@ void Fabric::op_embedding(const trace::Op& op) {
   out.window = tile_job(home, job);
   out.parts.push_back(Part{home, out_bytes});
   out.bytes = out_bytes;
-  for (const auto& o : op.outputs) live_[o.id] = out;
+  for (const auto& o : op.outputs) {
+    live_[o.id] = out;
+  }
   finish_op(op, start, out.window.last, "memory");
 }
 

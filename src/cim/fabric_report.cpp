@@ -8,7 +8,9 @@
 namespace cimsim::cim {
 
 namespace {
-Json ratio(double num, double den) { return den > 0 ? Json(num / den) : Json(nullptr); }
+Json ratio(double num, double den) {
+  return den > 0 ? Json(num / den) : Json(nullptr);
+}
 }  // namespace
 
 Json Fabric::metrics() const {
@@ -62,27 +64,28 @@ Json Fabric::metrics() const {
                            {"strips_per_copy", w.replicas.empty() ? 0 : w.replicas[0].size()},
                            {"copies", r}});
   }
-  m["replication"] =
-      Json{{"mode", config::to_json(cfg_.replication)},
-           {"min", mapping_.weights.empty() ? 0 : rmin},
-           {"max", rmax},
-           {"mean", ratio(static_cast<double>(rsum), static_cast<double>(mapping_.weights.size()))}};
+  m["replication"] = Json{
+      {"mode", config::to_json(cfg_.replication)},
+      {"min", mapping_.weights.empty() ? 0 : rmin},
+      {"max", rmax},
+      {"mean", ratio(static_cast<double>(rsum), static_cast<double>(mapping_.weights.size()))}};
   m["weights"] = weights;
 
   uint64_t reprog_max = 0;
   uint64_t setup_max = 0;
-  for (size_t p = 0; p < pe_programs_.size(); ++p) setup_max = std::max<uint64_t>(setup_max, pe_programs_[p]);
+  for (size_t p = 0; p < pe_programs_.size(); ++p) {
+    setup_max = std::max<uint64_t>(setup_max, pe_programs_[p]);
+  }
   reprog_max = stats_.reprogrammed_strips > 0 && setup_max > 0 ? setup_max - 1 : 0;
-  m["programming"] =
-      Json{{"all_weights_resident", mapping_.fits},
-           {"setup_seconds", static_cast<double>(stats_.setup_ps) * 1e-12},
-           {"setup_cells", stats_.setup_cells},
-           {"setup_bytes_from_offchip", stats_.setup_bytes},
-           {"inference_reprogrammed_strips", stats_.reprogrammed_strips},
-           {"inference_reprogrammed_cells", stats_.reprogrammed_cells},
-           {"inference_bytes_from_offchip", stats_.reprogrammed_bytes},
-           {"inference_max_programs_per_cell", reprog_max},
-           {"weights_streamed_through_vector_units", stats_.digital_fallback_ops}};
+  m["programming"] = Json{{"all_weights_resident", mapping_.fits},
+                          {"setup_seconds", static_cast<double>(stats_.setup_ps) * 1e-12},
+                          {"setup_cells", stats_.setup_cells},
+                          {"setup_bytes_from_offchip", stats_.setup_bytes},
+                          {"inference_reprogrammed_strips", stats_.reprogrammed_strips},
+                          {"inference_reprogrammed_cells", stats_.reprogrammed_cells},
+                          {"inference_bytes_from_offchip", stats_.reprogrammed_bytes},
+                          {"inference_max_programs_per_cell", reprog_max},
+                          {"weights_streamed_through_vector_units", stats_.digital_fallback_ops}};
 
   Json kv = Json::array();
   for (const auto& s : stores_) {
@@ -130,13 +133,13 @@ Json Fabric::metrics() const {
     e["runs_until_worn_out"] = limit / static_cast<double>(worst);
   } else {
     e["lifetime_seconds"] = nullptr;
-    e["note"] = "no crossbar cell is written during inference (weights resident, dynamic "
-                "matmuls not on ReRAM): wear does not limit the lifetime";
+    e["note"] =
+        "no crossbar cell is written during inference (weights resident, dynamic "
+        "matmuls not on ReRAM): wear does not limit the lifetime";
   }
   m["endurance"] = e;
   m["budget"] = budget_json(cfg_);
-  m["fast_forward"] =
-      "not used: every op is simulated (each op is a few closed-form tile jobs)";
+  m["fast_forward"] = "not used: every op is simulated (each op is a few closed-form tile jobs)";
   return m;
 }
 

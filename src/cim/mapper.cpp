@@ -23,13 +23,17 @@ uint64_t Mapping::tiles_used(uint32_t pes_per_tile) const {
 
 uint64_t Mapping::crossbars_used() const {
   uint64_t n = 0;
-  for (const auto& w : weights) n += w.crossbars_per_copy * w.replicas.size();
+  for (const auto& w : weights) {
+    n += w.crossbars_per_copy * w.replicas.size();
+  }
   return n;
 }
 
 uint64_t Mapping::cells_used() const {
   uint64_t n = 0;
-  for (const auto& w : weights) n += w.cells_per_copy * w.replicas.size();
+  for (const auto& w : weights) {
+    n += w.cells_per_copy * w.replicas.size();
+  }
   return n;
 }
 
@@ -62,7 +66,9 @@ class Placer {
     } else {
       for (uint64_t col = 0; col < cb; ++col) {
         for (uint64_t r0 = 0; r0 < rb; r0 += per_tile) {
-          if (cursor % pes_ != 0) cursor += pes_ - cursor % pes_;
+          if (cursor % pes_ != 0) {
+            cursor += pes_ - cursor % pes_;
+          }
           strips.push_back(build(w, r0, std::min(rb, r0 + per_tile), col, col + 1, true));
         }
       }
@@ -87,7 +93,9 @@ class Placer {
     PeLoad pe;
     uint32_t in_pe = 0;
     auto close_pe = [&]() {
-      if (pe.crossbars == 0) return;
+      if (pe.crossbars == 0) {
+        return;
+      }
       MvmTiming t = model_.timing(pe);
       s.timing.step_ps = std::max(s.timing.step_ps, t.step_ps);
       s.timing.fill_ps = std::max(s.timing.fill_ps, t.fill_ps);
@@ -108,7 +116,9 @@ class Placer {
         s.max_rows = std::max(s.max_rows, x.rows);
         s.cells += uint64_t{x.rows} * x.cols;
         ++s.crossbars;
-        if (++in_pe == xbars_) close_pe();
+        if (++in_pe == xbars_) {
+          close_pe();
+        }
       }
     }
     close_pe();
@@ -146,8 +156,12 @@ Mapping map_weights(const CimConfig& c, const MapRequest& req) {
   MvmModel model(c, req.activation_bits);
   Mapping m;
   for (const auto& use : req.weights) {
-    if (use.k == 0 || use.n == 0) continue;
-    if (m.index.count(use.id) != 0) continue;
+    if (use.k == 0 || use.n == 0) {
+      continue;
+    }
+    if (m.index.count(use.id) != 0) {
+      continue;
+    }
     m.index[use.id] = m.weights.size();
     m.weights.push_back(describe_weight(c, use));
   }
@@ -187,7 +201,9 @@ Mapping map_weights(const CimConfig& c, const MapRequest& req) {
   if (req.dynamic_pes > 0) {
     uint64_t spare_tiles = m.total_pes / P > weight_tiles ? m.total_pes / P - weight_tiles : 0;
     uint64_t pool_tiles = std::min(dyn_tiles, spare_tiles);
-    if (pool_tiles == 0) pool_tiles = std::max<uint64_t>(1, std::min(dyn_tiles, m.total_pes / P / 2));
+    if (pool_tiles == 0) {
+      pool_tiles = std::max<uint64_t>(1, std::min(dyn_tiles, m.total_pes / P / 2));
+    }
     m.dynamic_pes = pool_tiles * P;
     region = m.total_pes - m.dynamic_pes;
     m.dynamic_first_vpe = region;
@@ -200,13 +216,16 @@ Mapping map_weights(const CimConfig& c, const MapRequest& req) {
   if (m.fits && c.replication.mode == Replication::Mode::fixed) {
     uniform = c.replication.factor;
   } else if (m.fits && c.replication.mode == Replication::Mode::automatic) {
-    uniform = static_cast<uint32_t>(std::max<uint64_t>(1, region / std::max<uint64_t>(1, m.pes_for_one_copy)));
+    uniform = static_cast<uint32_t>(
+        std::max<uint64_t>(1, region / std::max<uint64_t>(1, m.pes_for_one_copy)));
   }
   for (;;) {
     Placer p(c, model);
     for (auto& w : m.weights) {
       w.replicas.clear();
-      for (uint32_t r = 0; r < uniform; ++r) w.replicas.push_back(p.place(w));
+      for (uint32_t r = 0; r < uniform; ++r) {
+        w.replicas.push_back(p.place(w));
+      }
     }
     if (p.cursor <= region || uniform == 1 || c.replication.mode == Replication::Mode::fixed) {
       if (p.cursor > region && c.replication.mode == Replication::Mode::fixed && uniform > 1) {
@@ -222,7 +241,9 @@ Mapping map_weights(const CimConfig& c, const MapRequest& req) {
           Placer extra(c, model);
           extra.cursor = p.cursor;
           auto strips = extra.place(w);
-          if (extra.cursor > region) continue;
+          if (extra.cursor > region) {
+            continue;
+          }
           p.cursor = extra.cursor;
           w.replicas.push_back(std::move(strips));
         }
@@ -235,7 +256,9 @@ Mapping map_weights(const CimConfig& c, const MapRequest& req) {
   if (req.dynamic_pes > 0 && m.fits) {
     // Put the pool right after the weights when there is room (keeps it near them).
     uint64_t first = ceil_div(m.pes_used, P) * P;
-    if (first + m.dynamic_pes <= m.total_pes) m.dynamic_first_vpe = first;
+    if (first + m.dynamic_pes <= m.total_pes) {
+      m.dynamic_first_vpe = first;
+    }
   }
   return m;
 }

@@ -7,7 +7,9 @@
 
 namespace cimsim::cim {
 
-uint64_t ns_to_ps(double ns) { return static_cast<uint64_t>(std::llround(ns * 1000.0)); }
+uint64_t ns_to_ps(double ns) {
+  return static_cast<uint64_t>(std::llround(ns * 1000.0));
+}
 
 void PeLoad::add(const XbarUse& x, uint32_t rows_at_once) {
   ++crossbars;
@@ -36,13 +38,15 @@ MvmCounts MvmCounts::scaled(uint64_t n) const {
 }
 
 bool MvmCounts::operator==(const MvmCounts& o) const {
-  return dac_conversions == o.dac_conversions && row_reads == o.row_reads &&
-         samples == o.samples && adc_conversions == o.adc_conversions &&
-         shift_adds == o.shift_adds && adder_tree == o.adder_tree;
+  return dac_conversions == o.dac_conversions && row_reads == o.row_reads && samples == o.samples &&
+         adc_conversions == o.adc_conversions && shift_adds == o.shift_adds &&
+         adder_tree == o.adder_tree;
 }
 
 uint64_t MvmTiming::run_ps(uint64_t vectors) const {
-  if (vectors == 0) return 0;
+  if (vectors == 0) {
+    return 0;
+  }
   uint64_t steps = checked_mul(vectors, steps_per_vector, "MVM steps");
   return checked_add(fill_ps, checked_mul(steps, step_ps, "MVM time"), "MVM time");
 }
@@ -59,7 +63,9 @@ uint32_t MvmModel::row_groups(uint32_t rows) const {
 }
 
 uint64_t MvmModel::convert_ps(const PeLoad& pe) const {
-  if (c_.crossbar.readout == Readout::digital || pe.crossbars == 0) return 0;
+  if (c_.crossbar.readout == Readout::digital || pe.crossbars == 0) {
+    return 0;
+  }
   // Conversions one ADC performs per step: with at least as many ADCs as crossbars each
   // crossbar has adcs/crossbars of them over its columns; with fewer, crossbar i goes to ADC
   // i mod adcs and the busiest ADC serves ceil(active/adcs) crossbars.
@@ -94,12 +100,15 @@ MvmCounts MvmModel::counts(const PeLoad& pe) const {
   return n;
 }
 
-MvmModel::Walk MvmModel::step_by_step(const std::vector<XbarUse>& xbars,
-                                      uint64_t vectors) const {
+MvmModel::Walk MvmModel::step_by_step(const std::vector<XbarUse>& xbars, uint64_t vectors) const {
   Walk w;
-  if (xbars.empty() || vectors == 0) return w;
+  if (xbars.empty() || vectors == 0) {
+    return w;
+  }
   uint32_t max_rows = 0;
-  for (const auto& x : xbars) max_rows = std::max(max_rows, x.rows);
+  for (const auto& x : xbars) {
+    max_rows = std::max(max_rows, x.rows);
+  }
   uint32_t groups = row_groups(max_rows);
   bool adc = c_.crossbar.readout == Readout::adc;
   uint64_t adcs = c_.pe.adcs, nx = c_.pe.crossbars;
@@ -119,7 +128,9 @@ MvmModel::Walk MvmModel::step_by_step(const std::vector<XbarUse>& xbars,
         for (size_t i = 0; i < xbars.size(); ++i) {
           const XbarUse& x = xbars[i];
           uint32_t first = g * rows_at_once_;
-          if (first >= x.rows) continue;  // this crossbar has no rows in group g
+          if (first >= x.rows) {
+            continue;  // this crossbar has no rows in group g
+          }
           uint32_t rows_now = std::min(rows_at_once_, x.rows - first);
           w.counts.dac_conversions += rows_now;
           w.counts.row_reads += rows_now;
@@ -136,8 +147,8 @@ MvmModel::Walk MvmModel::step_by_step(const std::vector<XbarUse>& xbars,
           }
         }
         uint64_t busiest = *std::max_element(per_adc.begin(), per_adc.end());
-        auto conv_ps = static_cast<uint64_t>(std::llround(static_cast<double>(busiest) *
-                                                          conv_one_ps));
+        auto conv_ps =
+            static_cast<uint64_t>(std::llround(static_cast<double>(busiest) * conv_one_ps));
         conv_start = std::max(read_end, conv_end);
         conv_end = conv_start + conv_ps;
       }

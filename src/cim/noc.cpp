@@ -31,19 +31,35 @@ bool exists(uint32_t x, uint32_t y, uint32_t cols, uint32_t count) {
 
 uint32_t grid_next(uint32_t a, uint32_t b, uint32_t cols, uint32_t count) {
   uint32_t xa = a % cols, ya = a / cols, xb = b % cols, yb = b / cols;
-  if (xa < xb && exists(xa + 1, ya, cols, count)) return 1;
-  if (xa > xb) return 3;
-  if (ya < yb) return 2;
-  if (ya > yb) return 0;
+  if (xa < xb && exists(xa + 1, ya, cols, count)) {
+    return 1;
+  }
+  if (xa > xb) {
+    return 3;
+  }
+  if (ya < yb) {
+    return 2;
+  }
+  if (ya > yb) {
+    return 0;
+  }
   return 1;  // xa < xb but the row is short here: cannot happen once ya == yb
 }
 
 int32_t grid_neighbour(uint32_t a, uint32_t port, uint32_t cols, uint32_t count) {
   int64_t x = a % cols, y = a / cols;
-  if (port == 0) --y;
-  if (port == 1) ++x;
-  if (port == 2) ++y;
-  if (port == 3) --x;
+  if (port == 0) {
+    --y;
+  }
+  if (port == 1) {
+    ++x;
+  }
+  if (port == 2) {
+    ++y;
+  }
+  if (port == 3) {
+    --x;
+  }
   if (x < 0 || y < 0 || !exists(static_cast<uint32_t>(x), static_cast<uint32_t>(y), cols, count)) {
     return -1;
   }
@@ -97,7 +113,7 @@ uint32_t Topology::chip_hops(uint32_t a, uint32_t b) const {
   return grid_distance(a, b, chip_cols_);
 }
 
-Router::Router(sc_core::sc_module_name name, const NocContext& ctx, uint32_t index)
+Router::Router(const sc_core::sc_module_name& name, const NocContext& ctx, uint32_t index)
     : sc_core::sc_module(name), in("in"), out("out"), ctx_(ctx), index_(index) {
   in.register_b_transport(this, &Router::b_transport);
 }
@@ -115,7 +131,9 @@ void Router::b_transport(int, tlm::tlm_generic_payload& payload, sc_core::sc_tim
   p->counts->actions[ctx_.ids->flit_hop] += p->flits;
   p->window.first += latency;
   p->window.last += latency;
-  if (p->dst_router == index_) return;
+  if (p->dst_router == index_) {
+    return;
+  }
   const Topology& topo = *ctx_.topology;
   uint32_t here_chip = index_ / topo.routers_per_chip();
   uint32_t dst_chip = p->dst_router / topo.routers_per_chip();
@@ -133,14 +151,13 @@ void Router::b_transport(int, tlm::tlm_generic_payload& payload, sc_core::sc_tim
   out[port_socket_[port]]->b_transport(payload, delay);
 }
 
-ChipNetwork::ChipNetwork(sc_core::sc_module_name name, const NocContext& ctx)
+ChipNetwork::ChipNetwork(const sc_core::sc_module_name& name, const NocContext& ctx)
     : sc_core::sc_module(name), in("in"), out("out"), ctx_(ctx) {
   in.register_b_transport(this, &ChipNetwork::b_transport);
   link_free_.assign(size_t{ctx.topology->chips()} * 4, 0);
 }
 
-void ChipNetwork::b_transport(int id, tlm::tlm_generic_payload& payload,
-                              sc_core::sc_time& delay) {
+void ChipNetwork::b_transport(int id, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
   Packet* p = nullptr;
   payload.get_extension(p);
   const Topology& topo = *ctx_.topology;

@@ -17,7 +17,7 @@ OpMix& OpMix::operator+=(const OpMix& o) {
   return *this;
 }
 
-Tile::Tile(sc_core::sc_module_name name, const TileContext& ctx, uint32_t router)
+Tile::Tile(const sc_core::sc_module_name& name, const TileContext& ctx, uint32_t router)
     : sc_core::sc_module(name), socket("socket"), noc("noc"), ctx_(ctx), router_(router) {
   socket.register_b_transport(this, &Tile::b_transport);
   pe_free_.assign(ctx.config->tile.pes, 0);
@@ -25,7 +25,9 @@ Tile::Tile(sc_core::sc_module_name name, const TileContext& ctx, uint32_t router
 
 uint64_t Tile::pes_free(uint32_t pe0, uint32_t pes) const {
   uint64_t t = 0;
-  for (uint32_t i = pe0; i < pe0 + pes && i < pe_free_.size(); ++i) t = std::max(t, pe_free_[i]);
+  for (uint32_t i = pe0; i < pe0 + pes && i < pe_free_.size(); ++i) {
+    t = std::max(t, pe_free_[i]);
+  }
   return t;
 }
 
@@ -47,7 +49,9 @@ Window Tile::stream_pes(uint32_t pe0, uint32_t pes, const Window& in, uint64_t f
                         uint64_t per_item, uint64_t items) {
   uint64_t free = pes_free(pe0, pes);
   Window w = stream(free, in, fill, per_item, items);
-  for (uint32_t i = pe0; i < pe0 + pes && i < pe_free_.size(); ++i) pe_free_[i] = free;
+  for (uint32_t i = pe0; i < pe0 + pes && i < pe_free_.size(); ++i) {
+    pe_free_[i] = free;
+  }
   return w;
 }
 
@@ -102,8 +106,8 @@ void Tile::do_mvm(TileJob& job) {
   n[ids.pe_shift_add] += mc.shift_adds;
   n[ids.adder_tree] += mc.adder_tree;
   // Every DAC conversion takes dac.bits of its row's input from the input register.
-  n[ids.in_reg] += ceil_div(checked_mul(mc.dac_conversions, c.dac.bits, "bits"),
-                            c.pe.input_register.width_bits);
+  n[ids.in_reg] +=
+      ceil_div(checked_mul(mc.dac_conversions, c.dac.bits, "bits"), c.pe.input_register.width_bits);
   // Every column result is accumulated into the output register as a 16-bit partial sum.
   n[ids.out_reg] += ceil_div(checked_mul(mc.adc_conversions + mc.adder_tree, 16, "bits"),
                              c.pe.output_register.width_bits);
@@ -135,8 +139,8 @@ void Tile::do_program(TileJob& job) {
       static_cast<uint64_t>(std::llround(static_cast<double>(s.cells) * p.iterations));
   if (p.verify_ns > 0) {
     uint64_t rows = s.crossbars * s.max_rows;
-    n[ids.xbar_verify_row] += static_cast<uint64_t>(std::llround(static_cast<double>(rows) *
-                                                                 p.iterations));
+    n[ids.xbar_verify_row] +=
+        static_cast<uint64_t>(std::llround(static_cast<double>(rows) * p.iterations));
   }
   n[ids.buf_write] += buf;
   n[ids.buf_read] += buf;
@@ -155,7 +159,9 @@ void Tile::do_vector(TileJob& job) {
   uint64_t simple = m.add + m.mul + m.mac + sig;
   uint64_t hard = m.exp + m.div + 2 * sig;
   uint64_t cycles = ceil_div(simple + hard * vu.transcendental_cycles, vu.lanes);
-  if (act_units > 0) cycles = std::max(cycles, ceil_div(m.act, act_units));
+  if (act_units > 0) {
+    cycles = std::max(cycles, ceil_div(m.act, act_units));
+  }
   uint64_t buf = accesses(job.read_bytes, c.tile.buffer.width_bits) +
                  accesses(job.write_bytes, c.tile.buffer.width_bits);
   uint64_t rows = std::max<uint64_t>(1, job.rows);
@@ -168,7 +174,9 @@ void Tile::do_vector(TileJob& job) {
   n[ids.vu_mac] += m.mac;
   n[ids.vu_exp] += m.exp + sig;
   n[ids.vu_div] += m.div + sig;
-  if (act_units > 0) n[ids.act_unit] += m.act;
+  if (act_units > 0) {
+    n[ids.act_unit] += m.act;
+  }
   n[ids.buf_read] += accesses(job.read_bytes, c.tile.buffer.width_bits);
   n[ids.buf_write] += accesses(job.write_bytes, c.tile.buffer.width_bits);
   job.counts->read_bytes[ids.buffer] += job.read_bytes;

@@ -37,9 +37,7 @@ inline cim::CimConfig parse_cim(const Json& j) {
 inline std::unique_ptr<cim::Fabric> make_fabric(const cim::CimConfig& c,
                                                 const std::string& name = "fabric",
                                                 exec::RunOptions o = {}) {
-  cim::OffChipFactory mem = [] {
-    return std::make_unique<FixedMemory>("mem", 256.0, 100.0, 4.0);
-  };
+  cim::OffChipFactory mem = [] { return std::make_unique<FixedMemory>("mem", 256.0, 100.0, 4.0); };
   return std::make_unique<cim::Fabric>(name.c_str(), c, config::to_json(c), name, o, mem);
 }
 
@@ -48,7 +46,9 @@ inline double sum_ops(const Json& report, const std::string& phase_kind, const s
                       const std::string& field) {
   double s = 0;
   for (const auto& o : report["ops"]) {
-    if (o["phase_kind"] == phase_kind && o["kind"] == kind) s += o[field].get<double>();
+    if (o["phase_kind"] == phase_kind && o["kind"] == kind) {
+      s += o[field].get<double>();
+    }
   }
   return s;
 }
@@ -56,7 +56,9 @@ inline double sum_ops(const Json& report, const std::string& phase_kind, const s
 inline uint64_t action_count(const Json& report, const std::string& component,
                              const std::string& action) {
   for (const auto& c : report["components"]) {
-    if (c["name"] == component) return c["actions"][action]["count"].get<uint64_t>();
+    if (c["name"] == component) {
+      return c["actions"][action]["count"].get<uint64_t>();
+    }
   }
   return 0;
 }

@@ -3,9 +3,9 @@
 // memory::MemorySystem in every real run.
 #pragma once
 
+#include <tlm_utils/simple_target_socket.h>
 #include <algorithm>
 #include <systemc>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "cimsim/cim/offchip.hpp"
 
@@ -14,8 +14,8 @@ namespace cimsim::test {
 class FixedMemory : public sc_core::sc_module, public cim::OffChipMemory {
  public:
   tlm_utils::simple_target_socket<FixedMemory> socket;
-  FixedMemory(sc_core::sc_module_name name, double gbytes_s, double latency_ns,
-              double pj_per_byte, uint64_t capacity = uint64_t{1} << 36)
+  FixedMemory(sc_core::sc_module_name name, double gbytes_s, double latency_ns, double pj_per_byte,
+              uint64_t capacity = uint64_t{1} << 36)
       : sc_core::sc_module(name),
         socket("socket"),
         gbytes_s_(gbytes_s),

@@ -35,20 +35,21 @@ std::string error_for(const Json& patch) {
 }
 
 void expect_has(const std::string& msg, const std::vector<std::string>& parts) {
-  for (const auto& p : parts) EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' in: " << msg;
+  for (const auto& p : parts) {
+    EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' in: " << msg;
+  }
 }
 
 TEST(CimConfig, AdcTooCoarseForRowsAtOnceIsAnError) {
   // Without ISAAC's encoding an 8-bit ADC resolves 255 / 3 = 85 rows of 2-bit cells.
-  std::string m = error_for(Json::parse(
-      R"({"adc": {"bits_saved_by_encoding": 0}, "crossbar": {"rows_at_once": 128}})"));
+  std::string m = error_for(
+      Json::parse(R"({"adc": {"bits_saved_by_encoding": 0}, "crossbar": {"rows_at_once": 128}})"));
   expect_has(m, {"machine.crossbar.rows_at_once", "expected at most 85", "got 128", "9-bit ADC"});
 }
 
 TEST(CimConfig, CrossbarLargerThanTheAdcCanReadIsAnError) {
   std::string m = error_for(Json::parse(R"({"crossbar": {"rows": 512}})"));
-  expect_has(m, {"machine.crossbar.rows", "512-row crossbar", "8-bit ADC",
-                 "rows_at_once <= 170"});
+  expect_has(m, {"machine.crossbar.rows", "512-row crossbar", "8-bit ADC", "rows_at_once <= 170"});
 }
 
 TEST(CimConfig, AdcThatCannotReadOneRowIsAnError) {
@@ -79,8 +80,8 @@ TEST(CimConfig, SramCimPolicyNeedsArrays) {
 
 TEST(CimConfig, UnknownPolicyListsTheChoices) {
   std::string m = error_for(Json::parse(R"({"dynamic_matmul": "analog"})"));
-  expect_has(m, {"machine.dynamic_matmul", "\"digital\", \"sram_cim\", \"write_xbar\"",
-                 "\"analog\""});
+  expect_has(m,
+             {"machine.dynamic_matmul", "\"digital\", \"sram_cim\", \"write_xbar\"", "\"analog\""});
 }
 
 TEST(CimConfig, ChipsIsAutoOrACount) {
@@ -93,8 +94,8 @@ TEST(CimConfig, ChipsIsAutoOrACount) {
 TEST(CimConfig, AdcBitsNeededIsTheLog2OfTheLargestColumnSum) {
   EXPECT_EQ(cim::adc_bits_needed(128, 2, 1), 9u);  // 128 x 3 = 384 levels + 0
   EXPECT_EQ(cim::adc_bits_needed(1, 1, 1), 1u);
-  EXPECT_EQ(cim::adc_bits_needed(85, 2, 1), 8u);   // 255
-  EXPECT_EQ(cim::adc_bits_needed(86, 2, 1), 9u);   // 258
+  EXPECT_EQ(cim::adc_bits_needed(85, 2, 1), 8u);  // 255
+  EXPECT_EQ(cim::adc_bits_needed(86, 2, 1), 9u);  // 258
   EXPECT_EQ(cim::max_rows_for_adc(8, 2, 1), 85u);
 }
 

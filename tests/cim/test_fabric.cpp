@@ -103,7 +103,9 @@ TEST(Fabric, KvCacheGoesToTileBuffersThenGlobalBufferThenOffChip) {
   auto f2 = make_fabric(gb, "gb");
   auto f3 = make_fabric(off, "off");
   TinyTrace t(big_kv, TinyRun{TinyMode::decoder, 64, 4, 1});
-  for (auto* f : {f1.get(), f2.get(), f3.get()}) f->start(t.source());
+  for (auto* f : {f1.get(), f2.get(), f3.get()}) {
+    f->start(t.source());
+  }
   sc_core::sc_start();
   Json r1 = f1->report(), r2 = f2->report(), r3 = f3->report();
   EXPECT_EQ(r1["metrics"]["kv_cache"][0]["level"], "tile_buffer");

@@ -37,10 +37,10 @@ TEST(Isaac, DerivedEnergiesReproduceThePaperPowersAtFullActivity) {
   // One full-activity step (100 ns) of an IMA: 1024 rows read and DACs fired, 1024 columns
   // sampled and converted, 1024 shift-and-adds, 4 input-register and 64 output-register
   // accesses. Power = energy / 100 ns must be the table's IMA power, 24.08 mW.
-  double pj = 1024 * (e.get("xbar", "read_row") + e.get("dac", "convert")) +
-              1024 * (e.get("sample_hold", "sample") + e.get("adc", "convert") +
-                      e.get("shift_add", "op")) +
-              4 * e.get("pe.input_register", "access") + 64 * e.get("pe.output_register", "access");
+  double pj =
+      1024 * (e.get("xbar", "read_row") + e.get("dac", "convert")) +
+      1024 * (e.get("sample_hold", "sample") + e.get("adc", "convert") + e.get("shift_add", "op")) +
+      4 * e.get("pe.input_register", "access") + 64 * e.get("pe.output_register", "access");
   EXPECT_NEAR(pj / 100.0, 24.08, 1e-6);
   EXPECT_NEAR(e.get("adc", "convert"), 2.0 / 1.28, 1e-12);  // 2 mW at 1.28 GS/s
 }

@@ -25,8 +25,8 @@ std::vector<cim::WeightUse> gpt_like(uint32_t layers) {
     w.push_back({p + ".up", li, 768, 3072, 16});
     w.push_back({p + ".down", li, 3072, 768, 16});
   }
-  w.push_back({"odd", 99, 1000, 333, 16});     // partial row and column blocks
-  w.push_back({"tall", 99, 20000, 40, 16});    // more row blocks than a tile has crossbars
+  w.push_back({"odd", 99, 1000, 333, 16});   // partial row and column blocks
+  w.push_back({"tall", 99, 20000, 40, 16});  // more row blocks than a tile has crossbars
   return w;
 }
 
@@ -42,7 +42,8 @@ void check_exact_cover(const cim::CimConfig& c, const cim::Mapping& m) {
         cover[{s.n0, s.n1}] += s.k1 - s.k0;
         cells += s.cells;
         xbars += s.crossbars;
-        EXPECT_EQ(s.first_vpe / P, (s.first_vpe + s.pes - 1) / P) << w.use.id << ": straddles tiles";
+        EXPECT_EQ(s.first_vpe / P, (s.first_vpe + s.pes - 1) / P)
+            << w.use.id << ": straddles tiles";
         pe_ranges.emplace_back(s.first_vpe, s.first_vpe + s.pes);
       }
       uint64_t n_covered = 0, prev_end = 0;
@@ -56,7 +57,9 @@ void check_exact_cover(const cim::CimConfig& c, const cim::Mapping& m) {
       // Closed forms: cells k x n x ceil(bits / bits_per_cell) (x2 differential); crossbars
       // ceil(k / rows) x ceil(n / floor(cols / cells per weight)).
       uint64_t cw = (w.use.bits + c.crossbar.bits_per_cell - 1) / c.crossbar.bits_per_cell;
-      if (c.signed_weights == cim::SignedWeights::differential) cw *= 2;
+      if (c.signed_weights == cim::SignedWeights::differential) {
+        cw *= 2;
+      }
       EXPECT_EQ(cells, w.use.k * w.use.n * cw) << w.use.id;
       uint64_t per_x = c.crossbar.cols / cw;
       EXPECT_EQ(xbars, ((w.use.k + c.crossbar.rows - 1) / c.crossbar.rows) *
@@ -78,12 +81,17 @@ TEST(Mapper, EveryWeightExactlyOncePerReplicaWithClosedFormCells) {
   EXPECT_TRUE(m.fits);
   check_exact_cover(c, m);
   uint64_t cells = 0;
-  for (const auto& w : req.weights) cells += w.k * w.n * 8;  // 16-bit weights, 2-bit cells
+  for (const auto& w : req.weights) {
+    cells += w.k * w.n * 8;  // 16-bit weights, 2-bit cells
+  }
   uint64_t copies = 0;
-  for (const auto& w : m.weights) copies += w.replicas.size();
+  for (const auto& w : m.weights) {
+    copies += w.replicas.size();
+  }
   EXPECT_GE(copies, req.weights.size());
   EXPECT_EQ(m.cells_used() >= cells, true);
-  cim::Mapping once = cim::map_weights(preset("isaac", Json::parse(R"({"replication": "none"})")), req);
+  cim::Mapping once =
+      cim::map_weights(preset("isaac", Json::parse(R"({"replication": "none"})")), req);
   EXPECT_EQ(once.cells_used(), cells);
 }
 
@@ -95,7 +103,9 @@ TEST(Mapper, DifferentialColumnsDoubleTheCells) {
   cim::Mapping m = cim::map_weights(c, req);
   check_exact_cover(c, m);
   uint64_t cells = 0;
-  for (const auto& w : req.weights) cells += w.k * w.n * 16;
+  for (const auto& w : req.weights) {
+    cells += w.k * w.n * 16;
+  }
   EXPECT_EQ(m.cells_used(), cells);
 }
 
@@ -113,13 +123,20 @@ TEST(Mapper, AutoChipsIsTheSmallestSystemThatHoldsTheModel) {
 TEST(Mapper, ReplicationFillsSpareCapacity) {
   cim::MapRequest req;
   req.weights = gpt_like(1);
-  cim::Mapping none = cim::map_weights(preset("isaac", Json::parse(R"({"replication": "none"})")), req);
+  cim::Mapping none =
+      cim::map_weights(preset("isaac", Json::parse(R"({"replication": "none"})")), req);
   cim::Mapping aut = cim::map_weights(preset("isaac"), req);
   cim::Mapping three = cim::map_weights(preset("isaac", Json::parse(R"({"replication": 3})")), req);
-  for (const auto& w : none.weights) EXPECT_EQ(w.replicas.size(), 1u);
-  for (const auto& w : three.weights) EXPECT_EQ(w.replicas.size(), 3u);
+  for (const auto& w : none.weights) {
+    EXPECT_EQ(w.replicas.size(), 1u);
+  }
+  for (const auto& w : three.weights) {
+    EXPECT_EQ(w.replicas.size(), 3u);
+  }
   uint64_t min_copies = UINT64_MAX;
-  for (const auto& w : aut.weights) min_copies = std::min<uint64_t>(min_copies, w.replicas.size());
+  for (const auto& w : aut.weights) {
+    min_copies = std::min<uint64_t>(min_copies, w.replicas.size());
+  }
   EXPECT_GE(min_copies, 2u);
   EXPECT_LE(aut.pes_used, aut.total_pes);
   EXPECT_GT(aut.pes_used, none.pes_used);
@@ -133,7 +150,9 @@ TEST(Mapper, AFixedSystemTooSmallIsFlaggedForReprogramming) {
   cim::Mapping m = cim::map_weights(c, req);
   EXPECT_FALSE(m.fits);
   EXPECT_GT(m.pes_for_one_copy, m.total_pes);
-  for (const auto& w : m.weights) EXPECT_EQ(w.replicas.size(), 1u);
+  for (const auto& w : m.weights) {
+    EXPECT_EQ(w.replicas.size(), 1u);
+  }
 }
 
 TEST(Mapper, TooManyChipsForAutoIsAnInputError) {

@@ -56,9 +56,9 @@ TEST(Mvm, HandComputedCyclesCountsAndEnergy) {
   EXPECT_EQ(n.shift_adds, 64u);
   // Energy: 32 x 0.1 + 32 x 0.5 + 64 x 0.01 + 64 x 1.0 + 64 x 0.02 = 85.12 pJ.
   cim::EnergyTable e = cim::energy_table(c);
-  double pj = n.dac_conversions * e.get("dac", "convert") + n.row_reads * e.get("xbar", "read_row") +
-              n.samples * e.get("sample_hold", "sample") + n.adc_conversions * e.get("adc", "convert") +
-              n.shift_adds * e.get("shift_add", "op");
+  double pj = n.dac_conversions * e.get("dac", "convert") +
+              n.row_reads * e.get("xbar", "read_row") + n.samples * e.get("sample_hold", "sample") +
+              n.adc_conversions * e.get("adc", "convert") + n.shift_adds * e.get("shift_add", "op");
   EXPECT_NEAR(pj, 85.12, 1e-9);
 }
 
@@ -69,7 +69,9 @@ TEST(Mvm, AdcsSharedByCrossbarsSerialiseTheirColumns) {
   cim::CimConfig c = parse_cim(j);
   cim::MvmModel model(c, 4);
   cim::PeLoad pe;
-  for (int i = 0; i < 4; ++i) pe.add(cim::XbarUse{8, 8}, 4);
+  for (int i = 0; i < 4; ++i) {
+    pe.add(cim::XbarUse{8, 8}, 4);
+  }
   // Each ADC serves 2 crossbars x 8 columns = 16 conversions x 2 ns = 32 ns > 10 ns read.
   cim::MvmTiming t = model.timing(pe);
   EXPECT_EQ(t.step_ps, 32000u);
@@ -83,8 +85,8 @@ TEST(Mvm, ClosedFormEqualsStepByStepWalk) {
     double read_ns, rate;
     uint64_t vectors;
   };
-  std::vector<Case> cases = {{1, 2, 4, 8, 8, 4, 10, 0.5, 3},   {4, 2, 4, 8, 8, 4, 10, 0.5, 5},
-                             {8, 8, 8, 8, 6, 8, 10, 1.0, 7},   {2, 4, 2, 6, 5, 3, 3, 0.25, 4},
+  std::vector<Case> cases = {{1, 2, 4, 8, 8, 4, 10, 0.5, 3},    {4, 2, 4, 8, 8, 4, 10, 0.5, 5},
+                             {8, 8, 8, 8, 6, 8, 10, 1.0, 7},    {2, 4, 2, 6, 5, 3, 3, 0.25, 4},
                              {4, 1, 8, 8, 8, 16, 100, 1.28, 2}, {8, 16, 4, 8, 7, 2, 5, 2.0, 9}};
   for (const auto& k : cases) {
     Json j = small_crossbar();
@@ -98,7 +100,9 @@ TEST(Mvm, ClosedFormEqualsStepByStepWalk) {
     cim::MvmModel model(c, k.bits);
     std::vector<cim::XbarUse> xbars(k.crossbars, cim::XbarUse{k.rows, k.cols});
     cim::PeLoad pe;
-    for (const auto& x : xbars) pe.add(x, k.rows_at_once);
+    for (const auto& x : xbars) {
+      pe.add(x, k.rows_at_once);
+    }
     auto walk = model.step_by_step(xbars, k.vectors);
     EXPECT_EQ(model.timing(pe).run_ps(k.vectors), walk.time_ps) << "case crossbars " << k.crossbars;
     EXPECT_EQ(model.counts(pe).scaled(k.vectors), walk.counts) << "case crossbars " << k.crossbars;

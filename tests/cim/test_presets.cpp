@@ -12,7 +12,9 @@ TEST(Puma, MvmOf128x128SixteenBitWeightsTakes2304ns) {
   cim::CimConfig c = preset("puma");
   cim::MvmModel model(c, 16);
   cim::PeLoad pe;
-  for (int i = 0; i < 8; ++i) pe.add(cim::XbarUse{128, 128}, c.rows_at_once());
+  for (int i = 0; i < 8; ++i) {
+    pe.add(cim::XbarUse{128, 128}, c.rows_at_once());
+  }
   // Paper: a 128x128 MVMU performs 16,384 MACs in 2,304 ns; simulator: (16 + 2) x 128 cycles.
   EXPECT_EQ(model.timing(pe).run_ps(1), 2304000u);
 }
@@ -23,7 +25,7 @@ TEST(Puma, NodeHoldsAbout69MBOfWeights) {
   double bytes = static_cast<double>(c.chip.tiles) * c.tile.pes * 128 * 128 * 2;
   EXPECT_NEAR(bytes / (1 << 20), 69.0, 0.05);
   cim::MapRequest req;
-  req.weights.push_back({"W", 0, 128, 16 * 128 * 138, 16});  // 128 crossbars per tile
+  req.weights.push_back({"W", 0, 128, uint64_t{16} * 128 * 138, 16});  // 128 crossbars per tile
   cim::Mapping m = cim::map_weights(preset("puma", Json::parse(R"({"replication": "none"})")), req);
   EXPECT_EQ(m.chips, 1u);
   EXPECT_EQ(m.crossbars_used(), 138u * 16 * 8);

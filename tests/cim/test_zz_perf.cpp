@@ -14,7 +14,9 @@ TEST(Perf, Gpt2SmallShape) {
   TinyModel m{12, 768, 12, 12, 64, 3072, 50257};
   const char* mode = std::getenv("PERF_MODE");
   TinyRun r{TinyMode::decoder, 1024, 128, 1};
-  if (mode && std::string(mode) == "entp") r = TinyRun{TinyMode::entp, 128, 256, 1};
+  if (mode && std::string(mode) == "entp") {
+    r = TinyRun{TinyMode::entp, 128, 256, 1};
+  }
   if (mode && std::string(mode) == "llama") {
     m = TinyModel{32, 4096, 32, 32, 128, 11008, 32000};
     r = TinyRun{TinyMode::decoder, 2048, 32, 1};
@@ -25,7 +27,9 @@ TEST(Perf, Gpt2SmallShape) {
   if (wl) {
     std::vector<config::Assignment> sets;
     for (const char* e : {"PERF_SET1", "PERF_SET2", "PERF_SET3"}) {
-      if (std::getenv(e)) sets.push_back(config::parse_assignment(std::getenv(e)));
+      if (std::getenv(e)) {
+        sets.push_back(config::parse_assignment(std::getenv(e)));
+      }
     }
     auto w = workload::load_workload(wl, sets);
     f->start(workload::lower(w));
@@ -40,11 +44,22 @@ TEST(Perf, Gpt2SmallShape) {
             << std::chrono::duration<double>(t2 - t1).count() << " s\n";
   std::cout << rep["latency"].dump(1) << "\n" << rep["metrics"]["system"].dump(1) << "\n";
   std::cout << rep["totals"]["energy_j"] << " J ops " << rep["totals"]["ops"] << "\n";
-  for (auto& k : rep["op_kinds"]) std::cout << k["kind"] << " busy " << k["busy_seconds"] << " n " << k["count"] << "\n";
+  for (auto& k : rep["op_kinds"]) {
+    std::cout << k["kind"] << " busy " << k["busy_seconds"] << " n " << k["count"] << "\n";
+  }
   int i = 0;
-  for (auto& o : rep["ops"]) { if (i++ < 400 && o["phase_kind"] == "decode" && (o["layer"] == 0 || o["layer"] == 12 || o["layer"] == -1)) std::cout << o["name"] << " " << o["phase_kind"] << " busy " << o["busy_seconds"] << " n " << o["count"] << "\n"; }
+  for (auto& o : rep["ops"]) {
+    if (i++ < 400 && o["phase_kind"] == "decode" &&
+        (o["layer"] == 0 || o["layer"] == 12 || o["layer"] == -1)) {
+      std::cout << o["name"] << " " << o["phase_kind"] << " busy " << o["busy_seconds"] << " n "
+                << o["count"] << "\n";
+    }
+  }
   auto ph = rep["phases"];
-  for (size_t k = 0; k < 3 && k < ph.size(); ++k) std::cout << ph[k]["phase"] << " start " << ph[k]["start_s"] << " s " << ph[k]["seconds"] << "\n";
+  for (size_t k = 0; k < 3 && k < ph.size(); ++k) {
+    std::cout << ph[k]["phase"] << " start " << ph[k]["start_s"] << " s " << ph[k]["seconds"]
+              << "\n";
+  }
 }
 
 }  // namespace cimsim::test
@@ -55,8 +70,10 @@ TEST(Perf, Budgets) {
     auto c = preset(n);
     for (bool ext : {false, true}) {
       auto t = cim::budget_totals(c, ext);
-      std::cout << n << " ext=" << ext << " pe " << t.pe_power_mw << " mW " << t.pe_area_mm2 << " mm2; tile " << t.tile_power_mw << " mW " << t.tile_area_mm2 << " mm2; chip " << t.chip_power_w << " W " << t.chip_area_mm2 << " mm2\n";
+      std::cout << n << " ext=" << ext << " pe " << t.pe_power_mw << " mW " << t.pe_area_mm2
+                << " mm2; tile " << t.tile_power_mw << " mW " << t.tile_area_mm2 << " mm2; chip "
+                << t.chip_power_w << " W " << t.chip_area_mm2 << " mm2\n";
     }
   }
 }
-}
+}  // namespace cimsim::test

@@ -29,7 +29,9 @@ class VectorSource : public trace::OpSource {
   }
   const trace::TraceHeader& header() const override { return header_; }
   bool next(trace::Op& op) override {
-    if (pos_ >= ops_.size()) return false;
+    if (pos_ >= ops_.size()) {
+      return false;
+    }
     op = ops_[pos_++];
     return true;
   }
@@ -51,7 +53,9 @@ class TinyTrace {
   trace::TraceHeader header() const {
     trace::TraceHeader h;
     h.model = "tiny";
-    h.mode = r_.mode == TinyMode::decoder ? "decoder" : r_.mode == TinyMode::encoder ? "encoder" : "entp";
+    h.mode = r_.mode == TinyMode::decoder   ? "decoder"
+             : r_.mode == TinyMode::encoder ? "encoder"
+                                            : "entp";
     h.batch = r_.batch;
     h.prompt = r_.prompt;
     h.generate = r_.mode == TinyMode::encoder ? 0 : r_.generate;
@@ -96,11 +100,12 @@ class TinyTrace {
     } else {
       for (uint64_t j = 1; j <= r_.generate; ++j) {
         uint64_t len = r_.prompt + j - 1;
-        phase(out, trace::Phase{trace::PhaseKind::entp, static_cast<uint32_t>(j)}, len, len,
-              true);
+        phase(out, trace::Phase{trace::PhaseKind::entp, static_cast<uint32_t>(j)}, len, len, true);
       }
     }
-    for (size_t i = 0; i < out.size(); ++i) out[i].id = i;
+    for (size_t i = 0; i < out.size(); ++i) {
+      out[i].id = i;
+    }
     return out;
   }
 
@@ -110,7 +115,9 @@ class TinyTrace {
     d.id = id;
     d.shape = shape;
     uint64_t n = 1;
-    for (auto s : shape) n *= s;
+    for (auto s : shape) {
+      n *= s;
+    }
     d.bytes = 2 * n;
     d.layer = layer;
     return d;
@@ -209,8 +216,8 @@ class TinyTrace {
       at.flops = B * m_.heads * a.pairs() * (4 * m_.head_dim + 5);
       out.push_back(at);
       matmul(p + ".attn.o", li, p + ".attn.out", p + ".attn.o", rows, qd, d);
-      rowop(trace::OpKind::add, p + ".add1", li, {act(x, rows * d), act(p + ".attn.o.out", rows * d)},
-            rows, d);
+      rowop(trace::OpKind::add, p + ".add1", li,
+            {act(x, rows * d), act(p + ".attn.o.out", rows * d)}, rows, d);
       rowop(trace::OpKind::layernorm, p + ".norm2", li, {act(p + ".add1.out", rows * d)}, rows, d);
       matmul(p + ".ffn.up", li, p + ".norm2.out", p + ".ffn.up", rows, d, m_.d_ff);
       rowop(trace::OpKind::gelu, p + ".ffn.act", li, {act(p + ".ffn.up.out", rows * m_.d_ff)}, rows,
@@ -223,7 +230,9 @@ class TinyTrace {
     auto L = static_cast<int32_t>(m_.layers);
     uint64_t last = lm_head ? B : rows;
     rowop(trace::OpKind::layernorm, "final.norm", L, {act(x, last * d)}, last, d);
-    if (lm_head) matmul("lm_head", L, "final.norm.out", "embed.tok", B, d, m_.vocab);
+    if (lm_head) {
+      matmul("lm_head", L, "final.norm.out", "embed.tok", B, d, m_.vocab);
+    }
   }
 
   TinyModel m_;

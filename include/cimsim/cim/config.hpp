@@ -62,9 +62,9 @@ struct CrossbarConfig {
   std::optional<uint32_t> rows_at_once;  // rows activated together; default all rows
   double read_latency_ns = 100;  // one activation: drive rows, settle, sample column outputs
   Readout readout = Readout::adc;
-  double power_mw = 0;   // per crossbar, reading at its peak rate
-  double static_mw = 0;  // per crossbar
-  double area_mm2 = 0;   // per crossbar
+  double power_mw = 0;                           // per crossbar, reading at its peak rate
+  double static_mw = 0;                          // per crossbar
+  double area_mm2 = 0;                           // per crossbar
   std::optional<double> read_energy_pj_per_row;  // default: power x read latency / rows
   // Fixed latency of the MVM pipeline beyond the read and convert stages (output stage).
   double extra_latency_ns = 0;
@@ -108,7 +108,7 @@ struct StorageConfig {
 // memories, units a Transformer does not use.
 struct OtherComponent {
   std::string name;
-  uint32_t count = 1;  // per parent
+  uint32_t count = 1;                                // per parent
   double power_mw = 0, static_mw = 0, area_mm2 = 0;  // per unit
   bool extension = false;  // not in the source design (see CimConfig docs)
 };
@@ -162,14 +162,14 @@ struct RouterConfig {
   uint32_t tiles_per_router = 4;
   uint32_t ports = 8;
   uint32_t flit_bits = 32;
-  uint32_t latency_cycles = 3;  // per hop, head flit
+  uint32_t latency_cycles = 3;                       // per hop, head flit
   double power_mw = 0, static_mw = 0, area_mm2 = 0;  // per router
   std::optional<double> energy_pj_per_flit_hop;      // default: power / (ports x clock)
 };
 
 struct ChipLinkConfig {
-  uint32_t count = 4;                // links per chip (a 2-D mesh of chips uses up to 4)
-  double bandwidth_gbytes_s = 6.4;   // per link and direction
+  uint32_t count = 4;               // links per chip (a 2-D mesh of chips uses up to 4)
+  double bandwidth_gbytes_s = 6.4;  // per link and direction
   double latency_ns = 20;
   double power_mw = 0, static_mw = 0, area_mm2 = 0;  // per link
   std::optional<double> energy_pj_per_bit;           // default: power / bandwidth
@@ -196,8 +196,8 @@ struct SramCimConfig {
   uint32_t arrays_per_tile = 0;
   uint32_t rows = 256;
   uint32_t cols = 256;
-  double cycle_ns = 2;                 // one bit-serial step (all rows, all columns)
-  double energy_pj_per_row_step = 0;   // one step of one row across all columns (compute)
+  double cycle_ns = 2;                // one bit-serial step (all rows, all columns)
+  double energy_pj_per_row_step = 0;  // one step of one row across all columns (compute)
   double write_ns_per_row = 2;
   double write_energy_pj_per_bit = 0;
   double power_mw = 0, static_mw = 0, area_mm2 = 0;  // per array
@@ -274,11 +274,11 @@ struct ValueTraits<cim::Replication> {
   static void resolve(Json&, const std::string&, ConfigDoc&) {}
 };
 
-#define CIMSIM_CIM_DESCRIBE(T, DOC)                          \
-  template <>                                                \
-  struct Describe<cim::T> {                                  \
-    static constexpr const char* doc = DOC;                  \
-    static void fields(Fields<cim::T>& f);                   \
+#define CIMSIM_CIM_DESCRIBE(T, DOC)         \
+  template <>                               \
+  struct Describe<cim::T> {                 \
+    static constexpr const char* doc = DOC; \
+    static void fields(Fields<cim::T>& f);  \
   };
 CIMSIM_CIM_DESCRIBE(ProgramConfig, "writing cells: row by row with write-verify")
 CIMSIM_CIM_DESCRIBE(CrossbarConfig, "a crossbar array (ReRAM or SRAM CIM)")

@@ -51,8 +51,7 @@ class ArrayModel {
   uint32_t rows() const { return cfg_.crossbar.rows; }
   uint32_t cols() const { return cfg_.crossbar.cols; }
   uint32_t cells_per_value() const { return cells_; }
-  KvArrays geometry(uint64_t positions, uint64_t head_dim, uint64_t kv_heads,
-                    uint64_t batch) const;
+  KvArrays geometry(uint64_t positions, uint64_t head_dim, uint64_t kv_heads, uint64_t batch) const;
   // One MVM pass of `vectors` inputs over a k x n operand spread over arrays in parallel.
   MvmTiming mvm_timing(uint64_t k, uint64_t n) const;
   MvmCounts mvm_counts(uint64_t k, uint64_t n) const;  // per input vector
@@ -73,13 +72,13 @@ struct KvStore {
   std::string k_id, v_id;
   int32_t layer = -1;
   KvLevel level = KvLevel::offchip;
-  bool resident = true;                 // arrays keep it between ops (else rewritten)
-  std::vector<uint32_t> tiles;          // where it lives (buffers, arrays, crossbar pool)
-  uint64_t bytes = 0;                   // K + V at full length
-  uint64_t positions = 0;               // capacity in positions
-  uint64_t written = 0;                 // positions present
+  bool resident = true;         // arrays keep it between ops (else rewritten)
+  std::vector<uint32_t> tiles;  // where it lives (buffers, arrays, crossbar pool)
+  uint64_t bytes = 0;           // K + V at full length
+  uint64_t positions = 0;       // capacity in positions
+  uint64_t written = 0;         // positions present
   uint64_t hbm_address = 0;
-  uint64_t ready_ps = 0;                // last write complete
+  uint64_t ready_ps = 0;                      // last write complete
   std::vector<uint32_t> writes_per_position;  // endurance (crossbar level)
   uint32_t max_writes() const;
 };

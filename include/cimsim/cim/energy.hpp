@@ -63,8 +63,8 @@ Actions declare_fabric(const CimConfig& config, uint32_t chips, stats::Registry&
 // One line of the area/power budget: a component, how many its parent has, per-unit values.
 struct BudgetItem {
   std::string name;
-  std::string level;  // "pe", "tile", "router", "chip"
-  double count = 0;   // per parent (routers: per chip)
+  std::string level;                                 // "pe", "tile", "router", "chip"
+  double count = 0;                                  // per parent (routers: per chip)
   double power_mw = 0, static_mw = 0, area_mm2 = 0;  // per unit
   bool extension = false;
 };

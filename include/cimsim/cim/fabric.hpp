@@ -28,12 +28,12 @@
 // is fast enough (bench/README.md) and RunOptions::fast_forward changes nothing.
 #pragma once
 
+#include <tlm_utils/multi_passthrough_initiator_socket.h>
+#include <tlm_utils/simple_initiator_socket.h>
 #include <deque>
 #include <memory>
 #include <string>
 #include <systemc>
-#include <tlm_utils/multi_passthrough_initiator_socket.h>
-#include <tlm_utils/simple_initiator_socket.h>
 #include <unordered_map>
 #include <vector>
 
@@ -51,7 +51,7 @@ namespace cimsim::cim {
 class Fabric : public sc_core::sc_module, public exec::ExecutorBase {
  public:
   SC_HAS_PROCESS(Fabric);
-  Fabric(sc_core::sc_module_name module_name, const CimConfig& config, Json config_json,
+  Fabric(const sc_core::sc_module_name& module_name, const CimConfig& config, Json config_json,
          const std::string& report_name, exec::RunOptions options, const OffChipFactory& memory);
   ~Fabric() override;
 
@@ -87,8 +87,7 @@ class Fabric : public sc_core::sc_module, public exec::ExecutorBase {
   void place_kv(const trace::TraceHeader& header);
   void run();
   void program_all();
-  void finish_op(const trace::Op& op, uint64_t start_ps, uint64_t end_ps,
-                 const std::string& bound);
+  void finish_op(const trace::Op& op, uint64_t start_ps, uint64_t end_ps, const std::string& bound);
 
   // plumbing (fabric_ops.cpp)
   Window tile_job(uint32_t tile, TileJob& job);
@@ -96,8 +95,7 @@ class Fabric : public sc_core::sc_module, public exec::ExecutorBase {
   // Gathers `src` (its parts scaled by `fraction`) and delivers bytes[i] to dst[i];
   // broadcast: the destinations need the same data (else each its own share).
   std::vector<Window> deliver(const Loc& src, const std::vector<uint32_t>& dst,
-                              const std::vector<uint64_t>& bytes, double fraction,
-                              bool broadcast);
+                              const std::vector<uint64_t>& bytes, double fraction, bool broadcast);
   uint64_t hbm(uint64_t bytes, bool write, uint64_t ready_ps, uint64_t address);
   Window global_buffer(uint32_t chip, uint64_t bytes, const Window& ready, bool write);
   Loc input_loc(const trace::Tensor& t) const;
@@ -124,8 +122,8 @@ class Fabric : public sc_core::sc_module, public exec::ExecutorBase {
   };
   ArrayCost array_matmul(uint64_t k, uint64_t n, uint64_t vectors, uint64_t instances,
                          uint64_t new_cols, uint64_t new_rows);
-  Window reserve_arrays(const std::vector<uint32_t>& tiles, const Window& in,
-                        uint64_t round_ps, uint64_t rounds);
+  Window reserve_arrays(const std::vector<uint32_t>& tiles, const Window& in, uint64_t round_ps,
+                        uint64_t rounds);
   uint64_t arrays_available(const std::vector<uint32_t>& tiles) const;
   Loc kv_source(KvStore& store, uint64_t bytes, uint64_t ready_ps);
   std::vector<uint32_t> tiles_of(const Loc& loc) const;
@@ -141,8 +139,8 @@ class Fabric : public sc_core::sc_module, public exec::ExecutorBase {
   uint32_t act_bits_ = 16, weight_bits_ = 16;
 
   Mapping mapping_;
-  std::vector<StripRef> strip_refs_;                  // global strip id -> strip
-  std::vector<std::vector<uint64_t>> strip_ids_;      // [weight][replica] -> first global id
+  std::vector<StripRef> strip_refs_;              // global strip id -> strip
+  std::vector<std::vector<uint64_t>> strip_ids_;  // [weight][replica] -> first global id
   std::unique_ptr<Topology> topo_;
   Actions ids_;
   NocContext noc_ctx_;
@@ -154,11 +152,11 @@ class Fabric : public sc_core::sc_module, public exec::ExecutorBase {
 
   std::vector<KvStore> stores_;
   std::unordered_map<std::string, size_t> store_index_;
-  std::vector<uint32_t> pool_tiles_;      // write_xbar pool (or sram arrays) tiles
+  std::vector<uint32_t> pool_tiles_;  // write_xbar pool (or sram arrays) tiles
   uint64_t pool_cells_ = 0, pool_cell_writes_ = 0;
-  std::vector<int64_t> pe_owner_;         // physical PE -> global strip id (-1: empty)
-  std::vector<uint32_t> pe_programs_;     // physical PE -> times programmed
-  std::vector<uint64_t> gb_free_;         // per chip
+  std::vector<int64_t> pe_owner_;      // physical PE -> global strip id (-1: empty)
+  std::vector<uint32_t> pe_programs_;  // physical PE -> times programmed
+  std::vector<uint64_t> gb_free_;      // per chip
   std::vector<uint64_t> embedding_address_;
   uint64_t next_address_ = 0;
 
@@ -168,7 +166,7 @@ class Fabric : public sc_core::sc_module, public exec::ExecutorBase {
   uint64_t phase_start_ps_ = 0, phase_end_ps_ = 0;
   uint64_t t0_ps_ = 0;
   stats::Counts cur_;
-  stats::Counts mem_seen_;      // memory counts already attributed
+  stats::Counts mem_seen_;  // memory counts already attributed
   tlm::tlm_generic_payload job_payload_, mem_payload_;
 
   // metrics

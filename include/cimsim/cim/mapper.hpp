@@ -47,11 +47,11 @@ struct Strip {
   uint64_t n0 = 0, n1 = 0;  // output features [n0, n1)
   uint64_t crossbars = 0;
   uint64_t cells = 0;
-  uint32_t max_rows = 0;     // rows of its fullest crossbar (programming is row by row)
+  uint32_t max_rows = 0;  // rows of its fullest crossbar (programming is row by row)
   uint32_t max_xbars_per_pe = 0;
-  MvmTiming timing;            // of its slowest PE
-  MvmCounts per_vector;        // all its PEs, one input vector
-  bool row_split = false;      // holds only some row blocks (partial sums leave the tile)
+  MvmTiming timing;        // of its slowest PE
+  MvmCounts per_vector;    // all its PEs, one input vector
+  bool row_split = false;  // holds only some row blocks (partial sums leave the tile)
 };
 
 struct WeightPlacement {
@@ -72,8 +72,8 @@ struct Mapping {
   uint64_t pes_used = 0;          // including replicas (virtual when not fitting)
   uint64_t dynamic_pes = 0;       // reserved for write_xbar (after the weights)
   uint64_t dynamic_first_vpe = 0;
-  uint64_t weight_region = 0;     // PEs weights may use; virtual PEs wrap around it
-  bool fits = true;               // every weight resident at once
+  uint64_t weight_region = 0;  // PEs weights may use; virtual PEs wrap around it
+  bool fits = true;            // every weight resident at once
   std::vector<WeightPlacement> weights;
   std::unordered_map<std::string, size_t> index;
 
@@ -86,7 +86,7 @@ struct Mapping {
 struct MapRequest {
   std::vector<WeightUse> weights;
   uint32_t activation_bits = 16;
-  uint64_t dynamic_pes = 0;  // PEs write_xbar wants for K/V (0 otherwise)
+  uint64_t dynamic_pes = 0;       // PEs write_xbar wants for K/V (0 otherwise)
   bool dynamic_required = false;  // must the dynamic PEs fit for chips "auto"
 };
 

@@ -19,12 +19,12 @@
 // back-filled by a later one.
 #pragma once
 
+#include <tlm_utils/multi_passthrough_initiator_socket.h>
+#include <tlm_utils/multi_passthrough_target_socket.h>
 #include <cstdint>
 #include <memory>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/multi_passthrough_initiator_socket.h>
-#include <tlm_utils/multi_passthrough_target_socket.h>
 #include <vector>
 
 #include "cimsim/cim/config.hpp"
@@ -89,7 +89,7 @@ class Router : public sc_core::sc_module {
  public:
   tlm_utils::multi_passthrough_target_socket<Router> in;
   tlm_utils::multi_passthrough_initiator_socket<Router> out;
-  Router(sc_core::sc_module_name name, const NocContext& ctx, uint32_t index);
+  Router(const sc_core::sc_module_name& name, const NocContext& ctx, uint32_t index);
   // Binds mesh port `port` (0..3, or 4 for the chip network) to the next initiator index.
   void bind_port(uint32_t port, tlm::tlm_base_target_socket_b<>& target);
   uint32_t index() const { return index_; }
@@ -107,7 +107,7 @@ class ChipNetwork : public sc_core::sc_module {
  public:
   tlm_utils::multi_passthrough_target_socket<ChipNetwork> in;
   tlm_utils::multi_passthrough_initiator_socket<ChipNetwork> out;  // index = chip
-  ChipNetwork(sc_core::sc_module_name name, const NocContext& ctx);
+  ChipNetwork(const sc_core::sc_module_name& name, const NocContext& ctx);
 
  private:
   void b_transport(int id, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);

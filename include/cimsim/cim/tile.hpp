@@ -16,11 +16,11 @@
 // cores), and capacity checks of activation buffers.
 #pragma once
 
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
 #include <cstdint>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
 #include <vector>
 
 #include "cimsim/cim/mapper.hpp"
@@ -75,9 +75,9 @@ struct TileContext {
 
 class Tile : public sc_core::sc_module {
  public:
-  tlm_utils::simple_target_socket<Tile> socket;     // jobs from the fabric
-  tlm_utils::simple_initiator_socket<Tile> noc;     // to its router
-  Tile(sc_core::sc_module_name name, const TileContext& ctx, uint32_t router);
+  tlm_utils::simple_target_socket<Tile> socket;  // jobs from the fabric
+  tlm_utils::simple_initiator_socket<Tile> noc;  // to its router
+  Tile(const sc_core::sc_module_name& name, const TileContext& ctx, uint32_t router);
 
   // Earliest time the given PEs are free (for planning reprogramming).
   uint64_t pes_free(uint32_t pe0, uint32_t pes) const;
@@ -86,8 +86,8 @@ class Tile : public sc_core::sc_module {
   void b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
   Window stream(uint64_t& free, const Window& in, uint64_t fill, uint64_t per_item,
                 uint64_t items) const;
-  Window stream_pes(uint32_t pe0, uint32_t pes, const Window& in, uint64_t fill,
-                    uint64_t per_item, uint64_t items);
+  Window stream_pes(uint32_t pe0, uint32_t pes, const Window& in, uint64_t fill, uint64_t per_item,
+                    uint64_t items);
   void do_mvm(TileJob& job);
   void do_program(TileJob& job);
   void do_vector(TileJob& job);
