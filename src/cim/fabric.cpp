@@ -44,6 +44,15 @@ void Fabric::start(std::unique_ptr<trace::OpSource> trace) {
   start_recording(cfg_.clock_ghz);
   cur_.reset(registry());
   mem_seen_.reset(registry());
+  ff_counts_.reset(registry());
+  hbm_scalable_.assign(registry().actions().size(), false);
+  for (size_t i = 0; i < registry().actions().size(); ++i) {
+    const auto& a = registry().actions()[i];
+    hbm_scalable_[i] = a.component == "hbm" && a.action.rfind("ref", 0) != 0;
+  }
+  for (size_t i = 0; i < registry().links().size(); ++i) {
+    if (registry().links()[i].name == "hbm") hbm_link_ = static_cast<stats::LinkId>(i);
+  }
 }
 
 namespace {
@@ -387,6 +396,11 @@ void Fabric::finish_op(const trace::Op& op, uint64_t start_ps, uint64_t end_ps,
     cost.counts.write_bytes[i] += mem.write_bytes[i] - mem_seen_.write_bytes[i];
   }
   mem_seen_ = mem;
+  cost.counts.add(ff_counts_);
+  cost.fast_forwarded = op_fast_forwarded_;
+  ff_ops_ += op_fast_forwarded_ ? 1 : 0;
+  ff_counts_.reset(registry());
+  op_fast_forwarded_ = false;
   phase_end_ps_ = std::max(phase_end_ps_, end_ps);
   record(op, cost);
   cur_.reset(registry());
@@ -443,6 +457,10 @@ void Fabric::program_all() {
   mem_->add_counts(mem);
   cost.counts.add(mem);
   mem_seen_ = mem;
+  cost.counts.add(ff_counts_);
+  cost.fast_forwarded = op_fast_forwarded_;
+  ff_counts_.reset(registry());
+  op_fast_forwarded_ = false;
   record_setup("weight_programming", cost);
   cur_.reset(registry());
 }

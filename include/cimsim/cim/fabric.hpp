@@ -24,8 +24,12 @@
 //
 // Weights that do not fit (fixed chips) are reprogrammed from off-chip memory whenever an op
 // needs a strip whose PEs hold something else; every write is counted (time, energy, wear).
-// No op is fast-forwarded: each op costs a few closed-form tile jobs, so the full simulation
-// is fast enough (bench/README.md) and RunOptions::fast_forward changes nothing.
+// Fast-forward: tiles, mesh and crossbars are always simulated in full (an op is a few
+// closed-form tile jobs). Only long off-chip streams (the initial weight load, weight
+// reloads, KV caches in off-chip memory) take a fast path: a warm-up and a measured sample
+// go through the memory model, the rest is charged at the measured rate; such ops are marked
+// fast_forwarded, a test bounds the error at 1%, and RunOptions::fast_forward = false
+// streams every byte through the memory model.
 #pragma once
 
 #include <tlm_utils/multi_passthrough_initiator_socket.h>
@@ -96,7 +100,11 @@ class Fabric : public sc_core::sc_module, public exec::ExecutorBase {
   // broadcast: the destinations need the same data (else each its own share).
   std::vector<Window> deliver(const Loc& src, const std::vector<uint32_t>& dst,
                               const std::vector<uint64_t>& bytes, double fraction, bool broadcast);
+  // A blocking off-chip read or write of `bytes` starting no earlier than ready_ps; returns
+  // when it completes. Long streams take the fast path (see fabric_ops.cpp).
   uint64_t hbm(uint64_t bytes, bool write, uint64_t ready_ps, uint64_t address);
+  void hbm_stream(uint64_t bytes, bool write, uint64_t& addr);
+  static constexpr uint64_t kStreamSample = uint64_t{256} << 10;
   Window global_buffer(uint32_t chip, uint64_t bytes, const Window& ready, bool write);
   Loc input_loc(const trace::Tensor& t) const;
   std::pair<uint32_t, uint32_t> physical(uint64_t vpe) const;  // tile, pe in tile
@@ -166,7 +174,13 @@ class Fabric : public sc_core::sc_module, public exec::ExecutorBase {
   uint64_t phase_start_ps_ = 0, phase_end_ps_ = 0;
   uint64_t t0_ps_ = 0;
   stats::Counts cur_;
-  stats::Counts mem_seen_;  // memory counts already attributed
+  stats::Counts mem_seen_;   // memory counts already attributed
+  stats::Counts ff_counts_;  // memory counts charged by the fast path, not yet recorded
+  std::vector<bool> hbm_scalable_;  // memory actions the fast path extrapolates
+  stats::LinkId hbm_link_ = 0;
+  uint64_t ff_bytes_ = 0;
+  uint64_t ff_ops_ = 0;
+  bool op_fast_forwarded_ = false;
   tlm::tlm_generic_payload job_payload_, mem_payload_;
 
   // metrics
