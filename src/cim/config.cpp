@@ -49,8 +49,8 @@ void check_cim_config(const CimConfig& c, const config::Check& check) {
       uint64_t fit = max_rows_for_adc(have, x.bits_per_cell, c.dac.bits);
       std::string why = "reading " + std::to_string(rows) + " rows at once of " +
                         std::to_string(x.bits_per_cell) + "-bit cells with " +
-                        std::to_string(c.dac.bits) + "-bit inputs needs " +
-                        std::to_string(need) + " ADC bits" +
+                        std::to_string(c.dac.bits) + "-bit inputs needs " + std::to_string(need) +
+                        " ADC bits" +
                         (saved > 0 ? " (" + std::to_string(need - saved) + " with the " +
                                          std::to_string(saved) + "-bit encoding saving)"
                                    : "") +

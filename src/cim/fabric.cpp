@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include "cimsim/common/checked_math.hpp"
 #include "cimsim/common/error.hpp"
@@ -402,6 +404,10 @@ void Fabric::finish_op(const trace::Op& op, uint64_t start_ps, uint64_t end_ps,
   ff_counts_.reset(registry());
   op_fast_forwarded_ = false;
   phase_end_ps_ = std::max(phase_end_ps_, end_ps);
+  if (std::getenv("CIMSIM_DEBUG_OPS") != nullptr) {
+    std::fprintf(stderr, "%-10s %-16s %12.3f %12.3f us\n", trace::phase_label(op.phase).c_str(),
+                 op.name.c_str(), (start_ps - t0_ps_) * 1e-6, (end_ps - t0_ps_) * 1e-6);
+  }
   record(op, cost);
   cur_.reset(registry());
 }

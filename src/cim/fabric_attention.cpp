@@ -50,17 +50,21 @@ Fabric::Loc Fabric::kv_source(KvStore& s, uint64_t bytes, uint64_t ready_ps) {
   // The cache as a stream leaving where it lives.
   Loc l;
   l.bytes = bytes;
-  uint64_t ready = std::max(ready_ps, s.ready_ps);
+  // Rows written by a streaming kv_write are there from its first row on (a causal prefill
+  // reads them as they come).
+  Window written{s.ready_first_ps, s.ready_last_ps};
+  Window at = written.after(ready_ps);
+  uint64_t ready = at.last;
   if (s.level == KvLevel::global_buffer) {
     uint32_t chip = topo_->chip_of(s.tiles.front());
-    l.window = global_buffer(chip, bytes, Window::at(ready), false);
+    l.window = global_buffer(chip, bytes, at, false);
     l.parts.push_back(Part{s.tiles.front(), bytes});
   } else if (s.level == KvLevel::offchip) {
     uint64_t t = hbm(bytes, false, ready, s.hbm_address);
     l.window = Window::at(t);
     l.parts.push_back(Part{s.tiles.front(), bytes});
   } else {
-    l.window = Window::at(ready);
+    l.window = at;
     for (uint32_t t : s.tiles) {
       l.parts.push_back(Part{t, share_of(bytes, s.tiles.size())});
     }
@@ -208,7 +212,7 @@ void Fabric::op_attention(const trace::Op& op) {
       }
     }
   } else {
-    kv_ready = kv_ready.merge(Window::at(store->ready_ps));
+    kv_ready = kv_ready.merge(Window{store->ready_first_ps, store->ready_last_ps});
   }
   // Bidirectional attention needs every key before its first output row.
   if (!a.causal) {
@@ -323,6 +327,7 @@ void Fabric::op_kv_write(const trace::Op& op) {
       for (size_t i = 0; i < s->tiles.size(); ++i) {
         TileJob job;
         job.kind = TileJob::Kind::buffer;
+        job.rows = a.q_len * a.batch;
         job.write_bytes = need[i];
         job.in = got[i];
         Window w = tile_job(s->tiles[i], job);
@@ -348,7 +353,8 @@ void Fabric::op_kv_write(const trace::Op& op) {
     }
   }
   s->written = std::max(s->written, a.kv_len);
-  s->ready_ps = std::max(s->ready_ps, done.last);
+  s->ready_first_ps = std::max(s->ready_first_ps, done.first);
+  s->ready_last_ps = std::max(s->ready_last_ps, done.last);
   finish_op(op, in.window.first, done.last, "memory");
 }
 

@@ -209,7 +209,8 @@ uint64_t Fabric::hbm(uint64_t bytes, bool write, uint64_t ready_ps, uint64_t add
   (write ? ff_counts_.write_bytes : ff_counts_.read_bytes)[hbm_link_] += rest;
   ff_bytes_ += rest;
   op_fast_forwarded_ = true;
-  auto extra = static_cast<uint64_t>(std::llround(static_cast<double>(now_ps() - t_before) * scale));
+  auto extra =
+      static_cast<uint64_t>(std::llround(static_cast<double>(now_ps() - t_before) * scale));
   sc_core::wait(sc_core::sc_time(static_cast<double>(extra), sc_core::SC_PS));
   return now_ps();
 }
@@ -431,6 +432,13 @@ void Fabric::op_vector(const trace::Op& op) {
   for (const auto& t : op.inputs) {
     if (t.kind != trace::TensorKind::weight) {
       acts.push_back(&t);
+    }
+  }
+  // Run where the most recently produced input lies (a residual add runs beside the matmul
+  // that just produced its second operand, not where the residual stream began).
+  for (size_t a = 1; a < acts.size(); ++a) {
+    if (input_loc(*acts[a]).window.last > input_loc(*acts[0]).window.last) {
+      std::swap(acts[0], acts[a]);
     }
   }
   Loc x = acts.empty() ? input_loc(op.outputs.empty() ? trace::Tensor{} : op.outputs[0])

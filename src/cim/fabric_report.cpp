@@ -139,14 +139,15 @@ Json Fabric::metrics() const {
   }
   m["endurance"] = e;
   m["budget"] = budget_json(cfg_);
-  m["fast_forward"] = Json{
-      {"enabled", options().fast_forward},
-      {"ops_fast_forwarded", ff_ops_},
-      {"offchip_bytes_extrapolated", ff_bytes_},
-      {"what", "off-chip streams of at least 1 MiB: a 256 KiB warm-up and a 256 KiB measured "
-               "sample go through the memory model, the rest is charged at the measured rate "
-               "(time, and every memory action except refreshes); tiles, mesh and crossbars "
-               "are always simulated in full"}};
+  m["fast_forward"] =
+      Json{{"enabled", options().fast_forward},
+           {"ops_fast_forwarded", ff_ops_},
+           {"offchip_bytes_extrapolated", ff_bytes_},
+           {"what",
+            "off-chip streams of at least 1 MiB: a 256 KiB warm-up and a 256 KiB measured "
+            "sample go through the memory model, the rest is charged at the measured rate "
+            "(time, and every memory action except refreshes); tiles, mesh and crossbars "
+            "are always simulated in full"}};
   return m;
 }
 

@@ -31,8 +31,8 @@ exec::MachineType cim_machine_type() {
   t.name = "cim";
   t.summary = "compute-in-memory fabric: crossbar tiles (ReRAM or SRAM CIM), mesh, HBM";
   t.schema = [] {
-    return config::file_schema<CimMachineConfig>("https://cimsim.invalid/schema/machine-cim.schema.json",
-                                                 "cimsim machine of type cim");
+    return config::file_schema<CimMachineConfig>(
+        "https://cimsim.invalid/schema/machine-cim.schema.json", "cimsim machine of type cim");
   };
   t.resolve_references = [](config::ConfigDoc& doc) {
     config::resolve_references<CimMachineConfig>(doc);

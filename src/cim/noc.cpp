@@ -143,10 +143,13 @@ void Router::b_transport(int, tlm::tlm_generic_payload& payload, sc_core::sc_tim
   } else {
     port = topo.next_port(index_, p->dst_router);
   }
+  // A stream is sent as row-sized packets that interleave with other streams on the link:
+  // its head is not held up by earlier streams, its tail waits for every byte queued before
+  // it (the link's bandwidth is conserved).
   uint64_t start = std::max(p->window.first, port_free_[port]);
   uint64_t busy = checked_mul(p->flits, cycle, "link occupancy");
   port_free_[port] = start + busy;
-  p->window.first = start + cycle;
+  p->window.first += cycle;
   p->window.last = std::max(p->window.last, start + busy) + cycle;
   out[port_socket_[port]]->b_transport(payload, delay);
 }
@@ -170,9 +173,9 @@ void ChipNetwork::b_transport(int id, tlm::tlm_generic_payload& payload, sc_core
   while (chip != dst_chip) {
     uint32_t port = topo.chip_next_port(chip, dst_chip);
     uint64_t& free = link_free_[size_t{chip} * 4 + port];
-    uint64_t start = std::max(p->window.first, free);
+    uint64_t start = std::max(p->window.first, free);  // as on the mesh: heads interleave
     free = start + busy;
-    p->window.first = start + latency;
+    p->window.first += latency;
     p->window.last = std::max(p->window.last, start + busy) + latency;
     p->counts->actions[ctx_.ids->chip_link_byte] += p->bytes;
     p->counts->write_bytes[ctx_.ids->chip_link] += p->bytes;

@@ -38,10 +38,12 @@ uint64_t Tile::accesses(uint64_t bytes, uint32_t width_bits) const {
 Window Tile::stream(uint64_t& free, const Window& in, uint64_t fill, uint64_t per_item,
                     uint64_t items) const {
   // Starts on the first input, cannot end before the last input plus one item's latency.
+  // The resource is busy for the job's work, not while it waits for a slow input: jobs of
+  // other streams fill those gaps, as a dataflow tile works on whatever rows have arrived.
   uint64_t start = std::max(in.first, free);
   uint64_t work = checked_mul(items, per_item, "busy time");
   uint64_t end = std::max(start + fill + work, in.last + fill + per_item);
-  free = end;
+  free = start + fill + work;
   return Window{start + fill + per_item, end};
 }
 
@@ -188,8 +190,9 @@ void Tile::do_buffer(TileJob& job) {
   const Actions& ids = *ctx_.ids;
   uint64_t r = accesses(job.read_bytes, c.tile.buffer.width_bits);
   uint64_t w = accesses(job.write_bytes, c.tile.buffer.width_bits);
+  uint64_t rows = std::max<uint64_t>(1, job.rows);  // streamed row by row
   job.out = stream(buf_free_, job.in, uint64_t{c.tile.buffer_latency_cycles} * ctx_.cycle_ps,
-                   (r + w) * ctx_.cycle_ps, 1);
+                   ceil_div((r + w) * ctx_.cycle_ps, rows), rows);
   job.counts->actions[ids.buf_read] += r;
   job.counts->actions[ids.buf_write] += w;
   job.counts->read_bytes[ids.buffer] += job.read_bytes;

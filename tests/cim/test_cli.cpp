@@ -21,7 +21,8 @@ void expect_bad(const Bad& b) {
   // One line: "cimsim: error: <file>: <path>: <what>\n".
   EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
   EXPECT_NE(r.err.find(file), std::string::npos) << r.err;
-  for (const auto& e : b.expect) EXPECT_NE(r.err.find(e), std::string::npos) << e << " in " << r.err;
+  for (const auto& e : b.expect)
+    EXPECT_NE(r.err.find(e), std::string::npos) << e << " in " << r.err;
 }
 
 TEST(CimCli, AdcTooCoarseForRowsAtOnce) {
@@ -46,10 +47,10 @@ TEST(CimCli, MemoryPresetMustExist) {
 
 TEST(CimCli, SetSelectsTheDynamicMatmulPolicyAndTheChipCount) {
   std::string dir = make_temp_dir();
-  CommandResult r = run_cimsim({"run", "--machine", "isaac", "--workload", "entp-3l", "--mode",
-                                "entp", "--prompt", "16", "--generate", "3", "--set",
-                                "machine.dynamic_matmul=write_xbar", "--set", "machine.chips=2",
-                                "--quiet", "--out", dir + "/r.json"});
+  CommandResult r =
+      run_cimsim({"run", "--machine", "isaac", "--workload", "entp-3l", "--mode", "entp",
+                  "--prompt", "16", "--generate", "3", "--set", "machine.dynamic_matmul=write_xbar",
+                  "--set", "machine.chips=2", "--quiet", "--out", dir + "/r.json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string report = read_file(dir + "/r.json");
   EXPECT_NE(report.find("\"dynamic_matmul\": \"write_xbar\""), std::string::npos);
@@ -57,7 +58,8 @@ TEST(CimCli, SetSelectsTheDynamicMatmulPolicyAndTheChipCount) {
 }
 
 TEST(CimCli, UnknownSettingIsRejected) {
-  CommandResult r = run_cimsim({"config", "--machine", "isaac", "--set", "machine.crosbar.rows=64"});
+  CommandResult r =
+      run_cimsim({"config", "--machine", "isaac", "--set", "machine.crosbar.rows=64"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("crosbar"), std::string::npos) << r.err;
 }

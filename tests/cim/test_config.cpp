@@ -44,7 +44,8 @@ TEST(CimConfig, AdcTooCoarseForRowsAtOnceIsAnError) {
   // Without ISAAC's encoding an 8-bit ADC resolves 255 / 3 = 85 rows of 2-bit cells.
   std::string m = error_for(
       Json::parse(R"({"adc": {"bits_saved_by_encoding": 0}, "crossbar": {"rows_at_once": 128}})"));
-  expect_has(m, {"machine.crossbar.rows_at_once", "expected at most 85", "got 128", "needs 9 ADC bits"});
+  expect_has(
+      m, {"machine.crossbar.rows_at_once", "expected at most 85", "got 128", "needs 9 ADC bits"});
 }
 
 TEST(CimConfig, CrossbarLargerThanTheAdcCanReadIsAnError) {

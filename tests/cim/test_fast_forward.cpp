@@ -13,7 +13,9 @@
 namespace cimsim::test {
 namespace {
 
-double rel(double a, double b) { return std::fabs(a - b) / std::max(std::fabs(b), 1e-30); }
+double rel(double a, double b) {
+  return std::fabs(a - b) / std::max(std::fabs(b), 1e-30);
+}
 
 TEST(CimFastForward, OffChipStreamsWithinOnePercentOfFullSimulation) {
   std::vector<config::Assignment> sets = {

@@ -78,8 +78,8 @@ struct KvStore {
   uint64_t positions = 0;       // capacity in positions
   uint64_t written = 0;         // positions present
   uint64_t hbm_address = 0;
-  uint64_t ready_ps = 0;                      // last write complete
-  std::vector<uint32_t> writes_per_position;  // endurance (crossbar level)
+  uint64_t ready_first_ps = 0, ready_last_ps = 0;  // when the written rows are there
+  std::vector<uint32_t> writes_per_position;       // endurance (crossbar level)
   uint32_t max_writes() const;
 };
 

@@ -174,8 +174,8 @@ class Fabric : public sc_core::sc_module, public exec::ExecutorBase {
   uint64_t phase_start_ps_ = 0, phase_end_ps_ = 0;
   uint64_t t0_ps_ = 0;
   stats::Counts cur_;
-  stats::Counts mem_seen_;   // memory counts already attributed
-  stats::Counts ff_counts_;  // memory counts charged by the fast path, not yet recorded
+  stats::Counts mem_seen_;          // memory counts already attributed
+  stats::Counts ff_counts_;         // memory counts charged by the fast path, not yet recorded
   std::vector<bool> hbm_scalable_;  // memory actions the fast path extrapolates
   stats::LinkId hbm_link_ = 0;
   uint64_t ff_bytes_ = 0;

@@ -1,22 +1,23 @@
 // The on-chip mesh and the chip-to-chip network.
 //
 // Modelled: tiles share routers (router.tiles_per_router); a chip's routers form a 2-D mesh
-// with XY routing; a packet is a stream of flits (flit_bits wide, one flit per cycle per
-// link, wormhole) that pays latency_cycles per router on its head and occupies each output
-// link for its flit count, so packets that cross the same link queue behind each other
-// (contention). Energy is counted per flit per router traversed. Chips form a 2-D mesh of
-// chip links attached to each chip's router 0 (the gateway, also the port to off-chip memory
-// and the global buffer); a crossing pays the link latency and occupies the link for
-// bytes / bandwidth, per direction.
+// with XY routing; a transfer is flits (flit_bits wide, one flit per cycle per link) that
+// pay latency_cycles per router on the head and occupy each output link for their flit
+// count, so transfers that cross the same link share its bandwidth (contention). Energy is counted
+// per flit per router traversed. Chips form a 2-D mesh of chip links attached to each chip's router
+// 0 (the gateway, also the port to off-chip memory and the global buffer); a crossing pays the link
+// latency and occupies the link for bytes / bandwidth, per direction.
 //
 // Packets carry a stream window (when their first and last bytes are ready) rather than a
 // single time: a transfer of rows that a producer emits over time starts when the first row
 // is ready and cannot end before the last one is, which lets producer, network and consumer
-// overlap as a pipeline. Routers are SystemC modules bound by TLM sockets; a packet moves
-// from router to router by b_transport with the timing carried in the packet (loosely timed:
-// each link keeps the time until which it is reserved). Left out: virtual channels, credit
-// flow control and adaptive routing; a link reserved by an earlier-issued packet is not
-// back-filled by a later one.
+// overlap as a pipeline. A stream travels as row-sized packets that interleave with other
+// streams on a link (processor sharing): its first row is not held up by earlier streams,
+// its last row waits for every byte queued on the link before it, so bandwidth is conserved.
+// Routers are SystemC modules bound by TLM sockets; a packet moves from router to router by
+// b_transport with the timing carried in the packet (loosely timed: each link keeps the time until
+// which it is reserved). Left out: virtual channels, credit flow control and adaptive routing; a
+// link reserved by an earlier-issued packet is not back-filled by a later one.
 #pragma once
 
 #include <tlm_utils/multi_passthrough_initiator_socket.h>

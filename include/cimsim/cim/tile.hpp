@@ -9,7 +9,10 @@
 // bit. Each resource (every PE, the vector unit, the buffer port, the SRAM CIM arrays) keeps
 // the time until which it is reserved, so jobs of different ops queue behind each other; a
 // job stream overlaps with its producer (it may start on the first input vector but cannot
-// finish before the last one arrived plus one vector's latency).
+// finish before the last one arrived plus one vector's latency). A resource is reserved for
+// a job's work only, not for the gaps while it waits for a slow input, so streams of
+// different ops interleave on a tile (an approximation: rows of an earlier stream that arrive
+// late are not delayed by work booked after them).
 //
 // Left out: buffer bank conflicts, contention between MVM input reads and other buffer users
 // (an MVM's buffer and bus time bound its own period only), instruction fetch/decode (PUMA's
