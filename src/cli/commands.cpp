@@ -3,14 +3,15 @@
 namespace cimsim::cli {
 
 Command cmd_run();
-Command cmd_info();
-Command cmd_schema();
-Command cmd_config();
 Command cmd_lower();
+Command cmd_memtrace();
+Command cmd_info();
+Command cmd_config();
+Command cmd_schema();
 
 const std::vector<Command>& commands() {
-  static const std::vector<Command> list = {cmd_run(), cmd_lower(), cmd_info(), cmd_config(),
-                                            cmd_schema()};
+  static const std::vector<Command> list = {cmd_run(),  cmd_lower(),  cmd_memtrace(),
+                                            cmd_info(), cmd_config(), cmd_schema()};
   return list;
 }
 

@@ -5,10 +5,14 @@ namespace {
 
 constexpr const char* kNames[] = {"St", "Ch", "Pc", "Bg", "Ba", "Ro", "Co"};
 
-bool pow2(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
+bool pow2(uint32_t v) {
+  return v != 0 && (v & (v - 1)) == 0;
+}
 uint32_t log2u(uint32_t v) {
   uint32_t s = 0;
-  while ((1u << s) < v) ++s;
+  while ((1u << s) < v) {
+    ++s;
+  }
   return s;
 }
 
@@ -16,36 +20,44 @@ uint32_t log2u(uint32_t v) {
 
 std::string AddressMap::check_order(const std::string& order) {
   std::array<int, kFields> seen{};
-  if (order.size() != 2 * kFields) {
-    return "expected the 7 fields St Ch Pc Bg Ba Ro Co, each once (e.g. \"RoBaCoBgPcChSt\"), got \"" +
+  if (order.size() != size_t{2} * kFields) {
+    return "expected the 7 fields St Ch Pc Bg Ba Ro Co, each once (e.g. \"RoBaCoBgPcChSt\"), got "
+           "\"" +
            order + "\"";
   }
   for (size_t i = 0; i < order.size(); i += 2) {
     std::string token = order.substr(i, 2);
     int found = -1;
     for (int f = 0; f < kFields; ++f) {
-      if (token == kNames[f]) found = f;
+      if (token == kNames[f]) {
+        found = f;
+      }
     }
     if (found < 0) {
       return "unknown field \"" + token + "\" at position " + std::to_string(i) +
              " (expected St Ch Pc Bg Ba Ro Co)";
     }
-    if (++seen[found] > 1) return "field \"" + token + "\" appears twice";
+    if (++seen[found] > 1) {
+      return "field \"" + token + "\" appears twice";
+    }
   }
   return "";
 }
 
 AddressMap::AddressMap(const MemoryConfig& c) {
   const auto& o = c.organisation;
-  sizes_ = {o.stacks, o.channels_per_stack, o.pseudo_channels, o.bank_groups,
-            o.banks_per_group, o.rows, o.columns / o.burst_length};
+  sizes_ = {
+      o.stacks, o.channels_per_stack,      o.pseudo_channels, o.bank_groups, o.banks_per_group,
+      o.rows,   o.columns / o.burst_length};
   const std::string& order = c.address_mapping.order;
   for (int i = 0; i < kFields; ++i) {
     // order lists the most significant field first; digits_ is least significant first.
-    std::string token = order.substr(2 * (kFields - 1 - i), 2);
+    std::string token = order.substr(size_t{2} * (kFields - 1 - i), 2);
     Field f = kSt;
     for (int k = 0; k < kFields; ++k) {
-      if (token == kNames[k]) f = static_cast<Field>(k);
+      if (token == kNames[k]) {
+        f = static_cast<Field>(k);
+      }
     }
     digits_[i] = Digit{f, sizes_[f], pow2(sizes_[f]) ? log2u(sizes_[f]) : 0xFFu};
   }
@@ -55,6 +67,10 @@ AddressMap::AddressMap(const MemoryConfig& c) {
   channels_ = o.channels_per_stack;
   pcs_ = o.pseudo_channels;
   banks_per_group_ = o.banks_per_group;
+  all_pow2_ = true;
+  for (const Digit& d : digits_) {
+    all_pow2_ = all_pow2_ && d.shift != 0xFFu;
+  }
 }
 
 void AddressMap::hash(std::array<uint32_t, kFields>& v, bool inverse) const {
@@ -63,14 +79,16 @@ void AddressMap::hash(std::array<uint32_t, kFields>& v, bool inverse) const {
   uint32_t nbg = sizes_[kBg], nba = sizes_[kBa];
   uint32_t kbg = row % nbg, kba = (row / nbg) % nba;
   auto mix = [inverse](uint32_t x, uint32_t k, uint32_t n) {
-    if (pow2(n)) return x ^ k;
+    if (pow2(n)) {
+      return x ^ k;
+    }
     return inverse ? (x + n - k) % n : (x + k) % n;
   };
   v[kBg] = mix(v[kBg], kbg, nbg);
   v[kBa] = mix(v[kBa], kba, nba);
 }
 
-DecodedAddress AddressMap::decode(uint64_t address) const {
+DecodedAddress AddressMap::decode_general(uint64_t address) const {
   uint64_t rest = address >> burst_shift_;
   std::array<uint32_t, kFields> v{};
   for (const Digit& d : digits_) {
@@ -82,13 +100,7 @@ DecodedAddress AddressMap::decode(uint64_t address) const {
       rest /= d.size;
     }
   }
-  if (xor_hash_) hash(v, false);
-  DecodedAddress out;
-  out.unit = (v[kSt] * channels_ + v[kCh]) * pcs_ + v[kPc];
-  out.bank = v[kBg] * banks_per_group_ + v[kBa];
-  out.row = v[kRo];
-  out.column = v[kCo];
-  return out;
+  return finish(v);
 }
 
 uint64_t AddressMap::encode(const DecodedAddress& d) const {
@@ -100,9 +112,13 @@ uint64_t AddressMap::encode(const DecodedAddress& d) const {
   v[kBa] = d.bank % banks_per_group_;
   v[kRo] = d.row;
   v[kCo] = d.column;
-  if (xor_hash_) hash(v, true);
+  if (xor_hash_) {
+    hash(v, true);
+  }
   uint64_t value = 0;
-  for (int i = kFields - 1; i >= 0; --i) value = value * digits_[i].size + v[digits_[i].field];
+  for (int i = kFields - 1; i >= 0; --i) {
+    value = value * digits_[i].size + v[digits_[i].field];
+  }
   return value << burst_shift_;
 }
 

@@ -16,6 +16,14 @@ Channel::Channel(const MemoryConfig& config, uint32_t unit, Controller* owner, C
       refresh_(make_refresh(config, unit)),
       banks_(config.banks_per_unit()) {
   capacity_ = {config.controller.read_queue_depth, config.controller.write_queue_depth};
+  for (Choices& c : choices_) {
+    c.command.assign(banks_.size(), Command::kAct);
+    c.index.assign(banks_.size(), 0);
+    c.priority.assign(banks_.size(), 0);
+    c.bound.assign(banks_.size(), 0);
+    c.key.assign(banks_.size(), 0);
+    c.cls.assign(banks_.size(), 0);
+  }
 }
 
 Channel::~Channel() = default;
@@ -27,17 +35,43 @@ bool Channel::has_room(bool write) const {
 void Channel::insert(const BurstRequest& r) {
   int dir = r.write ? 1 : 0;
   banks_[r.bank].queue[dir].push_back(r);
+  choices_[dir].active |= uint64_t{1} << r.bank;
+  touch(r.bank);
   ++queued_[dir];
-  if (r.write && queued_[1] >= config_.controller.write_high_watermark) draining_ = true;
+  if (r.write && queued_[1] >= config_.controller.write_high_watermark) {
+    draining_ = true;
+  }
 }
 
 void Channel::enqueue(const BurstRequest& r) {
-  if (has_room(r.write)) {
-    insert(r);
-  } else {
+  if (!has_room(r.write)) {
     backlog_.push_back(r);
+    return;  // not schedulable yet: the decision stands
   }
-  decision_valid_ = false;
+  int before = direction();
+  insert(r);
+  int dir = direction();
+  // A new request adds one candidate: unless it changes the direction or the bank of the
+  // pending decision, the better of the two is the new decision.
+  if (!decision_valid_ || dir != before ||
+      (decision_exists_ && (decision_.refresh || decision_.c.bank == r.bank))) {
+    decision_valid_ = false;
+    return;
+  }
+  if ((r.write ? 1 : 0) != dir) {
+    return;
+  }
+  refresh_choices(dir, uint64_t{1} << r.bank);
+  Cycle t = candidate_time(choices_[dir], r.bank, unit_bounds());
+  if (t >= refresh_->due()) {  // near a refresh: let decide() sort it out
+    decision_valid_ = false;
+    return;
+  }
+  Decision d = make_decision(r.bank, dir, t);
+  if (!decision_exists_ || better(d, decision_)) {
+    decision_ = d;
+    decision_exists_ = true;
+  }
 }
 
 // Column commands free queue slots: the backlog moves up, in order, at the same cycle.
@@ -45,7 +79,9 @@ void Channel::admit_backlog(Cycle t) {
   while (!backlog_.empty()) {
     const BurstRequest& r = backlog_.front();
     int dir = r.write ? 1 : 0;
-    if (queued_[dir] >= capacity_[dir]) break;
+    if (queued_[dir] >= capacity_[dir]) {
+      break;
+    }
     BurstRequest admitted = r;
     admitted.submitted = std::max(admitted.submitted, t);
     backlog_.pop_front();
@@ -55,14 +91,18 @@ void Channel::admit_backlog(Cycle t) {
 
 bool Channel::refresh_candidate(Decision& d) const {
   Cycle due = refresh_->due();
-  if (due == kNever) return false;
+  if (due == kNever) {
+    return false;
+  }
   d = Decision{};
   d.refresh = true;
   if (refresh_->command() == Command::kRefAb) {
     Cycle t = std::max(due, now_);
     bool any_open = false;
     for (uint32_t b = 0; b < banks_.size(); ++b) {
-      if (!banks_[b].open) continue;
+      if (!banks_[b].open) {
+        continue;
+      }
       any_open = true;
       t = std::max(t, timing_.earliest(Command::kPre, b));
     }
@@ -81,62 +121,157 @@ bool Channel::refresh_candidate(Decision& d) const {
 
 bool Channel::auto_precharge(const Bank& b, const BurstRequest& r, size_t index, int dir) const {
   PagePolicy p = config_.controller.page_policy;
-  if (p == PagePolicy::kOpen) return false;
-  if (p == PagePolicy::kClosed) return true;
+  if (p == PagePolicy::kOpen) {
+    return false;
+  }
+  if (p == PagePolicy::kClosed) {
+    return true;
+  }
   bool other_hit = false, miss = false;
   for (int q = 0; q < 2; ++q) {
     const auto& queue = b.queue[q];
     for (size_t i = 0; i < queue.size(); ++i) {
-      if (q == dir && i == index) continue;
+      if (q == dir && i == index) {
+        continue;
+      }
       (queue[i].row == r.row ? other_hit : miss) = true;
     }
   }
-  if (p == PagePolicy::kClosedAdaptive) return !other_hit;
+  if (p == PagePolicy::kClosedAdaptive) {
+    return !other_hit;
+  }
   return !other_hit && miss;  // open_adaptive
 }
 
-bool Channel::decide() {
+void Channel::refresh_choices(int dir, uint64_t banks) {
+  Choices& c = choices_[dir];
+  for (uint64_t bits = banks & c.stale; bits != 0; bits &= bits - 1) {
+    auto b = static_cast<uint32_t>(__builtin_ctzll(bits));
+    const Bank& bank = banks_[b];
+    const auto& queue = bank.queue[dir];
+    BankView view{bank.open, bank.row, bank.hits_since_act};
+    size_t index = scheduler_->choose(queue, view);
+    const BurstRequest& r = queue[index];
+    Command cmd = Command::kAct;
+    if (!bank.open) {
+      cmd = Command::kAct;
+    } else if (bank.row != r.row) {
+      cmd = Command::kPre;
+    } else if (auto_precharge(bank, r, index, dir)) {
+      cmd = r.write ? Command::kWrA : Command::kRdA;
+    } else {
+      cmd = r.write ? Command::kWr : Command::kRd;
+    }
+    c.command[b] = cmd;
+    c.index[b] = static_cast<uint32_t>(index);
+    c.priority[b] = scheduler_->priority(cmd, r.seq);
+    c.bound[b] = std::max(r.submitted, timing_.bank_bound(cmd, b));
+    c.cls[b] = class_of(cmd);
+    c.key[b] = static_cast<uint8_t>(timing_.group_of(b) * kClasses + class_of(cmd));
+  }
+  c.stale &= ~banks;
+}
+
+Channel::Decision Channel::make_decision(uint32_t b, int dir, Cycle t) const {
+  const Choices& c = choices_[dir];
+  const BurstRequest& r = banks_[b].queue[dir][c.index[b]];
+  Decision d;
+  d.c = Candidate{t, c.command[b], b, r.seq};
+  d.priority = c.priority[b];
+  d.row = r.row;
+  d.index = c.index[b];
+  return d;
+}
+
+// Earlier first; in the same cycle refresh first, then the scheduler's order.
+bool Channel::better(const Decision& a, const Decision& b) const {
+  if (a.c.time != b.c.time) {
+    return a.c.time < b.c.time;
+  }
+  if (a.refresh != b.refresh) {
+    return a.refresh;
+  }
+  return a.priority < b.priority;
+}
+
+void Channel::decide() {
   decision_valid_ = true;
-  Decision best;
-  bool have = refresh_candidate(best);
-  const Cycle due = have ? refresh_->due() : kNever;
-  const int dir = (draining_ || queued_[0] == 0) ? 1 : 0;
+  const Cycle due = refresh_->due();
+  const int dir = direction();
+  const Choices& c = choices_[dir];
+  Cycle best_time = kNever;
+  uint64_t best_priority = 0;
+  uint32_t best_bank = 0;
   if (queued_[dir] != 0) {
-    for (uint32_t b = 0; b < banks_.size(); ++b) {
-      const Bank& bank = banks_[b];
-      const auto& queue = bank.queue[dir];
-      if (queue.empty()) continue;
-      BankView view{bank.open, bank.row, bank.hits_since_act};
-      size_t index = scheduler_->choose(queue, view);
-      const BurstRequest& r = queue[index];
-      Command c;
-      if (!bank.open) {
-        c = Command::kAct;
-      } else if (bank.row != r.row) {
-        c = Command::kPre;
-      } else if (auto_precharge(bank, r, index, dir)) {
-        c = r.write ? Command::kWrA : Command::kRdA;
-      } else {
-        c = r.write ? Command::kWr : Command::kRd;
+    if ((c.active & c.stale) != 0) {
+      refresh_choices(dir, c.active);
+    }
+    const UnitBounds unit = unit_bounds();
+    // The hot loop: plain arrays, no calls.
+    const uint64_t* priority = c.priority.data();
+    const Cycle* bound = c.bound.data();
+    const uint8_t* cls = c.cls.data();
+    const uint8_t* key = c.key.data();
+    const Cycle* group = timing_.group_table();
+    for (uint64_t bits = c.active; bits != 0; bits &= bits - 1) {
+      auto b = static_cast<uint32_t>(__builtin_ctzll(bits));
+      Cycle t = std::max(std::max(unit[cls[b]], group[key[b]]), bound[b]);
+      if (t < best_time || (t == best_time && priority[b] < best_priority)) {
+        best_time = t;
+        best_priority = priority[b];
+        best_bank = b;
       }
-      Cycle t = std::max({timing_.earliest(c, b), now_, r.submitted});
-      if (t >= due && refresh_->covers(b)) continue;  // the bank is being refreshed
-      Candidate cand{t, c, b, r.seq};
-      if (!have || t < best.c.time ||
-          (t == best.c.time && !best.refresh && scheduler_->before(cand, best.c))) {
-        best = Decision{cand, r.row, index, false};
-        have = true;
+    }
+    if (best_time >= due && best_time != kNever) {
+      // Near a refresh: banks it covers take nothing new from the due cycle on.
+      best_time = kNever;
+      for (uint64_t bits = c.active; bits != 0; bits &= bits - 1) {
+        auto b = static_cast<uint32_t>(__builtin_ctzll(bits));
+        Cycle t = candidate_time(c, b, unit);
+        if (t >= due && refresh_->covers(b)) {
+          continue;
+        }
+        if (t < best_time || (t == best_time && c.priority[b] < best_priority)) {
+          best_time = t;
+          best_priority = c.priority[b];
+          best_bank = b;
+        }
       }
     }
   }
-  decision_ = best;
-  decision_exists_ = have;
-  return have;
+  decision_exists_ = best_time != kNever;
+  if (decision_exists_) {
+    decision_ = make_decision(best_bank, dir, best_time);
+  }
+  if (due == kNever || (decision_exists_ && best_time < due)) {
+    return;
+  }
+  if (!decision_exists_) {
+    // Only the refresh is left; its exact cycle is worked out when it is about to issue.
+    decision_ = Decision{};
+    decision_.c.time = due;
+    decision_.refresh = true;
+    decision_.unresolved = true;
+    decision_exists_ = true;
+    return;
+  }
+  Decision d;
+  if (refresh_candidate(d) && better(d, decision_)) {
+    decision_ = d;
+  }
+}
+
+void Channel::resolve() {
+  if (decision_.unresolved) {
+    refresh_candidate(decision_);
+  }
 }
 
 void Channel::emit(Cycle t, Command c, uint32_t bank, uint32_t row, uint32_t column) {
   ++stats_.commands[static_cast<int>(c)];
-  if (sink_ != nullptr) sink_->on_command(CommandRecord{t, c, unit_, bank, row, column});
+  if (sink_ != nullptr) {
+    sink_->on_command(CommandRecord{t, c, unit_, bank, row, column});
+  }
 }
 
 void Channel::open_bank(Cycle t) {
@@ -160,6 +295,7 @@ void Channel::issue(const Decision& d) {
   Bank& bank = banks_[c.bank];
   switch (c.command) {
     case Command::kAct:
+      touch(c.bank);
       timing_.issue(Command::kAct, c.bank, t);
       bank.open = true;
       bank.row = d.row;
@@ -170,6 +306,7 @@ void Channel::issue(const Decision& d) {
       emit(t, Command::kAct, c.bank, d.row, 0);
       return;
     case Command::kPre:
+      touch(c.bank);
       timing_.issue(Command::kPre, c.bank, t);
       bank.open = false;
       bank.closed_by_conflict = !d.refresh;
@@ -179,8 +316,11 @@ void Channel::issue(const Decision& d) {
     case Command::kPreA: {
       scratch_.clear();
       for (uint32_t b = 0; b < banks_.size(); ++b) {
-        if (!banks_[b].open) continue;
+        if (!banks_[b].open) {
+          continue;
+        }
         scratch_.push_back(b);
+        touch(b);
         banks_[b].open = false;
         banks_[b].closed_by_conflict = false;
         close_bank(t);
@@ -191,6 +331,11 @@ void Channel::issue(const Decision& d) {
     }
     case Command::kRefAb:
     case Command::kRefPb:
+      for (uint32_t b = 0; b < banks_.size(); ++b) {
+        if (c.command == Command::kRefAb || b == c.bank) {
+          touch(b);
+        }
+      }
       timing_.issue(c.command, c.bank, t);
       refresh_->refreshed();
       emit(t, c.command, c.bank, 0, 0);
@@ -203,8 +348,14 @@ void Channel::issue(const Decision& d) {
   auto& queue = bank.queue[dir];
   const BurstRequest r = queue[d.index];
   queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(d.index));
+  if (queue.empty()) {
+    choices_[dir].active &= ~(uint64_t{1} << c.bank);
+  }
+  touch(c.bank);
   --queued_[dir];
-  if (dir == 1 && queued_[1] <= config_.controller.write_low_watermark) draining_ = false;
+  if (dir == 1 && queued_[1] <= config_.controller.write_low_watermark) {
+    draining_ = false;
+  }
   Cycle precharge = timing_.issue(c.command, c.bank, t);
   if (bank.first_access) {
     ++(bank.opened_after_conflict ? stats_.row_conflicts : stats_.row_misses);
@@ -227,28 +378,53 @@ void Channel::issue(const Decision& d) {
 
 void Channel::advance_to(Cycle t) {
   for (;;) {
-    if (!decision_valid_) decide();
-    if (!decision_exists_ || decision_.c.time >= t) return;
+    if (!decision_valid_) {
+      decide();
+    }
+    if (!decision_exists_ || decision_.c.time >= t) {
+      return;
+    }
+    if (decision_.unresolved) {
+      resolve();
+      if (decision_.c.time >= t) {
+        return;
+      }
+    }
     issue(decision_);
   }
 }
 
 Cycle Channel::step() {
-  if (!decision_valid_) decide();
-  if (!decision_exists_) return kNever;
+  if (!decision_valid_) {
+    decide();
+  }
+  if (!decision_exists_) {
+    return kNever;
+  }
+  resolve();
   Cycle t = decision_.c.time;
   issue(decision_);
   return t;
 }
 
 Cycle Channel::next_time() {
-  if (!busy()) return kNever;
-  if (!decision_valid_) decide();
-  return decision_exists_ ? decision_.c.time : kNever;
+  if (!busy()) {
+    return kNever;
+  }
+  if (!decision_valid_) {
+    decide();
+  }
+  if (!decision_exists_) {
+    return kNever;
+  }
+  resolve();
+  return decision_.c.time;
 }
 
 void Channel::add_stats(MemoryStats& s, Cycle now) const {
-  for (int i = 0; i < kCommandKinds; ++i) s.commands[i] += stats_.commands[i];
+  for (int i = 0; i < kCommandKinds; ++i) {
+    s.commands[i] += stats_.commands[i];
+  }
   s.read_bursts += stats_.read_bursts;
   s.write_bursts += stats_.write_bursts;
   s.row_hits += stats_.row_hits;

@@ -28,7 +28,8 @@ const std::vector<std::pair<SchedulerKind, const char*>>& EnumNames<SchedulerKin
 }
 const std::vector<std::pair<RefreshKind, const char*>>& EnumNames<RefreshKind>::names() {
   static const std::vector<std::pair<RefreshKind, const char*>> n = {
-      {RefreshKind::kAllBank, "all_bank"}, {RefreshKind::kPerBank, "per_bank"},
+      {RefreshKind::kAllBank, "all_bank"},
+      {RefreshKind::kPerBank, "per_bank"},
       {RefreshKind::kNone, "none"}};
   return n;
 }
@@ -44,7 +45,9 @@ const std::vector<std::pair<EnergyModel, const char*>>& EnumNames<EnergyModel>::
 }
 
 namespace {
-bool power_of_two(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+bool power_of_two(uint64_t v) {
+  return v != 0 && (v & (v - 1)) == 0;
+}
 }  // namespace
 
 void Describe<memory::Organisation>::fields(Fields<memory::Organisation>& f) {
@@ -64,6 +67,10 @@ void Describe<memory::Organisation>::fields(Fields<memory::Organisation>& f) {
   f.optional("data_rate", &O::data_rate, "data beats per memory clock (2 = DDR)", in_range(1, 8));
   f.required("clock_ghz", &O::clock_ghz, "memory (command) clock", in_range(0.01, 100));
   f.check([](const O& o, const Check& c) {
+    if (o.bank_groups * o.banks_per_group > 64) {
+      c.fail("banks_per_group", "expected bank_groups x banks_per_group <= 64, got " +
+                                    std::to_string(o.bank_groups * o.banks_per_group));
+    }
     if (o.columns % o.burst_length != 0) {
       c.fail("columns", "expected a multiple of burst_length (" + std::to_string(o.burst_length) +
                             "), got " + std::to_string(o.columns));
@@ -75,7 +82,7 @@ void Describe<memory::Organisation>::fields(Fields<memory::Organisation>& f) {
     if (o.bus_width_bits % 8 != 0) {
       c.fail("bus_width_bits", "expected a multiple of 8, got " + std::to_string(o.bus_width_bits));
     }
-    if (!power_of_two(o.bus_width_bits / 8 * o.burst_length)) {
+    if (!power_of_two(uint64_t{o.bus_width_bits} / 8 * o.burst_length)) {
       c.fail("burst_length", "bytes per burst (bus_width_bits / 8 x burst_length = " +
                                  std::to_string(o.bus_width_bits / 8 * o.burst_length) +
                                  ") must be a power of two");
@@ -92,7 +99,9 @@ void Describe<memory::AddressMapping>::fields(Fields<memory::AddressMapping>& f)
              "XOR bank and bank group with the low row bits (permutation interleaving)");
   f.check([](const A& a, const Check& c) {
     std::string error = memory::AddressMap::check_order(a.order);
-    if (!error.empty()) c.fail("order", error);
+    if (!error.empty()) {
+      c.fail("order", error);
+    }
   });
 }
 
@@ -124,7 +133,9 @@ void Describe<memory::Timing>::fields(Fields<memory::Timing>& f) {
   f.optional("tRREFD", &T::tRREFD, "per-bank REF to REF or ACT of another bank", cycles);
   f.check([](const T& t, const Check& c) {
     auto need = [&c](bool ok, const char* key, const std::string& what) {
-      if (!ok) c.fail(key, what);
+      if (!ok) {
+        c.fail(key, what);
+      }
     };
     need(t.tRC >= t.tRAS + t.tRP, "tRC",
          "expected tRC >= tRAS + tRP (" + std::to_string(t.tRAS) + " + " + std::to_string(t.tRP) +
@@ -140,7 +151,7 @@ void Describe<memory::Timing>::fields(Fields<memory::Timing>& f) {
              std::to_string(t.tRRD_L));
     need(t.tWTR_L >= t.tWTR_S, "tWTR_L",
          "expected tWTR_L >= tWTR_S (" + std::to_string(t.tWTR_S) + "), got " +
-             std::to_string(t.tWTR_S));
+             std::to_string(t.tWTR_L));
     need(t.tFAW >= t.tRRD_S, "tFAW",
          "expected tFAW >= tRRD_S (" + std::to_string(t.tRRD_S) + "), got " +
              std::to_string(t.tFAW));
@@ -201,8 +212,7 @@ void Describe<memory::Energy>::fields(Fields<memory::Energy>& f) {
   f.optional("io_pj_per_bit", &E::io_pj_per_bit, "interface energy per bit moved (idd model)",
              nonneg);
   f.optional("read_pj_per_bit", &E::read_pj_per_bit, "read energy per bit (pj_per_bit)", nonneg);
-  f.optional("write_pj_per_bit", &E::write_pj_per_bit, "write energy per bit (pj_per_bit)",
-             nonneg);
+  f.optional("write_pj_per_bit", &E::write_pj_per_bit, "write energy per bit (pj_per_bit)", nonneg);
   f.optional("act_pre_pj", &E::act_pre_pj, "one ACT with its PRE (pj_per_bit)", nonneg);
   f.optional("ref_ab_pj", &E::ref_ab_pj, "one all-bank REF (pj_per_bit)", nonneg);
   f.optional("ref_pb_pj", &E::ref_pb_pj, "one per-bank REF (pj_per_bit)", nonneg);
@@ -299,7 +309,9 @@ MemoryConfig load_memory_config(const std::string& name_or_file,
   config::resolve_references<MemoryConfig>(doc);
   Json schema = memory_schema();
   for (const auto& a : sets) {
-    if (a.root != "memory") continue;
+    if (a.root != "memory") {
+      continue;
+    }
     config::apply_assignment(doc, a, schema);
   }
   MemoryConfig m = parse_memory_config(doc);

@@ -16,12 +16,9 @@ Controller::Controller(const MemoryConfig& config, CommandSink* sink)
 
 Controller::~Controller() = default;
 
-TxId Controller::submit(uint64_t address, uint64_t bytes, bool write, Cycle now) {
-  if (bytes == 0 || address > map_.capacity_bytes() || bytes > map_.capacity_bytes() - address) {
-    throw std::logic_error("Controller::submit: request outside the memory");
-  }
+TxId Controller::new_transaction(uint64_t bytes, uint32_t bursts, bool write, Cycle now) {
   now_ = std::max(now_, now);
-  TxId id;
+  TxId id = 0;
   if (!free_.empty()) {
     id = free_.back();
     free_.pop_back();
@@ -30,28 +27,44 @@ TxId Controller::submit(uint64_t address, uint64_t bytes, bool write, Cycle now)
     txs_.emplace_back();
   }
   Transaction& tx = txs_[id];
-  tx = Transaction{};
   tx.submitted = now;
   tx.completion = now;
   tx.bytes = bytes;
+  tx.unissued = bursts;
   tx.write = write;
   tx.live = true;
-  uint64_t burst = map_.burst_bytes();
-  uint64_t first = address / burst, last = (address + bytes - 1) / burst;
-  tx.unissued = static_cast<uint32_t>(last - first + 1);
   ++live_;
-  for (uint64_t b = first; b <= last; ++b) {
-    DecodedAddress d = map_.decode(b * burst);
-    BurstRequest r;
-    r.seq = seq_++;
-    r.tx = id;
-    r.bank = d.bank;
-    r.row = d.row;
-    r.column = d.column;
-    r.write = write;
-    r.submitted = now;
-    units_[d.unit]->enqueue(r);
+  return id;
+}
+
+void Controller::enqueue_burst(TxId id, const DecodedAddress& d, bool write, Cycle now) {
+  BurstRequest r;
+  r.seq = seq_++;
+  r.tx = id;
+  r.bank = d.bank;
+  r.row = d.row;
+  r.column = d.column;
+  r.write = write;
+  r.submitted = now;
+  units_[d.unit]->enqueue(r);
+}
+
+TxId Controller::submit(uint64_t address, uint64_t bytes, bool write, Cycle now) {
+  if (bytes == 0 || address > map_.capacity_bytes() || bytes > map_.capacity_bytes() - address) {
+    throw std::logic_error("Controller::submit: request outside the memory");
   }
+  const uint64_t burst = map_.burst_bytes();
+  const uint64_t first = address / burst, last = (address + bytes - 1) / burst;
+  TxId id = new_transaction(bytes, static_cast<uint32_t>(last - first + 1), write, now);
+  for (uint64_t b = first; b <= last; ++b) {
+    enqueue_burst(id, map_.decode(b * burst), write, now);
+  }
+  return id;
+}
+
+TxId Controller::submit_burst(const DecodedAddress& where, bool write, Cycle now) {
+  TxId id = new_transaction(map_.burst_bytes(), 1, write, now);
+  enqueue_burst(id, where, write, now);
   return id;
 }
 
@@ -59,7 +72,6 @@ void Controller::on_burst_issued(TxId id, Cycle data_end) {
   Transaction& tx = txs_[id];
   tx.completion = std::max(tx.completion, data_end);
   if (--tx.unissued == 0) {
-    finished_.push_back(id);
     if (tx.write) {
       ++totals_.write_requests;
       totals_.write_bytes += tx.bytes;
@@ -70,15 +82,24 @@ void Controller::on_burst_issued(TxId id, Cycle data_end) {
       totals_.read_latency.add(tx.completion - tx.submitted);
     }
     totals_.last_completion = std::max(totals_.last_completion, tx.completion);
+    if (auto_release_) {
+      release(id);
+    } else {
+      finished_.push_back(id);
+    }
   }
 }
 
 void Controller::advance_to(Cycle t) {
   now_ = std::max(now_, t);
-  for (auto& u : units_) u->advance_to(t);
+  for (auto& u : units_) {
+    u->advance_to(t);
+  }
 }
 
-void Controller::advance_unit_to(uint32_t unit, Cycle t) { units_[unit]->advance_to(t); }
+void Controller::advance_unit_to(uint32_t unit, Cycle t) {
+  units_[unit]->advance_to(t);
+}
 
 std::vector<TxId> Controller::take_finished() {
   std::vector<TxId> out;
@@ -98,7 +119,9 @@ Cycle Controller::next_wake() {
   Cycle c = std::min(t.RL, t.WL) + config_.burst_cycles();
   for (const auto& u : units_) {
     Cycle n = u->next_time();
-    if (n != kNever) best = std::min(best, n + c);
+    if (n != kNever) {
+      best = std::min(best, n + c);
+    }
   }
   return best;
 }
@@ -108,7 +131,9 @@ bool Controller::idle() const {
 }
 
 Cycle Controller::drain() {
-  while (!idle()) advance_to(next_wake());
+  while (!idle()) {
+    advance_to(next_wake());
+  }
   advance_to(totals_.last_completion);
   return totals_.last_completion;
 }
@@ -128,7 +153,9 @@ Cycle Controller::accept_time(uint32_t unit, bool write, Cycle t) {
 
 MemoryStats Controller::stats() const {
   MemoryStats s = totals_;
-  for (const auto& u : units_) u->add_stats(s, now_);
+  for (const auto& u : units_) {
+    u->add_stats(s, now_);
+  }
   return s;
 }
 

@@ -1,15 +1,25 @@
 #include "cimsim/memory/energy.hpp"
 
+#include <algorithm>
+
+#include "cimsim/common/checked_math.hpp"
+
 namespace cimsim::memory {
 
 const char* EnergyTable::action_name(Action a) {
   switch (a) {
-    case Action::kActPre: return "act_pre";
-    case Action::kRdBurst: return "rd_burst";
-    case Action::kWrBurst: return "wr_burst";
-    case Action::kRefAb: return "ref_ab";
-    case Action::kRefPb: return "ref_pb";
-    case Action::kActiveStandbyCycle: return "active_standby_cycle";
+    case Action::kActPre:
+      return "act_pre";
+    case Action::kRdBurst:
+      return "rd_burst";
+    case Action::kWrBurst:
+      return "wr_burst";
+    case Action::kRefAb:
+      return "ref_ab";
+    case Action::kRefPb:
+      return "ref_pb";
+    case Action::kActiveStandbyCycle:
+      return "active_standby_cycle";
   }
   return "?";
 }
@@ -25,8 +35,8 @@ EnergyTable::EnergyTable(const MemoryConfig& c) {
   if (e.model == EnergyModel::kIdd) {
     // mA x V = mW; mW x ns = pJ.
     double v = e.vdd_v;
-    set(Action::kActPre, v * (e.idd0_ma * t.tRC -
-                              (e.idd3n_ma * t.tRAS + e.idd2n_ma * (t.tRC - t.tRAS))) * tck_ns);
+    set(Action::kActPre,
+        v * (e.idd0_ma * t.tRC - (e.idd3n_ma * t.tRAS + e.idd2n_ma * (t.tRC - t.tRAS))) * tck_ns);
     set(Action::kRdBurst, v * (e.idd4r_ma - e.idd3n_ma) * burst * tck_ns + e.io_pj_per_bit * bits);
     set(Action::kWrBurst, v * (e.idd4w_ma - e.idd3n_ma) * burst * tck_ns + e.io_pj_per_bit * bits);
     double ref_ab = v * (e.idd5ab_ma - e.idd3n_ma) * t.tRFC * tck_ns;
@@ -35,7 +45,8 @@ EnergyTable::EnergyTable(const MemoryConfig& c) {
                                         : ref_ab / c.banks_per_unit());
     set(Action::kActiveStandbyCycle, v * (e.idd3n_ma - e.idd2n_ma) * tck_ns);
     static_w_ = units * v * e.idd2n_ma * 1e-3;
-    source_ = "DRAMPower equations from the IDD currents of memory config " + c.name;
+    source_ = "DRAMPower equations from the IDD currents of memory config" +
+              (c.name.empty() ? std::string() : " " + c.name);
   } else {
     set(Action::kActPre, e.act_pre_pj);
     set(Action::kRdBurst, e.read_pj_per_bit * bits);
@@ -44,8 +55,48 @@ EnergyTable::EnergyTable(const MemoryConfig& c) {
     set(Action::kRefPb, e.ref_pb_pj);
     set(Action::kActiveStandbyCycle, e.active_background_mw * tck_ns);
     static_w_ = units * e.background_mw * 1e-3;
-    source_ = "per-action energies of memory config " + c.name;
+    source_ = "per-action energies of memory config" +
+              (c.name.empty() ? std::string() : " " + c.name);
   }
+}
+
+MemoryActions declare_memory(stats::Registry& registry, const std::string& component,
+                             const EnergyTable& energy, uint32_t units) {
+  MemoryActions out;
+  for (int a = 0; a < kActions; ++a) {
+    auto action = static_cast<Action>(a);
+    out.ids[a] = registry.action(component, EnergyTable::action_name(action),
+                                 energy.energy_pj(action), energy.source());
+  }
+  registry.component(component, energy.static_power_w(), 0, units);
+  out.link = registry.link("hbm", "HBM <-> on-chip");
+  return out;
+}
+
+void add_memory_counts(const MemoryActions& actions, const MemoryStats& s, uint32_t burst_bytes,
+                       stats::Counts& counts) {
+  std::array<uint64_t, kActions> n{};
+  n[static_cast<int>(Action::kActPre)] = s.command(Command::kAct);
+  n[static_cast<int>(Action::kRdBurst)] = s.read_bursts;
+  n[static_cast<int>(Action::kWrBurst)] = s.write_bursts;
+  n[static_cast<int>(Action::kRefAb)] = s.command(Command::kRefAb);
+  n[static_cast<int>(Action::kRefPb)] = s.command(Command::kRefPb);
+  n[static_cast<int>(Action::kActiveStandbyCycle)] = s.active_cycles;
+  stats::Counts add;
+  size_t need = counts.actions.size();
+  for (stats::ActionId id : actions.ids) {
+    need = std::max<size_t>(need, id + 1);
+  }
+  add.actions.assign(need, 0);
+  for (int a = 0; a < kActions; ++a) {
+    add.actions[actions.ids[a]] = n[a];
+  }
+  size_t links = std::max<size_t>(counts.read_bytes.size(), actions.link + 1);
+  add.read_bytes.assign(links, 0);
+  add.write_bytes.assign(links, 0);
+  add.read_bytes[actions.link] = checked_mul(s.read_bursts, burst_bytes, "bytes read");
+  add.write_bytes[actions.link] = checked_mul(s.write_bursts, burst_bytes, "bytes written");
+  counts.add(add);
 }
 
 }  // namespace cimsim::memory

@@ -31,6 +31,8 @@ struct MemorySystem::Pending {
   sc_core::sc_event done;
 };
 
+// sc_module_name is taken by value: SystemC builds its name hierarchy on that copy.
+// NOLINTNEXTLINE(performance-unnecessary-value-param)
 MemorySystem::MemorySystem(sc_core::sc_module_name name, const MemoryConfig& config,
                            bool check_timing)
     : sc_core::sc_module(name), socket("socket"), config_(config) {
@@ -50,11 +52,15 @@ MemorySystem::MemorySystem(sc_core::sc_module_name name, const MemoryConfig& con
 
 MemorySystem::~MemorySystem() = default;
 
-uint64_t MemorySystem::capacity_bytes() const { return config_.capacity_bytes(); }
+uint64_t MemorySystem::capacity_bytes() const {
+  return config_.capacity_bytes();
+}
 double MemorySystem::peak_bandwidth_bytes_per_s() const {
   return config_.peak_bandwidth_bytes_per_s();
 }
-double MemorySystem::clock_ghz() const { return config_.organisation.clock_ghz; }
+double MemorySystem::clock_ghz() const {
+  return config_.organisation.clock_ghz;
+}
 
 // Cycle c starts at floor(c * period) picoseconds; a request arriving between two clock edges
 // enters at the next one.
@@ -65,12 +71,18 @@ sc_core::sc_time MemorySystem::time_of(Cycle c) const {
 Cycle MemorySystem::now_cycle() const {
   double ps = sc_core::sc_time_stamp().to_seconds() * 1e12;
   auto c = static_cast<Cycle>(std::floor(ps / period_ps_));
-  while (time_of(c) < sc_core::sc_time_stamp()) ++c;
-  while (c > 0 && time_of(c - 1) >= sc_core::sc_time_stamp()) --c;
+  while (time_of(c) < sc_core::sc_time_stamp()) {
+    ++c;
+  }
+  while (c > 0 && time_of(c - 1) >= sc_core::sc_time_stamp()) {
+    --c;
+  }
   return c;
 }
 
-void MemorySystem::catch_up() const { controller_->advance_to(now_cycle()); }
+void MemorySystem::catch_up() const {
+  controller_->advance_to(now_cycle());
+}
 
 void MemorySystem::notify_finished() {
   for (TxId id : controller_->take_finished()) {
@@ -81,12 +93,15 @@ void MemorySystem::notify_finished() {
 
 void MemorySystem::schedule_wake() {
   Cycle w = controller_->next_wake();
-  if (w == kNever) return;
+  if (w == kNever) {
+    return;
+  }
   // sc_event keeps the earliest pending notification, so a later one is simply dropped.
   wake_event_.notify(time_of(w) - sc_core::sc_time_stamp());
 }
 
 void MemorySystem::on_wake() {
+  ++wakeups_;
   catch_up();
   notify_finished();
   schedule_wake();
@@ -116,8 +131,12 @@ void MemorySystem::b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_ti
   controller_->advance_to(now);
   notify_finished();
   TxId id = controller_->submit(address, length, cmd == tlm::TLM_WRITE_COMMAND, now);
-  if (pending_.size() <= id) pending_.resize(id + 1);
-  if (!pending_[id]) pending_[id] = std::make_unique<Pending>();
+  if (pending_.size() <= id) {
+    pending_.resize(id + 1);
+  }
+  if (!pending_[id]) {
+    pending_[id] = std::make_unique<Pending>();
+  }
   Pending& p = *pending_[id];
   notify_finished();
   schedule_wake();
@@ -127,39 +146,16 @@ void MemorySystem::b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_ti
 }
 
 void MemorySystem::declare(stats::Registry& registry, const std::string& component) {
-  action_ids_.clear();
-  for (int a = 0; a < kActions; ++a) {
-    action_ids_.push_back(registry.action(component, EnergyTable::action_name(static_cast<Action>(a)),
-                                          energy_->energy_pj(static_cast<Action>(a)),
-                                          energy_->source()));
-  }
-  registry.component(component, energy_->static_power_w(), 0, config_.units());
-  link_id_ = registry.link("hbm", "HBM <-> on-chip");
+  actions_ = declare_memory(registry, component, *energy_, config_.units());
   declared_ = true;
 }
 
 void MemorySystem::add_counts(stats::Counts& counts) const {
-  if (!declared_) return;
+  if (!declared_) {
+    return;
+  }
   catch_up();
-  MemoryStats s = controller_->stats();
-  std::array<uint64_t, kActions> n{};
-  n[static_cast<int>(Action::kActPre)] = s.command(Command::kAct);
-  n[static_cast<int>(Action::kRdBurst)] = s.read_bursts;
-  n[static_cast<int>(Action::kWrBurst)] = s.write_bursts;
-  n[static_cast<int>(Action::kRefAb)] = s.command(Command::kRefAb);
-  n[static_cast<int>(Action::kRefPb)] = s.command(Command::kRefPb);
-  n[static_cast<int>(Action::kActiveStandbyCycle)] = s.active_cycles;
-  stats::Counts add;
-  size_t need = 0;
-  for (uint32_t id : action_ids_) need = std::max<size_t>(need, id + 1);
-  add.actions.assign(std::max(need, counts.actions.size()), 0);
-  for (int a = 0; a < kActions; ++a) add.actions[action_ids_[a]] = n[a];
-  size_t links = std::max<size_t>(counts.read_bytes.size(), link_id_ + 1);
-  add.read_bytes.assign(links, 0);
-  add.write_bytes.assign(links, 0);
-  add.read_bytes[link_id_] = s.read_bursts * config_.burst_bytes();
-  add.write_bytes[link_id_] = s.write_bursts * config_.burst_bytes();
-  counts.add(add);
+  add_memory_counts(actions_, controller_->stats(), config_.burst_bytes(), counts);
 }
 
 MemoryStats MemorySystem::stats() const {

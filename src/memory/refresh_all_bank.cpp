@@ -29,9 +29,12 @@ std::unique_ptr<RefreshPolicy> make_all_bank_refresh(const MemoryConfig& config,
 
 std::unique_ptr<RefreshPolicy> make_refresh(const MemoryConfig& config, uint32_t unit) {
   switch (config.controller.refresh) {
-    case RefreshKind::kAllBank: return make_all_bank_refresh(config, unit);
-    case RefreshKind::kPerBank: return make_per_bank_refresh(config, unit);
-    case RefreshKind::kNone: return make_no_refresh();
+    case RefreshKind::kAllBank:
+      return make_all_bank_refresh(config, unit);
+    case RefreshKind::kPerBank:
+      return make_per_bank_refresh(config, unit);
+    case RefreshKind::kNone:
+      return make_no_refresh();
   }
   return make_no_refresh();
 }

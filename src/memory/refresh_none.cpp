@@ -15,6 +15,8 @@ class None final : public RefreshPolicy {
 
 }  // namespace
 
-std::unique_ptr<RefreshPolicy> make_no_refresh() { return std::make_unique<None>(); }
+std::unique_ptr<RefreshPolicy> make_no_refresh() {
+  return std::make_unique<None>();
+}
 
 }  // namespace cimsim::memory

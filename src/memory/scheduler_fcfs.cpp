@@ -7,11 +7,13 @@ namespace {
 class Fcfs final : public Scheduler {
  public:
   size_t choose(const std::vector<BurstRequest>&, const BankView&) const override { return 0; }
-  bool before(const Candidate& a, const Candidate& b) const override { return a.seq < b.seq; }
+  uint64_t priority(Command, uint64_t seq) const override { return seq; }
 };
 
 }  // namespace
 
-std::unique_ptr<Scheduler> make_fcfs_scheduler() { return std::make_unique<Fcfs>(); }
+std::unique_ptr<Scheduler> make_fcfs_scheduler() {
+  return std::make_unique<Fcfs>();
+}
 
 }  // namespace cimsim::memory

@@ -11,20 +11,25 @@ class FrFcfs final : public Scheduler {
   explicit FrFcfs(uint32_t cap) : cap_(cap) {}
 
   size_t choose(const std::vector<BurstRequest>& queue, const BankView& bank) const override {
-    if (!bank.open) return 0;
+    if (!bank.open) {
+      return 0;
+    }
     for (size_t i = 0; i < queue.size(); ++i) {
-      if (queue[i].row != bank.row) continue;
+      if (queue[i].row != bank.row) {
+        continue;
+      }
       // The oldest request is a hit, or the cap still lets a hit bypass it.
-      if (i == 0 || cap_ == 0 || bank.hits_since_act < cap_) return i;
+      if (i == 0 || cap_ == 0 || bank.hits_since_act < cap_) {
+        return i;
+      }
       return 0;
     }
     return 0;
   }
 
-  bool before(const Candidate& a, const Candidate& b) const override {
-    bool ca = is_column(a.command), cb = is_column(b.command);
-    if (ca != cb) return ca;
-    return a.seq < b.seq;
+  // Column commands (row hits) before row commands, each oldest first.
+  uint64_t priority(Command command, uint64_t seq) const override {
+    return (is_column(command) ? 0 : uint64_t{1} << 63) | seq;
   }
 
  private:
@@ -38,7 +43,9 @@ std::unique_ptr<Scheduler> make_fr_fcfs_scheduler(uint32_t row_hit_cap) {
 }
 
 std::unique_ptr<Scheduler> make_scheduler(const ControllerPolicy& policy) {
-  if (policy.scheduler == SchedulerKind::kFcfs) return make_fcfs_scheduler();
+  if (policy.scheduler == SchedulerKind::kFcfs) {
+    return make_fcfs_scheduler();
+  }
   return make_fr_fcfs_scheduler(policy.row_hit_cap);
 }
 

@@ -76,8 +76,7 @@ void TimingChecker::on_command(const CommandRecord& r) {
   auto need = [&](const Opt& prev, Cycle gap, const char* what, const char* prev_name) {
     if (prev && t < *prev + gap) {
       report(r, what, *prev + gap,
-             std::string(prev_name) + " at " + std::to_string(*prev) + " + " +
-                 std::to_string(gap));
+             std::string(prev_name) + " at " + std::to_string(*prev) + " + " + std::to_string(gap));
     }
   };
   auto state = [&](const std::string& what) { report(r, "bank state", 0, what); };
@@ -100,9 +99,15 @@ void TimingChecker::on_command(const CommandRecord& r) {
   // The precharge a bank performs after RDA/WRA starts no earlier than these.
   auto precharge_start_after = [&](const Unit::Bank& b, Cycle from) {
     Cycle p = from;
-    if (b.act) p = std::max(p, *b.act + T.tRAS);
-    if (b.rd) p = std::max(p, *b.rd + T.tRTP);
-    if (b.wr) p = std::max(p, *b.wr + T.WL + burst + T.tWR);
+    if (b.act) {
+      p = std::max(p, *b.act + T.tRAS);
+    }
+    if (b.rd) {
+      p = std::max(p, *b.rd + T.tRTP);
+    }
+    if (b.wr) {
+      p = std::max(p, *b.wr + T.WL + burst + T.tWR);
+    }
     return p;
   };
   auto check_precharge = [&](const Unit::Bank& b) {
@@ -114,23 +119,29 @@ void TimingChecker::on_command(const CommandRecord& r) {
     Cycle begin = t + latency, end = begin + burst;
     for (const auto& [b, e] : u.data) {
       if (begin < e && b < end) {
-        report(r, "data bus", t + (e - begin), "data overlaps a burst on [" + std::to_string(b) +
-                                                   ", " + std::to_string(e) + ")");
+        report(r, "data bus", t + (e - begin),
+               "data overlaps a burst on [" + std::to_string(b) + ", " + std::to_string(e) + ")");
         break;
       }
     }
     u.data.emplace_back(begin, end);
-    if (u.data.size() > 16) u.data.pop_front();
+    if (u.data.size() > 16) {
+      u.data.pop_front();
+    }
   };
 
   switch (r.command) {
     case Command::kAct: {
-      if (bank.open) state("ACT to a bank with row " + std::to_string(bank.row) + " open");
+      if (bank.open) {
+        state("ACT to a bank with row " + std::to_string(bank.row) + " open");
+      }
       need(bank.precharge, T.tRP, "tRP", "precharge");
       need(bank.act, T.tRC, "tRC", "ACT same bank");
       need(u.group_act[g], T.tRRD_L, "tRRD_L", "ACT same bank group");
       need(u.any_act, T.tRRD_S, "tRRD_S", "ACT");
-      if (u.acts.size() == 4) need(u.acts.front(), T.tFAW, "tFAW", "fourth-last ACT");
+      if (u.acts.size() == 4) {
+        need(u.acts.front(), T.tFAW, "tFAW", "fourth-last ACT");
+      }
       need(u.refab, T.tRFC, "tRFC", "REFab");
       need(bank.refpb, T.tRFCpb, "tRFCpb", "REFpb same bank");
       if (u.any_refpb && u.last_refpb_bank != r.bank) {
@@ -144,7 +155,9 @@ void TimingChecker::on_command(const CommandRecord& r) {
       u.group_act[g] = t;
       u.any_act = t;
       u.acts.push_back(t);
-      if (u.acts.size() > 4) u.acts.pop_front();
+      if (u.acts.size() > 4) {
+        u.acts.pop_front();
+      }
       break;
     }
     case Command::kRd:
@@ -168,7 +181,8 @@ void TimingChecker::on_command(const CommandRecord& r) {
         need(bank.act, T.tRCDRD, "tRCDRD", "ACT");
         need(u.group_rd[g], T.tCCD_L, "tCCD_L", "RD same bank group");
         need(u.any_rd, T.tCCD_S, "tCCD_S", "RD");
-        need(u.group_wr[g], T.WL + burst + T.tWTR_L, "tWTR_L", "WR same group (WL + burst + tWTR_L)");
+        need(u.group_wr[g], T.WL + burst + T.tWTR_L, "tWTR_L",
+             "WR same group (WL + burst + tWTR_L)");
         need(u.any_wr, T.WL + burst + T.tWTR_S, "tWTR_S", "WR (WL + burst + tWTR_S)");
         check_data_bus(T.RL);
       }
@@ -190,7 +204,9 @@ void TimingChecker::on_command(const CommandRecord& r) {
       break;
     case Command::kPreA:
       for (Unit::Bank& b : u.banks) {
-        if (!b.open) continue;
+        if (!b.open) {
+          continue;
+        }
         check_precharge(b);
         b.precharge = t;
         b.open = false;
@@ -202,7 +218,9 @@ void TimingChecker::on_command(const CommandRecord& r) {
         report(r, "tREFI", *u.refab + 9ull * T.tREFI, "more than 8 refreshes postponed");
       }
       for (const Unit::Bank& b : u.banks) {
-        if (b.open) state("REFab while a bank is open");
+        if (b.open) {
+          state("REFab while a bank is open");
+        }
         need(b.precharge, T.tRP, "tRP", "precharge");
         need(b.act, T.tRC, "tRC", "ACT");
         need(b.refpb, T.tRFCpb, "tRFCpb", "REFpb");
@@ -211,7 +229,9 @@ void TimingChecker::on_command(const CommandRecord& r) {
       u.refab = t;
       break;
     case Command::kRefPb:
-      if (bank.open) state("REFpb to an open bank");
+      if (bank.open) {
+        state("REFpb to an open bank");
+      }
       need(bank.precharge, T.tRP, "tRP", "precharge");
       need(bank.act, T.tRC, "tRC", "ACT same bank");
       need(bank.refpb, T.tRFCpb, "tRFCpb", "REFpb same bank");
@@ -228,7 +248,9 @@ void TimingChecker::on_command(const CommandRecord& r) {
 std::vector<TimingViolation> TimingChecker::check(const MemoryConfig& config,
                                                   const std::vector<CommandRecord>& log) {
   TimingChecker c(config);
-  for (const auto& r : log) c.on_command(r);
+  for (const auto& r : log) {
+    c.on_command(r);
+  }
   return c.violations();
 }
 

@@ -7,23 +7,23 @@ namespace cimsim::memory {
 TimingState::TimingState(const MemoryConfig& config)
     : t_(config.timing),
       burst_(config.burst_cycles()),
-      banks_per_group_(config.organisation.banks_per_group),
       single_bus_(config.controller.command_bus == CommandBus::kSingle),
       banks_(config.banks_per_unit()),
-      groups_(config.organisation.bank_groups) {}
-
-Cycle& TimingState::bus(Command c) { return bus_[!single_bus_ && is_column(c) ? 1 : 0]; }
-Cycle TimingState::bus(Command c) const { return bus_[!single_bus_ && is_column(c) ? 1 : 0]; }
+      groups_(config.organisation.bank_groups) {
+  for (uint32_t b = 0; b < banks_.size(); ++b) {
+    group_of_.push_back(b / config.organisation.banks_per_group);
+  }
+  group_table_.assign(groups_.size() * kClasses, 0);
+}
 
 Cycle TimingState::earliest(Command c, uint32_t bank) const {
   const Bank& b = banks_[bank];
-  const Group& g = groups_[bank / banks_per_group_];
+  const Group& g = groups_[group_of_[bank]];
   Cycle e = bus(c);
   switch (c) {
     case Command::kAct:
       e = std::max({e, b.act, g.act, act_});
-      if (acts_ >= 4) e = std::max(e, faw_[faw_next_] + t_.tFAW);
-      return e;
+      return acts_ >= 4 ? std::max(e, faw_[faw_next_] + t_.tFAW) : e;
     case Command::kRd:
     case Command::kRdA:
       return std::max({e, b.rd, g.rd, rd_});
@@ -34,20 +34,45 @@ Cycle TimingState::earliest(Command c, uint32_t bank) const {
       return std::max(e, b.pre);
     case Command::kPreA:
       return e;
-    case Command::kRefAb: {
+    case Command::kRefAb:
       e = std::max(e, ref_);
-      for (const Bank& x : banks_) e = std::max(e, x.act);
+      for (const Bank& x : banks_) {
+        e = std::max(e, x.act);
+      }
       return e;
-    }
     case Command::kRefPb:
       return std::max({e, b.act, ref_, refpb_});
   }
   return e;
 }
 
+void TimingState::unit_bounds(Cycle* out) const {
+  auto mx = [](Cycle a, Cycle b) { return a > b ? a : b; };
+  Cycle act = mx(bus_[0], act_);
+  if (acts_ >= 4) {
+    act = mx(act, faw_[faw_next_] + t_.tFAW);
+  }
+  const Cycle col = bus_[single_bus_ ? 0 : 1];
+  out[kClassAct] = act;
+  out[kClassPre] = bus_[0];
+  out[kClassRd] = mx(col, rd_);
+  out[kClassWr] = mx(col, wr_);
+}
+
 Cycle TimingState::issue(Command c, uint32_t bank, Cycle t) {
+  Cycle out = record(c, bank, t);
+  uint32_t gi = group_of_[bank];
+  const Group& g = groups_[gi];
+  Cycle* row = &group_table_[size_t{gi} * kClasses];
+  row[kClassAct] = g.act;
+  row[kClassRd] = g.rd;
+  row[kClassWr] = g.wr;
+  return out;
+}
+
+Cycle TimingState::record(Command c, uint32_t bank, Cycle t) {
   Bank& b = banks_[bank];
-  Group& g = groups_[bank / banks_per_group_];
+  Group& g = groups_[group_of_[bank]];
   raise(bus(c), t + 1);
   const Cycle rr_l = std::max<Cycle>(t_.tCCD_L, burst_), rr_s = std::max<Cycle>(t_.tCCD_S, burst_);
   switch (c) {
@@ -69,7 +94,9 @@ Cycle TimingState::issue(Command c, uint32_t bank, Cycle t) {
       raise(g.rd, t + rr_l);
       raise(rd_, t + rr_s);
       raise(wr_, t + t_.tRTW);
-      if (c == Command::kRd) return t;
+      if (c == Command::kRd) {
+        return t;
+      }
       Cycle pre = b.pre;  // includes ACT + tRAS and earlier write recovery
       raise(b.act, pre + t_.tRP);
       return pre;
@@ -82,7 +109,9 @@ Cycle TimingState::issue(Command c, uint32_t bank, Cycle t) {
       raise(wr_, t + rr_s);
       raise(g.rd, end + t_.tWTR_L);
       raise(rd_, end + t_.tWTR_S);
-      if (c == Command::kWr) return t;
+      if (c == Command::kWr) {
+        return t;
+      }
       Cycle pre = b.pre;
       raise(b.act, pre + t_.tRP);
       return pre;
@@ -93,7 +122,9 @@ Cycle TimingState::issue(Command c, uint32_t bank, Cycle t) {
     case Command::kPreA:
       return t;  // issue_prea() does the work
     case Command::kRefAb:
-      for (Bank& x : banks_) raise(x.act, t + t_.tRFC);
+      for (Bank& x : banks_) {
+        raise(x.act, t + t_.tRFC);
+      }
       raise(ref_, t + t_.tRFC);
       return t;
     case Command::kRefPb:
@@ -107,7 +138,9 @@ Cycle TimingState::issue(Command c, uint32_t bank, Cycle t) {
 
 void TimingState::issue_prea(const std::vector<uint32_t>& open_banks, Cycle t) {
   raise(bus(Command::kPreA), t + 1);
-  for (uint32_t bank : open_banks) raise(banks_[bank].act, t + t_.tRP);
+  for (uint32_t bank : open_banks) {
+    raise(banks_[bank].act, t + t_.tRP);
+  }
 }
 
 }  // namespace cimsim::memory

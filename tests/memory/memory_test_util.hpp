@@ -17,7 +17,9 @@ namespace cimsim::memory::test {
 // A preset with "PATH=VALUE" overrides below memory.
 inline MemoryConfig preset(const std::string& name, const std::vector<std::string>& sets = {}) {
   std::vector<config::Assignment> a;
-  for (const auto& s : sets) a.push_back(config::parse_assignment("memory." + s));
+  for (const auto& s : sets) {
+    a.push_back(config::parse_assignment("memory." + s));
+  }
   return load_memory_config(name, a);
 }
 
@@ -51,7 +53,9 @@ class Recorder : public CommandSink {
     return s;
   }
   void expect_clean() const {
-    for (const auto& v : checker.violations()) ADD_FAILURE() << v.message();
+    for (const auto& v : checker.violations()) {
+      ADD_FAILURE() << v.message();
+    }
     EXPECT_EQ(checker.violation_count(), 0u);
   }
 };

@@ -18,7 +18,9 @@ struct Fixture {
   Cycle one(uint32_t bank, uint32_t row, uint32_t col, bool write, Cycle cycle) {
     ctl.advance_to(cycle);
     TxId id = ctl.submit(addr(ctl, 0, bank, row, col), 64, write, cycle);
-    while (ctl.transaction(id).unissued != 0) ctl.advance_to(ctl.next_wake());
+    while (ctl.transaction(id).unissued != 0) {
+      ctl.advance_to(ctl.next_wake());
+    }
     Cycle done = ctl.transaction(id).completion;
     ctl.take_finished();
     ctl.release(id);
@@ -65,7 +67,7 @@ TEST(Timing, WriteToReadTurnaround) {
   g.one(4, 0, 0, false, 0);  // bank 4 = bank group 1: ACT@0 RD@14
   g.one(0, 0, 0, false, 4);  // bank 0 = group 0: ACT@4 (tRRD_S) RD@18
   g.ctl.advance_to(100);
-  TxId w2 = g.ctl.submit(addr(g.ctl, 0, 0, 0, 1), 64, true, 100);   // WR@100 group 0
+  TxId w2 = g.ctl.submit(addr(g.ctl, 0, 0, 0, 1), 64, true, 100);  // WR@100 group 0
   g.ctl.advance_to(101);
   TxId r2 = g.ctl.submit(addr(g.ctl, 0, 4, 0, 1), 64, false, 101);  // RD@100+4+2+6=112
   g.ctl.drain();
@@ -87,7 +89,9 @@ TEST(Timing, FiveActivatesRespectFaw) {
   f.ctl.drain();
   std::vector<Cycle> acts;
   for (const auto& r : f.rec.log) {
-    if (r.command == Command::kAct) acts.push_back(r.cycle);
+    if (r.command == Command::kAct) {
+      acts.push_back(r.cycle);
+    }
   }
   EXPECT_EQ(acts, (std::vector<Cycle>{100, 104, 108, 112, 130})) << f.rec.text();
   f.rec.expect_clean();
@@ -117,7 +121,9 @@ TEST(Timing, IdleRefreshIsCaughtUpLazily) {
   f.ctl.advance_to(20000);
   std::vector<Cycle> refs;
   for (const auto& r : f.rec.log) {
-    if (r.command == Command::kRefAb) refs.push_back(r.cycle);
+    if (r.command == Command::kRefAb) {
+      refs.push_back(r.cycle);
+    }
   }
   EXPECT_EQ(refs, (std::vector<Cycle>{3900, 7800, 11700, 15600, 19500}));
   f.rec.expect_clean();
@@ -131,6 +137,24 @@ TEST(Timing, ClosedPagePolicyAutoPrecharges) {
   EXPECT_EQ(f.one(0, 0, 1, false, 20), 48u + 14 + 16);
   EXPECT_EQ(f.rec.text(),
             "ACT@0 u0 b0 r0 c0\nRDA@14 u0 b0 r0 c0\nACT@48 u0 b0 r0 c0\nRDA@62 u0 b0 r0 c1\n");
+  f.rec.expect_clean();
+}
+
+TEST(Timing, WritesDrainBetweenWatermarks) {
+  Fixture f(one_channel({"controller.write_high_watermark=4", "controller.write_low_watermark=1"}));
+  // At cycle 0: three reads of bank 0 (group 0), then four writes of bank 4 (group 1). The
+  // fourth write reaches the high watermark, so writes go first:
+  //   ACT b4 @0, WR @14 (tRCDWR), @16, @18 (tCCD_L 2): one write left = low watermark, reads
+  //   resume: ACT b0 @18 (row bus free, tRRD_S from 0 long past), RD @32 (tRCDRD; tWTR_S
+  //   allows 18 + 4 + 2 + 6 = 30), @34, @36; the last write when no read is left:
+  //   RD @36 + tRTW 15 = 51.
+  for (uint32_t col = 0; col < 3; ++col) f.ctl.submit(addr(f.ctl, 0, 0, 0, col), 64, false, 0);
+  for (uint32_t col = 0; col < 4; ++col) f.ctl.submit(addr(f.ctl, 0, 4, 0, col), 64, true, 0);
+  f.ctl.drain();
+  EXPECT_EQ(f.rec.text(),
+            "ACT@0 u0 b4 r0 c0\nWR@14 u0 b4 r0 c0\nWR@16 u0 b4 r0 c1\nWR@18 u0 b4 r0 c2\n"
+            "ACT@18 u0 b0 r0 c0\nRD@32 u0 b0 r0 c0\nRD@34 u0 b0 r0 c1\nRD@36 u0 b0 r0 c2\n"
+            "WR@51 u0 b4 r0 c3\n");
   f.rec.expect_clean();
 }
 

@@ -19,8 +19,8 @@
 namespace cimsim::memory {
 
 struct DecodedAddress {
-  uint32_t unit = 0;    // flat pseudo-channel: (stack * channels + channel) * pcs + pc
-  uint32_t bank = 0;    // flat bank in the unit: bank_group * banks_per_group + bank
+  uint32_t unit = 0;  // flat pseudo-channel: (stack * channels + channel) * pcs + pc
+  uint32_t bank = 0;  // flat bank in the unit: bank_group * banks_per_group + bank
   uint32_t row = 0;
   uint32_t column = 0;  // burst index within the row
   bool operator==(const DecodedAddress& o) const {
@@ -36,7 +36,18 @@ class AddressMap {
   static std::string check_order(const std::string& order);
 
   // `address` must be below capacity_bytes().
-  DecodedAddress decode(uint64_t address) const;
+  DecodedAddress decode(uint64_t address) const {
+    if (!all_pow2_) {
+      return decode_general(address);
+    }
+    uint64_t rest = address >> burst_shift_;
+    std::array<uint32_t, kFields> v;
+    for (int i = 0; i < kFields; ++i) {
+      v[digits_[i].field] = static_cast<uint32_t>(rest & (digits_[i].size - 1));
+      rest >>= digits_[i].shift;
+    }
+    return finish(v);
+  }
   // The lowest address of the burst `d` names (inverse of decode).
   uint64_t encode(const DecodedAddress& d) const;
   uint64_t capacity_bytes() const { return capacity_; }
@@ -50,12 +61,25 @@ class AddressMap {
     uint32_t shift;  // log2(size) if a power of two, else 0xFF
   };
   void hash(std::array<uint32_t, kFields>& v, bool inverse) const;
+  DecodedAddress decode_general(uint64_t address) const;
+  DecodedAddress finish(std::array<uint32_t, kFields>& v) const {
+    if (xor_hash_) {
+      hash(v, false);
+    }
+    DecodedAddress out;
+    out.unit = (v[kSt] * channels_ + v[kCh]) * pcs_ + v[kPc];
+    out.bank = v[kBg] * banks_per_group_ + v[kBa];
+    out.row = v[kRo];
+    out.column = v[kCo];
+    return out;
+  }
 
   std::array<Digit, kFields> digits_{};  // least significant first
   std::array<uint32_t, kFields> sizes_{};
   uint32_t burst_shift_ = 0;
   uint64_t capacity_ = 0;
   bool xor_hash_ = false;
+  bool all_pow2_ = false;
   uint32_t channels_ = 0, pcs_ = 0, banks_per_group_ = 0;
 };
 

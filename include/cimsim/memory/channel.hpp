@@ -13,6 +13,7 @@
 // the high watermark (then writes drain down to the low watermark) or no read is queued.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <deque>
@@ -53,20 +54,60 @@ class Channel {
     bool open = false;
     uint32_t row = 0;
     uint32_t hits_since_act = 0;
-    bool first_access = false;      // no column command since the ACT yet
+    bool first_access = false;  // no column command since the ACT yet
     bool opened_after_conflict = false;
     bool closed_by_conflict = false;
     std::array<std::vector<BurstRequest>, 2> queue;  // [0] reads, [1] writes, oldest first
   };
+  // Per direction and bank: the command the bank would issue next and for which queued
+  // request, kept until the bank or its queues change. Laid out as arrays so that the scan
+  // over banks in decide() touches a few cache lines only.
+  struct Choices {
+    std::vector<Command> command;
+    std::vector<uint32_t> index;     // position in the bank's queue
+    std::vector<uint64_t> priority;  // scheduler's key for same-cycle ties
+    std::vector<Cycle> bound;        // max(arrival, TimingState::bank_bound)
+    std::vector<uint8_t> cls;        // command class
+    std::vector<uint8_t> key;        // bank group * kClasses + command class
+    uint64_t active = 0;             // banks with queued requests of this direction
+    uint64_t stale = ~uint64_t{0};   // must be recomputed
+  };
+  using UnitBounds = std::array<Cycle, kClasses>;
   struct Decision {
     Candidate c;
-    uint32_t row = 0;     // ACT: the row to open
-    size_t index = 0;     // column command: position in the bank's queue
-    bool refresh = false; // issued for the refresh policy
+    uint64_t priority = 0;
+    uint32_t row = 0;         // ACT: the row to open
+    uint32_t index = 0;       // column command: position in the bank's queue
+    bool refresh = false;     // issued for the refresh policy
+    bool unresolved = false;  // refresh placeholder: nothing else pending, exact cycle >= due
   };
 
-  bool decide();  // fills decision_; false if nothing can ever issue
+  int direction() const { return (draining_ || queued_[0] == 0) ? 1 : 0; }
+  void decide();   // fills decision_ (decision_exists_ false if nothing can ever issue)
+  void resolve();  // turns an unresolved refresh placeholder into its command
+  void refresh_choices(int dir, uint64_t banks);
+  bool better(const Decision& a, const Decision& b) const;
   bool refresh_candidate(Decision& d) const;
+  Decision make_decision(uint32_t bank, int dir, Cycle t) const;
+  UnitBounds unit_bounds() const {
+    UnitBounds u;
+    timing_.unit_bounds(u.data());
+    for (Cycle& x : u) {
+      x = std::max(x, now_);
+    }
+    return u;
+  }
+  // A change to a bank or its queues invalidates its choices.
+  void touch(uint32_t bank) {
+    for (auto& c : choices_) {
+      c.stale |= uint64_t{1} << bank;
+    }
+  }
+  // First legal cycle of bank b's choice (its bank part is current: the bank was not
+  // touched since refresh_choices).
+  Cycle candidate_time(const Choices& c, uint32_t b, const UnitBounds& unit) const {
+    return std::max(std::max(unit[c.cls[b]], timing_.group_table()[c.key[b]]), c.bound[b]);
+  }
   void issue(const Decision& d);
   void insert(const BurstRequest& r);
   void admit_backlog(Cycle t);
@@ -83,15 +124,16 @@ class Channel {
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<RefreshPolicy> refresh_;
   std::vector<Bank> banks_;
+  std::array<Choices, 2> choices_;
   std::deque<BurstRequest> backlog_;
   std::array<uint32_t, 2> queued_{};    // reads, writes in the queues
   std::array<uint32_t, 2> capacity_{};  // queue depths
   bool draining_ = false;
-  Cycle now_ = 0;                       // cycle of the last command
+  Cycle now_ = 0;  // cycle of the last command
   Decision decision_;
   bool decision_valid_ = false;
   bool decision_exists_ = false;
-  std::vector<uint32_t> scratch_;       // open banks for PREA
+  std::vector<uint32_t> scratch_;  // open banks for PREA
   // Background: cycles with at least one row open.
   uint32_t open_banks_ = 0;
   Cycle active_start_ = 0, active_end_ = 0;

@@ -9,15 +9,15 @@ using Cycle = uint64_t;  // memory-clock cycles since the start of the simulatio
 constexpr Cycle kNever = ~Cycle{0};
 
 enum class Command : uint8_t {
-  kAct,   // activate a row
-  kPre,   // precharge one bank
-  kPreA,  // precharge all banks of a pseudo-channel
-  kRd,    // read burst
-  kRdA,   // read burst, then auto-precharge
-  kWr,    // write burst
-  kWrA,   // write burst, then auto-precharge
-  kRefAb, // all-bank refresh
-  kRefPb, // per-bank refresh
+  kAct,    // activate a row
+  kPre,    // precharge one bank
+  kPreA,   // precharge all banks of a pseudo-channel
+  kRd,     // read burst
+  kRdA,    // read burst, then auto-precharge
+  kWr,     // write burst
+  kWrA,    // write burst, then auto-precharge
+  kRefAb,  // all-bank refresh
+  kRefPb,  // per-bank refresh
 };
 constexpr int kCommandKinds = 9;
 
@@ -26,9 +26,15 @@ const char* command_name(Command c);  // "ACT", "RDA", "REFab", ...
 inline bool is_column(Command c) {
   return c == Command::kRd || c == Command::kRdA || c == Command::kWr || c == Command::kWrA;
 }
-inline bool is_read(Command c) { return c == Command::kRd || c == Command::kRdA; }
-inline bool is_write(Command c) { return c == Command::kWr || c == Command::kWrA; }
-inline bool is_auto_precharge(Command c) { return c == Command::kRdA || c == Command::kWrA; }
+inline bool is_read(Command c) {
+  return c == Command::kRd || c == Command::kRdA;
+}
+inline bool is_write(Command c) {
+  return c == Command::kWr || c == Command::kWrA;
+}
+inline bool is_auto_precharge(Command c) {
+  return c == Command::kRdA || c == Command::kWrA;
+}
 
 // One issued command. `unit` is the flat pseudo-channel index (stack, channel, pseudo-channel);
 // `bank` is the flat bank index in the unit (bank_group * banks_per_group + bank). Fields a

@@ -29,12 +29,12 @@ struct Organisation {
   uint32_t pseudo_channels = 1;  // per channel; each is an independent scheduling unit here
   uint32_t bank_groups = 4;      // per pseudo-channel
   uint32_t banks_per_group = 4;
-  uint32_t rows = 32768;            // per bank
-  uint32_t columns = 64;            // column addresses per row, each bus_width_bits wide
-  uint32_t bus_width_bits = 128;    // data bus of one pseudo-channel
-  uint32_t burst_length = 4;        // BL: column addresses (data beats) per RD/WR
-  uint32_t data_rate = 2;           // data beats per memory clock (2 = DDR)
-  double clock_ghz = 1.0;           // memory (command) clock
+  uint32_t rows = 32768;          // per bank
+  uint32_t columns = 64;          // column addresses per row, each bus_width_bits wide
+  uint32_t bus_width_bits = 128;  // data bus of one pseudo-channel
+  uint32_t burst_length = 4;      // BL: column addresses (data beats) per RD/WR
+  uint32_t data_rate = 2;         // data beats per memory clock (2 = DDR)
+  double clock_ghz = 1.0;         // memory (command) clock
 };
 
 // How a physical address is split. `order` lists the fields from most to least significant
@@ -102,27 +102,27 @@ enum class EnergyModel { kIdd, kPjPerBit };
 struct Energy {
   EnergyModel model = EnergyModel::kIdd;
   double vdd_v = 1.2;
-  double idd0_ma = 65;     // one ACT-PRE cycle (tRC) of one bank, others precharged
-  double idd2n_ma = 40;    // precharged standby
-  double idd3n_ma = 55;    // active standby (a row open)
-  double idd4r_ma = 390;   // burst read
-  double idd4w_ma = 500;   // burst write
-  double idd5ab_ma = 250;  // all-bank refresh
-  double idd5pb_ma = 0;    // per-bank refresh; 0 = derive from idd5ab_ma over the banks
+  double idd0_ma = 65;       // one ACT-PRE cycle (tRC) of one bank, others precharged
+  double idd2n_ma = 40;      // precharged standby
+  double idd3n_ma = 55;      // active standby (a row open)
+  double idd4r_ma = 390;     // burst read
+  double idd4w_ma = 500;     // burst write
+  double idd5ab_ma = 250;    // all-bank refresh
+  double idd5pb_ma = 0;      // per-bank refresh; 0 = derive from idd5ab_ma over the banks
   double io_pj_per_bit = 0;  // interface (PHY + TSV + interposer) energy, added to each burst
   // pj_per_bit model
   double read_pj_per_bit = 0;
   double write_pj_per_bit = 0;
-  double act_pre_pj = 0;          // one ACT and its PRE
-  double ref_ab_pj = 0;           // one all-bank REF
-  double ref_pb_pj = 0;           // one per-bank REF
-  double background_mw = 0;       // per pseudo-channel, all banks precharged
+  double act_pre_pj = 0;            // one ACT and its PRE
+  double ref_ab_pj = 0;             // one all-bank REF
+  double ref_pb_pj = 0;             // one per-bank REF
+  double background_mw = 0;         // per pseudo-channel, all banks precharged
   double active_background_mw = 0;  // per pseudo-channel, extra while a row is open
 };
 
 struct MemoryConfig {
-  std::string name;          // preset name or file, filled by load_memory_config
-  std::string description;   // one line for `cimsim info`
+  std::string name;         // preset name or file, filled by load_memory_config
+  std::string description;  // one line for `cimsim info`
   Organisation organisation;
   AddressMapping address_mapping;
   Timing timing;
@@ -130,10 +130,10 @@ struct MemoryConfig {
   Energy energy;
 
   // Derived quantities (no state beyond the fields above).
-  uint32_t units() const;                  // independent pseudo-channels in all stacks
-  uint32_t banks_per_unit() const;         // bank groups x banks per group
-  uint32_t burst_bytes() const;            // bytes moved by one RD/WR
-  uint32_t burst_cycles() const;           // memory clocks the data bus is busy per burst
+  uint32_t units() const;           // independent pseudo-channels in all stacks
+  uint32_t banks_per_unit() const;  // bank groups x banks per group
+  uint32_t burst_bytes() const;     // bytes moved by one RD/WR
+  uint32_t burst_cycles() const;    // memory clocks the data bus is busy per burst
   uint64_t capacity_bytes() const;
   double peak_bandwidth_bytes_per_s() const;
 };

@@ -26,9 +26,9 @@ using TxId = uint32_t;
 // A transaction: one request of any size, split into bursts.
 struct Transaction {
   Cycle submitted = 0;
-  Cycle completion = 0;      // last data beat of any burst issued so far
+  Cycle completion = 0;  // last data beat of any burst issued so far
   uint64_t bytes = 0;
-  uint32_t unissued = 0;     // bursts whose column command has not been issued
+  uint32_t unissued = 0;  // bursts whose column command has not been issued
   bool write = false;
   bool live = false;
 };
@@ -49,6 +49,8 @@ class Controller {
   // find their pseudo-channel's queue full wait in its backlog, in order. Requires bytes > 0
   // and address + bytes <= capacity.
   TxId submit(uint64_t address, uint64_t bytes, bool write, Cycle now);
+  // One burst whose address the caller has already decoded (the trace replayer).
+  TxId submit_burst(const DecodedAddress& where, bool write, Cycle now);
 
   // Issues every command whose cycle is < t in every pseudo-channel.
   void advance_to(Cycle t);
@@ -60,6 +62,9 @@ class Controller {
   std::vector<TxId> take_finished();
   const Transaction& transaction(TxId id) const { return txs_[id]; }
   void release(TxId id);
+  // With auto-release on, finished transactions are released at once and never reported by
+  // take_finished() (the trace replayer only needs the statistics).
+  void set_auto_release(bool on) { auto_release_ = on; }
 
   // A cycle no later than the next completion of an unfinished transaction (kNever if all
   // transactions have finished). Calling advance_to(next_wake()) makes progress.
@@ -90,8 +95,11 @@ class Controller {
   std::vector<TxId> finished_;
   uint64_t live_ = 0;
   uint64_t seq_ = 0;
+  bool auto_release_ = false;
   Cycle now_ = 0;
   MemoryStats totals_;  // requests, bytes, latencies (commands are counted per channel)
+  TxId new_transaction(uint64_t bytes, uint32_t bursts, bool write, Cycle now);
+  void enqueue_burst(TxId id, const DecodedAddress& d, bool write, Cycle now);
 };
 
 }  // namespace cimsim::memory

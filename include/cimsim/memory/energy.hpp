@@ -18,6 +18,8 @@
 #include <string>
 
 #include "cimsim/memory/config.hpp"
+#include "cimsim/memory/stats.hpp"
+#include "cimsim/stats/registry.hpp"
 
 namespace cimsim::memory {
 
@@ -39,5 +41,22 @@ class EnergyTable {
   double static_w_ = 0;
   std::string source_;
 };
+
+// The memory's actions and link in a stats registry.
+struct MemoryActions {
+  std::array<stats::ActionId, kActions> ids{};
+  stats::LinkId link = 0;
+};
+
+// Declares the actions of `component` with their energies, its static power and the link
+// "hbm" ("HBM <-> on-chip").
+MemoryActions declare_memory(stats::Registry& registry, const std::string& component,
+                             const EnergyTable& energy, uint32_t units);
+
+// Adds what `stats` counted to `counts` (sized to the registry the actions were declared in):
+// one act_pre per ACT, one rd_burst / wr_burst per column command, REFs, active-standby
+// cycles, and bytes read/written on the link.
+void add_memory_counts(const MemoryActions& actions, const MemoryStats& stats, uint32_t burst_bytes,
+                       stats::Counts& counts);
 
 }  // namespace cimsim::memory

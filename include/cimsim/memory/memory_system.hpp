@@ -17,15 +17,16 @@
 // b_transport at once: their bursts share the queues and the FR-FCFS scheduler.
 #pragma once
 
+#include <tlm_utils/simple_target_socket.h>
 #include <memory>
 #include <string>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 #include <vector>
 
 #include "cimsim/memory/command.hpp"
 #include "cimsim/memory/config.hpp"
+#include "cimsim/memory/energy.hpp"
 #include "cimsim/memory/stats.hpp"
 #include "cimsim/stats/registry.hpp"
 
@@ -34,7 +35,6 @@ namespace cimsim::memory {
 class Controller;
 class TimingChecker;
 struct TimingViolation;
-class EnergyTable;
 class CommandSink;
 
 class MemorySystem : public sc_core::sc_module {
@@ -44,8 +44,7 @@ class MemorySystem : public sc_core::sc_module {
 
   // check_timing: keep the command log and replay it through the independent timing checker
   // (memory/timing_checker.hpp); slow, for tests and --check-timing.
-  MemorySystem(sc_core::sc_module_name name, const MemoryConfig& config,
-               bool check_timing = false);
+  MemorySystem(sc_core::sc_module_name name, const MemoryConfig& config, bool check_timing = false);
   ~MemorySystem() override;
 
   uint64_t capacity_bytes() const;
@@ -66,6 +65,8 @@ class MemorySystem : public sc_core::sc_module {
   const std::vector<CommandRecord>& command_log() const;
   // Violations the checker found so far (only with check_timing).
   std::vector<TimingViolation> timing_violations() const;
+  // How often the module's process ran (to show it does not run once per burst or cycle).
+  uint64_t wakeups() const { return wakeups_; }
 
  private:
   struct Pending;
@@ -87,11 +88,10 @@ class MemorySystem : public sc_core::sc_module {
   std::unique_ptr<EnergyTable> energy_;
   std::vector<std::unique_ptr<Pending>> pending_;  // by transaction id, reused
   sc_core::sc_event wake_event_;
+  uint64_t wakeups_ = 0;
   double period_ps_ = 1000.0;
-  // declare() results
   bool declared_ = false;
-  std::vector<uint32_t> action_ids_;
-  uint32_t link_id_ = 0;
+  MemoryActions actions_;  // from declare()
 };
 
 }  // namespace cimsim::memory

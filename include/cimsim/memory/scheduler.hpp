@@ -1,8 +1,9 @@
 // Request scheduling policy of a pseudo-channel (one implementation per file:
 // scheduler_fr_fcfs.cpp, scheduler_fcfs.cpp).
 //
-// The channel asks two questions: which queued request a bank serves next, and which of two
-// commands that could both issue in the same cycle goes first. Everything about time
+// The channel asks two questions: which queued request a bank serves next, and in which order
+// commands that could issue in the same cycle go (a priority key, so that choosing among
+// banks needs no virtual call). Everything about time
 // (when a command may issue) stays in the channel and its TimingState.
 #pragma once
 
@@ -17,8 +18,8 @@ namespace cimsim::memory {
 
 // A burst as the controller hands it to a pseudo-channel.
 struct BurstRequest {
-  uint64_t seq = 0;   // submission order over the whole memory: smaller is older
-  uint32_t tx = 0;    // transaction it belongs to
+  uint64_t seq = 0;  // submission order over the whole memory: smaller is older
+  uint32_t tx = 0;   // transaction it belongs to
   uint32_t bank = 0;
   uint32_t row = 0;
   uint32_t column = 0;
@@ -29,8 +30,8 @@ struct BurstRequest {
 // The state of a bank the policy may look at.
 struct BankView {
   bool open = false;
-  uint32_t row = 0;              // the open row (if open)
-  uint32_t hits_since_act = 0;   // column commands since the row was opened
+  uint32_t row = 0;             // the open row (if open)
+  uint32_t hits_since_act = 0;  // column commands since the row was opened
 };
 
 // A command the channel could issue next.
@@ -47,8 +48,9 @@ class Scheduler {
   // Index in `queue` (one bank's requests of the current direction, oldest first, not empty)
   // of the request the bank serves next.
   virtual size_t choose(const std::vector<BurstRequest>& queue, const BankView& bank) const = 0;
-  // True if `a` goes before `b` when both could issue in the same cycle.
-  virtual bool before(const Candidate& a, const Candidate& b) const = 0;
+  // Order between commands that could issue in the same cycle: the smaller key goes first.
+  // `seq` is the age of the request the command serves (smaller is older).
+  virtual uint64_t priority(Command command, uint64_t seq) const = 0;
 };
 
 std::unique_ptr<Scheduler> make_fr_fcfs_scheduler(uint32_t row_hit_cap);

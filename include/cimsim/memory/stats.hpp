@@ -44,8 +44,8 @@ struct MemoryStats {
   uint64_t write_requests = 0;
   uint64_t read_bytes = 0;
   uint64_t write_bytes = 0;
-  Cycle last_completion = 0;   // cycle the last data beat of any request moved
-  LatencyHistogram read_latency;   // arrival to last data beat, per request
+  Cycle last_completion = 0;      // cycle the last data beat of any request moved
+  LatencyHistogram read_latency;  // arrival to last data beat, per request
   LatencyHistogram write_latency;
 
   uint64_t command(Command c) const { return commands[static_cast<int>(c)]; }

@@ -17,10 +17,10 @@
 namespace cimsim::memory {
 
 struct TimingViolation {
-  CommandRecord record;     // the offending command
-  std::string constraint;   // "tRCDRD", "tFAW", "bank state", "command bus", ...
-  Cycle earliest = 0;       // first legal cycle under this constraint (0 for state errors)
-  std::string detail;       // "ACT at 100 + tRCDRD 14"
+  CommandRecord record;         // the offending command
+  std::string constraint;       // "tRCDRD", "tFAW", "bank state", "command bus", ...
+  Cycle earliest = 0;           // first legal cycle under this constraint (0 for state errors)
+  std::string detail;           // "ACT at 100 + tRCDRD 14"
   std::string message() const;  // one line
 };
 

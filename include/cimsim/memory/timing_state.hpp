@@ -20,6 +20,7 @@
 //   command per cycle with a single bus.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -29,6 +30,24 @@
 
 namespace cimsim::memory {
 
+// Commands the scheduler chooses between fall into four classes with the same constraints.
+enum CommandClass : uint8_t { kClassAct, kClassPre, kClassRd, kClassWr };
+constexpr int kClasses = 4;
+inline CommandClass class_of(Command c) {
+  switch (c) {
+    case Command::kAct:
+      return kClassAct;
+    case Command::kRd:
+    case Command::kRdA:
+      return kClassRd;
+    case Command::kWr:
+    case Command::kWrA:
+      return kClassWr;
+    default:
+      return kClassPre;
+  }
+}
+
 class TimingState {
  public:
   explicit TimingState(const MemoryConfig& config);
@@ -36,6 +55,30 @@ class TimingState {
   // First cycle `c` may issue to `bank` under the constraints seen so far. For PREA and
   // REFab the bank is ignored; the caller adds the per-bank PRE bounds of open banks to PREA.
   Cycle earliest(Command c, uint32_t bank) const;
+
+  // The same bound split for a fast scan over many banks: for ACT, PRE, RD(A), WR(A),
+  //   earliest(c, bank) = max(unit_bounds[class], group_table()[group * kClasses + class],
+  //                           bank_bound(c, bank)).
+  // unit_bounds (the pseudo-channel part) changes with every command, the group table with
+  // commands to the group, bank_bound only with commands to that bank, REFab and PREA.
+  void unit_bounds(Cycle* out) const;
+  const Cycle* group_table() const { return group_table_.data(); }
+  Cycle bank_bound(Command c, uint32_t bank) const {
+    const Bank& b = banks_[bank];
+    switch (class_of(c)) {
+      case kClassAct:
+        return b.act;
+      case kClassRd:
+        return b.rd;
+      case kClassWr:
+        return b.wr;
+      default:
+        return b.pre;
+    }
+  }
+  uint32_t group_of(uint32_t bank) const { return group_of_[bank]; }
+  uint32_t groups() const { return static_cast<uint32_t>(groups_.size()); }
+
   // Records `c` issued at `t`. For RDA/WRA returns the cycle the bank precharges itself;
   // for other commands returns t.
   Cycle issue(Command c, uint32_t bank, Cycle t);
@@ -49,25 +92,29 @@ class TimingState {
   struct Group {
     Cycle act = 0, rd = 0, wr = 0;
   };
+  Cycle record(Command c, uint32_t bank, Cycle t);
   static void raise(Cycle& bound, Cycle v) {
-    if (v > bound) bound = v;
+    if (v > bound) {
+      bound = v;
+    }
   }
-  Cycle& bus(Command c);
-  Cycle bus(Command c) const;
+  Cycle& bus(Command c) { return bus_[!single_bus_ && is_column(c) ? 1 : 0]; }
+  Cycle bus(Command c) const { return bus_[!single_bus_ && is_column(c) ? 1 : 0]; }
 
   Timing t_;
   uint32_t burst_ = 0;
-  uint32_t banks_per_group_ = 0;
   bool single_bus_ = false;
   std::vector<Bank> banks_;
   std::vector<Group> groups_;
+  std::vector<uint32_t> group_of_;   // bank -> bank group
+  std::vector<Cycle> group_table_;   // [group * kClasses + class]
   Cycle act_ = 0, rd_ = 0, wr_ = 0;  // any bank of the pseudo-channel
   Cycle ref_ = 0;                    // REFab / REFpb
   Cycle refpb_ = 0;                  // REFpb
   std::array<Cycle, 4> faw_{};       // the last four ACTs (ring)
   uint32_t faw_next_ = 0;
   uint32_t acts_ = 0;
-  std::array<Cycle, 2> bus_{};       // row, column
+  std::array<Cycle, 2> bus_{};  // row, column
 };
 
 }  // namespace cimsim::memory

@@ -1,0 +1,397 @@
+#include "cimsim/memory/memtrace.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "cimsim/common/error.hpp"
+#include "cimsim/config/describe.hpp"
+#include "cimsim/memory/controller.hpp"
+#include "cimsim/memory/energy.hpp"
+#include "cimsim/report/recorder.hpp"
+
+namespace cimsim::memory {
+
+// ---- reading ------------------------------------------------------------------------------
+
+namespace {
+constexpr std::array<int8_t, 256> make_hex_table() {
+  std::array<int8_t, 256> t{};
+  for (auto& x : t) {
+    x = -1;
+  }
+  for (int c = '0'; c <= '9'; ++c) {
+    t[c] = static_cast<int8_t>(c - '0');
+  }
+  for (int c = 'a'; c <= 'f'; ++c) {
+    t[c] = static_cast<int8_t>(c - 'a' + 10);
+  }
+  for (int c = 'A'; c <= 'F'; ++c) {
+    t[c] = static_cast<int8_t>(c - 'A' + 10);
+  }
+  return t;
+}
+constexpr std::array<int8_t, 256> kHex = make_hex_table();
+inline bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\r';
+}
+}  // namespace
+
+TraceReader::TraceReader(const std::string& path) : path_(path), buffer_(1 << 20) {
+  file_ = std::fopen(path.c_str(), "rb");
+  if (file_ == nullptr) {
+    throw InputError(path, std::string("cannot open trace: ") + std::strerror(errno));
+  }
+}
+
+TraceReader::~TraceReader() {
+  if (file_ != nullptr) {
+    std::fclose(file_);
+  }
+}
+
+// Keeps the unread tail and appends more of the file; false once nothing is left.
+bool TraceReader::fill() {
+  if (eof_) {
+    return pos_ < size_;
+  }
+  std::memmove(buffer_.data(), buffer_.data() + pos_, size_ - pos_);
+  size_ -= pos_;
+  pos_ = 0;
+  if (size_ == buffer_.size()) {
+    buffer_.resize(buffer_.size() * 2);  // a very long line
+  }
+  size_t n = std::fread(buffer_.data() + size_, 1, buffer_.size() - size_, file_);
+  size_ += n;
+  if (n == 0) {
+    if (std::ferror(file_)) {
+      throw InputError(path_, "read error");
+    }
+    eof_ = true;
+  }
+  return pos_ < size_;
+}
+
+void TraceReader::fail(const char* begin, const char* end, const std::string& why) const {
+  std::string text(begin, end);
+  if (!text.empty() && text.back() == '\r') {
+    text.pop_back();
+  }
+  throw InputError(
+      path_ + ":" + std::to_string(line_),
+      "expected \"0xADDR READ|WRITE CYCLE\", got " + quote_for_message(text) + " (" + why + ")");
+}
+
+bool TraceReader::next(TraceRequest& out) {
+  for (;;) {
+    const char* nl = nullptr;
+    for (;;) {
+      nl = static_cast<const char*>(std::memchr(buffer_.data() + pos_, '\n', size_ - pos_));
+      if (nl != nullptr || eof_) {
+        break;
+      }
+      fill();
+    }
+    if (pos_ >= size_ && eof_) {
+      return false;
+    }
+    const char* begin = buffer_.data() + pos_;
+    const char* end = nl != nullptr ? nl : buffer_.data() + size_;
+    pos_ = static_cast<size_t>(end - buffer_.data()) + (nl != nullptr ? 1 : 0);
+    ++line_;
+    const char* p = begin;
+    while (p < end && is_blank(*p)) {
+      ++p;
+    }
+    if (p == end || *p == '#') {
+      continue;
+    }
+    // address
+    if (end - p < 3 || p[0] != '0' || (p[1] != 'x' && p[1] != 'X')) {
+      fail(begin, end, "the address must be hexadecimal with a 0x prefix");
+    }
+    p += 2;
+    const char* digits = p;
+    uint64_t addr = 0;
+    for (; p < end && kHex[static_cast<unsigned char>(*p)] >= 0; ++p) {
+      addr = addr << 4 | static_cast<uint64_t>(kHex[static_cast<unsigned char>(*p)]);
+    }
+    if (p == digits) {
+      fail(begin, end, "no hexadecimal digits after 0x");
+    }
+    if (p - digits > 16) {
+      fail(begin, end, "the address does not fit in 64 bits");
+    }
+    if (p < end && !is_blank(*p)) {
+      fail(begin, end, std::string("bad hexadecimal digit '") + *p + "' in the address");
+    }
+    while (p < end && is_blank(*p)) {
+      ++p;
+    }
+    // operation
+    const char* op = p;
+    while (p < end && !is_blank(*p)) {
+      ++p;
+    }
+    size_t op_len = static_cast<size_t>(p - op);
+    bool write = false;
+    if (op_len == 4 && std::memcmp(op, "READ", 4) == 0) {
+      write = false;
+    } else if (op_len == 5 && std::memcmp(op, "WRITE", 5) == 0) {
+      write = true;
+    } else {
+      fail(begin, end,
+           op_len == 0
+               ? "missing operation: expected READ or WRITE"
+               : "unknown operation \"" + std::string(op, op_len) + "\": expected READ or WRITE");
+    }
+    while (p < end && is_blank(*p)) {
+      ++p;
+    }
+    // cycle
+    if (p == end) {
+      fail(begin, end, "missing cycle");
+    }
+    const char* cycle_begin = p;
+    uint64_t cycle = 0;
+    for (; p < end && static_cast<unsigned>(*p - '0') < 10; ++p) {
+      cycle = cycle * 10 + static_cast<uint64_t>(*p - '0');
+    }
+    if (p == cycle_begin || (p < end && !is_blank(*p))) {
+      fail(begin, end, "the cycle must be a decimal integer");
+    }
+    if (p - cycle_begin > 19) {
+      fail(begin, end, "the cycle does not fit in 64 bits");
+    }
+    while (p < end && is_blank(*p)) {
+      ++p;
+    }
+    if (p != end) {
+      fail(begin, end, "unexpected text after the cycle");
+    }
+    out = TraceRequest{addr, write, cycle};
+    return true;
+  }
+}
+
+// ---- replaying ----------------------------------------------------------------------------
+
+namespace {
+
+template <class Next, class Where>
+ReplayResult replay(const MemoryConfig& config, Next&& next, Where&& where,
+                    const ReplayOptions& options) {
+  std::unique_ptr<TimingChecker> checker;
+  if (options.check_timing) {
+    checker = std::make_unique<TimingChecker>(config);
+  }
+  Controller ctl(config, checker.get());
+  ctl.set_auto_release(true);
+  const AddressMap& map = ctl.address_map();
+  const uint64_t capacity = map.capacity_bytes();
+  const uint64_t burst = map.burst_bytes();
+  ReplayResult result;
+  TraceRequest r;
+  Cycle previous = 0;
+  bool first = true;
+  while (next(r)) {
+    if (r.address >= capacity) {
+      char hex[32];
+      std::snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(r.address));
+      throw InputError(where(), std::string("address ") + hex +
+                                    " is beyond the memory's capacity of " +
+                                    std::to_string(capacity) + " bytes (" + config.name + ")");
+    }
+    const DecodedAddress where = map.decode(r.address - r.address % burst);
+    Cycle enter = first ? r.cycle : std::max(r.cycle, previous + 1);
+    if (options.stall_on_full) {
+      enter = ctl.accept_time(where.unit, r.write, enter);
+    } else {
+      ctl.advance_unit_to(where.unit, enter);
+    }
+    ctl.submit_burst(where, r.write, enter);
+    previous = enter;
+    first = false;
+    ++result.requests;
+  }
+  result.last_completion = ctl.drain();
+  result.stats = ctl.stats();
+  if (checker) {
+    result.commands_checked = checker->commands_checked();
+    result.violation_count = checker->violation_count();
+    result.violations = checker->violations();
+  }
+  return result;
+}
+
+}  // namespace
+
+ReplayResult replay_trace(const MemoryConfig& config, TraceReader& trace,
+                          const ReplayOptions& options) {
+  return replay(
+      config, [&trace](TraceRequest& r) { return trace.next(r); },
+      [&trace] { return trace.path() + ":" + std::to_string(trace.line()); }, options);
+}
+
+ReplayResult replay_requests(const MemoryConfig& config, const std::vector<TraceRequest>& trace,
+                             const ReplayOptions& options) {
+  size_t i = 0;
+  return replay(
+      config,
+      [&](TraceRequest& r) {
+        if (i == trace.size()) {
+          return false;
+        }
+        r = trace[i++];
+        return true;
+      },
+      [&i] { return "request " + std::to_string(i); }, options);
+}
+
+// ---- reporting ----------------------------------------------------------------------------
+
+namespace {
+
+Json latency_json(const LatencyHistogram& h) {
+  return Json{{"count", h.count()},
+              {"mean", h.mean()},
+              {"p50", h.percentile(0.5)},
+              {"p99", h.percentile(0.99)},
+              {"max", h.max()}};
+}
+
+}  // namespace
+
+Json memtrace_report(const MemoryConfig& config, const std::string& trace_path,
+                     const ReplayResult& r, bool timing_checked) {
+  const MemoryStats& s = r.stats;
+  const double clock_ghz = config.organisation.clock_ghz;
+  const double seconds = static_cast<double>(r.last_completion) / (clock_ghz * 1e9);
+  const uint64_t bytes = (s.read_bursts + s.write_bursts) * config.burst_bytes();
+  const double bandwidth = seconds > 0 ? static_cast<double>(bytes) / seconds : 0.0;
+
+  // Energy the way every cimsim report applies it: counts x table + static power x time.
+  stats::Registry registry;
+  EnergyTable table(config);
+  MemoryActions actions = declare_memory(registry, "hbm", table, config.units());
+  stats::Counts counts;
+  counts.reset(registry);
+  add_memory_counts(actions, s, config.burst_bytes(), counts);
+  Json action_json = Json::object();
+  double dynamic_j = 0;
+  for (size_t i = 0; i < registry.actions().size(); ++i) {
+    const auto& a = registry.actions()[i];
+    double e = static_cast<double>(counts.actions[i]) * a.energy_pj * 1e-12;
+    dynamic_j += e;
+    action_json[a.action] =
+        Json{{"count", counts.actions[i]}, {"energy_pj_each", a.energy_pj}, {"energy_j", e}};
+  }
+  double static_j = table.static_power_w() * seconds;
+  double total_j = dynamic_j + static_j;
+
+  Json commands = Json::object();
+  for (int c = 0; c < kCommandKinds; ++c) {
+    commands[command_name(static_cast<Command>(c))] = s.commands[c];
+  }
+  Json report;
+  report["schema_version"] = kMemtraceSchemaVersion;
+  report["kind"] = "memtrace";
+  report["memory"] = Json{{"name", config.name}, {"config", config::to_json(config)}};
+  report["trace"] = Json{{"file", trace_path},
+                         {"requests", r.requests},
+                         {"reads", s.read_requests},
+                         {"writes", s.write_requests}};
+  report["results"] = Json{{"last_completion_cycle", r.last_completion},
+                           {"seconds", seconds},
+                           {"bytes", bytes},
+                           {"bandwidth_bytes_per_s", bandwidth},
+                           {"peak_bandwidth_bytes_per_s", config.peak_bandwidth_bytes_per_s()},
+                           {"fraction_of_peak", bandwidth / config.peak_bandwidth_bytes_per_s()},
+                           {"read_latency_cycles", latency_json(s.read_latency)},
+                           {"write_latency_cycles", latency_json(s.write_latency)},
+                           {"row_buffer", Json{{"hits", s.row_hits},
+                                               {"misses", s.row_misses},
+                                               {"conflicts", s.row_conflicts},
+                                               {"hit_rate", s.row_hit_rate()}}},
+                           {"commands", commands},
+                           {"active_standby_cycles", s.active_cycles}};
+  report["energy"] = Json{{"energy_j", total_j},
+                          {"dynamic_energy_j", dynamic_j},
+                          {"static_energy_j", static_j},
+                          {"static_power_w", table.static_power_w()},
+                          {"pj_per_bit", bytes > 0 ? total_j * 1e12 / (8.0 * bytes) : 0.0},
+                          {"source", table.source()},
+                          {"actions", action_json}};
+  Json check{{"enabled", timing_checked}};
+  if (timing_checked) {
+    check["commands_checked"] = r.commands_checked;
+    check["violations"] = r.violation_count;
+    Json first = Json::array();
+    for (size_t i = 0; i < r.violations.size() && i < 20; ++i) {
+      first.push_back(r.violations[i].message());
+    }
+    check["first_violations"] = first;
+  }
+  report["timing_check"] = check;
+  return report;
+}
+
+namespace {
+std::string fmt(const char* format, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+}  // namespace
+
+std::string memtrace_summary(const Json& rep) {
+  const Json& res = rep["results"];
+  const Json& rl = res["read_latency_cycles"];
+  const Json& rb = res["row_buffer"];
+  const Json& en = rep["energy"];
+  double clock = rep["memory"]["config"]["organisation"]["clock_ghz"].get<double>();
+  std::string s;
+  s += "memtrace: " + rep["memory"]["name"].get<std::string>() + ", " +
+       rep["trace"]["file"].get<std::string>() + ": " +
+       std::to_string(rep["trace"]["requests"].get<uint64_t>()) + " requests (" +
+       std::to_string(rep["trace"]["reads"].get<uint64_t>()) + " reads, " +
+       std::to_string(rep["trace"]["writes"].get<uint64_t>()) + " writes)\n";
+  s += "  last completion   cycle " + std::to_string(res["last_completion_cycle"].get<uint64_t>()) +
+       " (" + fmt("%.6g", res["seconds"].get<double>() * 1e6) + " us at " + fmt("%g", clock) +
+       " GHz)\n";
+  s += "  bandwidth         " + fmt("%.4g", res["bandwidth_bytes_per_s"].get<double>() / 1e9) +
+       " GB/s (" + fmt("%.1f", 100 * res["fraction_of_peak"].get<double>()) + " % of peak " +
+       fmt("%.4g", res["peak_bandwidth_bytes_per_s"].get<double>() / 1e9) + " GB/s)\n";
+  s += "  read latency      mean " + fmt("%.1f", rl["mean"].get<double>()) + ", p50 " +
+       std::to_string(rl["p50"].get<uint64_t>()) + ", p99 " +
+       std::to_string(rl["p99"].get<uint64_t>()) + ", max " +
+       std::to_string(rl["max"].get<uint64_t>()) + " cycles\n";
+  s += "  row buffer        " + fmt("%.1f", 100 * rb["hit_rate"].get<double>()) + " % hits (" +
+       std::to_string(rb["hits"].get<uint64_t>()) + " hits, " +
+       std::to_string(rb["misses"].get<uint64_t>()) + " misses, " +
+       std::to_string(rb["conflicts"].get<uint64_t>()) + " conflicts)\n";
+  s += "  commands         ";
+  for (const auto& [name, n] : res["commands"].items()) {
+    s += " " + name + " " + std::to_string(n.get<uint64_t>());
+  }
+  s += "\n  energy            " + fmt("%.4g", en["energy_j"].get<double>() * 1e3) +
+       " mJ (dynamic " + fmt("%.4g", en["dynamic_energy_j"].get<double>() * 1e3) +
+       " mJ, background " + fmt("%.4g", en["static_energy_j"].get<double>() * 1e3) + " mJ), " +
+       fmt("%.3g", en["pj_per_bit"].get<double>()) + " pJ/bit\n";
+  const Json& tc = rep["timing_check"];
+  if (tc["enabled"].get<bool>()) {
+    s += "  timing check      " + std::to_string(tc["commands_checked"].get<uint64_t>()) +
+         " commands, " + std::to_string(tc["violations"].get<uint64_t>()) + " violations\n";
+    for (const auto& v : tc["first_violations"]) {
+      s += "    " + v.get<std::string>() + "\n";
+    }
+  } else {
+    s += "  timing check      off (--check-timing)\n";
+  }
+  return s;
+}
+
+}  // namespace cimsim::memory
