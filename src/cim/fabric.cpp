@@ -206,22 +206,22 @@ void Fabric::place_kv(const trace::TraceHeader& h) {
     pool_cells_ =
         mapping_.dynamic_pes * cfg_.pe.crossbars * cfg_.crossbar.rows * cfg_.crossbar.cols;
   }
-  if (h.kv_caches.empty()) {
-    return;
-  }
-  // Tiles of each layer's weights, for locality.
-  std::unordered_map<int32_t, std::vector<uint32_t>> layer_tiles;
+  // Tiles of each layer's weights (distinct, in placement order), for locality.
   for (uint32_t w = 0; w < mapping_.weights.size(); ++w) {
-    auto& list = layer_tiles[mapping_.weights[w].use.layer];
+    auto& list = layer_tiles_[mapping_.weights[w].use.layer];
     for (const auto& rep : mapping_.weights[w].replicas) {
       for (const auto& s : rep) {
         uint32_t t = physical(s.first_vpe).first;
-        if (list.empty() || list.back() != t) {
+        if (std::find(list.begin(), list.end(), t) == list.end()) {
           list.push_back(t);
         }
       }
     }
   }
+  if (h.kv_caches.empty()) {
+    return;
+  }
+  auto& layer_tiles = layer_tiles_;
   std::vector<uint64_t> kv_free(
       tiles_.size(), static_cast<uint64_t>(static_cast<double>(cfg_.tile.buffer.capacity_bytes) *
                                            (1.0 - cfg_.activation_reserve_fraction)));

@@ -178,12 +178,16 @@ void Fabric::op_attention(const trace::Op& op) {
   const bool arrays = cfg_.dynamic_matmul != DynamicMatmul::digital;
   const bool resident = store != nullptr && is_array(store->level);
 
-  // Where it runs: beside the cache, else where Q is (or the write_xbar pool).
+  // Where it runs: beside the cache; else on the write_xbar pool, or on the vector units (and
+  // SRAM CIM arrays) of every tile that holds the layer's weights, heads spread over them.
   std::vector<uint32_t> exec;
+  auto layer = layer_tiles_.find(op.layer);
   if (store != nullptr && (store->level == KvLevel::tile_buffer || resident)) {
     exec = store->tiles;
   } else if (arrays && cfg_.dynamic_matmul == DynamicMatmul::write_xbar && !pool_tiles_.empty()) {
     exec = pool_tiles_;
+  } else if (layer != layer_tiles_.end() && !layer->second.empty()) {
+    exec = layer->second;
   } else {
     exec = tiles_of(q);
   }

@@ -160,7 +160,8 @@ class Fabric : public sc_core::sc_module, public exec::ExecutorBase {
 
   std::vector<KvStore> stores_;
   std::unordered_map<std::string, size_t> store_index_;
-  std::vector<uint32_t> pool_tiles_;  // write_xbar pool (or sram arrays) tiles
+  std::vector<uint32_t> pool_tiles_;                                // write_xbar pool tiles
+  std::unordered_map<int32_t, std::vector<uint32_t>> layer_tiles_;  // tiles of a layer's weights
   uint64_t pool_cells_ = 0, pool_cell_writes_ = 0;
   std::vector<int64_t> pe_owner_;      // physical PE -> global strip id (-1: empty)
   std::vector<uint32_t> pe_programs_;  // physical PE -> times programmed
