@@ -119,6 +119,37 @@ TEST(Fabric, KvCacheGoesToTileBuffersThenGlobalBufferThenOffChip) {
   EXPECT_GT(r3["totals"]["bytes"]["hbm"]["write"].get<uint64_t>(), 0u);
 }
 
+TEST(Fabric, LayersRunAsAPipelineAndReplicasShareTheRows) {
+  // An encoder pass over 64 tokens on ISAAC: with one copy, each matmul streams its 64 rows
+  // through its own strips, 16 input bits x 100 ns per row, so T = 64 x 16 x 100 ns. Per
+  // layer there are four matmul stages (q/k/v side by side, o, up, down).
+  // - Op after op (no inter-layer pipeline): 4 layers x 4 stages x T = 16 T.
+  // - Pipelined (an op starts on its input's first row): bidirectional attention still waits
+  //   for the last key, so layer l's QKV cannot end before (l + 1) T and the last layer's
+  //   o/up/down add one more T: at least (4 + 1) T.
+  // The pipeline must recover at least half of the gap to op-after-op (below 8 T). Replicas
+  // split the rows, so 4 copies bring the floor down to 5 T / 4.
+  auto none = preset("isaac", Json::parse(R"({"replication": "none"})"));
+  auto four = preset("isaac", Json::parse(R"({"replication": 4})"));
+  auto f1 = make_fabric(none, "none");
+  auto f4 = make_fabric(four, "four");
+  TinyTrace t(kModel, TinyRun{TinyMode::encoder, 64, 0, 1});
+  f1->start(t.source());
+  f4->start(t.source());
+  sc_core::sc_start();
+  Json r1 = f1->report(), r4 = f4->report();
+  const double T = 64 * 16 * 100e-9;
+  const double layers = kModel.layers;
+  double pass1 = r1["phases"][0]["seconds"].get<double>();
+  double pass4 = r4["phases"][0]["seconds"].get<double>();
+  EXPECT_GT(pass1, (layers + 1) * T);
+  EXPECT_LT(pass1, 0.5 * layers * 4 * T);
+  EXPECT_GT(pass4, (layers + 1) * T / 4);
+  EXPECT_LT(pass4, 0.6 * pass1);
+  EXPECT_EQ(r1["metrics"]["replication"]["max"].get<uint64_t>(), 1u);
+  EXPECT_EQ(r4["metrics"]["replication"]["min"].get<uint64_t>(), 4u);
+}
+
 TEST(Fabric, ReportHasSetupPhasesAndPerComponentEnergyAndArea) {
   auto f = make_fabric(preset("isaac"));
   TinyTrace t(kModel, TinyRun{TinyMode::decoder, 16, 4, 1});
