@@ -12,10 +12,11 @@ namespace cimsim::cim {
 
 Fabric::Fabric(const sc_core::sc_module_name& module_name, const CimConfig& config,
                Json config_json, const std::string& report_name, exec::RunOptions options,
-               const OffChipFactory& memory)
+               const OffChipFactory& memory, ConfigWhere where)
     : sc_core::sc_module(module_name),
       exec::ExecutorBase(report_name, "cim", std::move(config_json), std::move(options)),
       cfg_(config),
+      where_(where ? std::move(where) : [](const std::string& path) { return path; }),
       mem_socket_("mem_port"),
       tile_socket_("tiles") {
   mem_ = memory();
@@ -131,16 +132,18 @@ void Fabric::plan(const trace::TraceHeader& h) {
       req.dynamic_required = true;
     }
   }
+  req.where = where_;
   mapping_ = map_weights(cfg_, req);
   const auto& links = cfg_.chip.links;
   if (mapping_.chips > 1 && links.count == 0) {
-    throw InputError("machine.chip.links.count", "expected at least 1 chip link: the system has " +
-                                                     std::to_string(mapping_.chips) + " chips");
+    throw InputError(where_("machine.chip.links.count"),
+                     "expected at least 1 chip link: the system has " +
+                         std::to_string(mapping_.chips) + " chips");
   }
   if (mapping_.chips > 2 && links.count == 1) {
-    throw InputError("machine.chip.links.count", "expected at least 2 links per chip to connect " +
-                                                     std::to_string(mapping_.chips) +
-                                                     " chips, got 1");
+    throw InputError(where_("machine.chip.links.count"),
+                     "expected at least 2 links per chip to connect " +
+                         std::to_string(mapping_.chips) + " chips, got 1");
   }
   strip_ids_.assign(mapping_.weights.size(), {});
   for (uint32_t w = 0; w < mapping_.weights.size(); ++w) {

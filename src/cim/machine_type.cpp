@@ -46,8 +46,9 @@ exec::MachineType cim_machine_type() {
     memory::MemoryConfig mem = c.memory;
     bool check = options.check_memory_timing;
     OffChipFactory factory = [mem, check] { return std::make_unique<HbmAdapter>(mem, check); };
+    ConfigWhere where = [doc](const std::string& path) { return doc.where(path); };
     return std::make_unique<Fabric>(module_name.c_str(), c, config::to_json(c), report_name,
-                                    options, factory);
+                                    options, factory, where);
   };
   return t;
 }

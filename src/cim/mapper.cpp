@@ -131,12 +131,13 @@ class Placer {
   uint32_t pes_, xbars_;
 };
 
-WeightPlacement describe_weight(const CimConfig& c, const WeightUse& use) {
+WeightPlacement describe_weight(const CimConfig& c, const WeightUse& use,
+                                const ConfigWhere& where) {
   WeightPlacement w;
   w.use = use;
   w.cells_per_weight = cells_per_weight(c, use.bits);
   if (w.cells_per_weight > c.crossbar.cols) {
-    throw InputError("machine.crossbar.cols",
+    throw InputError(where("machine.crossbar.cols"),
                      "expected at least " + std::to_string(w.cells_per_weight) +
                          " columns to hold one " + std::to_string(use.bits) + "-bit weight of " +
                          use.id + " in one crossbar row, got " + std::to_string(c.crossbar.cols));
@@ -153,6 +154,7 @@ WeightPlacement describe_weight(const CimConfig& c, const WeightUse& use) {
 }  // namespace
 
 Mapping map_weights(const CimConfig& c, const MapRequest& req) {
+  const ConfigWhere where = req.where ? req.where : [](const std::string& path) { return path; };
   MvmModel model(c, req.activation_bits);
   Mapping m;
   for (const auto& use : req.weights) {
@@ -163,7 +165,7 @@ Mapping map_weights(const CimConfig& c, const MapRequest& req) {
       continue;
     }
     m.index[use.id] = m.weights.size();
-    m.weights.push_back(describe_weight(c, use));
+    m.weights.push_back(describe_weight(c, use, where));
   }
   const uint64_t P = c.tile.pes;
   const uint64_t chip_pes = P * c.chip.tiles;
@@ -183,7 +185,7 @@ Mapping map_weights(const CimConfig& c, const MapRequest& req) {
     uint64_t tiles = weight_tiles + (req.dynamic_required ? dyn_tiles : 0);
     uint64_t chips = std::max<uint64_t>(1, ceil_div(tiles, c.chip.tiles));
     if (chips > c.max_chips) {
-      throw InputError("machine.max_chips",
+      throw InputError(where("machine.max_chips"),
                        "the model needs " + std::to_string(chips) + " chips of " +
                            std::to_string(c.chip.tiles) + " tiles to hold its weights once, " +
                            "more than max_chips = " + std::to_string(c.max_chips) +
@@ -212,6 +214,14 @@ Mapping map_weights(const CimConfig& c, const MapRequest& req) {
   m.fits = m.pes_for_one_copy <= region;
 
   // Replication (only when everything fits).
+  if (!m.fits && c.replication.mode == Replication::Mode::fixed && c.replication.factor > 1) {
+    throw InputError(where("machine.replication"),
+                     std::to_string(c.replication.factor) +
+                         " copies of every weight asked for, but one copy needs " +
+                         std::to_string(m.pes_for_one_copy) + " PEs and the system has " +
+                         std::to_string(region) +
+                         " (weights are reprogrammed layer by layer; use \"none\" or add chips)");
+  }
   uint32_t uniform = 1;
   if (m.fits && c.replication.mode == Replication::Mode::fixed) {
     uniform = c.replication.factor;
@@ -229,7 +239,7 @@ Mapping map_weights(const CimConfig& c, const MapRequest& req) {
     }
     if (p.cursor <= region || uniform == 1 || c.replication.mode == Replication::Mode::fixed) {
       if (p.cursor > region && c.replication.mode == Replication::Mode::fixed && uniform > 1) {
-        throw InputError("machine.replication",
+        throw InputError(where("machine.replication"),
                          std::to_string(uniform) + " copies of every weight need " +
                              std::to_string(p.cursor) + " PEs, the system has " +
                              std::to_string(region) + " (lower replication or add chips)");

@@ -45,6 +45,17 @@ TEST(CimCli, MemoryPresetMustExist) {
   expect_bad({R"({"extends": "isaac", "memory": "hbm9"})", {"machine.memory", "hbm9"}});
 }
 
+TEST(CimCli, ModelTooLargeForMaxChipsNamesTheFile) {
+  // Found only once the workload is known, still an input error naming the machine file.
+  std::string dir = make_temp_dir();
+  std::string file = dir + "/small.json";
+  write_file(file, R"({"extends": "isaac", "max_chips": 1})");
+  CommandResult r = run_cimsim({"run", "--machine", file, "--workload", "gpt2-small", "--mode",
+                                "encoder", "--prompt", "8", "--quiet", "--out", dir + "/r.json"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find(file + ": machine.max_chips"), std::string::npos) << r.err;
+}
+
 TEST(CimCli, SetSelectsTheDynamicMatmulPolicyAndTheChipCount) {
   std::string dir = make_temp_dir();
   CommandResult r =

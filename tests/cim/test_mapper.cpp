@@ -167,5 +167,20 @@ TEST(Mapper, TooManyChipsForAutoIsAnInputError) {
   }
 }
 
+TEST(Mapper, FixedCopiesOnASystemTooSmallForOneAreAnInputError) {
+  // Copies cannot be honoured when the weights are reprogrammed layer by layer.
+  cim::CimConfig c = preset("isaac", Json::parse(R"({"chips": 1, "replication": 2})"));
+  cim::MapRequest req;
+  req.weights = gpt_like(12);
+  req.where = [](const std::string& path) { return "m.json: " + path; };
+  try {
+    cim::map_weights(c, req);
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("m.json: machine.replication"), std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace cimsim::test

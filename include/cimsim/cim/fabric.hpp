@@ -56,7 +56,8 @@ class Fabric : public sc_core::sc_module, public exec::ExecutorBase {
  public:
   SC_HAS_PROCESS(Fabric);
   Fabric(const sc_core::sc_module_name& module_name, const CimConfig& config, Json config_json,
-         const std::string& report_name, exec::RunOptions options, const OffChipFactory& memory);
+         const std::string& report_name, exec::RunOptions options, const OffChipFactory& memory,
+         ConfigWhere where = {});
   ~Fabric() override;
 
   void start(std::unique_ptr<trace::OpSource> trace) override;
@@ -137,6 +138,7 @@ class Fabric : public sc_core::sc_module, public exec::ExecutorBase {
   std::vector<uint32_t> tiles_of(const Loc& loc) const;
 
   CimConfig cfg_;
+  ConfigWhere where_;  // names the config file in errors found when the trace is known
   std::unique_ptr<OffChipMemory> mem_;
   tlm_utils::simple_initiator_socket<Fabric> mem_socket_;
   tlm_utils::multi_passthrough_initiator_socket<Fabric> tile_socket_;

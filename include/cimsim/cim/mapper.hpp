@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -83,15 +84,20 @@ struct Mapping {
   uint64_t cells_used() const;      // all replicas
 };
 
+// Where a machine.* setting came from, for error messages ("file: machine.x"); empty: the
+// path alone.
+using ConfigWhere = std::function<std::string(const std::string& path)>;
+
 struct MapRequest {
   std::vector<WeightUse> weights;
   uint32_t activation_bits = 16;
   uint64_t dynamic_pes = 0;       // PEs write_xbar wants for K/V (0 otherwise)
   bool dynamic_required = false;  // must the dynamic PEs fit for chips "auto"
+  ConfigWhere where;              // names the config file in errors
 };
 
-// Throws InputError (naming machine.* settings) when a weight cannot be mapped at all or
-// "auto" needs more than max_chips.
+// Throws InputError (naming machine.* settings) when a weight cannot be mapped at all,
+// "auto" needs more than max_chips, or a fixed replication factor cannot be honoured.
 Mapping map_weights(const CimConfig& config, const MapRequest& request);
 
 // Cells of one weight value: ceil(bits / bits_per_cell), doubled for differential columns.
