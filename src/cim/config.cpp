@@ -33,6 +33,12 @@ uint64_t max_rows_for_adc(uint32_t adc_bits, uint32_t cell_bits, uint32_t dac_bi
 void check_cim_config(const CimConfig& c, const config::Check& check) {
   using config::format_number;
   const auto& x = c.crossbar;
+  if (!c.chips.automatic && c.chips.count > c.max_chips) {
+    // Every tile of every chip is a SystemC module: a mistyped count would exhaust memory.
+    check.fail("chips", "expected at most max_chips (" + std::to_string(c.max_chips) + "), got " +
+                            std::to_string(c.chips.count) +
+                            " (raise max_chips for a larger system)");
+  }
   if (x.rows_at_once && *x.rows_at_once > x.rows) {
     check.fail("crossbar.rows_at_once", "expected at most crossbar.rows (" +
                                             std::to_string(x.rows) + "), got " +

@@ -47,6 +47,17 @@ Window Tile::stream(uint64_t& free, const Window& in, uint64_t fill, uint64_t pe
   return Window{start + fill + per_item, end};
 }
 
+Window Tile::stream_shared(uint64_t& free, const Window& in, uint64_t fill, uint64_t per_item,
+                           uint64_t items) const {
+  // As on a link (noc.cpp): a stream's rows interleave with the rows of streams booked
+  // before it, so its head waits for one row, its tail for all the work queued before it
+  // (the resource's throughput is conserved). Without this a norm's first row would wait
+  // for the whole of an attention booked on the same vector unit.
+  Window w = stream(free, in, fill, per_item, items);
+  w.first = std::min(w.first, in.first + fill + per_item);
+  return w;
+}
+
 Window Tile::stream_pes(uint32_t pe0, uint32_t pes, const Window& in, uint64_t fill,
                         uint64_t per_item, uint64_t items) {
   uint64_t free = pes_free(pe0, pes);
@@ -168,8 +179,8 @@ void Tile::do_vector(TileJob& job) {
                  accesses(job.write_bytes, c.tile.buffer.width_bits);
   uint64_t rows = std::max<uint64_t>(1, job.rows);
   uint64_t per_row = ceil_div(std::max(cycles, buf) * ctx_.cycle_ps, rows);
-  job.out = stream(vu_free_, job.in, uint64_t{c.tile.buffer_latency_cycles} * ctx_.cycle_ps,
-                   per_row, rows);
+  job.out = stream_shared(vu_free_, job.in, uint64_t{c.tile.buffer_latency_cycles} * ctx_.cycle_ps,
+                          per_row, rows);
   auto& n = job.counts->actions;
   n[ids.vu_add] += m.add + sig;
   n[ids.vu_mul] += m.mul;
@@ -191,8 +202,8 @@ void Tile::do_buffer(TileJob& job) {
   uint64_t r = accesses(job.read_bytes, c.tile.buffer.width_bits);
   uint64_t w = accesses(job.write_bytes, c.tile.buffer.width_bits);
   uint64_t rows = std::max<uint64_t>(1, job.rows);  // streamed row by row
-  job.out = stream(buf_free_, job.in, uint64_t{c.tile.buffer_latency_cycles} * ctx_.cycle_ps,
-                   ceil_div((r + w) * ctx_.cycle_ps, rows), rows);
+  job.out = stream_shared(buf_free_, job.in, uint64_t{c.tile.buffer_latency_cycles} * ctx_.cycle_ps,
+                          ceil_div((r + w) * ctx_.cycle_ps, rows), rows);
   job.counts->actions[ids.buf_read] += r;
   job.counts->actions[ids.buf_write] += w;
   job.counts->read_bytes[ids.buffer] += job.read_bytes;
@@ -222,10 +233,10 @@ void Tile::do_reserve(TileJob& job) {
       job.out = stream_pes(job.pe0, job.pes, job.in, job.fill_ps, job.per_item_ps, job.items);
       break;
     case TileJob::Resource::vector_unit:
-      job.out = stream(vu_free_, job.in, job.fill_ps, job.per_item_ps, job.items);
+      job.out = stream_shared(vu_free_, job.in, job.fill_ps, job.per_item_ps, job.items);
       break;
     case TileJob::Resource::buffer:
-      job.out = stream(buf_free_, job.in, job.fill_ps, job.per_item_ps, job.items);
+      job.out = stream_shared(buf_free_, job.in, job.fill_ps, job.per_item_ps, job.items);
       break;
     case TileJob::Resource::sram_cim:
       job.out = stream(sram_free_, job.in, job.fill_ps, job.per_item_ps, job.items);

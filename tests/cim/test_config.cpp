@@ -85,6 +85,11 @@ TEST(CimConfig, UnknownPolicyListsTheChoices) {
              {"machine.dynamic_matmul", "\"digital\", \"sram_cim\", \"write_xbar\"", "\"analog\""});
 }
 
+TEST(CimConfig, FixedChipsAboveMaxChipsIsAnError) {
+  std::string m = error_for(Json::parse(R"({"chips": 100000})"));
+  expect_has(m, {"machine.chips", "got 100000", "expected at most max_chips (4096)"});
+}
+
 TEST(CimConfig, ChipsIsAutoOrACount) {
   std::string m = error_for(Json::parse(R"({"chips": "many"})"));
   expect_has(m, {"machine.chips", "expected \"auto\" or an integer", "\"many\""});

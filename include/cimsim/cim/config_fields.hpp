@@ -23,7 +23,8 @@ void describe_cim_fields(config::Fields<T>& f) {
   f.optional("chips", m(&B::chips),
              "\"auto\" sizes the system to hold the model; a number fixes it (weights that do "
              "not fit are reprogrammed during inference)");
-  f.optional("max_chips", m(&B::max_chips), "upper bound for \"auto\"", at_least(1));
+  f.optional("max_chips", m(&B::max_chips), "upper bound for \"auto\" and for a fixed count",
+             at_least(1));
   f.optional("signed_weights", m(&B::signed_weights),
              "offset: bias-encoded weights, correction in digital; differential: column pairs");
   f.optional("replication", m(&B::replication),

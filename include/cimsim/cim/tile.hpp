@@ -89,6 +89,10 @@ class Tile : public sc_core::sc_module {
   void b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
   Window stream(uint64_t& free, const Window& in, uint64_t fill, uint64_t per_item,
                 uint64_t items) const;
+  // A resource whose work interleaves row by row with other streams (vector unit, buffer
+  // port): the first row is not held up by work booked earlier, the last row is.
+  Window stream_shared(uint64_t& free, const Window& in, uint64_t fill, uint64_t per_item,
+                       uint64_t items) const;
   Window stream_pes(uint32_t pe0, uint32_t pes, const Window& in, uint64_t fill, uint64_t per_item,
                     uint64_t items);
   void do_mvm(TileJob& job);
