@@ -49,7 +49,8 @@ struct L2Config {
   uint32_t banks = 1;
   double bank_bytes_per_cycle = 0;  // per bank; aggregate = banks x this
   uint64_t hit_latency_cycles = 0;
-  uint64_t block_bytes = 32768;  // tag-tracking granularity (64 sectors per block)
+  uint64_t block_bytes = 32768;        // tag-tracking granularity (64 sectors per block)
+  uint32_t writebacks_in_flight = 32;  // write-backs of dirty evictions posted at once
 };
 
 struct NocConfig {
