@@ -181,6 +181,20 @@ bool TraceReader::next(TraceRequest& out) {
 
 namespace {
 
+// Passes every command to the timing checker and to the caller's sink.
+class Tee : public CommandSink {
+ public:
+  Tee(CommandSink* a, CommandSink* b) : a_(a), b_(b) {}
+  void on_command(const CommandRecord& r) override {
+    a_->on_command(r);
+    b_->on_command(r);
+  }
+
+ private:
+  CommandSink* a_;
+  CommandSink* b_;
+};
+
 template <class Next, class Where>
 ReplayResult replay(const MemoryConfig& config, Next&& next, Where&& where,
                     const ReplayOptions& options) {
@@ -188,7 +202,12 @@ ReplayResult replay(const MemoryConfig& config, Next&& next, Where&& where,
   if (options.check_timing) {
     checker = std::make_unique<TimingChecker>(config);
   }
-  Controller ctl(config, checker.get());
+  CommandSink* sink = checker.get() != nullptr ? checker.get() : options.sink;
+  Tee tee(checker.get(), options.sink);
+  if (checker && options.sink != nullptr) {
+    sink = &tee;
+  }
+  Controller ctl(config, sink);
   ctl.set_auto_release(true);
   const AddressMap& map = ctl.address_map();
   const uint64_t capacity = map.capacity_bytes();

@@ -55,9 +55,10 @@ class TraceReader {
 };
 
 struct ReplayOptions {
-  bool check_timing = false;  // run the timing checker on every command
-  bool stall_on_full = true;  // false: every request enters at its cycle and waits in the
-                              // pseudo-channel's backlog (the SystemC module's behaviour)
+  bool check_timing = false;    // run the timing checker on every command
+  bool stall_on_full = true;    // false: every request enters at its cycle and waits in the
+                                // pseudo-channel's backlog (the SystemC module's behaviour)
+  CommandSink* sink = nullptr;  // if given, sees every command as it is issued
 };
 
 struct ReplayResult {
