@@ -16,6 +16,10 @@ Channel::Channel(const MemoryConfig& config, uint32_t unit, Controller* owner, C
       refresh_(make_refresh(config, unit)),
       banks_(config.banks_per_unit()) {
   capacity_ = {config.controller.read_queue_depth, config.controller.write_queue_depth};
+  data_delay_ = {Cycle{config.timing.RL} + config.burst_cycles(),
+                 Cycle{config.timing.WL} + config.burst_cycles()};
+  due_ = refresh_->due();
+  page_policy_ = config.controller.page_policy;
   for (Choices& c : choices_) {
     c.command.assign(banks_.size(), Command::kAct);
     c.index.assign(banks_.size(), 0);
@@ -63,7 +67,7 @@ void Channel::enqueue(const BurstRequest& r) {
   }
   refresh_choices(dir, uint64_t{1} << r.bank);
   Cycle t = candidate_time(choices_[dir], r.bank, unit_bounds());
-  if (t >= refresh_->due()) {  // near a refresh: let decide() sort it out
+  if (t >= due_) {  // near a refresh: let decide() sort it out
     decision_valid_ = false;
     return;
   }
@@ -90,7 +94,7 @@ void Channel::admit_backlog(Cycle t) {
 }
 
 bool Channel::refresh_candidate(Decision& d) const {
-  Cycle due = refresh_->due();
+  Cycle due = due_;
   if (due == kNever) {
     return false;
   }
@@ -120,7 +124,7 @@ bool Channel::refresh_candidate(Decision& d) const {
 }
 
 bool Channel::auto_precharge(const Bank& b, const BurstRequest& r, size_t index, int dir) const {
-  PagePolicy p = config_.controller.page_policy;
+  PagePolicy p = page_policy_;
   if (p == PagePolicy::kOpen) {
     return false;
   }
@@ -148,26 +152,32 @@ void Channel::refresh_choices(int dir, uint64_t banks) {
   for (uint64_t bits = banks & c.stale; bits != 0; bits &= bits - 1) {
     auto b = static_cast<uint32_t>(__builtin_ctzll(bits));
     const Bank& bank = banks_[b];
-    const auto& queue = bank.queue[dir];
-    BankView view{bank.open, bank.row, bank.hits_since_act};
-    size_t index = scheduler_->choose(queue, view);
+    const RequestQueue& queue = bank.queue[dir];
+    // With one request there is nothing to choose.
+    size_t index = 0;
+    if (queue.size() > 1) {
+      index = scheduler_->choose(queue.data(), queue.size(),
+                                 BankView{bank.open, bank.row, bank.hits_since_act});
+    }
     const BurstRequest& r = queue[index];
     Command cmd = Command::kAct;
+    CommandClass cls = kClassAct;
     if (!bank.open) {
       cmd = Command::kAct;
     } else if (bank.row != r.row) {
       cmd = Command::kPre;
-    } else if (auto_precharge(bank, r, index, dir)) {
-      cmd = r.write ? Command::kWrA : Command::kRdA;
+      cls = kClassPre;
     } else {
-      cmd = r.write ? Command::kWr : Command::kRd;
+      const bool ap = page_policy_ != PagePolicy::kOpen && auto_precharge(bank, r, index, dir);
+      cmd = dir == 1 ? (ap ? Command::kWrA : Command::kWr) : (ap ? Command::kRdA : Command::kRd);
+      cls = dir == 1 ? kClassWr : kClassRd;
     }
     c.command[b] = cmd;
     c.index[b] = static_cast<uint32_t>(index);
     c.priority[b] = scheduler_->priority(cmd, r.seq);
-    c.bound[b] = std::max(r.submitted, timing_.bank_bound(cmd, b));
-    c.cls[b] = class_of(cmd);
-    c.key[b] = static_cast<uint8_t>(timing_.group_of(b) * kClasses + class_of(cmd));
+    c.bound[b] = std::max(r.submitted, timing_.bank_bound(cls, b));
+    c.cls[b] = cls;
+    c.key[b] = static_cast<uint8_t>(timing_.group_of(b) * kClasses + cls);
   }
   c.stale &= ~banks;
 }
@@ -196,7 +206,7 @@ bool Channel::better(const Decision& a, const Decision& b) const {
 
 void Channel::decide() {
   decision_valid_ = true;
-  const Cycle due = refresh_->due();
+  const Cycle due = due_;
   const int dir = direction();
   const Choices& c = choices_[dir];
   Cycle best_time = kNever;
@@ -338,6 +348,7 @@ void Channel::issue(const Decision& d) {
       }
       timing_.issue(c.command, c.bank, t);
       refresh_->refreshed();
+      due_ = refresh_->due();
       emit(t, c.command, c.bank, 0, 0);
       return;
     default:
@@ -347,7 +358,7 @@ void Channel::issue(const Decision& d) {
   const int dir = is_write(c.command) ? 1 : 0;
   auto& queue = bank.queue[dir];
   const BurstRequest r = queue[d.index];
-  queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(d.index));
+  queue.erase(d.index);
   if (queue.empty()) {
     choices_[dir].active &= ~(uint64_t{1} << c.bank);
   }
@@ -371,8 +382,7 @@ void Channel::issue(const Decision& d) {
     close_bank(precharge);
   }
   emit(t, c.command, c.bank, r.row, r.column);
-  const Timing& tm = config_.timing;
-  owner_->on_burst_issued(r.tx, t + (dir == 1 ? tm.WL : tm.RL) + config_.burst_cycles());
+  owner_->on_burst_issued(r.tx, t + data_delay_[dir]);
   admit_backlog(t);
 }
 

@@ -6,7 +6,7 @@ namespace {
 
 class Fcfs final : public Scheduler {
  public:
-  size_t choose(const std::vector<BurstRequest>&, const BankView&) const override { return 0; }
+  size_t choose(const BurstRequest*, size_t, const BankView&) const override { return 0; }
   uint64_t priority(Command, uint64_t seq) const override { return seq; }
 };
 

@@ -10,11 +10,11 @@ class FrFcfs final : public Scheduler {
  public:
   explicit FrFcfs(uint32_t cap) : cap_(cap) {}
 
-  size_t choose(const std::vector<BurstRequest>& queue, const BankView& bank) const override {
+  size_t choose(const BurstRequest* queue, size_t size, const BankView& bank) const override {
     if (!bank.open) {
       return 0;
     }
-    for (size_t i = 0; i < queue.size(); ++i) {
+    for (size_t i = 0; i < size; ++i) {
       if (queue[i].row != bank.row) {
         continue;
       }

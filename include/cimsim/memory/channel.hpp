@@ -16,7 +16,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <vector>
 
@@ -30,6 +29,42 @@
 namespace cimsim::memory {
 
 class Controller;
+
+// Requests in arrival order: a bank's queue of one direction, or a channel's backlog. Taking
+// the oldest, by far the most common case, only moves a start index; taking a later one
+// (an FR-FCFS row hit) shifts the fewer of the elements before or after it. Storage is
+// reused: nothing is allocated once the queue has reached its largest size.
+class RequestQueue {
+ public:
+  size_t size() const { return items_.size() - head_; }
+  bool empty() const { return head_ == items_.size(); }
+  const BurstRequest* data() const { return items_.data() + head_; }
+  const BurstRequest& operator[](size_t i) const { return items_[head_ + i]; }
+  const BurstRequest& front() const { return items_[head_]; }
+  void push_back(const BurstRequest& r) {
+    if (head_ != 0 && (head_ == items_.size() || items_.size() == items_.capacity())) {
+      items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+    items_.push_back(r);
+  }
+  void pop_front() { ++head_; }
+  // Removes the i-th oldest, keeping the order of the others.
+  void erase(size_t i) {
+    auto first = items_.begin() + static_cast<std::ptrdiff_t>(head_);
+    if (i < size() / 2) {
+      std::move_backward(first, first + static_cast<std::ptrdiff_t>(i),
+                         first + static_cast<std::ptrdiff_t>(i) + 1);
+      ++head_;
+    } else {
+      items_.erase(first + static_cast<std::ptrdiff_t>(i));
+    }
+  }
+
+ private:
+  std::vector<BurstRequest> items_;
+  size_t head_ = 0;  // items_[0, head_) are taken
+};
 
 class Channel {
  public:
@@ -57,7 +92,7 @@ class Channel {
     bool first_access = false;  // no column command since the ACT yet
     bool opened_after_conflict = false;
     bool closed_by_conflict = false;
-    std::array<std::vector<BurstRequest>, 2> queue;  // [0] reads, [1] writes, oldest first
+    std::array<RequestQueue, 2> queue;  // [0] reads, [1] writes, oldest first
   };
   // Per direction and bank: the command the bank would issue next and for which queued
   // request, kept until the bank or its queues change. Laid out as arrays so that the scan
@@ -125,9 +160,12 @@ class Channel {
   std::unique_ptr<RefreshPolicy> refresh_;
   std::vector<Bank> banks_;
   std::array<Choices, 2> choices_;
-  std::deque<BurstRequest> backlog_;
+  RequestQueue backlog_;
   std::array<uint32_t, 2> queued_{};    // reads, writes in the queues
   std::array<uint32_t, 2> capacity_{};  // queue depths
+  std::array<Cycle, 2> data_delay_{};   // column command to the end of its data: read, write
+  Cycle due_ = kNever;                  // refresh_->due(), which changes only when a REF issues
+  PagePolicy page_policy_ = PagePolicy::kOpen;
   bool draining_ = false;
   Cycle now_ = 0;  // cycle of the last command
   Decision decision_;

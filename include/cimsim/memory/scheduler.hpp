@@ -7,9 +7,9 @@
 // (when a command may issue) stays in the channel and its TimingState.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <vector>
 
 #include "cimsim/memory/command.hpp"
 #include "cimsim/memory/config.hpp"
@@ -45,9 +45,9 @@ struct Candidate {
 class Scheduler {
  public:
   virtual ~Scheduler() = default;
-  // Index in `queue` (one bank's requests of the current direction, oldest first, not empty)
-  // of the request the bank serves next.
-  virtual size_t choose(const std::vector<BurstRequest>& queue, const BankView& bank) const = 0;
+  // Index in queue[0, size) (one bank's requests of the current direction, oldest first, not
+  // empty) of the request the bank serves next.
+  virtual size_t choose(const BurstRequest* queue, size_t size, const BankView& bank) const = 0;
   // Order between commands that could issue in the same cycle: the smaller key goes first.
   // `seq` is the age of the request the command serves (smaller is older).
   virtual uint64_t priority(Command command, uint64_t seq) const = 0;
