@@ -94,27 +94,30 @@ class Channel {
     bool closed_by_conflict = false;
     std::array<RequestQueue, 2> queue;  // [0] reads, [1] writes, oldest first
   };
+  static constexpr uint32_t kMaxBanks = 64;  // config validation; banks are bits of a uint64_t
   // Per direction and bank: the command the bank would issue next and for which queued
-  // request, kept until the bank or its queues change. Laid out as arrays so that the scan
-  // over banks in decide() touches a few cache lines only.
+  // request, kept until the bank or its queues change. Laid out as fixed arrays so that the
+  // scan over banks in decide() touches a few cache lines and no pointers.
   struct Choices {
-    std::vector<Command> command;
-    std::vector<uint32_t> index;     // position in the bank's queue
-    std::vector<uint64_t> priority;  // scheduler's key for same-cycle ties
-    std::vector<Cycle> bound;        // max(arrival, TimingState::bank_bound)
-    std::vector<uint8_t> cls;        // command class
-    std::vector<uint8_t> key;        // bank group * kClasses + command class
-    uint64_t active = 0;             // banks with queued requests of this direction
-    uint64_t stale = ~uint64_t{0};   // must be recomputed
+    std::array<Command, kMaxBanks> command{};
+    std::array<uint32_t, kMaxBanks> index{};     // position in the bank's queue
+    std::array<uint64_t, kMaxBanks> priority{};  // scheduler's key for same-cycle ties
+    std::array<Cycle, kMaxBanks> bound{};        // max(arrival, TimingState::bank_bound)
+    std::array<uint8_t, kMaxBanks> key{};  // bank group * kClasses + command class (key % 4)
+    uint64_t active = 0;                   // banks with queued requests of this direction
+    uint64_t stale = ~uint64_t{0};         // must be recomputed
   };
   using UnitBounds = std::array<Cycle, kClasses>;
+  // The next command. Small and flat: it is rebuilt after every command.
   struct Decision {
-    Candidate c;
-    uint64_t priority = 0;
-    uint32_t row = 0;         // ACT: the row to open
-    uint32_t index = 0;       // column command: position in the bank's queue
+    Cycle time = 0;
+    uint64_t priority = 0;  // scheduler's order within a cycle
+    Command command = Command::kAct;
+    uint8_t dir = 0;          // queue the request is in (reads 0, writes 1)
     bool refresh = false;     // issued for the refresh policy
     bool unresolved = false;  // refresh placeholder: nothing else pending, exact cycle >= due
+    uint32_t bank = 0;
+    uint32_t index = 0;  // position of the request in the bank's queue
   };
 
   int direction() const { return (draining_ || queued_[0] == 0) ? 1 : 0; }
@@ -123,7 +126,17 @@ class Channel {
   void refresh_choices(int dir, uint64_t banks);
   bool better(const Decision& a, const Decision& b) const;
   bool refresh_candidate(Decision& d) const;
-  Decision make_decision(uint32_t bank, int dir, Cycle t) const;
+  Decision make_decision(uint32_t bank, int dir, Cycle t) const {
+    const Choices& c = choices_[dir];
+    Decision d;
+    d.time = t;
+    d.priority = c.priority[bank];
+    d.command = c.command[bank];
+    d.dir = static_cast<uint8_t>(dir);
+    d.bank = bank;
+    d.index = c.index[bank];
+    return d;
+  }
   UnitBounds unit_bounds() const {
     UnitBounds u;
     timing_.unit_bounds(u.data());
@@ -141,7 +154,8 @@ class Channel {
   // First legal cycle of bank b's choice (its bank part is current: the bank was not
   // touched since refresh_choices).
   Cycle candidate_time(const Choices& c, uint32_t b, const UnitBounds& unit) const {
-    return std::max(std::max(unit[c.cls[b]], timing_.group_table()[c.key[b]]), c.bound[b]);
+    const uint8_t k = c.key[b];
+    return std::max(std::max(unit[k % kClasses], timing_.group_table()[k]), c.bound[b]);
   }
   void issue(const Decision& d);
   void insert(const BurstRequest& r);
@@ -166,6 +180,7 @@ class Channel {
   std::array<Cycle, 2> data_delay_{};   // column command to the end of its data: read, write
   Cycle due_ = kNever;                  // refresh_->due(), which changes only when a REF issues
   PagePolicy page_policy_ = PagePolicy::kOpen;
+  uint32_t write_high_ = 0, write_low_ = 0;  // write queue watermarks
   bool draining_ = false;
   Cycle now_ = 0;  // cycle of the last command
   Decision decision_;
