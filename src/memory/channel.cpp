@@ -20,6 +20,8 @@ Channel::Channel(const MemoryConfig& config, uint32_t unit, Controller* owner, C
                  Cycle{config.timing.WL} + config.burst_cycles()};
   due_ = refresh_->due();
   page_policy_ = config.controller.page_policy;
+  adaptive_page_ = page_policy_ == PagePolicy::kOpenAdaptive ||
+                   page_policy_ == PagePolicy::kClosedAdaptive;
   write_high_ = config.controller.write_high_watermark;
   write_low_ = config.controller.write_low_watermark;
 }
@@ -30,15 +32,33 @@ bool Channel::has_room(bool write) const {
   return backlog_.empty() && queued_[write ? 1 : 0] < capacity_[write ? 1 : 0];
 }
 
-void Channel::insert(const BurstRequest& r) {
-  int dir = r.write ? 1 : 0;
-  banks_[r.bank].queue[dir].push_back(r);
-  choices_[dir].active |= uint64_t{1} << r.bank;
-  touch(r.bank);
+bool Channel::insert(const BurstRequest& r) {
+  const int dir = r.write ? 1 : 0;
+  Bank& bank = banks_[r.bank];
+  RequestQueue& queue = bank.queue[dir];
+  Choices& c = choices_[dir];
+  const uint64_t bit = uint64_t{1} << r.bank;
+  // Without an adaptive page policy a bank's choice depends on its own queue only, and
+  // often a new request at the back cannot change it.
+  bool kept = false;
+  if (adaptive_page_) {
+    touch(r.bank);
+  } else {
+    kept = (c.stale & bit) == 0 &&
+           scheduler_->keeps_choice(queue.data(), queue.size(),
+                                    BankView{bank.open, bank.row, bank.hits_since_act},
+                                    c.index[r.bank], r);
+    if (!kept) {
+      c.stale |= bit;
+    }
+  }
+  queue.push_back(r);
+  c.active |= bit;
   ++queued_[dir];
   if (r.write && queued_[1] >= write_high_) {
     draining_ = true;
   }
+  return kept;
 }
 
 void Channel::enqueue(const BurstRequest& r) {
@@ -47,12 +67,19 @@ void Channel::enqueue(const BurstRequest& r) {
     return;  // not schedulable yet: the decision stands
   }
   int before = direction();
-  insert(r);
+  const bool kept = insert(r);
   int dir = direction();
   // A new request adds one candidate: unless it changes the direction or the bank of the
-  // pending decision, the better of the two is the new decision.
-  if (!decision_valid_ || dir != before ||
-      (decision_exists_ && (decision_.refresh || decision_.bank == r.bank))) {
+  // pending decision, the better of the two is the new decision; if it leaves its bank's
+  // choice as it was, the decision stands.
+  if (!decision_valid_ || dir != before || (decision_exists_ && decision_.refresh)) {
+    decision_valid_ = false;
+    return;
+  }
+  if (kept) {
+    return;
+  }
+  if (decision_exists_ && decision_.bank == r.bank) {
     decision_valid_ = false;
     return;
   }

@@ -27,6 +27,13 @@ class FrFcfs final : public Scheduler {
     return 0;
   }
 
+  // A closed bank serves its oldest request; an open one its first hit, which a later request
+  // cannot precede, or, if none is chosen, its oldest, which only a new hit could displace.
+  bool keeps_choice(const BurstRequest* queue, size_t, const BankView& bank, size_t chosen,
+                    const BurstRequest& next) const override {
+    return !bank.open || queue[chosen].row == bank.row || next.row != bank.row;
+  }
+
   // Column commands (row hits) before row commands, each oldest first.
   uint64_t priority(Command command, uint64_t seq) const override {
     return (is_column(command) ? 0 : uint64_t{1} << 63) | seq;

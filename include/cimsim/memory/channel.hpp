@@ -158,7 +158,8 @@ class Channel {
     return std::max(std::max(unit[k % kClasses], timing_.group_table()[k]), c.bound[b]);
   }
   void issue(const Decision& d);
-  void insert(const BurstRequest& r);
+  // Queues r; true if its bank's choice (for r's direction) is known to be unchanged.
+  bool insert(const BurstRequest& r);
   void admit_backlog(Cycle t);
   bool auto_precharge(const Bank& b, const BurstRequest& r, size_t index, int dir) const;
   void open_bank(Cycle t);
@@ -180,6 +181,7 @@ class Channel {
   std::array<Cycle, 2> data_delay_{};   // column command to the end of its data: read, write
   Cycle due_ = kNever;                  // refresh_->due(), which changes only when a REF issues
   PagePolicy page_policy_ = PagePolicy::kOpen;
+  bool adaptive_page_ = false;  // auto-precharge depends on both queues of a bank
   uint32_t write_high_ = 0, write_low_ = 0;  // write queue watermarks
   bool draining_ = false;
   Cycle now_ = 0;  // cycle of the last command

@@ -48,6 +48,12 @@ class Scheduler {
   // Index in queue[0, size) (one bank's requests of the current direction, oldest first, not
   // empty) of the request the bank serves next.
   virtual size_t choose(const BurstRequest* queue, size_t size, const BankView& bank) const = 0;
+  // True if appending `next` to queue[0, size), whose choice is `chosen`, leaves choose()'s
+  // answer unchanged, so the channel need not ask again (an answer of false is always safe).
+  virtual bool keeps_choice(const BurstRequest* queue, size_t size, const BankView& bank,
+                            size_t chosen, const BurstRequest& next) const {
+    return false;
+  }
   // Order between commands that could issue in the same cycle: the smaller key goes first.
   // `seq` is the age of the request the command serves (smaller is older).
   virtual uint64_t priority(Command command, uint64_t seq) const = 0;
