@@ -61,11 +61,14 @@ bool TraceReader::fill() {
   std::memmove(buffer_.data(), buffer_.data() + pos_, size_ - pos_);
   size_ -= pos_;
   pos_ = 0;
-  if (size_ == buffer_.size()) {
+  if (size_ + 1 >= buffer_.size()) {
     buffer_.resize(buffer_.size() * 2);  // a very long line
   }
-  size_t n = std::fread(buffer_.data() + size_, 1, buffer_.size() - size_, file_);
+  // One byte stays free for a terminator: a line always ends in '\n' or '\0', neither a
+  // digit, so the digit loops in next() need no end check.
+  size_t n = std::fread(buffer_.data() + size_, 1, buffer_.size() - 1 - size_, file_);
   size_ += n;
+  buffer_[size_] = '\0';
   if (n == 0) {
     if (std::ferror(file_)) {
       throw InputError(path_, "read error");
@@ -116,8 +119,9 @@ bool TraceReader::next(TraceRequest& out) {
     p += 2;
     const char* digits = p;
     uint64_t addr = 0;
-    for (; p < end && kHex[static_cast<unsigned char>(*p)] >= 0; ++p) {
-      addr = addr << 4 | static_cast<uint64_t>(kHex[static_cast<unsigned char>(*p)]);
+    for (int8_t v = kHex[static_cast<unsigned char>(*p)]; v >= 0;
+         v = kHex[static_cast<unsigned char>(*++p)]) {
+      addr = addr << 4 | static_cast<uint64_t>(v);
     }
     if (p == digits) {
       fail(begin, end, "no hexadecimal digits after 0x");
@@ -133,16 +137,18 @@ bool TraceReader::next(TraceRequest& out) {
     }
     // operation
     const char* op = p;
-    while (p < end && !is_blank(*p)) {
-      ++p;
-    }
-    size_t op_len = static_cast<size_t>(p - op);
     bool write = false;
-    if (op_len == 4 && std::memcmp(op, "READ", 4) == 0) {
-      write = false;
-    } else if (op_len == 5 && std::memcmp(op, "WRITE", 5) == 0) {
+    if (end - p >= 4 && std::memcmp(p, "READ", 4) == 0 && (p + 4 == end || is_blank(p[4]))) {
+      p += 4;
+    } else if (end - p >= 5 && std::memcmp(p, "WRITE", 5) == 0 &&
+               (p + 5 == end || is_blank(p[5]))) {
+      p += 5;
       write = true;
     } else {
+      while (p < end && !is_blank(*p)) {
+        ++p;
+      }
+      size_t op_len = static_cast<size_t>(p - op);
       fail(begin, end,
            op_len == 0
                ? "missing operation: expected READ or WRITE"
@@ -157,8 +163,8 @@ bool TraceReader::next(TraceRequest& out) {
     }
     const char* cycle_begin = p;
     uint64_t cycle = 0;
-    for (; p < end && static_cast<unsigned>(*p - '0') < 10; ++p) {
-      cycle = cycle * 10 + static_cast<uint64_t>(*p - '0');
+    for (auto d = static_cast<unsigned>(*p - '0'); d < 10; d = static_cast<unsigned>(*++p - '0')) {
+      cycle = cycle * 10 + d;
     }
     if (p == cycle_begin || (p < end && !is_blank(*p))) {
       fail(begin, end, "the cycle must be a decimal integer");
