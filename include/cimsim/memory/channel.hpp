@@ -36,34 +36,51 @@ class Controller;
 // reused: nothing is allocated once the queue has reached its largest size.
 class RequestQueue {
  public:
-  size_t size() const { return items_.size() - head_; }
-  bool empty() const { return head_ == items_.size(); }
-  const BurstRequest* data() const { return items_.data() + head_; }
-  const BurstRequest& operator[](size_t i) const { return items_[head_ + i]; }
-  const BurstRequest& front() const { return items_[head_]; }
+  size_t size() const { return tail_ - head_; }
+  bool empty() const { return head_ == tail_; }
+  const BurstRequest* data() const { return buf_.data() + head_; }
+  const BurstRequest& operator[](size_t i) const { return buf_[head_ + i]; }
+  const BurstRequest& front() const { return buf_[head_]; }
   void push_back(const BurstRequest& r) {
-    if (head_ != 0 && (head_ == items_.size() || items_.size() == items_.capacity())) {
-      items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
-      head_ = 0;
+    if (tail_ == buf_.size()) {
+      make_room();
     }
-    items_.push_back(r);
+    buf_[tail_++] = r;
   }
-  void pop_front() { ++head_; }
+  void pop_front() {
+    if (++head_ == tail_) {
+      head_ = tail_ = 0;
+    }
+  }
   // Removes the i-th oldest, keeping the order of the others.
   void erase(size_t i) {
-    auto first = items_.begin() + static_cast<std::ptrdiff_t>(head_);
+    BurstRequest* first = buf_.data() + head_;
     if (i < size() / 2) {
-      std::move_backward(first, first + static_cast<std::ptrdiff_t>(i),
-                         first + static_cast<std::ptrdiff_t>(i) + 1);
+      std::move_backward(first, first + i, first + i + 1);
       ++head_;
     } else {
-      items_.erase(first + static_cast<std::ptrdiff_t>(i));
+      std::move(first + i + 1, buf_.data() + tail_, first + i);
+      --tail_;
+    }
+    if (head_ == tail_) {
+      head_ = tail_ = 0;
     }
   }
 
  private:
-  std::vector<BurstRequest> items_;
-  size_t head_ = 0;  // items_[0, head_) are taken
+  // The buffer is full at the back: slide down if at least half of it is free at the front
+  // (so each element moves O(1) times on average), else grow.
+  void make_room() {
+    if (head_ != 0 && head_ * 2 >= buf_.size()) {
+      std::move(buf_.begin() + static_cast<std::ptrdiff_t>(head_), buf_.end(), buf_.begin());
+      tail_ -= head_;
+      head_ = 0;
+    } else {
+      buf_.resize(std::max<size_t>(16, buf_.size() * 2));
+    }
+  }
+  std::vector<BurstRequest> buf_;  // buf_[head_, tail_) are queued
+  size_t head_ = 0, tail_ = 0;
 };
 
 class Channel {
