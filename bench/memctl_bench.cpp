@@ -134,8 +134,7 @@ int sc_main(int argc, char* argv[]) {
     return 2;
   }
   const double cpu = cpu_seconds() - t0;
-  const double wall =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
   std::printf(
       "%s %s chunk %llu B x %llu streams: %llu bursts, simulated %.6f ms, cpu %.3f s (%.3g "
       "bursts/s), wall %.3f s\n",

@@ -20,8 +20,8 @@ Channel::Channel(const MemoryConfig& config, uint32_t unit, Controller* owner, C
                  Cycle{config.timing.WL} + config.burst_cycles()};
   due_ = refresh_->due();
   page_policy_ = config.controller.page_policy;
-  adaptive_page_ = page_policy_ == PagePolicy::kOpenAdaptive ||
-                   page_policy_ == PagePolicy::kClosedAdaptive;
+  adaptive_page_ =
+      page_policy_ == PagePolicy::kOpenAdaptive || page_policy_ == PagePolicy::kClosedAdaptive;
   write_high_ = config.controller.write_high_watermark;
   write_low_ = config.controller.write_low_watermark;
 }

@@ -120,9 +120,9 @@ class Channel {
     std::array<uint32_t, kMaxBanks> index{};     // position in the bank's queue
     std::array<uint64_t, kMaxBanks> priority{};  // scheduler's key for same-cycle ties
     std::array<Cycle, kMaxBanks> bound{};        // max(arrival, TimingState::bank_bound)
-    std::array<uint8_t, kMaxBanks> key{};  // bank group * kClasses + command class (key % 4)
-    uint64_t active = 0;                   // banks with queued requests of this direction
-    uint64_t stale = ~uint64_t{0};         // must be recomputed
+    std::array<uint8_t, kMaxBanks> key{};        // bank group * kClasses + command class (key % 4)
+    uint64_t active = 0;                         // banks with queued requests of this direction
+    uint64_t stale = ~uint64_t{0};               // must be recomputed
   };
   using UnitBounds = std::array<Cycle, kClasses>;
   // The next command. Small and flat: it is rebuilt after every command.
@@ -198,7 +198,7 @@ class Channel {
   std::array<Cycle, 2> data_delay_{};   // column command to the end of its data: read, write
   Cycle due_ = kNever;                  // refresh_->due(), which changes only when a REF issues
   PagePolicy page_policy_ = PagePolicy::kOpen;
-  bool adaptive_page_ = false;  // auto-precharge depends on both queues of a bank
+  bool adaptive_page_ = false;               // auto-precharge depends on both queues of a bank
   uint32_t write_high_ = 0, write_low_ = 0;  // write queue watermarks
   bool draining_ = false;
   Cycle now_ = 0;  // cycle of the last command

@@ -89,9 +89,9 @@ class TimingState {
   using Bank = std::array<Cycle, kClasses>;  // per command class
   // The gaps issue() adds, worked out once (max(tCCD, burst), write data end + tWTR, ...).
   struct Gaps {
-    Cycle col_l = 0, col_s = 0;        // column to column, same / other bank group
-    Cycle wr_rd_l = 0, wr_rd_s = 0;    // WR to RD: WL + burst + tWTR_L / _S
-    Cycle wr_pre = 0;                  // WR to PRE: WL + burst + tWR
+    Cycle col_l = 0, col_s = 0;      // column to column, same / other bank group
+    Cycle wr_rd_l = 0, wr_rd_s = 0;  // WR to RD: WL + burst + tWTR_L / _S
+    Cycle wr_pre = 0;                // WR to PRE: WL + burst + tWR
   };
   static void raise(Cycle& bound, Cycle v) {
     if (v > bound) {
