@@ -19,6 +19,11 @@ Channel::Channel(const MemoryConfig& config, uint32_t unit, Controller* owner, C
   data_delay_ = {Cycle{config.timing.RL} + config.burst_cycles(),
                  Cycle{config.timing.WL} + config.burst_cycles()};
   due_ = refresh_->due();
+  fr_fcfs_ = dynamic_cast<const FrFcfsScheduler*>(scheduler_.get());
+  fcfs_ = dynamic_cast<const FcfsScheduler*>(scheduler_.get());
+  for (uint32_t b = 0; b < banks_.size(); ++b) {
+    group_key_[b] = static_cast<uint8_t>(timing_.group_of(b) * kClasses);
+  }
   page_policy_ = config.controller.page_policy;
   adaptive_page_ =
       page_policy_ == PagePolicy::kOpenAdaptive || page_policy_ == PagePolicy::kClosedAdaptive;
@@ -45,9 +50,8 @@ bool Channel::insert(const BurstRequest& r) {
     touch(r.bank);
   } else {
     kept = (c.stale & bit) == 0 &&
-           scheduler_->keeps_choice(queue.data(), queue.size(),
-                                    BankView{bank.open, bank.row, bank.hits_since_act},
-                                    c.index[r.bank], r);
+           keeps_choice(queue, BankView{bank.open, bank.row, bank.hits_since_act},
+                        c.index[r.bank], r);
     if (!kept) {
       c.stale |= bit;
     }
@@ -165,7 +169,8 @@ bool Channel::auto_precharge(const Bank& b, const BurstRequest& r, size_t index,
   return !other_hit && miss;  // open_adaptive
 }
 
-void Channel::refresh_choices(int dir, uint64_t banks) {
+template <class S>
+void Channel::refresh_choices_with(const S& scheduler, int dir, uint64_t banks) {
   Choices& c = choices_[dir];
   for (uint64_t bits = banks & c.stale; bits != 0; bits &= bits - 1) {
     auto b = static_cast<uint32_t>(__builtin_ctzll(bits));
@@ -174,8 +179,8 @@ void Channel::refresh_choices(int dir, uint64_t banks) {
     // With one request there is nothing to choose.
     size_t index = 0;
     if (queue.size() > 1) {
-      index = scheduler_->choose(queue.data(), queue.size(),
-                                 BankView{bank.open, bank.row, bank.hits_since_act});
+      index = scheduler.choose(queue.data(), queue.size(),
+                               BankView{bank.open, bank.row, bank.hits_since_act});
     }
     const BurstRequest& r = queue[index];
     Command cmd = Command::kAct;
@@ -192,11 +197,34 @@ void Channel::refresh_choices(int dir, uint64_t banks) {
     }
     c.command[b] = cmd;
     c.index[b] = static_cast<uint32_t>(index);
-    c.priority[b] = scheduler_->priority(cmd, r.seq);
+    c.priority[b] = scheduler.priority(cmd, r.seq);
     c.bound[b] = std::max(r.submitted, timing_.bank_bound(cls, b));
-    c.key[b] = static_cast<uint8_t>(timing_.group_of(b) * kClasses + cls);
+    c.key[b] = static_cast<uint8_t>(group_key_[b] + cls);
   }
   c.stale &= ~banks;
+}
+
+// The built-in schedulers are final classes: called through their own type, their methods
+// are inlined instead of dispatched.
+void Channel::refresh_choices(int dir, uint64_t banks) {
+  if (fr_fcfs_ != nullptr) {
+    refresh_choices_with(*fr_fcfs_, dir, banks);
+  } else if (fcfs_ != nullptr) {
+    refresh_choices_with(*fcfs_, dir, banks);
+  } else {
+    refresh_choices_with(*scheduler_, dir, banks);
+  }
+}
+
+bool Channel::keeps_choice(const RequestQueue& queue, const BankView& view, size_t chosen,
+                           const BurstRequest& next) const {
+  if (fr_fcfs_ != nullptr) {
+    return fr_fcfs_->keeps_choice(queue.data(), queue.size(), view, chosen, next);
+  }
+  if (fcfs_ != nullptr) {
+    return true;
+  }
+  return scheduler_->keeps_choice(queue.data(), queue.size(), view, chosen, next);
 }
 
 // Earlier first; in the same cycle refresh first, then the scheduler's order.

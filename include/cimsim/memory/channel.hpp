@@ -141,6 +141,10 @@ class Channel {
   void decide();   // fills decision_ (decision_exists_ false if nothing can ever issue)
   void resolve();  // turns an unresolved refresh placeholder into its command
   void refresh_choices(int dir, uint64_t banks);
+  template <class S>
+  void refresh_choices_with(const S& scheduler, int dir, uint64_t banks);
+  bool keeps_choice(const RequestQueue& queue, const BankView& view, size_t chosen,
+                    const BurstRequest& next) const;
   bool better(const Decision& a, const Decision& b) const;
   bool refresh_candidate(Decision& d) const;
   Decision make_decision(uint32_t bank, int dir, Cycle t) const {
@@ -189,6 +193,8 @@ class Channel {
   CommandSink* sink_;
   TimingState timing_;
   std::unique_ptr<Scheduler> scheduler_;
+  const FrFcfsScheduler* fr_fcfs_ = nullptr;  // scheduler_ if it is a built-in one
+  const FcfsScheduler* fcfs_ = nullptr;
   std::unique_ptr<RefreshPolicy> refresh_;
   std::vector<Bank> banks_;
   std::array<Choices, 2> choices_;
@@ -199,6 +205,7 @@ class Channel {
   Cycle due_ = kNever;                  // refresh_->due(), which changes only when a REF issues
   PagePolicy page_policy_ = PagePolicy::kOpen;
   bool adaptive_page_ = false;               // auto-precharge depends on both queues of a bank
+  std::array<uint8_t, kMaxBanks> group_key_{};  // bank group * kClasses
   uint32_t write_high_ = 0, write_low_ = 0;  // write queue watermarks
   bool draining_ = false;
   Cycle now_ = 0;  // cycle of the last command
