@@ -123,4 +123,69 @@ class TimingState {
   std::array<Cycle, 2> bus_{};  // row, column
 };
 
+// Inline: the channel calls it once per command, mostly with a known command.
+inline Cycle TimingState::issue(Command c, uint32_t bank, Cycle t) {
+  Bank& b = banks_[bank];
+  Cycle* g = group_row(bank);
+  raise(bus(c), t + 1);
+  switch (c) {
+    case Command::kAct:
+      raise(b[kClassAct], t + t_.tRC);
+      raise(b[kClassPre], t + t_.tRAS);
+      raise(b[kClassRd], t + t_.tRCDRD);
+      raise(b[kClassWr], t + t_.tRCDWR);
+      raise(g[kClassAct], t + t_.tRRD_L);
+      raise(act_, t + t_.tRRD_S);
+      raise(refpb_, t + t_.tRRD_S);
+      faw_[faw_next_] = t;
+      faw_next_ = (faw_next_ + 1) % 4;
+      ++acts_;
+      return t;
+    case Command::kRd:
+    case Command::kRdA: {
+      raise(b[kClassPre], t + t_.tRTP);
+      raise(g[kClassRd], t + gap_.col_l);
+      raise(rd_, t + gap_.col_s);
+      raise(wr_, t + t_.tRTW);
+      if (c == Command::kRd) {
+        return t;
+      }
+      Cycle pre = b[kClassPre];  // includes ACT + tRAS and earlier write recovery
+      raise(b[kClassAct], pre + t_.tRP);
+      return pre;
+    }
+    case Command::kWr:
+    case Command::kWrA: {
+      raise(b[kClassPre], t + gap_.wr_pre);
+      raise(g[kClassWr], t + gap_.col_l);
+      raise(wr_, t + gap_.col_s);
+      raise(g[kClassRd], t + gap_.wr_rd_l);
+      raise(rd_, t + gap_.wr_rd_s);
+      if (c == Command::kWr) {
+        return t;
+      }
+      Cycle pre = b[kClassPre];
+      raise(b[kClassAct], pre + t_.tRP);
+      return pre;
+    }
+    case Command::kPre:
+      raise(b[kClassAct], t + t_.tRP);
+      return t;
+    case Command::kPreA:
+      return t;  // issue_prea() does the work
+    case Command::kRefAb:
+      for (Bank& x : banks_) {
+        raise(x[kClassAct], t + t_.tRFC);
+      }
+      raise(ref_, t + t_.tRFC);
+      return t;
+    case Command::kRefPb:
+      raise(b[kClassAct], t + t_.tRFCpb);
+      raise(act_, t + t_.tRREFD);
+      raise(refpb_, t + t_.tRREFD);
+      return t;
+  }
+  return t;
+}
+
 }  // namespace cimsim::memory
