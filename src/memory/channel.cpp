@@ -16,14 +16,19 @@ Channel::Channel(const MemoryConfig& config, uint32_t unit, Controller* owner, C
       refresh_(make_refresh(config, unit)),
       banks_(config.banks_per_unit()) {
   capacity_ = {config.controller.read_queue_depth, config.controller.write_queue_depth};
-  for (Choices& c : choices_) {
-    c.command.assign(banks_.size(), Command::kAct);
-    c.index.assign(banks_.size(), 0);
-    c.priority.assign(banks_.size(), 0);
-    c.bound.assign(banks_.size(), 0);
-    c.key.assign(banks_.size(), 0);
-    c.cls.assign(banks_.size(), 0);
+  data_delay_ = {Cycle{config.timing.RL} + config.burst_cycles(),
+                 Cycle{config.timing.WL} + config.burst_cycles()};
+  due_ = refresh_->due();
+  fr_fcfs_ = dynamic_cast<const FrFcfsScheduler*>(scheduler_.get());
+  fcfs_ = dynamic_cast<const FcfsScheduler*>(scheduler_.get());
+  for (uint32_t b = 0; b < banks_.size(); ++b) {
+    group_key_[b] = static_cast<uint8_t>(timing_.group_of(b) * kClasses);
   }
+  page_policy_ = config.controller.page_policy;
+  adaptive_page_ =
+      page_policy_ == PagePolicy::kOpenAdaptive || page_policy_ == PagePolicy::kClosedAdaptive;
+  write_high_ = config.controller.write_high_watermark;
+  write_low_ = config.controller.write_low_watermark;
 }
 
 Channel::~Channel() = default;
@@ -32,15 +37,32 @@ bool Channel::has_room(bool write) const {
   return backlog_.empty() && queued_[write ? 1 : 0] < capacity_[write ? 1 : 0];
 }
 
-void Channel::insert(const BurstRequest& r) {
-  int dir = r.write ? 1 : 0;
-  banks_[r.bank].queue[dir].push_back(r);
-  choices_[dir].active |= uint64_t{1} << r.bank;
-  touch(r.bank);
+bool Channel::insert(const BurstRequest& r) {
+  const int dir = r.write ? 1 : 0;
+  Bank& bank = banks_[r.bank];
+  RequestQueue& queue = bank.queue[dir];
+  Choices& c = choices_[dir];
+  const uint64_t bit = uint64_t{1} << r.bank;
+  // Without an adaptive page policy a bank's choice depends on its own queue only, and
+  // often a new request at the back cannot change it.
+  bool kept = false;
+  if (adaptive_page_) {
+    touch(r.bank);
+  } else {
+    kept = (c.stale & bit) == 0 &&
+           keeps_choice(queue, BankView{bank.open, bank.row, bank.hits_since_act},
+                        c.index[r.bank], r);
+    if (!kept) {
+      c.stale |= bit;
+    }
+  }
+  queue.push_back(r);
+  c.active |= bit;
   ++queued_[dir];
-  if (r.write && queued_[1] >= config_.controller.write_high_watermark) {
+  if (r.write && queued_[1] >= write_high_) {
     draining_ = true;
   }
+  return kept;
 }
 
 void Channel::enqueue(const BurstRequest& r) {
@@ -49,12 +71,19 @@ void Channel::enqueue(const BurstRequest& r) {
     return;  // not schedulable yet: the decision stands
   }
   int before = direction();
-  insert(r);
+  const bool kept = insert(r);
   int dir = direction();
   // A new request adds one candidate: unless it changes the direction or the bank of the
-  // pending decision, the better of the two is the new decision.
-  if (!decision_valid_ || dir != before ||
-      (decision_exists_ && (decision_.refresh || decision_.c.bank == r.bank))) {
+  // pending decision, the better of the two is the new decision; if it leaves its bank's
+  // choice as it was, the decision stands.
+  if (!decision_valid_ || dir != before || (decision_exists_ && decision_.refresh)) {
+    decision_valid_ = false;
+    return;
+  }
+  if (kept) {
+    return;
+  }
+  if (decision_exists_ && decision_.bank == r.bank) {
     decision_valid_ = false;
     return;
   }
@@ -63,7 +92,7 @@ void Channel::enqueue(const BurstRequest& r) {
   }
   refresh_choices(dir, uint64_t{1} << r.bank);
   Cycle t = candidate_time(choices_[dir], r.bank, unit_bounds());
-  if (t >= refresh_->due()) {  // near a refresh: let decide() sort it out
+  if (t >= due_) {  // near a refresh: let decide() sort it out
     decision_valid_ = false;
     return;
   }
@@ -90,7 +119,7 @@ void Channel::admit_backlog(Cycle t) {
 }
 
 bool Channel::refresh_candidate(Decision& d) const {
-  Cycle due = refresh_->due();
+  Cycle due = due_;
   if (due == kNever) {
     return false;
   }
@@ -106,21 +135,18 @@ bool Channel::refresh_candidate(Decision& d) const {
       any_open = true;
       t = std::max(t, timing_.earliest(Command::kPre, b));
     }
-    if (any_open) {
-      d.c = Candidate{std::max(t, timing_.earliest(Command::kPreA, 0)), Command::kPreA, 0, 0};
-    } else {
-      d.c = Candidate{std::max(t, timing_.earliest(Command::kRefAb, 0)), Command::kRefAb, 0, 0};
-    }
+    d.command = any_open ? Command::kPreA : Command::kRefAb;
+    d.time = std::max(t, timing_.earliest(d.command, 0));
     return true;
   }
-  uint32_t b = refresh_->bank();
-  Command c = banks_[b].open ? Command::kPre : Command::kRefPb;
-  d.c = Candidate{std::max({due, now_, timing_.earliest(c, b)}), c, b, 0};
+  d.bank = refresh_->bank();
+  d.command = banks_[d.bank].open ? Command::kPre : Command::kRefPb;
+  d.time = std::max({due, now_, timing_.earliest(d.command, d.bank)});
   return true;
 }
 
 bool Channel::auto_precharge(const Bank& b, const BurstRequest& r, size_t index, int dir) const {
-  PagePolicy p = config_.controller.page_policy;
+  PagePolicy p = page_policy_;
   if (p == PagePolicy::kOpen) {
     return false;
   }
@@ -143,50 +169,68 @@ bool Channel::auto_precharge(const Bank& b, const BurstRequest& r, size_t index,
   return !other_hit && miss;  // open_adaptive
 }
 
-void Channel::refresh_choices(int dir, uint64_t banks) {
+template <class S>
+void Channel::refresh_choices_with(const S& scheduler, int dir, uint64_t banks) {
   Choices& c = choices_[dir];
   for (uint64_t bits = banks & c.stale; bits != 0; bits &= bits - 1) {
     auto b = static_cast<uint32_t>(__builtin_ctzll(bits));
     const Bank& bank = banks_[b];
-    const auto& queue = bank.queue[dir];
-    BankView view{bank.open, bank.row, bank.hits_since_act};
-    size_t index = scheduler_->choose(queue, view);
+    const RequestQueue& queue = bank.queue[dir];
+    // With one request there is nothing to choose.
+    size_t index = 0;
+    if (queue.size() > 1) {
+      index = scheduler.choose(queue.data(), queue.size(),
+                               BankView{bank.open, bank.row, bank.hits_since_act});
+    }
     const BurstRequest& r = queue[index];
     Command cmd = Command::kAct;
+    CommandClass cls = kClassAct;
     if (!bank.open) {
       cmd = Command::kAct;
     } else if (bank.row != r.row) {
       cmd = Command::kPre;
-    } else if (auto_precharge(bank, r, index, dir)) {
-      cmd = r.write ? Command::kWrA : Command::kRdA;
+      cls = kClassPre;
     } else {
-      cmd = r.write ? Command::kWr : Command::kRd;
+      const bool ap = page_policy_ != PagePolicy::kOpen && auto_precharge(bank, r, index, dir);
+      cmd = dir == 1 ? (ap ? Command::kWrA : Command::kWr) : (ap ? Command::kRdA : Command::kRd);
+      cls = dir == 1 ? kClassWr : kClassRd;
     }
     c.command[b] = cmd;
     c.index[b] = static_cast<uint32_t>(index);
-    c.priority[b] = scheduler_->priority(cmd, r.seq);
-    c.bound[b] = std::max(r.submitted, timing_.bank_bound(cmd, b));
-    c.cls[b] = class_of(cmd);
-    c.key[b] = static_cast<uint8_t>(timing_.group_of(b) * kClasses + class_of(cmd));
+    c.priority[b] = scheduler.priority(cmd, r.seq);
+    c.bound[b] = std::max(r.submitted, timing_.bank_bound(cls, b));
+    c.key[b] = static_cast<uint8_t>(group_key_[b] + cls);
   }
   c.stale &= ~banks;
 }
 
-Channel::Decision Channel::make_decision(uint32_t b, int dir, Cycle t) const {
-  const Choices& c = choices_[dir];
-  const BurstRequest& r = banks_[b].queue[dir][c.index[b]];
-  Decision d;
-  d.c = Candidate{t, c.command[b], b, r.seq};
-  d.priority = c.priority[b];
-  d.row = r.row;
-  d.index = c.index[b];
-  return d;
+// The built-in schedulers are final classes: called through their own type, their methods
+// are inlined instead of dispatched.
+void Channel::refresh_choices(int dir, uint64_t banks) {
+  if (fr_fcfs_ != nullptr) {
+    refresh_choices_with(*fr_fcfs_, dir, banks);
+  } else if (fcfs_ != nullptr) {
+    refresh_choices_with(*fcfs_, dir, banks);
+  } else {
+    refresh_choices_with(*scheduler_, dir, banks);
+  }
+}
+
+bool Channel::keeps_choice(const RequestQueue& queue, const BankView& view, size_t chosen,
+                           const BurstRequest& next) const {
+  if (fr_fcfs_ != nullptr) {
+    return fr_fcfs_->keeps_choice(queue.data(), queue.size(), view, chosen, next);
+  }
+  if (fcfs_ != nullptr) {
+    return true;
+  }
+  return scheduler_->keeps_choice(queue.data(), queue.size(), view, chosen, next);
 }
 
 // Earlier first; in the same cycle refresh first, then the scheduler's order.
 bool Channel::better(const Decision& a, const Decision& b) const {
-  if (a.c.time != b.c.time) {
-    return a.c.time < b.c.time;
+  if (a.time != b.time) {
+    return a.time < b.time;
   }
   if (a.refresh != b.refresh) {
     return a.refresh;
@@ -196,7 +240,7 @@ bool Channel::better(const Decision& a, const Decision& b) const {
 
 void Channel::decide() {
   decision_valid_ = true;
-  const Cycle due = refresh_->due();
+  const Cycle due = due_;
   const int dir = direction();
   const Choices& c = choices_[dir];
   Cycle best_time = kNever;
@@ -210,12 +254,12 @@ void Channel::decide() {
     // The hot loop: plain arrays, no calls.
     const uint64_t* priority = c.priority.data();
     const Cycle* bound = c.bound.data();
-    const uint8_t* cls = c.cls.data();
     const uint8_t* key = c.key.data();
     const Cycle* group = timing_.group_table();
     for (uint64_t bits = c.active; bits != 0; bits &= bits - 1) {
       auto b = static_cast<uint32_t>(__builtin_ctzll(bits));
-      Cycle t = std::max(std::max(unit[cls[b]], group[key[b]]), bound[b]);
+      const uint8_t k = key[b];
+      Cycle t = std::max(std::max(unit[k % kClasses], group[k]), bound[b]);
       if (t < best_time || (t == best_time && priority[b] < best_priority)) {
         best_time = t;
         best_priority = priority[b];
@@ -249,7 +293,7 @@ void Channel::decide() {
   if (!decision_exists_) {
     // Only the refresh is left; its exact cycle is worked out when it is about to issue.
     decision_ = Decision{};
-    decision_.c.time = due;
+    decision_.time = due;
     decision_.refresh = true;
     decision_.unresolved = true;
     decision_exists_ = true;
@@ -287,42 +331,45 @@ void Channel::close_bank(Cycle t) {
   active_end_ = std::max(active_end_, t);
 }
 
-void Channel::issue(const Decision& d) {
-  const Candidate& c = d.c;
-  const Cycle t = c.time;
+void Channel::issue(const Decision& decision) {
+  const Decision d = decision;  // decision_ itself is rebuilt from here on
+  const Cycle t = d.time;
+  const uint32_t b = d.bank;
   now_ = t;
   decision_valid_ = false;
-  Bank& bank = banks_[c.bank];
-  switch (c.command) {
-    case Command::kAct:
-      touch(c.bank);
-      timing_.issue(Command::kAct, c.bank, t);
+  Bank& bank = banks_[b];
+  switch (d.command) {
+    case Command::kAct: {
+      const uint32_t row = bank.queue[d.dir][d.index].row;
+      touch(b);
+      timing_.issue(Command::kAct, b, t);
       bank.open = true;
-      bank.row = d.row;
+      bank.row = row;
       bank.hits_since_act = 0;
       bank.first_access = true;
       bank.opened_after_conflict = bank.closed_by_conflict;
       open_bank(t);
-      emit(t, Command::kAct, c.bank, d.row, 0);
+      emit(t, Command::kAct, b, row, 0);
       return;
+    }
     case Command::kPre:
-      touch(c.bank);
-      timing_.issue(Command::kPre, c.bank, t);
+      touch(b);
+      timing_.issue(Command::kPre, b, t);
       bank.open = false;
       bank.closed_by_conflict = !d.refresh;
       close_bank(t);
-      emit(t, Command::kPre, c.bank, bank.row, 0);
+      emit(t, Command::kPre, b, bank.row, 0);
       return;
     case Command::kPreA: {
       scratch_.clear();
-      for (uint32_t b = 0; b < banks_.size(); ++b) {
-        if (!banks_[b].open) {
+      for (uint32_t x = 0; x < banks_.size(); ++x) {
+        if (!banks_[x].open) {
           continue;
         }
-        scratch_.push_back(b);
-        touch(b);
-        banks_[b].open = false;
-        banks_[b].closed_by_conflict = false;
+        scratch_.push_back(x);
+        touch(x);
+        banks_[x].open = false;
+        banks_[x].closed_by_conflict = false;
         close_bank(t);
       }
       timing_.issue_prea(scratch_, t);
@@ -331,32 +378,33 @@ void Channel::issue(const Decision& d) {
     }
     case Command::kRefAb:
     case Command::kRefPb:
-      for (uint32_t b = 0; b < banks_.size(); ++b) {
-        if (c.command == Command::kRefAb || b == c.bank) {
-          touch(b);
+      for (uint32_t x = 0; x < banks_.size(); ++x) {
+        if (d.command == Command::kRefAb || x == b) {
+          touch(x);
         }
       }
-      timing_.issue(c.command, c.bank, t);
+      timing_.issue(d.command, b, t);
       refresh_->refreshed();
-      emit(t, c.command, c.bank, 0, 0);
+      due_ = refresh_->due();
+      emit(t, d.command, b, 0, 0);
       return;
     default:
       break;
   }
   // A column command: the request leaves its queue.
-  const int dir = is_write(c.command) ? 1 : 0;
-  auto& queue = bank.queue[dir];
+  const int dir = d.dir;
+  RequestQueue& queue = bank.queue[dir];
   const BurstRequest r = queue[d.index];
-  queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(d.index));
+  queue.erase(d.index);
   if (queue.empty()) {
-    choices_[dir].active &= ~(uint64_t{1} << c.bank);
+    choices_[dir].active &= ~(uint64_t{1} << b);
   }
-  touch(c.bank);
+  touch(b);
   --queued_[dir];
-  if (dir == 1 && queued_[1] <= config_.controller.write_low_watermark) {
+  if (dir == 1 && queued_[1] <= write_low_) {
     draining_ = false;
   }
-  Cycle precharge = timing_.issue(c.command, c.bank, t);
+  Cycle precharge = timing_.issue(d.command, b, t);
   if (bank.first_access) {
     ++(bank.opened_after_conflict ? stats_.row_conflicts : stats_.row_misses);
   } else {
@@ -365,14 +413,13 @@ void Channel::issue(const Decision& d) {
   bank.first_access = false;
   ++bank.hits_since_act;
   ++(dir == 1 ? stats_.write_bursts : stats_.read_bursts);
-  if (is_auto_precharge(c.command)) {
+  if (is_auto_precharge(d.command)) {
     bank.open = false;
     bank.closed_by_conflict = false;
     close_bank(precharge);
   }
-  emit(t, c.command, c.bank, r.row, r.column);
-  const Timing& tm = config_.timing;
-  owner_->on_burst_issued(r.tx, t + (dir == 1 ? tm.WL : tm.RL) + config_.burst_cycles());
+  emit(t, d.command, b, r.row, r.column);
+  owner_->on_burst_issued(r.tx, t + data_delay_[dir]);
   admit_backlog(t);
 }
 
@@ -381,12 +428,12 @@ void Channel::advance_to(Cycle t) {
     if (!decision_valid_) {
       decide();
     }
-    if (!decision_exists_ || decision_.c.time >= t) {
+    if (!decision_exists_ || decision_.time >= t) {
       return;
     }
     if (decision_.unresolved) {
       resolve();
-      if (decision_.c.time >= t) {
+      if (decision_.time >= t) {
         return;
       }
     }
@@ -402,7 +449,7 @@ Cycle Channel::step() {
     return kNever;
   }
   resolve();
-  Cycle t = decision_.c.time;
+  Cycle t = decision_.time;
   issue(decision_);
   return t;
 }
@@ -418,7 +465,7 @@ Cycle Channel::next_time() {
     return kNever;
   }
   resolve();
-  return decision_.c.time;
+  return decision_.time;
 }
 
 void Channel::add_stats(MemoryStats& s, Cycle now) const {

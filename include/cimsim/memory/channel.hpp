@@ -16,7 +16,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <vector>
 
@@ -30,6 +29,59 @@
 namespace cimsim::memory {
 
 class Controller;
+
+// Requests in arrival order: a bank's queue of one direction, or a channel's backlog. Taking
+// the oldest, by far the most common case, only moves a start index; taking a later one
+// (an FR-FCFS row hit) shifts the fewer of the elements before or after it. Storage is
+// reused: nothing is allocated once the queue has reached its largest size.
+class RequestQueue {
+ public:
+  size_t size() const { return tail_ - head_; }
+  bool empty() const { return head_ == tail_; }
+  const BurstRequest* data() const { return buf_.data() + head_; }
+  const BurstRequest& operator[](size_t i) const { return buf_[head_ + i]; }
+  const BurstRequest& front() const { return buf_[head_]; }
+  void push_back(const BurstRequest& r) {
+    if (tail_ == buf_.size()) {
+      make_room();
+    }
+    buf_[tail_++] = r;
+  }
+  void pop_front() {
+    if (++head_ == tail_) {
+      head_ = tail_ = 0;
+    }
+  }
+  // Removes the i-th oldest, keeping the order of the others.
+  void erase(size_t i) {
+    BurstRequest* first = buf_.data() + head_;
+    if (i < size() / 2) {
+      std::move_backward(first, first + i, first + i + 1);
+      ++head_;
+    } else {
+      std::move(first + i + 1, buf_.data() + tail_, first + i);
+      --tail_;
+    }
+    if (head_ == tail_) {
+      head_ = tail_ = 0;
+    }
+  }
+
+ private:
+  // The buffer is full at the back: slide down if at least half of it is free at the front
+  // (so each element moves O(1) times on average), else grow.
+  void make_room() {
+    if (head_ != 0 && head_ * 2 >= buf_.size()) {
+      std::move(buf_.begin() + static_cast<std::ptrdiff_t>(head_), buf_.end(), buf_.begin());
+      tail_ -= head_;
+      head_ = 0;
+    } else {
+      buf_.resize(std::max<size_t>(16, buf_.size() * 2));
+    }
+  }
+  std::vector<BurstRequest> buf_;  // buf_[head_, tail_) are queued
+  size_t head_ = 0, tail_ = 0;
+};
 
 class Channel {
  public:
@@ -57,38 +109,55 @@ class Channel {
     bool first_access = false;  // no column command since the ACT yet
     bool opened_after_conflict = false;
     bool closed_by_conflict = false;
-    std::array<std::vector<BurstRequest>, 2> queue;  // [0] reads, [1] writes, oldest first
+    std::array<RequestQueue, 2> queue;  // [0] reads, [1] writes, oldest first
   };
+  static constexpr uint32_t kMaxBanks = 64;  // config validation; banks are bits of a uint64_t
   // Per direction and bank: the command the bank would issue next and for which queued
-  // request, kept until the bank or its queues change. Laid out as arrays so that the scan
-  // over banks in decide() touches a few cache lines only.
+  // request, kept until the bank or its queues change. Laid out as fixed arrays so that the
+  // scan over banks in decide() touches a few cache lines and no pointers.
   struct Choices {
-    std::vector<Command> command;
-    std::vector<uint32_t> index;     // position in the bank's queue
-    std::vector<uint64_t> priority;  // scheduler's key for same-cycle ties
-    std::vector<Cycle> bound;        // max(arrival, TimingState::bank_bound)
-    std::vector<uint8_t> cls;        // command class
-    std::vector<uint8_t> key;        // bank group * kClasses + command class
-    uint64_t active = 0;             // banks with queued requests of this direction
-    uint64_t stale = ~uint64_t{0};   // must be recomputed
+    std::array<Command, kMaxBanks> command{};
+    std::array<uint32_t, kMaxBanks> index{};     // position in the bank's queue
+    std::array<uint64_t, kMaxBanks> priority{};  // scheduler's key for same-cycle ties
+    std::array<Cycle, kMaxBanks> bound{};        // max(arrival, TimingState::bank_bound)
+    std::array<uint8_t, kMaxBanks> key{};        // bank group * kClasses + command class (key % 4)
+    uint64_t active = 0;                         // banks with queued requests of this direction
+    uint64_t stale = ~uint64_t{0};               // must be recomputed
   };
   using UnitBounds = std::array<Cycle, kClasses>;
+  // The next command. Small and flat: it is rebuilt after every command.
   struct Decision {
-    Candidate c;
-    uint64_t priority = 0;
-    uint32_t row = 0;         // ACT: the row to open
-    uint32_t index = 0;       // column command: position in the bank's queue
+    Cycle time = 0;
+    uint64_t priority = 0;  // scheduler's order within a cycle
+    Command command = Command::kAct;
+    uint8_t dir = 0;          // queue the request is in (reads 0, writes 1)
     bool refresh = false;     // issued for the refresh policy
     bool unresolved = false;  // refresh placeholder: nothing else pending, exact cycle >= due
+    uint32_t bank = 0;
+    uint32_t index = 0;  // position of the request in the bank's queue
   };
 
   int direction() const { return (draining_ || queued_[0] == 0) ? 1 : 0; }
   void decide();   // fills decision_ (decision_exists_ false if nothing can ever issue)
   void resolve();  // turns an unresolved refresh placeholder into its command
   void refresh_choices(int dir, uint64_t banks);
+  template <class S>
+  void refresh_choices_with(const S& scheduler, int dir, uint64_t banks);
+  bool keeps_choice(const RequestQueue& queue, const BankView& view, size_t chosen,
+                    const BurstRequest& next) const;
   bool better(const Decision& a, const Decision& b) const;
   bool refresh_candidate(Decision& d) const;
-  Decision make_decision(uint32_t bank, int dir, Cycle t) const;
+  Decision make_decision(uint32_t bank, int dir, Cycle t) const {
+    const Choices& c = choices_[dir];
+    Decision d;
+    d.time = t;
+    d.priority = c.priority[bank];
+    d.command = c.command[bank];
+    d.dir = static_cast<uint8_t>(dir);
+    d.bank = bank;
+    d.index = c.index[bank];
+    return d;
+  }
   UnitBounds unit_bounds() const {
     UnitBounds u;
     timing_.unit_bounds(u.data());
@@ -106,10 +175,12 @@ class Channel {
   // First legal cycle of bank b's choice (its bank part is current: the bank was not
   // touched since refresh_choices).
   Cycle candidate_time(const Choices& c, uint32_t b, const UnitBounds& unit) const {
-    return std::max(std::max(unit[c.cls[b]], timing_.group_table()[c.key[b]]), c.bound[b]);
+    const uint8_t k = c.key[b];
+    return std::max(std::max(unit[k % kClasses], timing_.group_table()[k]), c.bound[b]);
   }
   void issue(const Decision& d);
-  void insert(const BurstRequest& r);
+  // Queues r; true if its bank's choice (for r's direction) is known to be unchanged.
+  bool insert(const BurstRequest& r);
   void admit_backlog(Cycle t);
   bool auto_precharge(const Bank& b, const BurstRequest& r, size_t index, int dir) const;
   void open_bank(Cycle t);
@@ -122,12 +193,20 @@ class Channel {
   CommandSink* sink_;
   TimingState timing_;
   std::unique_ptr<Scheduler> scheduler_;
+  const FrFcfsScheduler* fr_fcfs_ = nullptr;  // scheduler_ if it is a built-in one
+  const FcfsScheduler* fcfs_ = nullptr;
   std::unique_ptr<RefreshPolicy> refresh_;
   std::vector<Bank> banks_;
   std::array<Choices, 2> choices_;
-  std::deque<BurstRequest> backlog_;
+  RequestQueue backlog_;
   std::array<uint32_t, 2> queued_{};    // reads, writes in the queues
   std::array<uint32_t, 2> capacity_{};  // queue depths
+  std::array<Cycle, 2> data_delay_{};   // column command to the end of its data: read, write
+  Cycle due_ = kNever;                  // refresh_->due(), which changes only when a REF issues
+  PagePolicy page_policy_ = PagePolicy::kOpen;
+  bool adaptive_page_ = false;               // auto-precharge depends on both queues of a bank
+  std::array<uint8_t, kMaxBanks> group_key_{};  // bank group * kClasses
+  uint32_t write_high_ = 0, write_low_ = 0;  // write queue watermarks
   bool draining_ = false;
   Cycle now_ = 0;  // cycle of the last command
   Decision decision_;

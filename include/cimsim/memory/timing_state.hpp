@@ -61,23 +61,23 @@ class TimingState {
   //                           bank_bound(c, bank)).
   // unit_bounds (the pseudo-channel part) changes with every command, the group table with
   // commands to the group, bank_bound only with commands to that bank, REFab and PREA.
-  void unit_bounds(Cycle* out) const;
-  const Cycle* group_table() const { return group_table_.data(); }
-  Cycle bank_bound(Command c, uint32_t bank) const {
-    const Bank& b = banks_[bank];
-    switch (class_of(c)) {
-      case kClassAct:
-        return b.act;
-      case kClassRd:
-        return b.rd;
-      case kClassWr:
-        return b.wr;
-      default:
-        return b.pre;
+  void unit_bounds(Cycle* out) const {
+    auto mx = [](Cycle a, Cycle b) { return a > b ? a : b; };
+    Cycle act = mx(bus_[0], act_);
+    if (acts_ >= 4) {
+      act = mx(act, faw_[faw_next_] + t_.tFAW);
     }
+    const Cycle col = bus_[single_bus_ ? 0 : 1];
+    out[kClassAct] = act;
+    out[kClassPre] = bus_[0];
+    out[kClassRd] = mx(col, rd_);
+    out[kClassWr] = mx(col, wr_);
   }
+  const Cycle* group_table() const { return group_table_.data(); }
+  Cycle bank_bound(Command c, uint32_t bank) const { return banks_[bank][class_of(c)]; }
+  Cycle bank_bound(CommandClass c, uint32_t bank) const { return banks_[bank][c]; }
   uint32_t group_of(uint32_t bank) const { return group_of_[bank]; }
-  uint32_t groups() const { return static_cast<uint32_t>(groups_.size()); }
+  uint32_t groups() const { return static_cast<uint32_t>(group_table_.size() / kClasses); }
 
   // Records `c` issued at `t`. For RDA/WRA returns the cycle the bank precharges itself;
   // for other commands returns t.
@@ -86,28 +86,34 @@ class TimingState {
   void issue_prea(const std::vector<uint32_t>& open_banks, Cycle t);
 
  private:
-  struct Bank {
-    Cycle act = 0, pre = 0, rd = 0, wr = 0;
+  using Bank = std::array<Cycle, kClasses>;  // per command class
+  // The gaps issue() adds, worked out once (max(tCCD, burst), write data end + tWTR, ...).
+  struct Gaps {
+    Cycle col_l = 0, col_s = 0;      // column to column, same / other bank group
+    Cycle wr_rd_l = 0, wr_rd_s = 0;  // WR to RD: WL + burst + tWTR_L / _S
+    Cycle wr_pre = 0;                // WR to PRE: WL + burst + tWR
   };
-  struct Group {
-    Cycle act = 0, rd = 0, wr = 0;
-  };
-  Cycle record(Command c, uint32_t bank, Cycle t);
   static void raise(Cycle& bound, Cycle v) {
     if (v > bound) {
       bound = v;
     }
   }
+  Cycle* group_row(uint32_t bank) { return &group_table_[size_t{group_of_[bank]} * kClasses]; }
+  const Cycle* group_row(uint32_t bank) const {
+    return &group_table_[size_t{group_of_[bank]} * kClasses];
+  }
   Cycle& bus(Command c) { return bus_[!single_bus_ && is_column(c) ? 1 : 0]; }
   Cycle bus(Command c) const { return bus_[!single_bus_ && is_column(c) ? 1 : 0]; }
 
   Timing t_;
+  Gaps gap_;
   uint32_t burst_ = 0;
   bool single_bus_ = false;
   std::vector<Bank> banks_;
-  std::vector<Group> groups_;
-  std::vector<uint32_t> group_of_;   // bank -> bank group
-  std::vector<Cycle> group_table_;   // [group * kClasses + class]
+  std::vector<uint32_t> group_of_;  // bank -> bank group
+  // Bank-group bounds, [group * kClasses + class]; the kClassPre entry stays 0 (PRE has no
+  // group constraint) so that a scan can index it like the others.
+  std::vector<Cycle> group_table_;
   Cycle act_ = 0, rd_ = 0, wr_ = 0;  // any bank of the pseudo-channel
   Cycle ref_ = 0;                    // REFab / REFpb
   Cycle refpb_ = 0;                  // REFpb
@@ -116,5 +122,70 @@ class TimingState {
   uint32_t acts_ = 0;
   std::array<Cycle, 2> bus_{};  // row, column
 };
+
+// Inline: the channel calls it once per command, mostly with a known command.
+inline Cycle TimingState::issue(Command c, uint32_t bank, Cycle t) {
+  Bank& b = banks_[bank];
+  Cycle* g = group_row(bank);
+  raise(bus(c), t + 1);
+  switch (c) {
+    case Command::kAct:
+      raise(b[kClassAct], t + t_.tRC);
+      raise(b[kClassPre], t + t_.tRAS);
+      raise(b[kClassRd], t + t_.tRCDRD);
+      raise(b[kClassWr], t + t_.tRCDWR);
+      raise(g[kClassAct], t + t_.tRRD_L);
+      raise(act_, t + t_.tRRD_S);
+      raise(refpb_, t + t_.tRRD_S);
+      faw_[faw_next_] = t;
+      faw_next_ = (faw_next_ + 1) % 4;
+      ++acts_;
+      return t;
+    case Command::kRd:
+    case Command::kRdA: {
+      raise(b[kClassPre], t + t_.tRTP);
+      raise(g[kClassRd], t + gap_.col_l);
+      raise(rd_, t + gap_.col_s);
+      raise(wr_, t + t_.tRTW);
+      if (c == Command::kRd) {
+        return t;
+      }
+      Cycle pre = b[kClassPre];  // includes ACT + tRAS and earlier write recovery
+      raise(b[kClassAct], pre + t_.tRP);
+      return pre;
+    }
+    case Command::kWr:
+    case Command::kWrA: {
+      raise(b[kClassPre], t + gap_.wr_pre);
+      raise(g[kClassWr], t + gap_.col_l);
+      raise(wr_, t + gap_.col_s);
+      raise(g[kClassRd], t + gap_.wr_rd_l);
+      raise(rd_, t + gap_.wr_rd_s);
+      if (c == Command::kWr) {
+        return t;
+      }
+      Cycle pre = b[kClassPre];
+      raise(b[kClassAct], pre + t_.tRP);
+      return pre;
+    }
+    case Command::kPre:
+      raise(b[kClassAct], t + t_.tRP);
+      return t;
+    case Command::kPreA:
+      return t;  // issue_prea() does the work
+    case Command::kRefAb:
+      for (Bank& x : banks_) {
+        raise(x[kClassAct], t + t_.tRFC);
+      }
+      raise(ref_, t + t_.tRFC);
+      return t;
+    case Command::kRefPb:
+      raise(b[kClassAct], t + t_.tRFCpb);
+      raise(act_, t + t_.tRREFD);
+      raise(refpb_, t + t_.tRREFD);
+      return t;
+  }
+  return t;
+}
 
 }  // namespace cimsim::memory
