@@ -165,7 +165,8 @@ void Describe<MachineConfig>::fields(Fields<MachineConfig>& f) {
   f.required("type", &MachineConfig::type, "machine type: von_neumann");
   f.required("name", &MachineConfig::name, "machine name in reports");
   f.optional("description", &MachineConfig::description, "one line for cimsim info");
-  f.required("clock_ghz", &MachineConfig::clock_ghz, "core clock in GHz", positive());
+  // Bounded like the memory clock: a clock near 0 makes simulated time overflow.
+  f.required("clock_ghz", &MachineConfig::clock_ghz, "core clock in GHz", in_range(0.01, 100));
   f.optional("attention", &MachineConfig::attention,
              "fused attention ops run as FlashAttention (flash) or separate kernels (standard)");
   f.required("compute", &MachineConfig::compute, "compute units");

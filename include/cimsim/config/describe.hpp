@@ -203,11 +203,12 @@ struct ValueTraits<T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<
   static T parse(const Json& j, const std::string& path, const Context& c, const Limits& l) {
     double as_double = 0;
     bool ok = false;
+    bool beyond_type = false;  // larger than T holds
     T value{};
     if (j.is_number_unsigned()) {
       auto v = j.get<uint64_t>();
-      ok = static_cast<double>(v) <= kMax &&
-           v <= static_cast<uint64_t>(std::numeric_limits<T>::max());
+      beyond_type = v > static_cast<uint64_t>(std::numeric_limits<T>::max());
+      ok = static_cast<double>(v) <= kMax && !beyond_type;
       value = static_cast<T>(v);
       as_double = static_cast<double>(v);
     } else if (j.is_number_integer()) {
@@ -224,9 +225,14 @@ struct ValueTraits<T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<
            v >= kMin && v <= kMax;
       value = ok ? static_cast<T>(v) : T{};
       as_double = v;
+      beyond_type = v >= std::ldexp(1.0, std::numeric_limits<T>::digits);
     }
     if (!ok || !detail::within(l, as_double)) {
-      c.fail(path, "expected " + detail::integer_expectation(l, kMin, kMax) + ", got " +
+      // "expected an integer >= 1, got 1e+30" would puzzle: say the type's bound too.
+      std::string bound = beyond_type && !(l.max < kMax)
+                              ? " (at most " + std::to_string(std::numeric_limits<T>::max()) + ")"
+                              : "";
+      c.fail(path, "expected " + detail::integer_expectation(l, kMin, kMax) + bound + ", got " +
                        describe_json_value(j));
     }
     return value;

@@ -179,6 +179,7 @@ class Channel {
     return std::max(std::max(unit[k % kClasses], timing_.group_table()[k]), c.bound[b]);
   }
   void issue(const Decision& d);
+  void skip_idle_refreshes(Cycle t);
   // Queues r; true if its bank's choice (for r's direction) is known to be unchanged.
   bool insert(const BurstRequest& r);
   void admit_backlog(Cycle t);
