@@ -19,5 +19,5 @@ add_test(NAME scripts.sweep_slurm
 set_tests_properties(scripts.sweep_slurm PROPERTIES TIMEOUT 240 LABELS "scripts;sweep;slurm")
 add_test(NAME scripts.plot
   COMMAND ${CIMSIM_PY} ${CMAKE_SOURCE_DIR}/tests/scripts/test_plot.py)
-set_tests_properties(scripts.plot PROPERTIES TIMEOUT 240 LABELS "scripts;plot"
+set_tests_properties(scripts.plot PROPERTIES TIMEOUT 600 LABELS "scripts;plot"
   ENVIRONMENT "CIMSIM_REAL=$<TARGET_FILE:cimsim>;CIMSIM_DATA_DIR=${CMAKE_SOURCE_DIR}")
