@@ -49,9 +49,9 @@ bool Channel::insert(const BurstRequest& r) {
   if (adaptive_page_) {
     touch(r.bank);
   } else {
-    kept = (c.stale & bit) == 0 &&
-           keeps_choice(queue, BankView{bank.open, bank.row, bank.hits_since_act},
-                        c.index[r.bank], r);
+    kept =
+        (c.stale & bit) == 0 &&
+        keeps_choice(queue, BankView{bank.open, bank.row, bank.hits_since_act}, c.index[r.bank], r);
     if (!kept) {
       c.stale |= bit;
     }

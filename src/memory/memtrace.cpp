@@ -171,10 +171,9 @@ bool TraceReader::next(TraceRequest& out) {
         ++p;
       }
       size_t op_len = static_cast<size_t>(p - op);
-      fail(begin,
-           op_len == 0
-               ? "missing operation: expected READ or WRITE"
-               : "unknown operation \"" + std::string(op, op_len) + "\": expected READ or WRITE");
+      fail(begin, op_len == 0 ? "missing operation: expected READ or WRITE"
+                              : "unknown operation \"" + std::string(op, op_len) +
+                                    "\": expected READ or WRITE");
     }
     while (is_blank(*p)) {
       ++p;

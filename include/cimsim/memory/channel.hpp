@@ -205,9 +205,9 @@ class Channel {
   std::array<Cycle, 2> data_delay_{};   // column command to the end of its data: read, write
   Cycle due_ = kNever;                  // refresh_->due(), which changes only when a REF issues
   PagePolicy page_policy_ = PagePolicy::kOpen;
-  bool adaptive_page_ = false;               // auto-precharge depends on both queues of a bank
+  bool adaptive_page_ = false;                  // auto-precharge depends on both queues of a bank
   std::array<uint8_t, kMaxBanks> group_key_{};  // bank group * kClasses
-  uint32_t write_high_ = 0, write_low_ = 0;  // write queue watermarks
+  uint32_t write_high_ = 0, write_low_ = 0;     // write queue watermarks
   bool draining_ = false;
   Cycle now_ = 0;  // cycle of the last command
   Decision decision_;
