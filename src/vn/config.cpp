@@ -132,6 +132,10 @@ void Describe<GemmConfig>::fields(Fields<GemmConfig>& f) {
 void Describe<FlashConfig>::fields(Fields<FlashConfig>& f) {
   f.optional("sram_bytes", &FlashConfig::sram_bytes,
              "SRAM size M the blocks are sized for, in bytes (0: smem.capacity_bytes)");
+  f.optional("split_kv", &FlashConfig::split_kv,
+             "thread blocks per (sequence, head), each over a share of the KV blocks, combined "
+             "by a reduction kernel (FlashDecoding); 1: no split, 0: enough to fill the units",
+             in_range(0, 1024));
 }
 
 void Describe<EnergyConfig>::fields(Fields<EnergyConfig>& f) {

@@ -448,8 +448,6 @@ Json VnExecutor::metrics() const {
   }
   Json roof = Json::array();
   for (const auto& [key, s] : op_stats_) {
-    double ai =
-        s.hbm_bytes > 0 ? static_cast<double>(s.flops) / static_cast<double>(s.hbm_bytes) : 0;
     double pk = 0;
     if (planner_ && (s.kind == trace::OpKind::matmul || s.kind == trace::OpKind::batched_matmul ||
                      s.kind == trace::OpKind::attention)) {
@@ -460,6 +458,22 @@ Json VnExecutor::metrics() const {
     }
     double ridge = peak_bw > 0 ? pk / peak_bw : 0;
     double t = static_cast<double>(s.ps) * 1e-12;
+    // No HBM traffic: the intensity is unbounded (null) and only the compute roof applies. No
+    // FLOPs (copies, KV writes): the op has no place on a roofline (bound "none").
+    Json ai = nullptr;
+    std::string bound = "none";
+    double attainable = 0;
+    if (s.flops > 0 && s.hbm_bytes == 0) {
+      bound = "compute";
+      attainable = pk;
+    } else if (s.flops > 0) {
+      double v = static_cast<double>(s.flops) / static_cast<double>(s.hbm_bytes);
+      ai = v;
+      bound = v >= ridge ? "compute" : "memory";
+      attainable = std::min(pk, v * peak_bw);
+    } else if (s.hbm_bytes > 0) {
+      ai = 0.0;
+    }
     roof.push_back(Json{{"name", key.second},
                         {"phase_kind", config::enum_name(key.first)},
                         {"kind", config::enum_name(s.kind)},
@@ -468,9 +482,9 @@ Json VnExecutor::metrics() const {
                         {"hbm_bytes", s.hbm_bytes},
                         {"arithmetic_intensity", ai},
                         {"ridge_point", ridge},
-                        {"bound", s.hbm_bytes == 0 || ai >= ridge ? "compute" : "memory"},
+                        {"bound", bound},
                         {"achieved_flops_per_s", t > 0 ? static_cast<double>(s.flops) / t : 0.0},
-                        {"attainable_flops_per_s", std::min(pk, ai * peak_bw)}});
+                        {"attainable_flops_per_s", attainable}});
   }
   m["roofline"] = roof;
   return m;

@@ -41,6 +41,25 @@ TEST(CliRun, Gpt2DecoderReportsLinksEnergyLatencyAndRoofline) {
       memory_bound_decode = memory_bound_decode || r["bound"] == "memory";
   }
   EXPECT_TRUE(memory_bound_decode);
+  // Ops without HBM traffic sit on the compute roof (unbounded intensity); ops without FLOPs
+  // have no roofline position.
+  bool saw_no_hbm = false;
+  for (const auto& r : met["roofline"]) {
+    const std::string name = r["name"];
+    if (r["flops"].get<uint64_t>() == 0) {
+      EXPECT_EQ(r["bound"], "none") << name;
+      EXPECT_EQ(r["attainable_flops_per_s"].get<double>(), 0.0) << name;
+    } else if (r["hbm_bytes"].get<uint64_t>() == 0) {
+      saw_no_hbm = true;
+      EXPECT_EQ(r["bound"], "compute") << name;
+      EXPECT_TRUE(r["arithmetic_intensity"].is_null()) << name;
+      EXPECT_GT(r["attainable_flops_per_s"].get<double>(), 0.0) << name;
+    } else {
+      EXPECT_NE(r["bound"], "none") << name;
+      EXPECT_GT(r["attainable_flops_per_s"].get<double>(), 0.0) << name;
+    }
+  }
+  EXPECT_TRUE(saw_no_hbm);
   std::vector<std::string> components;
   for (const auto& c : m["components"]) components.push_back(c["name"]);
   for (const char* c : {"sm.tensor", "sm.vector", "sm.smem", "l2", "noc", "hbm", "sm", "other"}) {

@@ -75,6 +75,11 @@ struct GemmConfig {
 struct FlashConfig {
   // On-chip SRAM the FlashAttention blocks are sized for, in bytes (0: the whole shared memory).
   uint64_t sram_bytes = 0;
+  // FlashDecoding-style split of the KV sequence: each (sequence, head) runs as this many
+  // thread blocks over consecutive KV blocks, writing fp32 partial O, l, m that a reduction
+  // kernel combines. 1: no split (the paper's Algorithm 1); 0: as many splits as fill the
+  // units when there are fewer (sequence, head) pairs than units.
+  uint32_t split_kv = 1;
 };
 
 struct EnergyConfig {
