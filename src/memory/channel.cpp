@@ -49,9 +49,9 @@ bool Channel::insert(const BurstRequest& r) {
   if (adaptive_page_) {
     touch(r.bank);
   } else {
-    kept = (c.stale & bit) == 0 &&
-           keeps_choice(queue, BankView{bank.open, bank.row, bank.hits_since_act},
-                        c.index[r.bank], r);
+    kept =
+        (c.stale & bit) == 0 &&
+        keeps_choice(queue, BankView{bank.open, bank.row, bank.hits_since_act}, c.index[r.bank], r);
     if (!kept) {
       c.stale |= bit;
     }
@@ -251,7 +251,8 @@ void Channel::decide() {
       refresh_choices(dir, c.active);
     }
     const UnitBounds unit = unit_bounds();
-    // The hot loop: plain arrays, no calls.
+    // The hot loop: plain arrays, no calls, and no branch on the comparison (whose outcome
+    // is close to random: mispredictions cost more than the loop's arithmetic).
     const uint64_t* priority = c.priority.data();
     const Cycle* bound = c.bound.data();
     const uint8_t* key = c.key.data();
@@ -259,12 +260,15 @@ void Channel::decide() {
     for (uint64_t bits = c.active; bits != 0; bits &= bits - 1) {
       auto b = static_cast<uint32_t>(__builtin_ctzll(bits));
       const uint8_t k = key[b];
-      Cycle t = std::max(std::max(unit[k % kClasses], group[k]), bound[b]);
-      if (t < best_time || (t == best_time && priority[b] < best_priority)) {
-        best_time = t;
-        best_priority = priority[b];
-        best_bank = b;
-      }
+      const Cycle t = std::max(std::max(unit[k % kClasses], group[k]), bound[b]);
+      const uint64_t p = priority[b];
+      // All ones if (t, p) comes first; a mask, since the compiler turns ?: back into a jump.
+      const uint64_t m =
+          uint64_t{0} -
+          static_cast<uint64_t>((t < best_time) | ((t == best_time) & (p < best_priority)));
+      best_time = (t & m) | (best_time & ~m);
+      best_priority = (p & m) | (best_priority & ~m);
+      best_bank = static_cast<uint32_t>((b & m) | (best_bank & ~m));
     }
     if (best_time >= due && best_time != kNever) {
       // Near a refresh: banks it covers take nothing new from the due cycle on.
