@@ -70,20 +70,32 @@ void Channel::enqueue(const BurstRequest& r) {
     backlog_.push_back(r);
     return;  // not schedulable yet: the decision stands
   }
-  int before = direction();
+  const int before = direction();
   const bool kept = insert(r);
-  int dir = direction();
+  const int dir = direction();
+  const uint64_t bit = uint64_t{1} << r.bank;
   // A new request adds one candidate: unless it changes the direction or the bank of the
   // pending decision, the better of the two is the new decision; if it leaves its bank's
   // choice as it was, the decision stands.
-  if (!decision_valid_ || dir != before || (decision_exists_ && decision_.refresh)) {
-    decision_valid_ = false;
+  const bool stands = decision_valid_ && dir == before && !(decision_exists_ && decision_.refresh);
+  if (stands && kept) {
     return;
   }
-  if (kept) {
+  if ((r.write ? 1 : 0) == dir && choices_[dir].active == bit) {
+    // Its bank is the only one with requests of this direction (often so on a lightly
+    // loaded pseudo-channel): its choice is what decide() would find, unless a refresh may
+    // come first.
+    const UnitBounds unit = unit_bounds();
+    refresh_choices(dir, bit);
+    const Cycle t = candidate_time(choices_[dir], r.bank, unit);
+    decision_valid_ = t < due_;
+    if (decision_valid_) {
+      decision_ = make_decision(r.bank, dir, t);
+      decision_exists_ = true;
+    }
     return;
   }
-  if (decision_exists_ && decision_.bank == r.bank) {
+  if (!stands || (decision_exists_ && decision_.bank == r.bank)) {
     decision_valid_ = false;
     return;
   }
