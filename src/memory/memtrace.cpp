@@ -166,10 +166,9 @@ bool TraceReader::next(TraceRequest& out) {
         ++p;
       }
       size_t op_len = static_cast<size_t>(p - op);
-      fail(begin,
-           op_len == 0
-               ? "missing operation: expected READ or WRITE"
-               : "unknown operation \"" + std::string(op, op_len) + "\": expected READ or WRITE");
+      fail(begin, op_len == 0 ? "missing operation: expected READ or WRITE"
+                              : "unknown operation \"" + std::string(op, op_len) +
+                                    "\": expected READ or WRITE");
     }
     while (is_blank(*p)) {
       ++p;
@@ -235,7 +234,6 @@ ReplayResult replay(const MemoryConfig& config, Next&& next, Where&& where,
   ctl.set_auto_release(true);
   const AddressMap& map = ctl.address_map();
   const uint64_t capacity = map.capacity_bytes();
-  const uint64_t burst = map.burst_bytes();
   ReplayResult result;
   TraceRequest r;
   Cycle previous = 0;
@@ -248,7 +246,7 @@ ReplayResult replay(const MemoryConfig& config, Next&& next, Where&& where,
                                     " is beyond the memory's capacity of " +
                                     std::to_string(capacity) + " bytes (" + config.name + ")");
     }
-    const DecodedAddress where = map.decode(r.address - r.address % burst);
+    const DecodedAddress where = map.decode(r.address);  // the burst's bytes are ignored
     Cycle enter = first ? r.cycle : std::max(r.cycle, previous + 1);
     if (options.stall_on_full) {
       enter = ctl.accept_time(where.unit, r.write, enter);
