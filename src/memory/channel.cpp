@@ -182,7 +182,7 @@ bool Channel::auto_precharge(const Bank& b, const BurstRequest& r, size_t index,
 }
 
 template <class S>
-void Channel::refresh_choices_with(const S& scheduler, int dir, uint64_t banks) {
+inline void Channel::refresh_choices_with(const S& scheduler, int dir, uint64_t banks) {
   Choices& c = choices_[dir];
   for (uint64_t bits = banks & c.stale; bits != 0; bits &= bits - 1) {
     auto b = static_cast<uint32_t>(__builtin_ctzll(bits));
@@ -251,6 +251,17 @@ bool Channel::better(const Decision& a, const Decision& b) const {
 }
 
 void Channel::decide() {
+  if (fr_fcfs_ != nullptr) {
+    decide_with(*fr_fcfs_);
+  } else if (fcfs_ != nullptr) {
+    decide_with(*fcfs_);
+  } else {
+    decide_with(*scheduler_);
+  }
+}
+
+template <class S>
+void Channel::decide_with(const S& scheduler) {
   decision_valid_ = true;
   const Cycle due = due_;
   const int dir = direction();
@@ -260,7 +271,7 @@ void Channel::decide() {
   uint32_t best_bank = 0;
   if (queued_[dir] != 0) {
     if ((c.active & c.stale) != 0) {
-      refresh_choices(dir, c.active);
+      refresh_choices_with(scheduler, dir, c.active);
     }
     const UnitBounds unit = unit_bounds();
     // The hot loop: plain arrays, no calls, and no branch on the comparison (whose outcome

@@ -138,11 +138,14 @@ class Channel {
   };
 
   int direction() const { return (draining_ || queued_[0] == 0) ? 1 : 0; }
-  void decide();   // fills decision_ (decision_exists_ false if nothing can ever issue)
+  void decide();  // fills decision_ (decision_exists_ false if nothing can ever issue)
+  template <class S>
+  void decide_with(const S& scheduler);
   void resolve();  // turns an unresolved refresh placeholder into its command
   void refresh_choices(int dir, uint64_t banks);
   template <class S>
-  void refresh_choices_with(const S& scheduler, int dir, uint64_t banks);
+  [[gnu::always_inline]] inline void refresh_choices_with(const S& scheduler, int dir,
+                                                          uint64_t banks);
   bool keeps_choice(const RequestQueue& queue, const BankView& view, size_t chosen,
                     const BurstRequest& next) const;
   bool better(const Decision& a, const Decision& b) const;
@@ -204,9 +207,9 @@ class Channel {
   std::array<Cycle, 2> data_delay_{};   // column command to the end of its data: read, write
   Cycle due_ = kNever;                  // refresh_->due(), which changes only when a REF issues
   PagePolicy page_policy_ = PagePolicy::kOpen;
-  bool adaptive_page_ = false;               // auto-precharge depends on both queues of a bank
+  bool adaptive_page_ = false;                  // auto-precharge depends on both queues of a bank
   std::array<uint8_t, kMaxBanks> group_key_{};  // bank group * kClasses
-  uint32_t write_high_ = 0, write_low_ = 0;  // write queue watermarks
+  uint32_t write_high_ = 0, write_low_ = 0;     // write queue watermarks
   bool draining_ = false;
   Cycle now_ = 0;  // cycle of the last command
   Decision decision_;
