@@ -49,9 +49,9 @@ bool Channel::insert(const BurstRequest& r) {
   if (adaptive_page_) {
     touch(r.bank);
   } else {
-    kept =
-        (c.stale & bit) == 0 &&
-        keeps_choice(queue, BankView{bank.open, bank.row, bank.hits_since_act}, c.index[r.bank], r);
+    kept = (c.stale & bit) == 0 &&
+           keeps_choice(queue, BankView{bank.open, bank.row, bank.hits_since_act},
+                        c.choice[r.bank].index, r);
     if (!kept) {
       c.stale |= bit;
     }
@@ -207,11 +207,12 @@ inline void Channel::refresh_choices_with(const S& scheduler, int dir, uint64_t 
       cmd = dir == 1 ? (ap ? Command::kWrA : Command::kWr) : (ap ? Command::kRdA : Command::kRd);
       cls = dir == 1 ? kClassWr : kClassRd;
     }
-    c.command[b] = cmd;
-    c.index[b] = static_cast<uint32_t>(index);
-    c.priority[b] = scheduler.priority(cmd, r.seq);
-    c.bound[b] = std::max(r.submitted, timing_.bank_bound(cls, b));
-    c.key[b] = static_cast<uint8_t>(group_key_[b] + cls);
+    Choice& x = c.choice[b];
+    x.command = cmd;
+    x.index = static_cast<uint32_t>(index);
+    x.priority = scheduler.priority(cmd, r.seq);
+    x.bound = std::max(r.submitted, timing_.bank_bound(cls, b));
+    x.key = static_cast<uint8_t>(group_key_[b] + cls);
   }
   c.stale &= ~banks;
 }
@@ -274,17 +275,15 @@ void Channel::decide_with(const S& scheduler) {
       refresh_choices_with(scheduler, dir, c.active);
     }
     const UnitBounds unit = unit_bounds();
-    // The hot loop: plain arrays, no calls, and no branch on the comparison (whose outcome
-    // is close to random: mispredictions cost more than the loop's arithmetic).
-    const uint64_t* priority = c.priority.data();
-    const Cycle* bound = c.bound.data();
-    const uint8_t* key = c.key.data();
+    // The hot loop: no calls, and no branch on the comparison (whose outcome is close to
+    // random: mispredictions cost more than the loop's arithmetic).
+    const Choice* choice = c.choice.data();
     const Cycle* group = timing_.group_table();
     for (uint64_t bits = c.active; bits != 0; bits &= bits - 1) {
       auto b = static_cast<uint32_t>(__builtin_ctzll(bits));
-      const uint8_t k = key[b];
-      const Cycle t = std::max(std::max(unit[k % kClasses], group[k]), bound[b]);
-      const uint64_t p = priority[b];
+      const Choice& x = choice[b];
+      const Cycle t = std::max(std::max(unit[x.key % kClasses], group[x.key]), x.bound);
+      const uint64_t p = x.priority;
       // All ones if (t, p) comes first; a mask, since the compiler turns ?: back into a jump.
       const uint64_t m =
           uint64_t{0} -
@@ -302,9 +301,9 @@ void Channel::decide_with(const S& scheduler) {
         if (t >= due && refresh_->covers(b)) {
           continue;
         }
-        if (t < best_time || (t == best_time && c.priority[b] < best_priority)) {
+        if (t < best_time || (t == best_time && c.choice[b].priority < best_priority)) {
           best_time = t;
-          best_priority = c.priority[b];
+          best_priority = c.choice[b].priority;
           best_bank = b;
         }
       }

@@ -112,17 +112,20 @@ class Channel {
     std::array<RequestQueue, 2> queue;  // [0] reads, [1] writes, oldest first
   };
   static constexpr uint32_t kMaxBanks = 64;  // config validation; banks are bits of a uint64_t
-  // Per direction and bank: the command the bank would issue next and for which queued
-  // request, kept until the bank or its queues change. Laid out as fixed arrays so that the
-  // scan over banks in decide() touches a few cache lines and no pointers.
+  // What a bank would issue next for one direction and for which queued request, kept until
+  // the bank or its queues change. One record per bank, so that a request touches one cache
+  // line of it (a pseudo-channel is often visited only every hundred requests or so).
+  struct Choice {
+    Cycle bound = 0;                  // max(arrival, TimingState::bank_bound)
+    uint64_t priority = 0;            // scheduler's key for same-cycle ties
+    uint32_t index = 0;               // position in the bank's queue
+    Command command = Command::kAct;  //
+    uint8_t key = 0;                  // bank group * kClasses + command class (key % 4)
+  };
   struct Choices {
-    std::array<Command, kMaxBanks> command{};
-    std::array<uint32_t, kMaxBanks> index{};     // position in the bank's queue
-    std::array<uint64_t, kMaxBanks> priority{};  // scheduler's key for same-cycle ties
-    std::array<Cycle, kMaxBanks> bound{};        // max(arrival, TimingState::bank_bound)
-    std::array<uint8_t, kMaxBanks> key{};        // bank group * kClasses + command class (key % 4)
-    uint64_t active = 0;                         // banks with queued requests of this direction
-    uint64_t stale = ~uint64_t{0};               // must be recomputed
+    uint64_t active = 0;            // banks with queued requests of this direction
+    uint64_t stale = ~uint64_t{0};  // must be recomputed
+    std::array<Choice, kMaxBanks> choice{};
   };
   using UnitBounds = std::array<Cycle, kClasses>;
   // The next command. Small and flat: it is rebuilt after every command.
@@ -154,11 +157,11 @@ class Channel {
     const Choices& c = choices_[dir];
     Decision d;
     d.time = t;
-    d.priority = c.priority[bank];
-    d.command = c.command[bank];
+    d.priority = c.choice[bank].priority;
+    d.command = c.choice[bank].command;
     d.dir = static_cast<uint8_t>(dir);
     d.bank = bank;
-    d.index = c.index[bank];
+    d.index = c.choice[bank].index;
     return d;
   }
   UnitBounds unit_bounds() const {
@@ -178,8 +181,8 @@ class Channel {
   // First legal cycle of bank b's choice (its bank part is current: the bank was not
   // touched since refresh_choices).
   Cycle candidate_time(const Choices& c, uint32_t b, const UnitBounds& unit) const {
-    const uint8_t k = c.key[b];
-    return std::max(std::max(unit[k % kClasses], timing_.group_table()[k]), c.bound[b]);
+    const Choice& x = c.choice[b];
+    return std::max(std::max(unit[x.key % kClasses], timing_.group_table()[x.key]), x.bound);
   }
   void issue(const Decision& d);
   // Queues r; true if its bank's choice (for r's direction) is known to be unchanged.
