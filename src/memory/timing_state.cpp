@@ -5,12 +5,12 @@
 namespace cimsim::memory {
 
 TimingState::TimingState(const MemoryConfig& config)
-    : t_(config.timing),
+    : single_bus_(config.controller.command_bus == CommandBus::kSingle),
+      t_(config.timing),
       burst_(config.burst_cycles()),
-      single_bus_(config.controller.command_bus == CommandBus::kSingle),
       banks_(config.banks_per_unit()) {
   for (uint32_t b = 0; b < banks_.size(); ++b) {
-    group_of_.push_back(b / config.organisation.banks_per_group);
+    group_of_[b] = static_cast<uint8_t>(b / config.organisation.banks_per_group);
   }
   group_table_.assign(size_t{config.organisation.bank_groups} * kClasses, 0);
   gap_.col_l = std::max<Cycle>(t_.tCCD_L, burst_);
@@ -39,21 +39,17 @@ Cycle TimingState::earliest(Command c, uint32_t bank) const {
     case Command::kPreA:
       return e;
     case Command::kRefAb:
-      e = std::max(e, ref_);
-      for (const Bank& x : banks_) {
-        e = std::max(e, x[kClassAct]);
-      }
-      return e;
+      return std::max({e, ref_, act_max_});
     case Command::kRefPb:
       return std::max({e, b[kClassAct], ref_, refpb_});
   }
   return e;
 }
 
-void TimingState::issue_prea(const std::vector<uint32_t>& open_banks, Cycle t) {
+void TimingState::issue_prea(uint64_t open_banks, Cycle t) {
   raise(bus(Command::kPreA), t + 1);
-  for (uint32_t bank : open_banks) {
-    raise(banks_[bank][kClassAct], t + t_.tRP);
+  for (uint64_t bits = open_banks; bits != 0; bits &= bits - 1) {
+    raise_act(banks_[static_cast<size_t>(__builtin_ctzll(bits))], t + t_.tRP);
   }
 }
 

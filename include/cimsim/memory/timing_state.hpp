@@ -77,13 +77,12 @@ class TimingState {
   Cycle bank_bound(Command c, uint32_t bank) const { return banks_[bank][class_of(c)]; }
   Cycle bank_bound(CommandClass c, uint32_t bank) const { return banks_[bank][c]; }
   uint32_t group_of(uint32_t bank) const { return group_of_[bank]; }
-  uint32_t groups() const { return static_cast<uint32_t>(group_table_.size() / kClasses); }
 
   // Records `c` issued at `t`. For RDA/WRA returns the cycle the bank precharges itself;
   // for other commands returns t.
   Cycle issue(Command c, uint32_t bank, Cycle t);
-  // PREA: the banks it closes (the others have nothing to precharge).
-  void issue_prea(const std::vector<uint32_t>& open_banks, Cycle t);
+  // PREA: the banks it closes, as bits (the others have nothing to precharge).
+  void issue_prea(uint64_t open_banks, Cycle t);
 
  private:
   using Bank = std::array<Cycle, kClasses>;  // per command class
@@ -98,6 +97,12 @@ class TimingState {
       bound = v;
     }
   }
+  // A bank's ACT bound, and the largest of them all (what REFab waits for): every bound only
+  // rises, so the largest is the largest value ever raised to.
+  void raise_act(Bank& b, Cycle v) {
+    raise(b[kClassAct], v);
+    raise(act_max_, v);
+  }
   Cycle* group_row(uint32_t bank) { return &group_table_[size_t{group_of_[bank]} * kClasses]; }
   const Cycle* group_row(uint32_t bank) const {
     return &group_table_[size_t{group_of_[bank]} * kClasses];
@@ -105,22 +110,24 @@ class TimingState {
   Cycle& bus(Command c) { return bus_[!single_bus_ && is_column(c) ? 1 : 0]; }
   Cycle bus(Command c) const { return bus_[!single_bus_ && is_column(c) ? 1 : 0]; }
 
-  Timing t_;
-  Gaps gap_;
-  uint32_t burst_ = 0;
-  bool single_bus_ = false;
-  std::vector<Bank> banks_;
-  std::vector<uint32_t> group_of_;  // bank -> bank group
-  // Bank-group bounds, [group * kClasses + class]; the kClassPre entry stays 0 (PRE has no
-  // group constraint) so that a scan can index it like the others.
-  std::vector<Cycle> group_table_;
+  // The pseudo-channel's bounds first: every command reads or raises some of them.
+  std::array<Cycle, 2> bus_{};       // row, column
   Cycle act_ = 0, rd_ = 0, wr_ = 0;  // any bank of the pseudo-channel
   Cycle ref_ = 0;                    // REFab / REFpb
   Cycle refpb_ = 0;                  // REFpb
+  Cycle act_max_ = 0;                // the largest bank ACT bound
   std::array<Cycle, 4> faw_{};       // the last four ACTs (ring)
   uint32_t faw_next_ = 0;
   uint32_t acts_ = 0;
-  std::array<Cycle, 2> bus_{};  // row, column
+  bool single_bus_ = false;
+  Gaps gap_;
+  Timing t_;
+  uint32_t burst_ = 0;
+  std::vector<Bank> banks_;
+  // Bank-group bounds, [group * kClasses + class]; the kClassPre entry stays 0 (PRE has no
+  // group constraint) so that a scan can index it like the others.
+  std::vector<Cycle> group_table_;
+  std::array<uint8_t, 64> group_of_{};  // bank -> bank group (at most 64 banks)
 };
 
 // Inline: the channel calls it once per command, mostly with a known command.
@@ -130,7 +137,7 @@ inline Cycle TimingState::issue(Command c, uint32_t bank, Cycle t) {
   raise(bus(c), t + 1);
   switch (c) {
     case Command::kAct:
-      raise(b[kClassAct], t + t_.tRC);
+      raise_act(b, t + t_.tRC);
       raise(b[kClassPre], t + t_.tRAS);
       raise(b[kClassRd], t + t_.tRCDRD);
       raise(b[kClassWr], t + t_.tRCDWR);
@@ -151,7 +158,7 @@ inline Cycle TimingState::issue(Command c, uint32_t bank, Cycle t) {
         return t;
       }
       Cycle pre = b[kClassPre];  // includes ACT + tRAS and earlier write recovery
-      raise(b[kClassAct], pre + t_.tRP);
+      raise_act(b, pre + t_.tRP);
       return pre;
     }
     case Command::kWr:
@@ -165,22 +172,22 @@ inline Cycle TimingState::issue(Command c, uint32_t bank, Cycle t) {
         return t;
       }
       Cycle pre = b[kClassPre];
-      raise(b[kClassAct], pre + t_.tRP);
+      raise_act(b, pre + t_.tRP);
       return pre;
     }
     case Command::kPre:
-      raise(b[kClassAct], t + t_.tRP);
+      raise_act(b, t + t_.tRP);
       return t;
     case Command::kPreA:
       return t;  // issue_prea() does the work
     case Command::kRefAb:
       for (Bank& x : banks_) {
-        raise(x[kClassAct], t + t_.tRFC);
+        raise_act(x, t + t_.tRFC);
       }
       raise(ref_, t + t_.tRFC);
       return t;
     case Command::kRefPb:
-      raise(b[kClassAct], t + t_.tRFCpb);
+      raise_act(b, t + t_.tRFCpb);
       raise(act_, t + t_.tRREFD);
       raise(refpb_, t + t_.tRREFD);
       return t;
