@@ -54,6 +54,21 @@ Channel::Channel(const MemoryConfig& config, uint32_t unit, Controller* owner, C
 
 Channel::~Channel() = default;
 
+void Channel::prefetch(uint32_t bank, bool write) const {
+  const char* hot_end = reinterpret_cast<const char*>(&scheduler_);  // config_ is a reference
+  for (const char* p = reinterpret_cast<const char*>(this); p < hot_end; p += 64) {
+    __builtin_prefetch(p);
+  }
+  __builtin_prefetch(&banks_[bank]);
+  __builtin_prefetch(&choices_[write ? 1 : 0][bank]);
+  timing_.prefetch(bank);
+  if (decision_valid_ && decision_exists_ && !decision_.refresh) {
+    __builtin_prefetch(&banks_[decision_.bank]);
+    __builtin_prefetch(&choices_[decision_.dir][decision_.bank]);
+    timing_.prefetch(decision_.bank);
+  }
+}
+
 bool Channel::has_room(bool write) const {
   return backlog_.empty() && queued_[write ? 1 : 0] < capacity_[write ? 1 : 0];
 }

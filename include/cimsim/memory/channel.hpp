@@ -90,6 +90,9 @@ class Channel {
   // Cycle of the next command while bursts are pending; kNever when idle.
   Cycle next_time();
   bool has_room(bool write) const;
+  // Starts loading what a request to `bank` will read here: the hot members, that bank and
+  // the bank of the pending decision (a hint: changes nothing).
+  void prefetch(uint32_t bank, bool write) const;
   bool busy() const { return queued_[0] + queued_[1] != 0 || !backlog_.empty(); }
   // Adds this channel's counters; active cycles up to `now`.
   void add_stats(MemoryStats& s, Cycle now) const;
@@ -221,7 +224,7 @@ class Channel {
   uint64_t active_cycles_ = 0;
   Counters counters_;
   TimingState timing_;  // its hot part first
-  // Cold, or large and touched a line at a time.
+  // Cold, or large and touched a line at a time (prefetch() loads everything above).
   const MemoryConfig& config_;
   const uint32_t unit_;
   std::unique_ptr<Scheduler> scheduler_;
