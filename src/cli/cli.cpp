@@ -62,6 +62,24 @@ int dispatch(int argc, char** argv, std::ostream& out) {
                    ")");
 }
 
+// An error is one line on stderr whatever a message quotes (a file name or --set value
+// with a newline in it): control characters are escaped.
+std::string one_line(const std::string& message) {
+  std::string out;
+  for (char c : message) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      static const char* hex = "0123456789abcdef";
+      out += "\\x";
+      out += hex[u >> 4];
+      out += hex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
@@ -70,17 +88,17 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   try {
     return dispatch(argc, argv, out);
   } catch (const InputError& e) {
-    err << "cimsim: error: " << e.what() << "\n";
+    err << "cimsim: error: " << one_line(e.what()) << "\n";
     return kExitBadInput;
   } catch (const po::error& e) {
-    err << "cimsim: error: " << e.what() << " (see cimsim " << (argc > 1 ? argv[1] : "")
-        << " --help)\n";
+    err << "cimsim: error: " << one_line(e.what()) << " (see cimsim "
+        << one_line(argc > 1 ? argv[1] : "") << " --help)\n";
     return kExitBadInput;
   } catch (const sc_core::sc_report& e) {
-    err << "cimsim: internal error: SystemC: " << e.what() << "\n";
+    err << "cimsim: internal error: SystemC: " << one_line(e.what()) << "\n";
     return kExitInternalError;
   } catch (const std::exception& e) {
-    err << "cimsim: internal error: " << e.what() << "\n";
+    err << "cimsim: internal error: " << one_line(e.what()) << "\n";
     return kExitInternalError;
   }
 }

@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "cimsim/cli/command.hpp"
+#include "cimsim/common/atomic_file.hpp"
 #include "cimsim/common/error.hpp"
 #include "cimsim/trace/summary.hpp"
 #include "cimsim/trace/trace_io.hpp"
@@ -59,6 +60,9 @@ Command cmd_lower() {
     }
     if (vm.count("workload") == 0) {
       throw InputError("--workload", "required: a workload preset (cimsim info) or file");
+    }
+    if (vm.count("out") != 0) {
+      check_output_path(vm["out"].as<std::string>());
     }
     std::vector<config::Assignment> sets = assignments(vm);
     for (const auto& a : sets) {

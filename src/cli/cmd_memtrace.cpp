@@ -28,6 +28,9 @@ Command cmd_memtrace() {
     add_output_options(d);
   };
   c.run = [](const po::variables_map& vm, std::ostream& out) {
+    if (vm.count("out") != 0) {
+      check_output_path(vm["out"].as<std::string>());
+    }
     std::vector<config::Assignment> sets;
     if (vm.count("set") != 0) {
       for (const auto& s : vm["set"].as<std::vector<std::string>>()) {

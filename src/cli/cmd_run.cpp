@@ -51,6 +51,7 @@ Command cmd_run() {
   c.run = [](const po::variables_map& vm, std::ostream& out) {
     std::vector<config::Assignment> sets = assignments(vm);
     if (vm.count("out")) check_output_path(vm["out"].as<std::string>());
+    if (vm.count("csv-dir")) check_output_dir(vm["csv-dir"].as<std::string>());
     trace::OpSourceFactory factory;
     std::optional<workload::Workload> w;
     if (vm.count("trace") != 0) {

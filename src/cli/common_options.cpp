@@ -1,3 +1,6 @@
+#include <cerrno>
+#include <cstdlib>
+
 #include "cimsim/cli/command.hpp"
 #include "cimsim/common/error.hpp"
 
@@ -31,9 +34,15 @@ void add_output_options(po::options_description& desc) {
 uint64_t parse_count(const std::string& option, const std::string& text, uint64_t min_value) {
   bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
   uint64_t value = 0;
-  if (digits && text.size() <= 19) value = std::stoull(text);
-  if (!digits || text.size() > 19 || value < min_value) {
+  bool fits = false;
+  if (digits) {
+    errno = 0;
+    value = std::strtoull(text.c_str(), nullptr, 10);
+    fits = errno != ERANGE;
+  }
+  if (!digits || !fits || value < min_value) {
     throw InputError("--" + option, "expected an integer >= " + std::to_string(min_value) +
+                                        (digits && !fits ? " (at most 18446744073709551615)" : "") +
                                         ", got " + quote_for_message(text));
   }
   return value;

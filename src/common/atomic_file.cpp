@@ -16,17 +16,20 @@ namespace cimsim {
 namespace {
 
 // At most a few temporary files exist at once (one per output being written). The slots are
-// plain char arrays so the signal handler can read them without allocating.
+// plain char arrays so the signal handler can read them without allocating. A slot is
+// claimed, then filled, then published: the handler only ever sees complete paths.
 constexpr int kSlots = 8;
 constexpr size_t kPathMax = 4096;
+enum SlotState : int { kFree = 0, kFilling = 1, kPublished = 2 };
 char g_temp_paths[kSlots][kPathMax];
-std::atomic<bool> g_slot_used[kSlots];
+std::atomic<int> g_slot_state[kSlots];
 
 int register_temp(const std::string& path) {
   for (int i = 0; i < kSlots; ++i) {
-    bool expected = false;
-    if (path.size() < kPathMax && g_slot_used[i].compare_exchange_strong(expected, true)) {
+    int expected = kFree;
+    if (path.size() < kPathMax && g_slot_state[i].compare_exchange_strong(expected, kFilling)) {
       std::memcpy(g_temp_paths[i], path.c_str(), path.size() + 1);
+      g_slot_state[i].store(kPublished);
       return i;
     }
   }
@@ -34,12 +37,12 @@ int register_temp(const std::string& path) {
 }
 
 void unregister_temp(int slot) {
-  if (slot >= 0) g_slot_used[slot].store(false);
+  if (slot >= 0) g_slot_state[slot].store(kFree);
 }
 
 extern "C" void remove_temps_and_exit(int sig) {
   for (int i = 0; i < kSlots; ++i) {
-    if (g_slot_used[i].load()) ::unlink(g_temp_paths[i]);
+    if (g_slot_state[i].load() == kPublished) ::unlink(g_temp_paths[i]);
   }
   ::_exit(128 + sig);
 }
@@ -84,6 +87,24 @@ void check_output_path(const std::string& path) {
   if (fs::is_directory(p, ec)) throw InputError(path, "is a directory, expected a file name");
   if (!fs::is_directory(dir, ec)) throw InputError(path, "output directory does not exist");
   if (::access(dir.c_str(), W_OK) != 0) throw InputError(path, "output directory is not writable");
+}
+
+void check_output_dir(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path p = fs::absolute(fs::path(dir), ec);
+  if (fs::exists(p, ec) && !fs::is_directory(p, ec)) {
+    throw InputError(dir, "is a file, expected a directory for the output files");
+  }
+  while (!fs::exists(p, ec) && p.has_parent_path() && p.parent_path() != p) {
+    p = p.parent_path();
+  }
+  if (!fs::is_directory(p, ec)) {
+    throw InputError(dir, "cannot be created: " + p.string() + " is not a directory");
+  }
+  if (::access(p.c_str(), W_OK) != 0) {
+    throw InputError(dir, "cannot be written: " + p.string() + " is not writable");
+  }
 }
 
 void install_interrupt_cleanup() {

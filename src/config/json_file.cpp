@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "cimsim/common/error.hpp"
 
@@ -120,6 +123,47 @@ std::string parse_error_detail(const std::string& what) {
   return one_line(bracket == std::string::npos ? what : what.substr(bracket + 2));
 }
 
+// NaN and Infinity are not JSON; nlohmann reports them as an invalid literal at or just
+// after their first letter. Returns where such a literal starts and the literal, if the
+// error is one.
+std::optional<std::pair<size_t, std::string>> non_finite_literal(const std::string& text,
+                                                                 size_t at) {
+  for (size_t back = 0; back <= 2 && back <= at; ++back) {
+    size_t start = at - back;
+    if (start > 0 && text[start - 1] == '-') {
+      --start;
+    }
+    for (const char* word : {"-Infinity", "Infinity", "-NaN", "NaN", "nan", "-inf", "inf"}) {
+      if (text.compare(start, std::strlen(word), word) == 0) {
+        return std::make_pair(start, std::string(word));
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// First occurrence of `token` outside string literals, or npos.
+size_t find_outside_strings(const std::string& text, const std::string& token) {
+  bool in_string = false, escaped = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (text.compare(i, token.size(), token) == 0) {
+      return i;
+    }
+  }
+  return std::string::npos;
+}
+
 }  // namespace
 
 Json parse_json_strict(const std::string& text, const std::string& file, size_t first_line) {
@@ -146,7 +190,7 @@ Json parse_json_strict(const std::string& text, const std::string& file, size_t 
           std::string path;
           for (size_t i = 1; i < path_stack.size(); ++i) path = join_path(path, path_stack[i]);
           throw InputError(file_line, "invalid JSON: duplicate key " + quote_for_message(key) +
-                                     (path.empty() ? " at the top level" : " in " + path));
+                                          (path.empty() ? " at the top level" : " in " + path));
         }
         pending_key = key;
         break;
@@ -156,11 +200,10 @@ Json parse_json_strict(const std::string& text, const std::string& file, size_t 
     }
     return true;
   };
-  try {
-    return Json::parse(text, callback);
-  } catch (const Json::parse_error& e) {
+  // "file:line:column" of byte offset `end` in `text`.
+  auto position = [&](size_t end) {
     size_t line = first_line, column = 1;
-    size_t end = std::min<size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
+    end = std::min(end, text.size());
     for (size_t i = 0; i < end; ++i) {
       if (text[i] == '\n') {
         ++line;
@@ -169,8 +212,32 @@ Json parse_json_strict(const std::string& text, const std::string& file, size_t 
         ++column;
       }
     }
-    throw InputError(file + ":" + std::to_string(line) + ":" + std::to_string(column),
-                     "invalid JSON: " + parse_error_detail(e.what()));
+    return file + ":" + std::to_string(line) + ":" + std::to_string(column);
+  };
+  try {
+    return Json::parse(text, callback);
+  } catch (const Json::parse_error& e) {
+    size_t at = e.byte > 0 ? e.byte - 1 : 0;
+    if (auto literal = non_finite_literal(text, at)) {
+      throw InputError(position(literal->first),
+                       "invalid JSON: " + quote_for_message(literal->second) +
+                           " is not a JSON number (expected a finite "
+                           "number)");
+    }
+    throw InputError(position(at), "invalid JSON: " + parse_error_detail(e.what()));
+  } catch (const Json::out_of_range& e) {
+    // A number too large for a double ("1e999") carries no position; find it.
+    std::string detail = parse_error_detail(e.what());
+    size_t quote = detail.find('\'');
+    if (quote != std::string::npos) {
+      std::string token = detail.substr(quote + 1, detail.rfind('\'') - quote - 1);
+      size_t found = find_outside_strings(text, token);
+      if (!token.empty() && found != std::string::npos) {
+        throw InputError(position(found), "invalid JSON: number " + quote_for_message(token) +
+                                              " is out of range (expected a finite number)");
+      }
+    }
+    throw InputError(file_line, "invalid JSON: " + detail);
   } catch (const Json::exception& e) {
     throw InputError(file_line, "invalid JSON: " + parse_error_detail(e.what()));
   }
@@ -278,7 +345,12 @@ Json load_with_extends(const PresetKind& kind, const std::string& file,
     throw InputError(
         file, kind.root_name + ".extends: expected a preset name or file path, got " + ext->dump());
   }
-  std::string base_file = resolve_preset_path(kind, ext->get<std::string>(), file);
+  std::string base_file;
+  try {
+    base_file = resolve_preset_path(kind, ext->get<std::string>(), file);
+  } catch (const InputError& e) {
+    throw InputError(file, kind.root_name + ".extends: " + e.what());
+  }
   Json base = load_with_extends(kind, base_file, chain, prov);
   doc.erase("extends");
   merge_over(base, doc, kind.root_name, file, prov);

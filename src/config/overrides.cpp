@@ -84,7 +84,8 @@ Assignment parse_assignment(const std::string& text) {
   std::string full = text.substr(0, eq);
   size_t dot = full.find('.');
   Assignment a;
-  a.text = "--set " + text;
+  // The text names the setting in messages: keep it short (a value may be huge).
+  a.text = "--set " + (text.size() > 120 ? text.substr(0, 117) + "..." : text);
   a.value = text.substr(eq + 1);
   a.root = full.substr(0, dot);
   a.path = dot == std::string::npos ? "" : full.substr(dot + 1);

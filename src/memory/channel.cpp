@@ -466,7 +466,34 @@ void Channel::issue(const Decision& decision) {
   admit_backlog(t);
 }
 
+// Idle time costs nothing: with no request queued, no row open and no command sink
+// listening, the refreshes due long before `t` are counted in closed form instead of issued
+// one by one (a trace idle for 10^12 cycles would otherwise issue ~10^8 REFs per channel).
+// The last banks + 1 of them still issue normally, so every bank's timing state is what
+// issuing all of them would have left: a REF's constraints expire within one interval.
+void Channel::skip_idle_refreshes(Cycle t) {
+  if (sink_ != nullptr || busy() || open_ != 0) {
+    return;
+  }
+  const Cycle due = due_;
+  const Cycle interval = refresh_->interval();
+  if (interval == 0 || due == kNever || t <= due) {
+    return;
+  }
+  const uint64_t pending = (t - 1 - due) / interval + 1;  // REFs due in [due, t)
+  const uint64_t keep = banks_.size() + 1;
+  if (pending <= keep) {
+    return;
+  }
+  const uint64_t n = pending - keep;
+  counters_.commands[static_cast<int>(refresh_->command())] += n;
+  refresh_->skip(n);
+  due_ = refresh_->due();  // the channel's copy, read by decide() and refresh_candidate()
+  decision_valid_ = false;
+}
+
 void Channel::advance_to(Cycle t) {
+  skip_idle_refreshes(t);
   for (;;) {
     if (!decision_valid_) {
       decide();
@@ -481,6 +508,9 @@ void Channel::advance_to(Cycle t) {
       }
     }
     issue(decision_);
+    if (decision_.refresh) {
+      skip_idle_refreshes(t);  // the refresh may have closed the last open rows
+    }
   }
 }
 

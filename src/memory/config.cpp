@@ -258,8 +258,10 @@ void Describe<memory::MemoryConfig>::fields(Fields<memory::MemoryConfig>& f) {
     (void)burst;
     try {
       (void)m.capacity_bytes();
-    } catch (const OverflowError&) {
-      c.fail("organisation", "capacity overflows 64 bits");
+    } catch (const OverflowError& e) {
+      c.fail("organisation", std::string(e.what()) +
+                                 ": expected rows x columns x bus bytes x banks x channels to "
+                                 "fit 64 bits");
     }
   });
 }

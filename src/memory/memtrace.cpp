@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 #include "cimsim/common/error.hpp"
 #include "cimsim/config/describe.hpp"
@@ -41,6 +42,10 @@ inline bool is_blank(char c) {
 }  // namespace
 
 TraceReader::TraceReader(const std::string& path) : path_(path), buffer_(1 << 20) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw InputError(path, "is a directory, expected a memory trace file");
+  }
   file_ = std::fopen(path.c_str(), "rb");
   if (file_ == nullptr) {
     throw InputError(path, std::string("cannot open trace: ") + std::strerror(errno));

@@ -15,6 +15,8 @@ class AllBank final : public RefreshPolicy {
   uint32_t bank() const override { return 0; }
   bool covers(uint32_t) const override { return true; }
   void refreshed() override { due_ += interval_; }
+  Cycle interval() const override { return interval_; }
+  void skip(uint64_t n) override { due_ += n * interval_; }
 
  private:
   Cycle interval_;

@@ -11,6 +11,8 @@ class None final : public RefreshPolicy {
   uint32_t bank() const override { return 0; }
   bool covers(uint32_t) const override { return false; }
   void refreshed() override {}
+  Cycle interval() const override { return 0; }
+  void skip(uint64_t) override {}
 };
 
 }  // namespace

@@ -19,6 +19,11 @@ class PerBank final : public RefreshPolicy {
     due_ += interval_;
     bank_ = (bank_ + 1) % banks_;
   }
+  Cycle interval() const override { return interval_; }
+  void skip(uint64_t n) override {
+    due_ += n * interval_;
+    bank_ = static_cast<uint32_t>((bank_ + n % banks_) % banks_);
+  }
 
  private:
   uint32_t banks_;

@@ -1,6 +1,9 @@
 #include "checker.hpp"
 
+#include <algorithm>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "cimsim/common/checked_math.hpp"
 #include "cimsim/common/error.hpp"
@@ -56,6 +59,30 @@ int phase_rank(const std::string& mode, PhaseKind kind) {
 bool needs_weight(OpKind kind) {
   return kind == OpKind::matmul || kind == OpKind::embedding || kind == OpKind::layernorm ||
          kind == OpKind::rmsnorm;
+}
+
+// Machines multiply an op's dimensions (MACs, query-key pairs, elements): a shape whose
+// product does not fit 64 bits would wrap, so it is bad input. A lowered workload never
+// fails this: its FLOPs, which are at least this product, fit (workload check_sizes).
+void check_shape(const Op& op, const std::string& path) {
+  const std::pair<const char*, std::vector<uint64_t>> shapes[] = {
+      {"mm", {op.mm.batch, op.mm.m, op.mm.n, op.mm.k}},
+      {"attn",
+       {op.attn.batch, std::max(op.attn.heads, op.attn.kv_heads), op.attn.head_dim, op.attn.q_len,
+        op.attn.kv_len}},
+      {"rows", {op.rows.rows, op.rows.cols}}};
+  for (const auto& [key, dims] : shapes) {
+    try {
+      uint64_t n = 1;
+      for (uint64_t d : dims) {
+        n = checked_mul(n, std::max<uint64_t>(d, 1), "the product of its dimensions");
+      }
+    } catch (const OverflowError& e) {
+      throw InputError(
+          join_path(path, key),
+          std::string("expected a shape whose work fits 64-bit counts, but ") + e.what());
+    }
+  }
 }
 
 }  // namespace
@@ -226,6 +253,7 @@ void TraceChecker::check(const Op& op) {
     throw InputError(join_path(path, "in"), std::string("a ") + config::enum_name(op.kind) +
                                                 " op reads a weight; none is given");
   }
+  check_shape(op, path);
   for (size_t i = 0; i < op.inputs.size(); ++i) {
     check_tensor(op.inputs[i], join_path(join_path(path, "in"), i), true, op);
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <filesystem>
 #include <fstream>
 #include <ostream>
 #include <stdexcept>
@@ -130,6 +131,10 @@ struct TraceReader::State {
 TraceReader::TraceReader(const std::string& path) : state_(std::make_unique<State>()) {
   State& s = *state_;
   s.path = path;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw InputError(path, "is a directory, expected a trace file");
+  }
   s.in.open(path, std::ios::binary);
   if (!s.in) {
     throw InputError(path, "cannot open trace file");

@@ -186,7 +186,14 @@ uint64_t tokens_held(const RunSettings& r) {
 void check_workload(const Workload& w, const config::ConfigDoc* doc) {
   const RunSettings& r = w.run;
   auto where = [&](const std::string& path) { return doc != nullptr ? doc->where(path) : path; };
-  uint64_t held = tokens_held(r);
+  uint64_t held = 0;
+  try {
+    held = tokens_held(r);
+  } catch (const OverflowError& e) {
+    throw InputError(
+        where("workload.run.prompt"),
+        std::string("expected prompt + generate to fit 64-bit counts, but ") + e.what());
+  }
   if (held > w.model.max_context && !r.allow_context_overflow) {
     // Name what the user changed last: a command-line override wins over the file.
     std::string path = "workload.run.prompt";

@@ -141,7 +141,8 @@ TEST(Describe, HugeNumbersDoNotWrap) {
   EXPECT_EQ(parse_error(R"({"name":"a","inner":{"channels":1},"limit":4294967297})"),
             "x.json: machine.limit: expected an integer in [1, 64], got 4294967297");
   EXPECT_EQ(parse_error(R"({"name":"a","inner":{"channels":1e30}})"),
-            "x.json: machine.inner.channels: expected an integer >= 1, got 1e+30");
+            "x.json: machine.inner.channels: expected an integer >= 1 "
+            "(at most 18446744073709551615), got 1e+30");
 }
 
 TEST(Describe, SourcesAreAllowedAndChecked) {

@@ -23,6 +23,10 @@ void write_file_atomic(const std::string& path, const std::function<void(std::os
 // not writable, or it names a directory. Call before a long run, not after it.
 void check_output_path(const std::string& path);
 
+// The same for a directory that outputs will be written into (created if missing): fails if
+// `dir` names a file, or if it or the nearest existing parent is not a writable directory.
+void check_output_dir(const std::string& dir);
+
 // Installs SIGINT/SIGTERM handlers that remove registered temporary files and exit(130/143).
 void install_interrupt_cleanup();
 

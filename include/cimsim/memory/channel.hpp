@@ -185,6 +185,7 @@ class Channel {
     return std::max(std::max(unit[x.key % kClasses], timing_.group_table()[x.key]), x.bound);
   }
   void issue(const Decision& d);
+  void skip_idle_refreshes(Cycle t);
   // Queues r; true if its bank's choice (for r's direction) is known to be unchanged.
   bool insert(const BurstRequest& r);
   void admit_backlog(Cycle t);

@@ -28,6 +28,10 @@ class RefreshPolicy {
   virtual bool covers(uint32_t bank) const = 0;
   // The REF was issued; move on to the next one.
   virtual void refreshed() = 0;
+  // Cycles between consecutive REFs (0 if refresh is off).
+  virtual Cycle interval() const = 0;
+  // Moves on by `n` REFs at once, as n calls of refreshed() would.
+  virtual void skip(uint64_t n) = 0;
 };
 
 std::unique_ptr<RefreshPolicy> make_all_bank_refresh(const MemoryConfig& config, uint32_t unit);

@@ -1,0 +1,132 @@
+// Kernel mapping: how each trace op becomes GPU-style kernels of thread blocks (CTAs).
+//
+// - matmul / batched_matmul: CUTLASS-style tiled GEMM. The mapper tries every configured
+//   thread-block tile (that fits shared memory with its pipeline stages for the operand
+//   types) and split-K factor, estimates each from waves of CTAs over the units (wave
+//   quantisation), per-CTA compute at the matrix-unit rate (padded to the MMA shape), port
+//   and HBM bandwidth, and picks the fastest, as cuBLAS heuristics do. Split-K adds a
+//   reduction kernel over fp32 partials. CTAs are rastered with a swizzle so concurrent CTAs
+//   share operand panels in L2. M <= gemv_max_rows runs as a SIMD GEMV kernel.
+// - attention (fused): "flash" follows FlashAttention Algorithm 1 (Dao et al. 2022): blocks
+//   Bc = ceil(M/4d), Br = min(ceil(M/4d), d) for an SRAM of M elements; one CTA per
+//   (sequence, head) runs the outer loop over K/V blocks and the inner loop over Q blocks,
+//   reading Q_i, O_i, l_i, m_i and writing O_i, l_i, m_i back for every (i, j) (causal blocks
+//   above the diagonal are skipped); S and P stay on chip. "standard" runs S = QK^T (GEMM,
+//   S written out), P = softmax(S) (row kernel, S read and P written) and O = PV (GEMM).
+// - norms, activations, softmax, add/mul, rope, embedding, kv_write, kv_read: streaming row
+//   kernels on the vector unit and SFU.
+// A CTA's operands are described as contiguous address ranges within their tensors: a 2-D
+// tile or panel is mapped to a range of the same size inside the same tensor, so L2 reuse and
+// byte counts are exact at tile granularity while DRAM row locality of strided access is not
+// modelled. Weights are stored [N, K] (nn.Linear layout), KV caches [batch][kv_head][pos][d].
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cimsim/trace/op.hpp"
+#include "cimsim/vn/address_map.hpp"
+#include "cimsim/vn/config.hpp"
+
+namespace cimsim::vn {
+
+struct Load {
+  uint64_t addr = 0;
+  uint64_t bytes = 0;
+  uint32_t tensor = 0;
+};
+
+// Work of one main-loop step (or of the epilogue) of a CTA.
+struct StepWork {
+  double tensor_macs = 0;
+  double vector_macs = 0;
+  double vector_flops = 0;
+  double sfu_ops = 0;
+  double smem_read = 0;   // bytes compute reads from shared memory
+  double smem_write = 0;  // bytes written into shared memory (fills and staging)
+};
+
+struct CtaWork {
+  uint64_t steps = 1;
+  std::vector<Load> loads;   // streamed over the steps, in order
+  StepWork step;             // per step
+  std::vector<Load> stores;  // written in the epilogue
+  StepWork epilogue;
+  void clear() {
+    steps = 1;
+    loads.clear();
+    stores.clear();
+    step = StepWork{};
+    epilogue = StepWork{};
+  }
+};
+
+struct KernelPlan {
+  std::string name;
+  uint64_t ctas = 0;
+  uint32_t stages = 2;                      // operand buffers per CTA
+  uint32_t occupancy = 1;                   // co-resident CTAs per unit
+  trace::DType dtype = trace::DType::fp16;  // data type of the MACs
+  std::function<void(uint64_t, CtaWork&)> cta;
+};
+
+// Elementwise work per element of a row/elementwise op kind: fp32 FLOPs and SFU ops.
+struct ElementCost {
+  double flops = 0;
+  double sfu = 0;
+};
+ElementCost element_cost(trace::OpKind kind);
+
+struct FlashBlocks {
+  uint64_t m_elems = 0, bc = 0, br = 0;
+};
+
+class KernelPlanner {
+ public:
+  // `where` names the machine config for error messages ("file: machine").
+  using Where = std::function<std::string(const std::string& config_path)>;
+  KernelPlanner(const MachineConfig& cfg, AddressMap& map, double hbm_bytes_per_s, Where where);
+  // The kernels of one op, in order; an InputError if the machine cannot run it.
+  std::vector<KernelPlan> plan(const trace::Op& op);
+  FlashBlocks flash_blocks(uint64_t head_dim, uint32_t elem_bytes) const;
+  // Peak MAC rate (per unit per cycle) the op's matmuls would use, 0 if none.
+  double peak_macs_per_cycle(trace::DType t) const;
+
+  struct Gemm {  // one (batched) GEMM C[b] = A[b] x B[b]; B panels are bands of N
+    std::string name;
+    uint64_t batch = 1, m = 0, n = 0, k = 0;
+    trace::DType dtype = trace::DType::fp16;
+    uint32_t a_bytes = 2, b_bytes = 2, c_bytes = 2;
+    uint32_t a_tensor = 0, b_tensor = 0, c_tensor = 0;
+    std::function<uint64_t(uint64_t)> a_base, b_base, c_base;  // per batch index
+    std::string op_name;
+  };
+  void plan_gemm(const Gemm& g, std::vector<KernelPlan>& out);
+
+ private:
+  void plan_tensor_gemm(const Gemm& g, std::vector<KernelPlan>& out);
+  void plan_gemv(const Gemm& g, std::vector<KernelPlan>& out);
+  void plan_matmul(const trace::Op& op, std::vector<KernelPlan>& out);
+  void plan_attention(const trace::Op& op, std::vector<KernelPlan>& out);
+  void plan_flash(const trace::Op& op, std::vector<KernelPlan>& out);
+  void plan_standard(const trace::Op& op, std::vector<KernelPlan>& out);
+  void plan_rows(const trace::Op& op, std::vector<KernelPlan>& out);
+  void plan_kv_copy(const trace::Op& op, std::vector<KernelPlan>& out);
+  // A streaming kernel: `reads` and `writes` are split evenly over its CTAs, `bcast` is read
+  // whole by every CTA; `elements` of work at `cost` each.
+  KernelPlan stream_kernel(const std::string& name, const std::vector<Load>& reads,
+                           const std::vector<Load>& bcast, const std::vector<Load>& writes,
+                           double elements, ElementCost cost) const;
+  [[noreturn]] void no_unit(const trace::Op& op, trace::DType t) const;
+
+  const MachineConfig& cfg_;
+  AddressMap& map_;
+  double hbm_bytes_per_cycle_;
+  Where where_;
+};
+
+// Elementwise work per element of a row/elementwise op kind: fp32 FLOPs and SFU ops.
+
+}  // namespace cimsim::vn

@@ -1,0 +1,101 @@
+// Attention: HBM traffic of the standard and FlashAttention forms against the IO analysis of
+// Dao et al. (arXiv 2205.14135, Theorem 2), and decode KV-cache reads.
+#include <gtest/gtest.h>
+
+#include "vn_test_util.hpp"
+
+namespace cimsim::vn {
+namespace {
+
+double op_bytes(const Json& rep, const std::string& name, const char* link) {
+  const Json& o = test::op_entry(rep, name);
+  return o["bytes"][link]["read"].get<double>() + o["bytes"][link]["write"].get<double>();
+}
+
+// A small L2 so that HBM sees what SRAM asks for (the paper's model has no L2).
+const std::vector<std::string> kSmallL2 = {"l2.capacity_bytes=262144",
+                                           "compute.kernel_launch_ns=0"};
+
+TEST(Attention, StandardHbmBytesGrowAsNSquared) {
+  auto sets = kSmallL2;
+  sets.push_back("attention=\"standard\"");
+  auto doc = test::machine_doc("a100-sxm4-80gb", sets);
+  test::Run run = test::build(doc, "m0");
+  trace::TraceHeader h;
+  std::vector<trace::Op> ops;
+  for (uint64_t n : {1024, 2048, 4096})
+    ops.push_back(test::attention("att" + std::to_string(n), 2, 64, n, n, false, h));
+  Json rep = test::simulate({&run}, h, ops)[0];
+  double b1 = op_bytes(rep, "att1024", "hbm"), b2 = op_bytes(rep, "att2048", "hbm"),
+         b4 = op_bytes(rep, "att4096", "hbm");
+  // S and P (N^2 each, written and read) dominate for N >> d: about 4x per doubling (a
+  // little more while K still fits the small L2 at the smaller N).
+  EXPECT_GT(b2 / b1, 3.5);
+  EXPECT_LT(b2 / b1, 4.8);
+  EXPECT_GT(b4 / b2, 3.5);
+  EXPECT_LT(b4 / b2, 4.8);
+  // At least S written, S read, P written, P read once: 4 N^2 x 2 bytes per head.
+  EXPECT_GE(b4, 4.0 * 4096 * 4096 * 2 * 2);
+}
+
+TEST(Attention, FlashMovesSeveralTimesLessAndFallsWithSram) {
+  const uint64_t n = 4096, d = 64, heads = 2;
+  trace::TraceHeader h;
+  std::vector<trace::Op> ops{test::attention("att", heads, d, n, n, false, h)};
+  std::vector<test::Run> runs;
+  std::vector<std::string> names = {"std", "f32k", "f64k", "f160k"};
+  std::vector<std::string> extra = {"attention=\"standard\"", "flash.sram_bytes=32768",
+                                    "flash.sram_bytes=65536", "flash.sram_bytes=163840"};
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto sets = kSmallL2;
+    sets.push_back(extra[i]);
+    runs.push_back(test::build(test::machine_doc("a100-sxm4-80gb", sets), names[i]));
+  }
+  auto reps = test::simulate({&runs[0], &runs[1], &runs[2], &runs[3]}, h, ops);
+  double standard = op_bytes(reps[0], "att", "hbm");
+  std::vector<double> hbm, sram_link;
+  for (size_t i = 1; i < reps.size(); ++i) {
+    hbm.push_back(op_bytes(reps[i], "att", "hbm"));
+    sram_link.push_back(op_bytes(reps[i], "att", "l2"));
+  }
+  EXPECT_GT(standard / hbm[2], 3.0) << standard << " vs " << hbm[2];
+  EXPECT_GT(sram_link[0], sram_link[1]);
+  EXPECT_GT(sram_link[1], sram_link[2]);
+  EXPECT_GT(hbm[0], hbm[2]);
+  // Algorithm 1's traffic between SRAM and the next level, exactly: per (sequence, head)
+  // K and V once; for each of Tc x Tr blocks Q_i, O_i read, O_i written, l_i and m_i read and
+  // written (8 bytes a row); plus the initial write of O, l, m.
+  for (size_t i = 0; i < 3; ++i) {
+    uint64_t m = std::vector<uint64_t>{32768, 65536, 163840}[i] / 2;
+    uint64_t bc = (m + 4 * d - 1) / (4 * d), br = std::min(bc, d);
+    uint64_t tc = (n + bc - 1) / bc;
+    (void)br;
+    double per_head = 2.0 * n * d * 2 + static_cast<double>(tc) * (3.0 * n * d * 2 + 16.0 * n) +
+                      (n * d * 2 + 8.0 * n);
+    EXPECT_DOUBLE_EQ(sram_link[i], heads * per_head) << "sram " << m * 2;
+  }
+}
+
+TEST(Attention, DecodeKvReadsGrowLinearlyWithContext) {
+  auto doc = test::machine_doc("a100-sxm4-80gb", kSmallL2);
+  test::Run run = test::build(doc, "m0");
+  trace::TraceHeader h;
+  std::vector<trace::Op> ops;
+  const uint64_t heads = 8, d = 128;
+  for (uint64_t kv : {1024, 2048, 4096}) {
+    auto op = test::attention("dec", heads, d, 1, kv, true, h, true, 4096);
+    op.name = "dec" + std::to_string(kv);
+    ops.push_back(op);
+  }
+  Json rep = test::simulate({&run}, h, ops)[0];
+  for (uint64_t kv : {1024, 2048, 4096}) {
+    double read =
+        test::op_entry(rep, "dec" + std::to_string(kv))["bytes"]["hbm"]["read"].get<double>();
+    double kv_bytes = 2.0 * kv * heads * d * 2;  // K and V rows up to kv_len, all heads
+    EXPECT_GE(read, kv_bytes) << kv;
+    EXPECT_LE(read, kv_bytes * 1.02 + 65536) << kv;
+  }
+}
+
+}  // namespace
+}  // namespace cimsim::vn

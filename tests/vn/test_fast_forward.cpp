@@ -1,0 +1,67 @@
+// Fast-forward (memoised identical ops) against full simulation, and byte conservation
+// between what the machine requests and what the HBM model reports.
+#include <gtest/gtest.h>
+
+#include "mini_decoder.hpp"
+
+namespace cimsim::vn {
+namespace {
+
+double total(const Json& rep, const char* key) {
+  return rep["totals"][key].get<double>();
+}
+
+TEST(FastForward, EqualsFullSimulationWithinOnePercent) {
+  test::MiniDecoder m;
+  m.layers = 4;
+  m.generate = 6;
+  trace::TraceHeader h;
+  auto ops = test::mini_decoder(m, h);
+  auto doc = test::machine_doc("a100-sxm4-80gb");
+  test::Run fast = test::build(doc, "fast", true);
+  test::Run full = test::build(doc, "full", false);
+  auto reps = test::simulate({&fast, &full}, h, ops);
+  const Json &f = reps[0], &s = reps[1];
+  EXPECT_GT(f["metrics"]["fast_forward"]["ops_fast_forwarded"].get<uint64_t>(), ops.size() / 3);
+  EXPECT_EQ(s["metrics"]["fast_forward"]["ops_fast_forwarded"].get<uint64_t>(), 0u);
+  EXPECT_GT(f["totals"]["fast_forwarded_ops"].get<uint64_t>(), 0u);
+  EXPECT_NEAR(total(f, "seconds") / total(s, "seconds"), 1.0, 0.01);
+  EXPECT_NEAR(total(f, "energy_j") / total(s, "energy_j"), 1.0, 0.01);
+  for (const char* link : {"hbm", "l2", "smem"}) {
+    for (const char* dir : {"read", "write"}) {
+      double a = test::link_bytes(f, link, dir), b = test::link_bytes(s, link, dir);
+      EXPECT_NEAR(a, b, 0.01 * b + 1) << link << " " << dir;
+    }
+  }
+  // Per phase too: time to first token and per-token latency.
+  EXPECT_NEAR(f["latency"]["time_to_first_token_s"].get<double>() /
+                  s["latency"]["time_to_first_token_s"].get<double>(),
+              1.0, 0.01);
+  EXPECT_NEAR(f["latency"]["time_per_output_token_s"].get<double>() /
+                  s["latency"]["time_per_output_token_s"].get<double>(),
+              1.0, 0.01);
+}
+
+TEST(Conservation, HbmReportsExactlyWhatTheMachineRequested) {
+  test::MiniDecoder m;
+  m.layers = 2;
+  m.generate = 3;
+  trace::TraceHeader h;
+  auto ops = test::mini_decoder(m, h);
+  auto doc = test::machine_doc("a100-sxm4-80gb", {"l2.capacity_bytes=1048576"});
+  test::Run run = test::build(doc, "m0", false);
+  Json rep = test::simulate({&run}, h, ops)[0];
+  uint64_t requested = run.exec->requested_bytes();
+  EXPECT_GT(requested, 0u);
+  EXPECT_EQ(run.exec->memory_reported_bytes(), requested);
+  // The report's HBM totals are the memory's own counts.
+  EXPECT_EQ(static_cast<uint64_t>(test::link_bytes(rep, "hbm")), requested);
+  // Every op's bytes add up to the totals (nothing is lost between ops).
+  double sum = 0;
+  for (const auto& o : rep["ops"])
+    sum += o["bytes"]["hbm"]["read"].get<double>() + o["bytes"]["hbm"]["write"].get<double>();
+  EXPECT_DOUBLE_EQ(sum, test::link_bytes(rep, "hbm"));
+}
+
+}  // namespace
+}  // namespace cimsim::vn

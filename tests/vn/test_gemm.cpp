@@ -1,0 +1,73 @@
+// GEMM and GEMV on the A100 preset against data-sheet bounds.
+#include <gtest/gtest.h>
+
+#include "vn_test_util.hpp"
+
+namespace cimsim::vn {
+namespace {
+
+constexpr double kPeakFp16 = 108.0 * 1024 * 2 * 1.41e9;  // A100 whitepaper: 312 TFLOPS dense
+
+TEST(Gemm, Large8192CubedIsComputeBoundNearButBelowPeak) {
+  auto doc = test::machine_doc("a100-sxm4-80gb");
+  test::Run run = test::build(doc, "m0");
+  trace::TraceHeader h;
+  std::vector<trace::Op> ops{test::matmul("big", 8192, 8192, 8192, h)};
+  Json rep = test::simulate({&run}, h, ops)[0];
+  double t = test::op_seconds(rep, "big");
+  double flops = 2.0 * 8192 * 8192 * 8192;
+  double achieved = flops / t;
+  EXPECT_LE(achieved, kPeakFp16);
+  EXPECT_GE(achieved, 0.85 * kPeakFp16) << "achieved " << achieved / 1e12 << " TFLOPS";
+  EXPECT_EQ(test::op_entry(rep, "big")["bound"].begin().key(), "compute")
+      << test::op_entry(rep, "big").dump() << rep["totals"].dump() << rep["metrics"].dump();
+  // MACs counted on the tensor cores: exactly the useful ones (8192 is a multiple of every tile).
+  bool found = false;
+  for (const auto& c : rep["components"]) {
+    if (c["name"] == "sm.tensor") {
+      EXPECT_EQ(c["actions"]["mac_fp16"]["count"].get<double>(), 8192.0 * 8192 * 8192);
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST(Gemm, DecodeGemvIsMemoryBoundNearHbmBandwidth) {
+  auto doc = test::machine_doc("a100-sxm4-80gb");
+  test::Run run = test::build(doc, "m0");
+  trace::TraceHeader h;
+  std::vector<trace::Op> ops{test::matmul("gemv", 1, 8192, 8192, h)};
+  Json rep = test::simulate({&run}, h, ops)[0];
+  double t = test::op_seconds(rep, "gemv");
+  double weight = 8192.0 * 8192 * 2;
+  double peak_bw = rep["metrics"]["peak_hbm_bytes_per_s"].get<double>();
+  double hbm = test::link_bytes(rep, "hbm", "read");
+  EXPECT_GE(hbm, weight);  // the weight streams from HBM once
+  EXPECT_LE(hbm, weight * 1.01);
+  double bw = weight / t;
+  EXPECT_LE(bw, peak_bw);
+  EXPECT_GE(bw, 0.6 * peak_bw) << "achieved " << bw / 1e9 << " GB/s of " << peak_bw / 1e9;
+  EXPECT_EQ(test::op_entry(rep, "gemv")["bound"].begin().key(), "memory");
+}
+
+TEST(Gemm, EveryOpRespectsTheRooflineLowerBound) {
+  auto doc = test::machine_doc("a100-sxm4-80gb");
+  test::Run run = test::build(doc, "m0");
+  trace::TraceHeader h;
+  std::vector<trace::Op> ops{test::matmul("a", 512, 768, 768, h, "x", "y1"),
+                             test::matmul("b", 512, 3072, 768, h, "y1", "y2"),
+                             test::matmul("c", 512, 768, 3072, h, "y2", "y3"),
+                             test::matmul("d", 3, 4096, 4096, h, "y3", "y4"),
+                             test::attention("att", 12, 64, 512, 512, true, h)};
+  Json rep = test::simulate({&run}, h, ops)[0];
+  double peak_bw = rep["metrics"]["peak_hbm_bytes_per_s"].get<double>();
+  for (const auto& o : rep["ops"]) {
+    double t = o["busy_seconds"].get<double>();
+    double hbm = o["bytes"]["hbm"]["read"].get<double>() + o["bytes"]["hbm"]["write"].get<double>();
+    double flops = o["flops"].get<double>();
+    EXPECT_GE(t * (1 + 1e-9), std::max(flops / kPeakFp16, hbm / peak_bw)) << o["name"];
+  }
+}
+
+}  // namespace
+}  // namespace cimsim::vn
