@@ -239,12 +239,12 @@ ReplayResult replay(const MemoryConfig& config, Next&& next, Where&& where,
   ctl.set_auto_release(true);
   const AddressMap& map = ctl.address_map();
   const uint64_t capacity = map.capacity_bytes();
-  const uint64_t burst = map.burst_bytes();
   ReplayResult result;
-  TraceRequest r;
-  Cycle previous = 0;
-  bool first = true;
-  while (next(r)) {
+  // Reads, checks and decodes the next request.
+  auto read = [&](TraceRequest& r, DecodedAddress& at) {
+    if (!next(r)) {
+      return false;
+    }
     if (r.address >= capacity) {
       char hex[32];
       std::snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(r.address));
@@ -252,17 +252,33 @@ ReplayResult replay(const MemoryConfig& config, Next&& next, Where&& where,
                                     " is beyond the memory's capacity of " +
                                     std::to_string(capacity) + " bytes (" + config.name + ")");
     }
-    const DecodedAddress where = map.decode(r.address - r.address % burst);
+    at = map.decode(r.address);  // the burst's bytes are ignored
+    return true;
+  };
+  // One request read ahead: its pseudo-channel is brought into the cache while the current
+  // one is served (with many pseudo-channels, most requests find theirs out of the cache).
+  TraceRequest r, ahead;
+  DecodedAddress at, at_ahead;
+  bool more = read(r, at);
+  Cycle previous = 0;
+  bool first = true;
+  while (more) {
+    more = read(ahead, at_ahead);
+    if (more) {
+      ctl.prefetch(at_ahead, ahead.write);
+    }
     Cycle enter = first ? r.cycle : std::max(r.cycle, previous + 1);
     if (options.stall_on_full) {
-      enter = ctl.accept_time(where.unit, r.write, enter);
+      enter = ctl.accept_time(at.unit, r.write, enter);
     } else {
-      ctl.advance_unit_to(where.unit, enter);
+      ctl.advance_unit_to(at.unit, enter);
     }
-    ctl.submit_burst(where, r.write, enter);
+    ctl.submit_burst(at, r.write, enter);
     previous = enter;
     first = false;
     ++result.requests;
+    r = ahead;
+    at = at_ahead;
   }
   result.last_completion = ctl.drain();
   result.stats = ctl.stats();

@@ -5,19 +5,31 @@
 namespace cimsim::memory {
 
 TimingState::TimingState(const MemoryConfig& config)
-    : t_(config.timing),
-      burst_(config.burst_cycles()),
-      single_bus_(config.controller.command_bus == CommandBus::kSingle),
+    : single_bus_(config.controller.command_bus == CommandBus::kSingle),
       banks_(config.banks_per_unit()) {
-  for (uint32_t b = 0; b < banks_.size(); ++b) {
-    group_of_.push_back(b / config.organisation.banks_per_group);
-  }
+  const Timing& t = config.timing;
+  const uint32_t burst = config.burst_cycles();
+  g_.tRC = t.tRC;
+  g_.tRAS = t.tRAS;
+  g_.tRCDRD = t.tRCDRD;
+  g_.tRCDWR = t.tRCDWR;
+  g_.tRP = t.tRP;
+  g_.tRTP = t.tRTP;
+  g_.tRTW = t.tRTW;
+  g_.tRRD_L = t.tRRD_L;
+  g_.tRRD_S = t.tRRD_S;
+  g_.tFAW = t.tFAW;
+  g_.tRFC = t.tRFC;
+  g_.tRFCpb = t.tRFCpb;
+  g_.tRREFD = t.tRREFD;
+  g_.col_l = std::max(t.tCCD_L, burst);
+  g_.col_s = std::max(t.tCCD_S, burst);
+  g_.wr_rd_l = t.WL + burst + t.tWTR_L;
+  g_.wr_rd_s = t.WL + burst + t.tWTR_S;
+  g_.wr_pre = t.WL + burst + t.tWR;
+  const uint32_t per_group = config.organisation.banks_per_group;
+  group_magic_ = (65536 + per_group - 1) / per_group;
   group_table_.assign(size_t{config.organisation.bank_groups} * kClasses, 0);
-  gap_.col_l = std::max<Cycle>(t_.tCCD_L, burst_);
-  gap_.col_s = std::max<Cycle>(t_.tCCD_S, burst_);
-  gap_.wr_rd_l = Cycle{t_.WL} + burst_ + t_.tWTR_L;
-  gap_.wr_rd_s = Cycle{t_.WL} + burst_ + t_.tWTR_S;
-  gap_.wr_pre = Cycle{t_.WL} + burst_ + t_.tWR;
 }
 
 Cycle TimingState::earliest(Command c, uint32_t bank) const {
@@ -27,7 +39,7 @@ Cycle TimingState::earliest(Command c, uint32_t bank) const {
   switch (c) {
     case Command::kAct:
       e = std::max({e, b[kClassAct], g[kClassAct], act_});
-      return acts_ >= 4 ? std::max(e, faw_[faw_next_] + t_.tFAW) : e;
+      return acts_ >= 4 ? std::max(e, faw_[faw_next_] + g_.tFAW) : e;
     case Command::kRd:
     case Command::kRdA:
       return std::max({e, b[kClassRd], g[kClassRd], rd_});
@@ -39,21 +51,17 @@ Cycle TimingState::earliest(Command c, uint32_t bank) const {
     case Command::kPreA:
       return e;
     case Command::kRefAb:
-      e = std::max(e, ref_);
-      for (const Bank& x : banks_) {
-        e = std::max(e, x[kClassAct]);
-      }
-      return e;
+      return std::max({e, ref_, act_max_});
     case Command::kRefPb:
       return std::max({e, b[kClassAct], ref_, refpb_});
   }
   return e;
 }
 
-void TimingState::issue_prea(const std::vector<uint32_t>& open_banks, Cycle t) {
+void TimingState::issue_prea(uint64_t open_banks, Cycle t) {
   raise(bus(Command::kPreA), t + 1);
-  for (uint32_t bank : open_banks) {
-    raise(banks_[bank][kClassAct], t + t_.tRP);
+  for (uint64_t bits = open_banks; bits != 0; bits &= bits - 1) {
+    raise_act(banks_[static_cast<size_t>(__builtin_ctzll(bits))], t + g_.tRP);
   }
 }
 

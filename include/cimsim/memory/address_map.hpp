@@ -35,7 +35,7 @@ class AddressMap {
   // "" if `order` names St Ch Pc Bg Ba Ro Co exactly once each, else what is wrong.
   static std::string check_order(const std::string& order);
 
-  // `address` must be below capacity_bytes().
+  // `address` must be below capacity_bytes(); the bytes within a burst are ignored.
   DecodedAddress decode(uint64_t address) const {
     if (!all_pow2_) {
       return decode_general(address);
@@ -59,7 +59,8 @@ class AddressMap {
   struct Digit {
     Field field;
     uint32_t size;
-    uint32_t shift;  // log2(size) if a power of two, else 0xFF
+    uint32_t shift;      // log2(size) if a power of two, else 0xFF
+    uint64_t magic = 0;  // other sizes: 2^64 / size rounded up, to divide 32-bit values
   };
   void hash(std::array<uint32_t, kFields>& v, bool inverse) const;
   DecodedAddress decode_general(uint64_t address) const;
