@@ -89,17 +89,34 @@ bool VnExecutor::done() const {
   return ExecutorBase::done();
 }
 
-stats::Counts VnExecutor::snapshot() const {
-  stats::Counts c = machine_->live().counts;
-  memory_->add_counts(c);
-  return c;
+const stats::Counts& VnExecutor::memory_now() {
+  // Ops follow one another with no time in between, so one op's end is the next one's start:
+  // the memory is asked once per instant (asking copies all of its statistics).
+  const double t = now_ps();
+  if (t != memory_now_ps_) {
+    memory_now_.reset(registry());
+    memory_->add_counts(memory_now_);
+    memory_now_ps_ = t;
+  }
+  return memory_now_;
 }
 
 void VnExecutor::player() {
   try {
     trace::Op op;
+    bool first = true;
     while (source_->next(op)) {
+      if (first) {
+        memory_first_ = memory_now();
+        first = false;
+      }
       run_op(op);
+    }
+    if (!first) {
+      // Everything the memory counted from the first op's start to the last one's end belongs
+      // to some op (simulated ops take their share, replays stand for theirs).
+      attributed_hbm_ = memory_now();
+      sub_counts(attributed_hbm_, memory_first_);
     }
   } catch (...) {
     error_ = std::current_exception();
@@ -134,25 +151,34 @@ std::pair<uint64_t, uint64_t> VnExecutor::memo_key(const trace::Op& op) {
     }
   }
   // L2 state as it concerns the op: exactly which sectors of its own tensors (and of scratch)
-  // are present and dirty. The rest of the L2 (what the op would evict) is checked by the
-  // trial replay in run_op, not here.
+  // are present and dirty, found by looking up the blocks of those tensors. The rest of the
+  // L2 (what the op would evict) is checked by the trial replay in run_op, not here.
   const uint64_t bb = cfg_.l2.block_bytes;
-  std::vector<std::array<uint64_t, 4>>& mine = key_scratch_;
-  mine.clear();
-  machine_->l2().cache().for_each_lru([&](const L2Cache::BlockState& b) {
-    int32_t role = role_of(b.tensor);
-    if (role != kOther) {
-      int64_t off =
-          static_cast<int64_t>(b.block) - static_cast<int64_t>(map_->at(b.tensor).base / bb);
-      mine.push_back({static_cast<uint64_t>(role), static_cast<uint64_t>(off), b.valid, b.dirty});
-    }
-  });
-  std::sort(mine.begin(), mine.end());
+  const L2Cache& cache = machine_->l2().cache();
   uint64_t g = mix(h, 0x5151);
-  for (const auto& e : mine) {
-    for (uint64_t v : e) {
-      h = mix(h, v);
-      g = mix(g, ~v);
+  auto add_tensor = [&](uint64_t role, uint32_t tensor) {
+    const TensorLoc& loc = map_->at(tensor);
+    const uint64_t first = loc.base / bb, last = (loc.base + std::max<uint64_t>(loc.size, 1) - 1) / bb;
+    L2Cache::BlockState b;
+    for (uint64_t blk = first; blk <= last; ++blk) {
+      if (cache.lookup(blk, b) && b.tensor == tensor) {
+        for (uint64_t v : {role, blk - first, b.valid, b.dirty}) {
+          h = mix(h, v);
+          g = mix(g, ~v);
+        }
+      }
+    }
+  };
+  for (size_t r = 0; r < op_tensors_.size(); ++r) {
+    uint32_t t = op_tensors_[r];
+    if (t == UINT32_MAX || role_of(t) != static_cast<int32_t>(r)) {
+      continue;  // not placed, or already seen in an earlier role
+    }
+    add_tensor(r, t);
+  }
+  for (uint32_t t : map_->scratch_indices()) {
+    if (role_of(t) >= kScratchRole) {
+      add_tensor(static_cast<uint64_t>(kScratchRole) + t, t);
     }
   }
   return {h, g};
@@ -269,9 +295,12 @@ void VnExecutor::run_op(const trace::Op& op) {
     // replay. What the memory counts meanwhile in the background (standby, refresh) is already
     // in the recorded counts: it is set aside, not counted twice; the rest (the write-backs'
     // activates, bursts and bytes) is charged to the op.
+    // The memory's traffic counts (all but the background actions) have not changed since it
+    // was last asked: every op that sent traffic asked it at its end.
     stats::Counts mem_before;
-    mem_before.reset(registry());
-    memory_->add_counts(mem_before);
+    if (!replay_writebacks_.empty()) {
+      mem_before = memory_now_ps_ >= 0 ? memory_now_ : memory_now();
+    }
     L2Module& l2 = machine_->l2();
     l2.post_writebacks(replay_writebacks_);
     if (!replay_writebacks_.empty()) {
@@ -290,13 +319,10 @@ void VnExecutor::run_op(const trace::Op& op) {
       sc_core::wait(l2.idle_event());
     }
     cost.end_ps = static_cast<uint64_t>(std::llround(now_ps()));
-    stats::Counts mem_during;
-    mem_during.reset(registry());
-    memory_->add_counts(mem_during);
-    sub_counts(mem_during, mem_before);
-    attributed_hbm_.add(mem_during);
     cost.counts = hit->counts;
     if (!replay_writebacks_.empty()) {
+      stats::Counts mem_during = memory_now();
+      sub_counts(mem_during, mem_before);
       for (stats::ActionId a : background_) {
         mem_during.actions[a] = 0;
       }
@@ -307,10 +333,8 @@ void VnExecutor::run_op(const trace::Op& op) {
     ++ff_ops_;
     ff_ps_ += cost.end_ps - start;
   } else {
-    stats::Counts before = snapshot();
-    stats::Counts mem_before;
-    mem_before.reset(registry());
-    memory_->add_counts(mem_before);
+    const stats::Counts live_before = machine_->live().counts;
+    const stats::Counts mem_before = memory_now();
     L2Module& l2 = machine_->l2();
     const L2Traffic traffic_before = l2.traffic();
     log_.clear();
@@ -323,13 +347,11 @@ void VnExecutor::run_op(const trace::Op& op) {
     l2.set_log(nullptr);
     kernels_ += kernels.size();
     cost.end_ps = static_cast<uint64_t>(std::llround(now_ps()));
-    cost.counts = snapshot();
-    sub_counts(cost.counts, before);
-    stats::Counts mem_after;
-    mem_after.reset(registry());
-    memory_->add_counts(mem_after);
-    sub_counts(mem_after, mem_before);
-    attributed_hbm_.add(mem_after);
+    cost.counts = machine_->live().counts;
+    sub_counts(cost.counts, live_before);
+    stats::Counts mem_delta = memory_now();
+    sub_counts(mem_delta, mem_before);
+    cost.counts.add(mem_delta);
     ++sim_ops_;
     // What limited the op: compute or HBM at peak, or neither (launch/latency bound).
     uint64_t hbm =

@@ -27,7 +27,6 @@ L2Cache::L2Cache(uint64_t capacity_bytes, uint64_t block_bytes)
     : capacity_(capacity_bytes), block_bytes_(block_bytes), sector_bytes_(block_bytes / 64) {
   block_shift_ = log2_exact(block_bytes);
   sector_shift_ = log2_exact(sector_bytes_);
-  map_.reserve(2 * capacity_bytes / block_bytes + 16);
 }
 
 void L2Cache::unlink(int32_t i) {
@@ -63,10 +62,8 @@ void L2Cache::push_mru(int32_t i) {
 }
 
 int32_t L2Cache::touch(uint64_t block, uint32_t tensor) {
-  auto it = map_.find(block);
-  int32_t i = 0;
-  if (it != map_.end()) {
-    i = it->second;
+  int32_t i = block < index_.size() ? index_[block] : -1;
+  if (i >= 0) {
     save(i);
     if (i != tail_) {
       unlink(i);
@@ -84,7 +81,11 @@ int32_t L2Cache::touch(uint64_t block, uint32_t tensor) {
     Entry& e = entries_[i];
     e = Entry{};
     e.block = block;
-    map_.emplace(block, i);
+    if (block >= index_.size()) {
+      index_.resize(std::max<size_t>(block + 1, index_.size() * 2), -1);
+    }
+    index_[block] = i;
+    ++resident_;
     if (trial_) {
       map_changes_.push_back(MapChange{block, -1});
     }
@@ -108,7 +109,8 @@ void L2Cache::evict_to_capacity(Result* out) {
     }
     occupied_ -= static_cast<uint64_t>(__builtin_popcountll(e.valid)) << sector_shift_;
     unlink(i);
-    map_.erase(e.block);
+    index_[e.block] = -1;
+    --resident_;
     if (trial_) {
       map_changes_.push_back(MapChange{e.block, i});
     }
@@ -190,6 +192,16 @@ void L2Cache::for_each_lru(const std::function<void(const BlockState&)>& fn) con
   }
 }
 
+bool L2Cache::lookup(uint64_t block, BlockState& out) const {
+  int32_t i = block < index_.size() ? index_[block] : -1;
+  if (i < 0) {
+    return false;
+  }
+  const Entry& e = entries_[static_cast<size_t>(i)];
+  out = BlockState{e.block, e.tensor, e.valid, e.dirty};
+  return true;
+}
+
 void L2Cache::begin_trial() {
   trial_ = true;
   if (++trial_epoch_ == 0) {  // wrapped: no entry may look saved
@@ -210,10 +222,11 @@ void L2Cache::begin_trial() {
 
 void L2Cache::rollback() {
   for (auto it = map_changes_.rbegin(); it != map_changes_.rend(); ++it) {
+    index_[it->block] = it->index;
     if (it->index < 0) {
-      map_.erase(it->block);
+      --resident_;
     } else {
-      map_.emplace(it->block, it->index);
+      ++resident_;
     }
   }
   for (const auto& [i, e] : saved_) {

@@ -1,6 +1,6 @@
 // The von Neumann machine as a trace executor: pulls ops from the trace, maps each to kernels
 // (kernels.hpp), runs them on VnMachine, and records each op's time span, action counts and
-// bytes per link (the HBM's counts are snapshotted before and after the op).
+// bytes per link (the HBM's counts are taken before and after the op).
 //
 // Fast-forward (identical repeated work: the same layer in every block, the same matmul in
 // every decode step). A simulated op is recorded: its duration, action counts (the HBM's
@@ -64,7 +64,7 @@ class VnExecutor : public exec::ExecutorBase {
   };
   void player();
   void run_op(const trace::Op& op);
-  stats::Counts snapshot() const;
+  const stats::Counts& memory_now();
   std::pair<uint64_t, uint64_t> memo_key(const trace::Op& op);
   int32_t role_of(uint32_t tensor) const;
   uint32_t tensor_of(int32_t role) const;
@@ -97,10 +97,11 @@ class VnExecutor : public exec::ExecutorBase {
   std::vector<L2Access> log_;
   std::vector<AddrRange> replay_writebacks_;
   std::vector<stats::ActionId> background_;
-  std::vector<std::array<uint64_t, 4>> key_scratch_;
   uint64_t ff_ops_ = 0, sim_ops_ = 0, ff_ps_ = 0, ff_trials_failed_ = 0;
   uint64_t ff_with_writebacks_ = 0;
-  stats::Counts attributed_hbm_;  // memory counts that simulated ops took
+  stats::Counts attributed_hbm_;  // memory counts from the first op's start to the last's end
+  stats::Counts memory_first_, memory_now_;
+  double memory_now_ps_ = -1;
   std::map<std::pair<trace::PhaseKind, std::string>, OpStats> op_stats_;
   std::vector<std::string> op_order_;
   uint64_t kernels_ = 0;

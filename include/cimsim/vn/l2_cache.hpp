@@ -12,7 +12,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <unordered_map>
 #include <vector>
 
 namespace cimsim::vn {
@@ -45,6 +44,8 @@ class L2Cache {
   };
   // Visits resident blocks from least to most recently used.
   void for_each_lru(const std::function<void(const BlockState&)>& fn) const;
+  // The state of block number `block` (address / block_bytes), if resident.
+  bool lookup(uint64_t block, BlockState& out) const;
 
   // Trial accesses (fast-forward): after begin_trial(), every change is journalled;
   // rollback() restores the state as it was at begin_trial(), commit() keeps the changes.
@@ -58,7 +59,7 @@ class L2Cache {
   uint64_t block_bytes() const { return block_bytes_; }
   uint64_t sector_bytes() const { return sector_bytes_; }
   uint64_t dirty_bytes() const;
-  size_t resident_blocks() const { return map_.size(); }
+  size_t resident_blocks() const { return resident_; }
 
  private:
   struct Entry {
@@ -87,7 +88,11 @@ class L2Cache {
   uint64_t occupied_ = 0;
   std::vector<Entry> entries_;
   std::vector<int32_t> free_;
-  std::unordered_map<uint64_t, int32_t> map_;
+  // Entry of every resident block, by block number (-1: not resident). Addresses are dense
+  // from 0 (tensors are placed one after another), so a flat index is small and needs no
+  // hashing.
+  std::vector<int32_t> index_;
+  size_t resident_ = 0;
   int32_t head_ = -1, tail_ = -1;
 
   // Trial journal.
