@@ -9,8 +9,8 @@ write) on ISAAC. Every point runs the same trace on all five machines side by si
 (configs/study/*.json), through scripts/sweep.py, so a killed study resumes where it stopped.
 Writes results.csv, figures (PNG and SVG) and summary.md into the output directory.
 
-    scripts/study.py                 # the fast version (a few minutes)
-    scripts/study.py --full          # lengths 64..4096, more generated tokens
+    scripts/study.py                 # the fast version: lengths 64, 256, 1024, 4096 (minutes)
+    scripts/study.py --full          # every power of two from 64 to 4096, 16 generated tokens
     scripts/study.py --backend slurm # the points as one Slurm job array
 
 Exit codes: 0 done; 1 some points failed (the summary covers the rest); 2 bad input.
@@ -28,17 +28,20 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 from cimsim_tools.common import atomic_write  # noqa: E402
+from cimsim_tools.plots_common import (Matplotlib, colour_for, eng_text, finish,  # noqa: E402
+                                       log_ticks, mode_label, save_all, value_ticks)
 
 MACHINES = ["a100-standard", "a100-flash", "isaac-digital", "isaac-sram_cim", "isaac-write_xbar"]
 MODES = ["decoder", "entp"]
-FAST = {"prompt": [64, 256, 1024], "generate": 4}
+FAST = {"prompt": [64, 256, 1024, 4096], "generate": 4}
 FULL = {"prompt": [64, 128, 256, 512, 1024, 2048, 4096], "generate": 16}
 
 
 def parse_args():
     p = argparse.ArgumentParser(prog="study.py", description=__doc__.split("\n\n")[0])
-    p.add_argument("--full", action="store_true", help="lengths 64..4096 and 16 generated "
-                   "tokens per point (default: the fast version, lengths 64..1024, 4 tokens)")
+    p.add_argument("--full", action="store_true", help="every power of two from 64 to 4096, "
+                   "16 generated tokens per point (default: the fast version, lengths 64, 256, "
+                   "1024 and 4096, 4 tokens)")
     p.add_argument("-o", "--out-dir", default=os.path.join(REPO, "out", "study"),
                    help="where the results go (default: out/study)")
     p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
@@ -113,27 +116,18 @@ def slope(points):
 
 
 def si(v, unit):
-    if v == 0 or not math.isfinite(v):
-        return "0 " + unit
-    for factor, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k"), (1, ""), (1e-3, "m"),
-                           (1e-6, "u"), (1e-9, "n"), (1e-12, "p")):
-        if abs(v) >= factor:
-            return "%.3g %s%s" % (v / factor, prefix, unit)
-    return "%.3g p%s" % (v / 1e-12, unit)
+    return eng_text(v, unit) if math.isfinite(v) else "- " + unit
 
 
 def figures(data, names, lengths, out_dir):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib import ticker
-
-    written = []
-    colours = dict(zip(names, plt.get_cmap("tab10").colors))
-    for metric, ylabel, stem in (("s_per_token", "time per generated token (s)", "latency"),
-                                 ("j_per_token", "energy per generated token (J)", "energy"),
-                                 ("hbm_per_token", "off-chip bytes per generated token (B)",
-                                  "offchip")):
+    mpl = Matplotlib()
+    plt, ticker = mpl.plt, mpl.ticker
+    figs = []
+    colours = colour_for(names, plt)
+    for metric, what, unit, stem in (("s_per_token", "time per generated token", "s", "latency"),
+                                     ("j_per_token", "energy per generated token", "J", "energy"),
+                                     ("hbm_per_token", "off-chip bytes per generated token", "B",
+                                      "offchip")):
         fig, ax = plt.subplots(figsize=(7.5, 5.0))
         for name in names:
             for mode, style, marker in (("decoder", "-", "o"), ("entp", "--", "s")):
@@ -142,24 +136,19 @@ def figures(data, names, lengths, out_dir):
                 if pts:
                     ax.plot([p[0] for p in pts], [p[1] for p in pts], linestyle=style,
                             marker=marker, color=colours[name],
-                            label="%s, %s" % (name, "ENTP" if mode == "entp" else mode))
+                            label="%s, %s" % (name, mode_label(mode)))
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("prompt length (tokens)")
-        ax.set_ylabel(ylabel)
-        ax.xaxis.set_major_formatter(ticker.ScalarFormatter())
+        ax.set_ylabel("%s (%s)" % (what, unit))
+        value_ticks(ax, ticker, lengths, None)
+        log_ticks(ax, ticker, "y", unit)
         ax.grid(which="both", alpha=0.25)
-        ax.set_title("GPT-2 small: %s, KV-cached decoder (solid) vs ENTP (dashed)"
-                     % ylabel.split(" (")[0])
         ax.legend(fontsize=7, ncol=2)
-        fig.tight_layout()
-        for ext in ("png", "svg"):
-            path = os.path.join(out_dir, "%s.%s" % (stem, ext))
-            tmp = path + ".tmp"
-            fig.savefig(tmp, format=ext, dpi=150, metadata={"Date": None} if ext == "svg"
-                        else None)
-            os.replace(tmp, path)
-            written.append(path)
+        finish(fig, "GPT-2 small: %s, KV-cached decoder (solid) vs ENTP (dashed)" % what)
+        figs.append((stem, fig))
+    written = save_all(figs, out_dir, ("png", "svg"), 150, None)
+    for _, fig in figs:
         plt.close(fig)
     return written
 

@@ -6,7 +6,8 @@ set_tests_properties(scripts.presets_validate_and_cite_sources PROPERTIES TIMEOU
 
 # Sweep and plot tools (scripts/sweep.py, scripts/plot.py), driven with a fake cimsim
 # (tests/scripts/fake_cimsim.py). The local sweep test also runs one point through the real
-# binary (CIMSIM_REAL) to check the tool and the CLI agree on arguments.
+# binary (CIMSIM_REAL) to check the tool and the CLI agree on arguments; the plot test draws a
+# report of the real binary, so the plots follow the report format cimsim writes.
 add_test(NAME scripts.sweep_local
   COMMAND ${CIMSIM_PY} ${CMAKE_SOURCE_DIR}/tests/scripts/test_sweep.py)
 set_tests_properties(scripts.sweep_local PROPERTIES TIMEOUT 150 LABELS "scripts;sweep"
@@ -18,4 +19,5 @@ add_test(NAME scripts.sweep_slurm
 set_tests_properties(scripts.sweep_slurm PROPERTIES TIMEOUT 240 LABELS "scripts;sweep;slurm")
 add_test(NAME scripts.plot
   COMMAND ${CIMSIM_PY} ${CMAKE_SOURCE_DIR}/tests/scripts/test_plot.py)
-set_tests_properties(scripts.plot PROPERTIES TIMEOUT 180 LABELS "scripts;plot")
+set_tests_properties(scripts.plot PROPERTIES TIMEOUT 600 LABELS "scripts;plot"
+  ENVIRONMENT "CIMSIM_REAL=$<TARGET_FILE:cimsim>;CIMSIM_DATA_DIR=${CMAKE_SOURCE_DIR}")

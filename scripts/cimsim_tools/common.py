@@ -82,14 +82,16 @@ def _reject_constant(name):
     raise ValueError("non-finite number %s is not JSON" % name)
 
 
-def load_json_strict(path, what="file"):
-    """Parses a JSON file; syntax errors name FILE:LINE:COLUMN. Duplicate keys are reported by
-    check_duplicates(), which knows the JSON path."""
+def load_json_strict(path, what="file", expected=None):
+    """Parses a JSON file; syntax errors name FILE:LINE:COLUMN, and end with "; expected
+    <expected>" when given. Duplicate keys are reported by check_duplicates(), which knows the
+    JSON path."""
+    hint = "; expected %s" % expected if expected else ""
     try:
         with open(path, "rb") as f:
             raw = f.read()
     except FileNotFoundError:
-        raise InputError("%s: %s not found" % (path, what)) from None
+        raise InputError("%s: %s not found%s" % (path, what, hint)) from None
     except IsADirectoryError:
         raise InputError("%s: expected a %s, got a directory" % (path, what)) from None
     except OSError as e:
@@ -97,15 +99,16 @@ def load_json_strict(path, what="file"):
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise InputError("%s: not UTF-8 text (byte %d)" % (path, e.start)) from None
+        raise InputError("%s: not UTF-8 text (byte %d)%s" % (path, e.start, hint)) from None
     try:
         return json.loads(text, object_pairs_hook=_pairs_hook, parse_constant=_reject_constant)
     except json.JSONDecodeError as e:
-        raise InputError("%s:%d:%d: invalid JSON: %s" % (path, e.lineno, e.colno, e.msg)) from None
+        raise InputError("%s:%d:%d: invalid JSON: %s%s"
+                         % (path, e.lineno, e.colno, e.msg, hint)) from None
     except ValueError as e:
-        raise InputError("%s: invalid JSON: %s" % (path, e)) from None
+        raise InputError("%s: invalid JSON: %s%s" % (path, e, hint)) from None
     except RecursionError:
-        raise InputError("%s: invalid JSON: nested too deeply" % path) from None
+        raise InputError("%s: invalid JSON: nested too deeply%s" % (path, hint)) from None
 
 
 def check_duplicates(node, path, where):

@@ -36,6 +36,11 @@ PEAK_BW_KEYS = (
     ("peak_dram_bytes_per_s", 1.0), ("memory_roof_bytes_per_s", 1.0),
     ("peak_hbm_gb_per_s", 1e9), ("peak_hbm_tb_per_s", 1e12),
 )
+# Which entry of a per-data-type roof ({"fp16": ..., "int8": ...}) applies to the trace.
+PEAK_DTYPE_KEY = "compute_utilization_dtype"
+
+
+REPORT_EXPECTED = "a cimsim report (the JSON that `cimsim run --out` writes)"
 
 
 def get(node, path, default=None):
@@ -48,10 +53,10 @@ def get(node, path, default=None):
 
 def load_report(path):
     """Loads a report and checks the outline every tool relies on."""
-    doc = load_json_strict(path, "report")
+    doc = load_json_strict(path, "report", REPORT_EXPECTED)
     if not isinstance(doc, dict) or "schema_version" not in doc:
-        raise InputError("%s: not a cimsim report (no schema_version; expected the JSON that "
-                         "`cimsim run --out` writes)" % path)
+        raise InputError("%s: not a cimsim report (no schema_version); expected %s"
+                         % (path, REPORT_EXPECTED))
     machines = doc.get("machines")
     if not isinstance(machines, list) or not machines:
         raise InputError("%s: machines: expected a non-empty array of machine sections" % path)
@@ -99,12 +104,21 @@ def headline(report):
 
 
 def peak(metrics, keys):
-    """(value, key) of the first known key in metrics or metrics.roofline, or (None, None)."""
+    """(value, key) of the first known key in metrics or metrics.roofline, or (None, None).
+
+    A key may hold one number or, as the von Neumann machine writes peak_flops_per_s, an
+    object of data type -> number: then the type in compute_utilization_dtype (the trace's
+    dominant type) is taken, and the key is reported as key.type."""
     for where in (metrics, metrics.get("roofline") if isinstance(metrics, dict) else None):
         if not isinstance(where, dict):
             continue
         for key, factor in keys:
             v = where.get(key)
+            if isinstance(v, dict):
+                dtype = where.get(PEAK_DTYPE_KEY, metrics.get(PEAK_DTYPE_KEY))
+                if isinstance(dtype, str) and is_number(v.get(dtype)) and v[dtype] > 0:
+                    return v[dtype] * factor, "%s.%s" % (key, dtype)
+                continue
             if is_number(v) and v > 0:
                 return v * factor, key
     return None, None

@@ -12,6 +12,7 @@ from .common import InputError
 from .report import COMPARISON, HEADLINE
 
 BOOKKEEPING = ("point", "status", "exit_code", "baseline", "error")
+CSV_EXPECTED = "a sweep CSV (the results.csv of scripts/sweep.py: a header line, a row per point)"
 METRICS = tuple(m for m, _ in HEADLINE) + COMPARISON
 
 # metric -> (what it is, unit) for axis labels
@@ -103,14 +104,17 @@ class Table:
                 reader = csv.reader(f)
                 rows = list(reader)
         except FileNotFoundError:
-            raise InputError("%s: CSV not found" % path) from None
+            raise InputError("%s: not found; expected %s" % (path, CSV_EXPECTED)) from None
         except IsADirectoryError:
             raise InputError("%s: expected a CSV file, got a directory" % path) from None
-        except (OSError, UnicodeDecodeError, csv.Error) as e:
+        except UnicodeDecodeError as e:
+            raise InputError("%s: not UTF-8 text (byte %d); expected %s"
+                             % (path, e.start, CSV_EXPECTED)) from None
+        except (OSError, csv.Error) as e:
             raise InputError("%s: cannot read CSV: %s" % (path, e)) from None
         rows = [r for r in rows if r]
         if not rows:
-            raise InputError("%s: empty CSV (no header line)" % path)
+            raise InputError("%s: empty CSV (no header line); expected %s" % (path, CSV_EXPECTED))
         self.header = rows[0]
         if len(set(self.header)) != len(self.header):
             dup = [h for h in self.header if self.header.count(h) > 1][0]
@@ -154,6 +158,12 @@ class Table:
                 matched = [h for h in self.header if h.endswith("." + name)]
             if not matched:
                 cols = [h for h in self.header if metric_of(h) is not None]
+                if not cols:
+                    raise InputError("%s: %s %r matches no column, and no column holds a metric "
+                                     "(columns: %s); expected %s with <machine>.<metric> columns "
+                                     "such as isaac.seconds"
+                                     % (self.path, option, name, short_list(self.header),
+                                        CSV_EXPECTED))
                 metrics = list(dict.fromkeys(metric_of(h) for h in cols))
                 series = list(dict.fromkeys(series_of(h) for h in cols if series_of(h) != h))
                 raise InputError("%s: %s %r matches no column (metrics: %s; machines: %s; or "

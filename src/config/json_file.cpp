@@ -190,7 +190,7 @@ Json parse_json_strict(const std::string& text, const std::string& file, size_t 
           std::string path;
           for (size_t i = 1; i < path_stack.size(); ++i) path = join_path(path, path_stack[i]);
           throw InputError(file_line, "invalid JSON: duplicate key " + quote_for_message(key) +
-                                     (path.empty() ? " at the top level" : " in " + path));
+                                          (path.empty() ? " at the top level" : " in " + path));
         }
         pending_key = key;
         break;

@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "cimsim/cim/machine_type.hpp"
 #include "cimsim/common/error.hpp"
 #include "cimsim/config/describe.hpp"
 #include "cimsim/exec/executor.hpp"
@@ -9,7 +10,7 @@ namespace cimsim::exec {
 
 const std::vector<MachineType>& machine_types() {
   // Each machine folder contributes one entry (src/vn, src/cim).
-  static const std::vector<MachineType> types = {vn::von_neumann_type()};
+  static const std::vector<MachineType> types = {vn::von_neumann_type(), cim::cim_machine_type()};
   return types;
 }
 

@@ -1,46 +1,101 @@
 #include "cimsim/memory/channel.hpp"
 
 #include <algorithm>
+#include <limits>
+#include <stdexcept>
 
 #include "cimsim/memory/controller.hpp"
 
 namespace cimsim::memory {
 
-Channel::Channel(const MemoryConfig& config, uint32_t unit, Controller* owner, CommandSink* sink)
-    : config_(config),
-      unit_(unit),
-      owner_(owner),
-      sink_(sink),
-      timing_(config),
-      scheduler_(make_scheduler(config.controller)),
-      refresh_(make_refresh(config, unit)),
-      banks_(config.banks_per_unit()) {
-  capacity_ = {config.controller.read_queue_depth, config.controller.write_queue_depth};
-  for (Choices& c : choices_) {
-    c.command.assign(banks_.size(), Command::kAct);
-    c.index.assign(banks_.size(), 0);
-    c.priority.assign(banks_.size(), 0);
-    c.bound.assign(banks_.size(), 0);
-    c.key.assign(banks_.size(), 0);
-    c.cls.assign(banks_.size(), 0);
+void RequestQueue::make_room() {
+  if (head_ != 0 && size_t{head_} * 2 >= capacity_) {
+    std::move(buf_.get() + head_, buf_.get() + tail_, buf_.get());
+    tail_ -= head_;
+    head_ = 0;
+    return;
   }
+  const size_t grown = std::max<size_t>(16, size_t{capacity_} * 2);
+  if (grown > std::numeric_limits<uint32_t>::max()) {
+    throw std::length_error("RequestQueue: more than 2^32 - 1 queued bursts");
+  }
+  auto bigger = std::make_unique<BurstRequest[]>(grown);
+  std::move(buf_.get() + head_, buf_.get() + tail_, bigger.get());
+  tail_ -= head_;
+  head_ = 0;
+  buf_ = std::move(bigger);
+  capacity_ = static_cast<uint32_t>(grown);
+}
+
+Channel::Channel(const MemoryConfig& config, uint32_t unit, Controller* owner, CommandSink* sink)
+    : owner_(owner),
+      sink_(sink),
+      banks_(config.banks_per_unit()),
+      timing_(config),
+      config_(config),
+      unit_(unit),
+      scheduler_(make_scheduler(config.controller)),
+      refresh_(make_refresh(config, unit)) {
+  capacity_ = {config.controller.read_queue_depth, config.controller.write_queue_depth};
+  data_delay_ = {Cycle{config.timing.RL} + config.burst_cycles(),
+                 Cycle{config.timing.WL} + config.burst_cycles()};
+  due_ = refresh_->due();
+  fr_fcfs_ = dynamic_cast<const FrFcfsScheduler*>(scheduler_.get());
+  fcfs_ = dynamic_cast<const FcfsScheduler*>(scheduler_.get());
+  for (uint32_t b = 0; b < banks_.size(); ++b) {
+    banks_[b].group_key = static_cast<uint8_t>(timing_.group_of(b) * kClasses);
+  }
+  page_policy_ = config.controller.page_policy;
+  adaptive_page_ =
+      page_policy_ == PagePolicy::kOpenAdaptive || page_policy_ == PagePolicy::kClosedAdaptive;
+  write_high_ = config.controller.write_high_watermark;
+  write_low_ = config.controller.write_low_watermark;
 }
 
 Channel::~Channel() = default;
+
+void Channel::prefetch(uint32_t bank, bool write) const {
+  const char* hot_end = reinterpret_cast<const char*>(&scheduler_);  // config_ is a reference
+  for (const char* p = reinterpret_cast<const char*>(this); p < hot_end; p += 64) {
+    __builtin_prefetch(p);
+  }
+  __builtin_prefetch(&banks_[bank]);
+  __builtin_prefetch(&choices_[write ? 1 : 0][bank]);
+  timing_.prefetch(bank);
+  if (decision_valid_ && decision_exists_ && !decision_.refresh) {
+    __builtin_prefetch(&banks_[decision_.bank]);
+    __builtin_prefetch(&choices_[decision_.dir][decision_.bank]);
+    timing_.prefetch(decision_.bank);
+  }
+}
 
 bool Channel::has_room(bool write) const {
   return backlog_.empty() && queued_[write ? 1 : 0] < capacity_[write ? 1 : 0];
 }
 
-void Channel::insert(const BurstRequest& r) {
-  int dir = r.write ? 1 : 0;
-  banks_[r.bank].queue[dir].push_back(r);
-  choices_[dir].active |= uint64_t{1} << r.bank;
-  touch(r.bank);
+bool Channel::insert(const BurstRequest& r) {
+  const int dir = r.write ? 1 : 0;
+  RequestQueue& queue = banks_[r.bank].queue[dir];
+  const uint64_t b = bit(r.bank);
+  // Without an adaptive page policy a bank's choice depends on its own queue only, and
+  // often a new request at the back cannot change it.
+  bool kept = false;
+  if (adaptive_page_) {
+    touch(b);
+  } else {
+    kept =
+        (stale_[dir] & b) == 0 && keeps_choice(queue, view(r.bank), choices_[dir][r.bank].index, r);
+    if (!kept) {
+      stale_[dir] |= b;
+    }
+  }
+  queue.push_back(r);
+  active_[dir] |= b;
   ++queued_[dir];
-  if (r.write && queued_[1] >= config_.controller.write_high_watermark) {
+  if (r.write && queued_[1] >= write_high_) {
     draining_ = true;
   }
+  return kept;
 }
 
 void Channel::enqueue(const BurstRequest& r) {
@@ -48,22 +103,40 @@ void Channel::enqueue(const BurstRequest& r) {
     backlog_.push_back(r);
     return;  // not schedulable yet: the decision stands
   }
-  int before = direction();
-  insert(r);
-  int dir = direction();
+  const int before = direction();
+  const bool kept = insert(r);
+  const int dir = direction();
   // A new request adds one candidate: unless it changes the direction or the bank of the
-  // pending decision, the better of the two is the new decision.
-  if (!decision_valid_ || dir != before ||
-      (decision_exists_ && (decision_.refresh || decision_.c.bank == r.bank))) {
+  // pending decision, the better of the two is the new decision; if it leaves its bank's
+  // choice as it was, the decision stands.
+  const bool stands = decision_valid_ && dir == before && !(decision_exists_ && decision_.refresh);
+  if (stands && kept) {
+    return;
+  }
+  if ((r.write ? 1 : 0) == dir && active_[dir] == bit(r.bank)) {
+    // Its bank is the only one with requests of this direction (often so on a lightly
+    // loaded pseudo-channel): its choice is what decide() would find, unless a refresh may
+    // come first.
+    const UnitBounds unit = unit_bounds();
+    refresh_choices(dir, bit(r.bank));
+    const Cycle t = candidate_time(dir, r.bank, unit);
+    decision_valid_ = t < due_;
+    if (decision_valid_) {
+      decision_ = make_decision(r.bank, dir, t);
+      decision_exists_ = true;
+    }
+    return;
+  }
+  if (!stands || (decision_exists_ && decision_.bank == r.bank)) {
     decision_valid_ = false;
     return;
   }
   if ((r.write ? 1 : 0) != dir) {
     return;
   }
-  refresh_choices(dir, uint64_t{1} << r.bank);
-  Cycle t = candidate_time(choices_[dir], r.bank, unit_bounds());
-  if (t >= refresh_->due()) {  // near a refresh: let decide() sort it out
+  refresh_choices(dir, bit(r.bank));
+  Cycle t = candidate_time(dir, r.bank, unit_bounds());
+  if (t >= due_) {  // near a refresh: let decide() sort it out
     decision_valid_ = false;
     return;
   }
@@ -90,7 +163,7 @@ void Channel::admit_backlog(Cycle t) {
 }
 
 bool Channel::refresh_candidate(Decision& d) const {
-  Cycle due = refresh_->due();
+  Cycle due = due_;
   if (due == kNever) {
     return false;
   }
@@ -98,29 +171,22 @@ bool Channel::refresh_candidate(Decision& d) const {
   d.refresh = true;
   if (refresh_->command() == Command::kRefAb) {
     Cycle t = std::max(due, now_);
-    bool any_open = false;
-    for (uint32_t b = 0; b < banks_.size(); ++b) {
-      if (!banks_[b].open) {
-        continue;
-      }
-      any_open = true;
-      t = std::max(t, timing_.earliest(Command::kPre, b));
+    for (uint64_t bits = open_; bits != 0; bits &= bits - 1) {
+      t = std::max(t,
+                   timing_.earliest(Command::kPre, static_cast<uint32_t>(__builtin_ctzll(bits))));
     }
-    if (any_open) {
-      d.c = Candidate{std::max(t, timing_.earliest(Command::kPreA, 0)), Command::kPreA, 0, 0};
-    } else {
-      d.c = Candidate{std::max(t, timing_.earliest(Command::kRefAb, 0)), Command::kRefAb, 0, 0};
-    }
+    d.command = open_ != 0 ? Command::kPreA : Command::kRefAb;
+    d.time = std::max(t, timing_.earliest(d.command, 0));
     return true;
   }
-  uint32_t b = refresh_->bank();
-  Command c = banks_[b].open ? Command::kPre : Command::kRefPb;
-  d.c = Candidate{std::max({due, now_, timing_.earliest(c, b)}), c, b, 0};
+  d.bank = refresh_->bank();
+  d.command = is_open(d.bank) ? Command::kPre : Command::kRefPb;
+  d.time = std::max({due, now_, timing_.earliest(d.command, d.bank)});
   return true;
 }
 
-bool Channel::auto_precharge(const Bank& b, const BurstRequest& r, size_t index, int dir) const {
-  PagePolicy p = config_.controller.page_policy;
+bool Channel::auto_precharge(uint32_t bank, const BurstRequest& r, size_t index, int dir) const {
+  PagePolicy p = page_policy_;
   if (p == PagePolicy::kOpen) {
     return false;
   }
@@ -129,7 +195,7 @@ bool Channel::auto_precharge(const Bank& b, const BurstRequest& r, size_t index,
   }
   bool other_hit = false, miss = false;
   for (int q = 0; q < 2; ++q) {
-    const auto& queue = b.queue[q];
+    const auto& queue = banks_[bank].queue[q];
     for (size_t i = 0; i < queue.size(); ++i) {
       if (q == dir && i == index) {
         continue;
@@ -143,50 +209,68 @@ bool Channel::auto_precharge(const Bank& b, const BurstRequest& r, size_t index,
   return !other_hit && miss;  // open_adaptive
 }
 
-void Channel::refresh_choices(int dir, uint64_t banks) {
+template <class S>
+inline void Channel::refresh_choices_with(const S& scheduler, int dir, uint64_t banks) {
   Choices& c = choices_[dir];
-  for (uint64_t bits = banks & c.stale; bits != 0; bits &= bits - 1) {
+  for (uint64_t bits = banks & stale_[dir]; bits != 0; bits &= bits - 1) {
     auto b = static_cast<uint32_t>(__builtin_ctzll(bits));
     const Bank& bank = banks_[b];
-    const auto& queue = bank.queue[dir];
-    BankView view{bank.open, bank.row, bank.hits_since_act};
-    size_t index = scheduler_->choose(queue, view);
+    const RequestQueue& queue = bank.queue[dir];
+    // With one request there is nothing to choose.
+    size_t index = 0;
+    if (queue.size() > 1) {
+      index = scheduler.choose(queue.data(), queue.size(), view(b));
+    }
     const BurstRequest& r = queue[index];
     Command cmd = Command::kAct;
-    if (!bank.open) {
+    CommandClass cls = kClassAct;
+    if (!is_open(b)) {
       cmd = Command::kAct;
     } else if (bank.row != r.row) {
       cmd = Command::kPre;
-    } else if (auto_precharge(bank, r, index, dir)) {
-      cmd = r.write ? Command::kWrA : Command::kRdA;
+      cls = kClassPre;
     } else {
-      cmd = r.write ? Command::kWr : Command::kRd;
+      const bool ap = page_policy_ != PagePolicy::kOpen && auto_precharge(b, r, index, dir);
+      cmd = dir == 1 ? (ap ? Command::kWrA : Command::kWr) : (ap ? Command::kRdA : Command::kRd);
+      cls = dir == 1 ? kClassWr : kClassRd;
     }
-    c.command[b] = cmd;
-    c.index[b] = static_cast<uint32_t>(index);
-    c.priority[b] = scheduler_->priority(cmd, r.seq);
-    c.bound[b] = std::max(r.submitted, timing_.bank_bound(cmd, b));
-    c.cls[b] = class_of(cmd);
-    c.key[b] = static_cast<uint8_t>(timing_.group_of(b) * kClasses + class_of(cmd));
+    Choice& x = c[b];
+    x.command = cmd;
+    x.index = static_cast<uint32_t>(index);
+    x.priority = scheduler.priority(cmd, r.seq);
+    x.bound = std::max(r.submitted, timing_.bank_bound(cls, b));
+    x.key = static_cast<uint8_t>(bank.group_key + cls);
   }
-  c.stale &= ~banks;
+  stale_[dir] &= ~banks;
 }
 
-Channel::Decision Channel::make_decision(uint32_t b, int dir, Cycle t) const {
-  const Choices& c = choices_[dir];
-  const BurstRequest& r = banks_[b].queue[dir][c.index[b]];
-  Decision d;
-  d.c = Candidate{t, c.command[b], b, r.seq};
-  d.priority = c.priority[b];
-  d.row = r.row;
-  d.index = c.index[b];
-  return d;
+// The built-in schedulers are final classes: called through their own type, their methods
+// are inlined instead of dispatched.
+void Channel::refresh_choices(int dir, uint64_t banks) {
+  if (fr_fcfs_ != nullptr) {
+    refresh_choices_with(*fr_fcfs_, dir, banks);
+  } else if (fcfs_ != nullptr) {
+    refresh_choices_with(*fcfs_, dir, banks);
+  } else {
+    refresh_choices_with(*scheduler_, dir, banks);
+  }
+}
+
+bool Channel::keeps_choice(const RequestQueue& queue, const BankView& view, size_t chosen,
+                           const BurstRequest& next) const {
+  if (fr_fcfs_ != nullptr) {
+    return fr_fcfs_->keeps_choice(queue.data(), queue.size(), view, chosen, next);
+  }
+  if (fcfs_ != nullptr) {
+    return true;
+  }
+  return scheduler_->keeps_choice(queue.data(), queue.size(), view, chosen, next);
 }
 
 // Earlier first; in the same cycle refresh first, then the scheduler's order.
 bool Channel::better(const Decision& a, const Decision& b) const {
-  if (a.c.time != b.c.time) {
-    return a.c.time < b.c.time;
+  if (a.time != b.time) {
+    return a.time < b.time;
   }
   if (a.refresh != b.refresh) {
     return a.refresh;
@@ -195,45 +279,59 @@ bool Channel::better(const Decision& a, const Decision& b) const {
 }
 
 void Channel::decide() {
+  if (fr_fcfs_ != nullptr) {
+    decide_with(*fr_fcfs_);
+  } else if (fcfs_ != nullptr) {
+    decide_with(*fcfs_);
+  } else {
+    decide_with(*scheduler_);
+  }
+}
+
+template <class S>
+void Channel::decide_with(const S& scheduler) {
   decision_valid_ = true;
-  const Cycle due = refresh_->due();
+  const Cycle due = due_;
   const int dir = direction();
   const Choices& c = choices_[dir];
+  const uint64_t active = active_[dir];
   Cycle best_time = kNever;
   uint64_t best_priority = 0;
   uint32_t best_bank = 0;
   if (queued_[dir] != 0) {
-    if ((c.active & c.stale) != 0) {
-      refresh_choices(dir, c.active);
+    if ((active & stale_[dir]) != 0) {
+      refresh_choices_with(scheduler, dir, active);
     }
     const UnitBounds unit = unit_bounds();
-    // The hot loop: plain arrays, no calls.
-    const uint64_t* priority = c.priority.data();
-    const Cycle* bound = c.bound.data();
-    const uint8_t* cls = c.cls.data();
-    const uint8_t* key = c.key.data();
+    // The hot loop: no calls, and no branch on the comparison (whose outcome is close to
+    // random: mispredictions cost more than the loop's arithmetic).
+    const Choice* choice = c.data();
     const Cycle* group = timing_.group_table();
-    for (uint64_t bits = c.active; bits != 0; bits &= bits - 1) {
+    for (uint64_t bits = active; bits != 0; bits &= bits - 1) {
       auto b = static_cast<uint32_t>(__builtin_ctzll(bits));
-      Cycle t = std::max(std::max(unit[cls[b]], group[key[b]]), bound[b]);
-      if (t < best_time || (t == best_time && priority[b] < best_priority)) {
-        best_time = t;
-        best_priority = priority[b];
-        best_bank = b;
-      }
+      const Choice& x = choice[b];
+      const Cycle t = std::max(std::max(unit[x.key % kClasses], group[x.key]), x.bound);
+      const uint64_t p = x.priority;
+      // All ones if (t, p) comes first; a mask, since the compiler turns ?: back into a jump.
+      const uint64_t m =
+          uint64_t{0} -
+          static_cast<uint64_t>((t < best_time) | ((t == best_time) & (p < best_priority)));
+      best_time = (t & m) | (best_time & ~m);
+      best_priority = (p & m) | (best_priority & ~m);
+      best_bank = static_cast<uint32_t>((b & m) | (best_bank & ~m));
     }
     if (best_time >= due && best_time != kNever) {
       // Near a refresh: banks it covers take nothing new from the due cycle on.
       best_time = kNever;
-      for (uint64_t bits = c.active; bits != 0; bits &= bits - 1) {
+      for (uint64_t bits = active; bits != 0; bits &= bits - 1) {
         auto b = static_cast<uint32_t>(__builtin_ctzll(bits));
-        Cycle t = candidate_time(c, b, unit);
+        Cycle t = candidate_time(dir, b, unit);
         if (t >= due && refresh_->covers(b)) {
           continue;
         }
-        if (t < best_time || (t == best_time && c.priority[b] < best_priority)) {
+        if (t < best_time || (t == best_time && c[b].priority < best_priority)) {
           best_time = t;
-          best_priority = c.priority[b];
+          best_priority = c[b].priority;
           best_bank = b;
         }
       }
@@ -249,7 +347,7 @@ void Channel::decide() {
   if (!decision_exists_) {
     // Only the refresh is left; its exact cycle is worked out when it is about to issue.
     decision_ = Decision{};
-    decision_.c.time = due;
+    decision_.time = due;
     decision_.refresh = true;
     decision_.unresolved = true;
     decision_exists_ = true;
@@ -268,111 +366,103 @@ void Channel::resolve() {
 }
 
 void Channel::emit(Cycle t, Command c, uint32_t bank, uint32_t row, uint32_t column) {
-  ++stats_.commands[static_cast<int>(c)];
+  ++counters_.commands[static_cast<int>(c)];
   if (sink_ != nullptr) {
     sink_->on_command(CommandRecord{t, c, unit_, bank, row, column});
   }
 }
 
-void Channel::open_bank(Cycle t) {
-  if (open_banks_++ == 0 && t > active_end_) {
+void Channel::open_bank(uint32_t bank, Cycle t) {
+  if (open_ == 0 && t > active_end_) {
     active_cycles_ += active_end_ - active_start_;
     active_start_ = t;
     active_end_ = t;
   }
+  open_ |= bit(bank);
 }
 
-void Channel::close_bank(Cycle t) {
-  --open_banks_;
+// Rows of `banks` (all open) close at cycle t.
+void Channel::close_banks(uint64_t banks, Cycle t) {
+  open_ &= ~banks;
   active_end_ = std::max(active_end_, t);
 }
 
-void Channel::issue(const Decision& d) {
-  const Candidate& c = d.c;
-  const Cycle t = c.time;
+void Channel::issue(const Decision& decision) {
+  const Decision d = decision;  // decision_ itself is rebuilt from here on
+  const Cycle t = d.time;
+  const uint32_t b = d.bank;
   now_ = t;
   decision_valid_ = false;
-  Bank& bank = banks_[c.bank];
-  switch (c.command) {
-    case Command::kAct:
-      touch(c.bank);
-      timing_.issue(Command::kAct, c.bank, t);
-      bank.open = true;
-      bank.row = d.row;
+  Bank& bank = banks_[b];
+  const uint64_t mask = bit(b);
+  switch (d.command) {
+    case Command::kAct: {
+      const uint32_t row = bank.queue[d.dir][d.index].row;
+      touch(mask);
+      timing_.issue(Command::kAct, b, t);
+      open_bank(b, t);
+      bank.row = row;
       bank.hits_since_act = 0;
-      bank.first_access = true;
-      bank.opened_after_conflict = bank.closed_by_conflict;
-      open_bank(t);
-      emit(t, Command::kAct, c.bank, d.row, 0);
+      fresh_ |= mask;
+      reopened_ = (reopened_ & ~mask) | (conflict_closed_ & mask);
+      emit(t, Command::kAct, b, row, 0);
       return;
+    }
     case Command::kPre:
-      touch(c.bank);
-      timing_.issue(Command::kPre, c.bank, t);
-      bank.open = false;
-      bank.closed_by_conflict = !d.refresh;
-      close_bank(t);
-      emit(t, Command::kPre, c.bank, bank.row, 0);
+      touch(mask);
+      timing_.issue(Command::kPre, b, t);
+      close_banks(mask, t);
+      conflict_closed_ = d.refresh ? conflict_closed_ & ~mask : conflict_closed_ | mask;
+      emit(t, Command::kPre, b, bank.row, 0);
       return;
     case Command::kPreA: {
-      scratch_.clear();
-      for (uint32_t b = 0; b < banks_.size(); ++b) {
-        if (!banks_[b].open) {
-          continue;
-        }
-        scratch_.push_back(b);
-        touch(b);
-        banks_[b].open = false;
-        banks_[b].closed_by_conflict = false;
-        close_bank(t);
-      }
-      timing_.issue_prea(scratch_, t);
+      const uint64_t closing = open_;
+      touch(closing);
+      close_banks(closing, t);
+      conflict_closed_ &= ~closing;
+      timing_.issue_prea(closing, t);
       emit(t, Command::kPreA, 0, 0, 0);
       return;
     }
     case Command::kRefAb:
     case Command::kRefPb:
-      for (uint32_t b = 0; b < banks_.size(); ++b) {
-        if (c.command == Command::kRefAb || b == c.bank) {
-          touch(b);
-        }
-      }
-      timing_.issue(c.command, c.bank, t);
+      touch(d.command == Command::kRefAb ? ~uint64_t{0} : mask);
+      timing_.issue(d.command, b, t);
       refresh_->refreshed();
-      emit(t, c.command, c.bank, 0, 0);
+      due_ = refresh_->due();
+      emit(t, d.command, b, 0, 0);
       return;
     default:
       break;
   }
   // A column command: the request leaves its queue.
-  const int dir = is_write(c.command) ? 1 : 0;
-  auto& queue = bank.queue[dir];
+  const int dir = d.dir;
+  RequestQueue& queue = bank.queue[dir];
   const BurstRequest r = queue[d.index];
-  queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(d.index));
+  queue.erase(d.index);
   if (queue.empty()) {
-    choices_[dir].active &= ~(uint64_t{1} << c.bank);
+    active_[dir] &= ~mask;
   }
-  touch(c.bank);
+  touch(mask);
   --queued_[dir];
-  if (dir == 1 && queued_[1] <= config_.controller.write_low_watermark) {
+  if (dir == 1 && queued_[1] <= write_low_) {
     draining_ = false;
   }
-  Cycle precharge = timing_.issue(c.command, c.bank, t);
-  if (bank.first_access) {
-    ++(bank.opened_after_conflict ? stats_.row_conflicts : stats_.row_misses);
+  Cycle precharge = timing_.issue(d.command, b, t);
+  if ((fresh_ & mask) != 0) {
+    ++((reopened_ & mask) != 0 ? counters_.row_conflicts : counters_.row_misses);
   } else {
-    ++stats_.row_hits;
+    ++counters_.row_hits;
   }
-  bank.first_access = false;
+  fresh_ &= ~mask;
   ++bank.hits_since_act;
-  ++(dir == 1 ? stats_.write_bursts : stats_.read_bursts);
-  if (is_auto_precharge(c.command)) {
-    bank.open = false;
-    bank.closed_by_conflict = false;
-    close_bank(precharge);
+  ++(dir == 1 ? counters_.write_bursts : counters_.read_bursts);
+  if (is_auto_precharge(d.command)) {
+    close_banks(mask, precharge);
+    conflict_closed_ &= ~mask;
   }
-  emit(t, c.command, c.bank, r.row, r.column);
-  const Timing& tm = config_.timing;
-  owner_->on_burst_issued(r.tx, t + (dir == 1 ? tm.WL : tm.RL) + config_.burst_cycles());
+  emit(t, d.command, b, r.row, r.column);
+  owner_->on_burst_issued(r.tx, t + data_delay_[dir]);
   admit_backlog(t);
 }
 
@@ -382,10 +472,10 @@ void Channel::issue(const Decision& d) {
 // The last banks + 1 of them still issue normally, so every bank's timing state is what
 // issuing all of them would have left: a REF's constraints expire within one interval.
 void Channel::skip_idle_refreshes(Cycle t) {
-  if (sink_ != nullptr || busy() || open_banks_ != 0) {
+  if (sink_ != nullptr || busy() || open_ != 0) {
     return;
   }
-  const Cycle due = refresh_->due();
+  const Cycle due = due_;
   const Cycle interval = refresh_->interval();
   if (interval == 0 || due == kNever || t <= due) {
     return;
@@ -396,8 +486,9 @@ void Channel::skip_idle_refreshes(Cycle t) {
     return;
   }
   const uint64_t n = pending - keep;
-  stats_.commands[static_cast<int>(refresh_->command())] += n;
+  counters_.commands[static_cast<int>(refresh_->command())] += n;
   refresh_->skip(n);
+  due_ = refresh_->due();  // the channel's copy, read by decide() and refresh_candidate()
   decision_valid_ = false;
 }
 
@@ -407,12 +498,12 @@ void Channel::advance_to(Cycle t) {
     if (!decision_valid_) {
       decide();
     }
-    if (!decision_exists_ || decision_.c.time >= t) {
+    if (!decision_exists_ || decision_.time >= t) {
       return;
     }
     if (decision_.unresolved) {
       resolve();
-      if (decision_.c.time >= t) {
+      if (decision_.time >= t) {
         return;
       }
     }
@@ -431,7 +522,7 @@ Cycle Channel::step() {
     return kNever;
   }
   resolve();
-  Cycle t = decision_.c.time;
+  Cycle t = decision_.time;
   issue(decision_);
   return t;
 }
@@ -447,19 +538,19 @@ Cycle Channel::next_time() {
     return kNever;
   }
   resolve();
-  return decision_.c.time;
+  return decision_.time;
 }
 
 void Channel::add_stats(MemoryStats& s, Cycle now) const {
   for (int i = 0; i < kCommandKinds; ++i) {
-    s.commands[i] += stats_.commands[i];
+    s.commands[i] += counters_.commands[i];
   }
-  s.read_bursts += stats_.read_bursts;
-  s.write_bursts += stats_.write_bursts;
-  s.row_hits += stats_.row_hits;
-  s.row_misses += stats_.row_misses;
-  s.row_conflicts += stats_.row_conflicts;
-  Cycle end = open_banks_ > 0 ? std::max(now, active_start_) : std::min(active_end_, now);
+  s.read_bursts += counters_.read_bursts;
+  s.write_bursts += counters_.write_bursts;
+  s.row_hits += counters_.row_hits;
+  s.row_misses += counters_.row_misses;
+  s.row_conflicts += counters_.row_conflicts;
+  Cycle end = open_ != 0 ? std::max(now, active_start_) : std::min(active_end_, now);
   s.active_cycles += active_cycles_ + (end > active_start_ ? end - active_start_ : 0);
 }
 

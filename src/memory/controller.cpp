@@ -56,8 +56,9 @@ TxId Controller::submit(uint64_t address, uint64_t bytes, bool write, Cycle now)
   const uint64_t burst = map_.burst_bytes();
   const uint64_t first = address / burst, last = (address + bytes - 1) / burst;
   TxId id = new_transaction(bytes, static_cast<uint32_t>(last - first + 1), write, now);
-  for (uint64_t b = first; b <= last; ++b) {
-    enqueue_burst(id, map_.decode(b * burst), write, now);
+  AddressMap::Cursor at(map_, first * burst);
+  for (uint64_t b = first; b <= last; ++b, at.next()) {
+    enqueue_burst(id, at.get(), write, now);
   }
   return id;
 }

@@ -55,8 +55,8 @@ EnergyTable::EnergyTable(const MemoryConfig& c) {
     set(Action::kRefPb, e.ref_pb_pj);
     set(Action::kActiveStandbyCycle, e.active_background_mw * tck_ns);
     static_w_ = units * e.background_mw * 1e-3;
-    source_ = "per-action energies of memory config" +
-              (c.name.empty() ? std::string() : " " + c.name);
+    source_ =
+        "per-action energies of memory config" + (c.name.empty() ? std::string() : " " + c.name);
   }
 }
 

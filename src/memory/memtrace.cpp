@@ -58,30 +58,51 @@ TraceReader::~TraceReader() {
   }
 }
 
-// Keeps the unread tail and appends more of the file; false once nothing is left.
+// Keeps the unread tail and appends more of the file until the buffer holds a whole line;
+// false once nothing is left.
 bool TraceReader::fill() {
-  if (eof_) {
-    return pos_ < size_;
-  }
-  std::memmove(buffer_.data(), buffer_.data() + pos_, size_ - pos_);
-  size_ -= pos_;
-  pos_ = 0;
-  if (size_ == buffer_.size()) {
-    buffer_.resize(buffer_.size() * 2);  // a very long line
-  }
-  size_t n = std::fread(buffer_.data() + size_, 1, buffer_.size() - size_, file_);
-  size_ += n;
-  if (n == 0) {
-    if (std::ferror(file_)) {
-      throw InputError(path_, "read error");
+  for (;;) {
+    if (eof_) {
+      complete_ = size_;  // the last line needs no '\n'
+      return pos_ < size_;
     }
-    eof_ = true;
+    std::memmove(buffer_.data(), buffer_.data() + pos_, size_ - pos_);
+    size_ -= pos_;
+    pos_ = 0;
+    if (size_ + 1 >= buffer_.size()) {
+      buffer_.resize(buffer_.size() * 2);  // a very long line
+    }
+    // One byte stays free for a terminator: a line always ends in '\n' or '\0', neither a
+    // digit nor a blank, so the loops in next() need no end check.
+    size_t n = std::fread(buffer_.data() + size_, 1, buffer_.size() - 1 - size_, file_);
+    size_ += n;
+    buffer_[size_] = '\0';
+    if (n == 0) {
+      if (std::ferror(file_)) {
+        throw InputError(path_, "read error");
+      }
+      eof_ = true;
+      continue;
+    }
+    size_t last = size_;
+    while (last > 0 && buffer_[last - 1] != '\n') {
+      --last;
+    }
+    if (last > 0) {
+      complete_ = last;
+      return true;
+    }
   }
-  return pos_ < size_;
 }
 
-void TraceReader::fail(const char* begin, const char* end, const std::string& why) const {
-  std::string text(begin, end);
+const char* TraceReader::line_end(const char* begin) const {
+  const char* data_end = buffer_.data() + size_;
+  const void* nl = std::memchr(begin, '\n', static_cast<size_t>(data_end - begin));
+  return nl != nullptr ? static_cast<const char*>(nl) : data_end;
+}
+
+void TraceReader::fail(const char* begin, const std::string& why) const {
+  std::string text(begin, line_end(begin));
   if (!text.empty() && text.back() == '\r') {
     text.pop_back();
   }
@@ -90,93 +111,95 @@ void TraceReader::fail(const char* begin, const char* end, const std::string& wh
       "expected \"0xADDR READ|WRITE CYCLE\", got " + quote_for_message(text) + " (" + why + ")");
 }
 
+// One pass over the line, no search for its end first: the line ends at a '\n' or at the end
+// of the data (where the buffer holds a '\0'), which eol() tells apart from a '\0' inside it.
 bool TraceReader::next(TraceRequest& out) {
   for (;;) {
-    const char* nl = nullptr;
-    for (;;) {
-      nl = static_cast<const char*>(std::memchr(buffer_.data() + pos_, '\n', size_ - pos_));
-      if (nl != nullptr || eof_) {
-        break;
-      }
-      fill();
-    }
-    if (pos_ >= size_ && eof_) {
+    if (pos_ >= complete_ && !fill()) {
       return false;
     }
     const char* begin = buffer_.data() + pos_;
-    const char* end = nl != nullptr ? nl : buffer_.data() + size_;
-    pos_ = static_cast<size_t>(end - buffer_.data()) + (nl != nullptr ? 1 : 0);
+    const char* data_end = buffer_.data() + size_;
+    auto eol = [data_end](const char* q) { return *q == '\n' || q == data_end; };
+    auto consume = [&](const char* q) {  // q: the '\n' or the end of the data
+      pos_ = static_cast<size_t>(q - buffer_.data()) + (q != data_end ? 1 : 0);
+    };
     ++line_;
     const char* p = begin;
-    while (p < end && is_blank(*p)) {
+    while (is_blank(*p)) {
       ++p;
     }
-    if (p == end || *p == '#') {
+    if (eol(p) || *p == '#') {
+      consume(line_end(p));
       continue;
     }
     // address
-    if (end - p < 3 || p[0] != '0' || (p[1] != 'x' && p[1] != 'X')) {
-      fail(begin, end, "the address must be hexadecimal with a 0x prefix");
+    if (p[0] != '0' || (p[1] != 'x' && p[1] != 'X') || eol(p + 2)) {
+      fail(begin, "the address must be hexadecimal with a 0x prefix");
     }
     p += 2;
     const char* digits = p;
     uint64_t addr = 0;
-    for (; p < end && kHex[static_cast<unsigned char>(*p)] >= 0; ++p) {
-      addr = addr << 4 | static_cast<uint64_t>(kHex[static_cast<unsigned char>(*p)]);
+    for (int8_t v = kHex[static_cast<unsigned char>(*p)]; v >= 0;
+         v = kHex[static_cast<unsigned char>(*++p)]) {
+      addr = addr << 4 | static_cast<uint64_t>(v);
     }
     if (p == digits) {
-      fail(begin, end, "no hexadecimal digits after 0x");
+      fail(begin, "no hexadecimal digits after 0x");
     }
     if (p - digits > 16) {
-      fail(begin, end, "the address does not fit in 64 bits");
+      fail(begin, "the address does not fit in 64 bits");
     }
-    if (p < end && !is_blank(*p)) {
-      fail(begin, end, std::string("bad hexadecimal digit '") + *p + "' in the address");
+    if (!eol(p) && !is_blank(*p)) {
+      fail(begin, std::string("bad hexadecimal digit '") + *p + "' in the address");
     }
-    while (p < end && is_blank(*p)) {
+    while (is_blank(*p)) {
       ++p;
     }
-    // operation
-    const char* op = p;
-    while (p < end && !is_blank(*p)) {
-      ++p;
-    }
-    size_t op_len = static_cast<size_t>(p - op);
+    // operation (compared a byte at a time: the first byte that differs may be the end)
     bool write = false;
-    if (op_len == 4 && std::memcmp(op, "READ", 4) == 0) {
-      write = false;
-    } else if (op_len == 5 && std::memcmp(op, "WRITE", 5) == 0) {
+    if (p[0] == 'R' && p[1] == 'E' && p[2] == 'A' && p[3] == 'D' &&
+        (eol(p + 4) || is_blank(p[4]))) {
+      p += 4;
+    } else if (p[0] == 'W' && p[1] == 'R' && p[2] == 'I' && p[3] == 'T' && p[4] == 'E' &&
+               (eol(p + 5) || is_blank(p[5]))) {
+      p += 5;
       write = true;
     } else {
-      fail(begin, end,
-           op_len == 0
-               ? "missing operation: expected READ or WRITE"
-               : "unknown operation \"" + std::string(op, op_len) + "\": expected READ or WRITE");
+      const char* op = p;
+      while (!eol(p) && !is_blank(*p)) {
+        ++p;
+      }
+      size_t op_len = static_cast<size_t>(p - op);
+      fail(begin, op_len == 0 ? "missing operation: expected READ or WRITE"
+                              : "unknown operation \"" + std::string(op, op_len) +
+                                    "\": expected READ or WRITE");
     }
-    while (p < end && is_blank(*p)) {
+    while (is_blank(*p)) {
       ++p;
     }
     // cycle
-    if (p == end) {
-      fail(begin, end, "missing cycle");
+    if (eol(p)) {
+      fail(begin, "missing cycle");
     }
     const char* cycle_begin = p;
     uint64_t cycle = 0;
-    for (; p < end && static_cast<unsigned>(*p - '0') < 10; ++p) {
-      cycle = cycle * 10 + static_cast<uint64_t>(*p - '0');
+    for (auto d = static_cast<unsigned>(*p - '0'); d < 10; d = static_cast<unsigned>(*++p - '0')) {
+      cycle = cycle * 10 + d;
     }
-    if (p == cycle_begin || (p < end && !is_blank(*p))) {
-      fail(begin, end, "the cycle must be a decimal integer");
+    if (p == cycle_begin || (!eol(p) && !is_blank(*p))) {
+      fail(begin, "the cycle must be a decimal integer");
     }
     if (p - cycle_begin > 19) {
-      fail(begin, end, "the cycle does not fit in 64 bits");
+      fail(begin, "the cycle does not fit in 64 bits");
     }
-    while (p < end && is_blank(*p)) {
+    while (is_blank(*p)) {
       ++p;
     }
-    if (p != end) {
-      fail(begin, end, "unexpected text after the cycle");
+    if (!eol(p)) {
+      fail(begin, "unexpected text after the cycle");
     }
+    consume(p);
     out = TraceRequest{addr, write, cycle};
     return true;
   }
@@ -186,6 +209,20 @@ bool TraceReader::next(TraceRequest& out) {
 
 namespace {
 
+// Passes every command to the timing checker and to the caller's sink.
+class Tee : public CommandSink {
+ public:
+  Tee(CommandSink* a, CommandSink* b) : a_(a), b_(b) {}
+  void on_command(const CommandRecord& r) override {
+    a_->on_command(r);
+    b_->on_command(r);
+  }
+
+ private:
+  CommandSink* a_;
+  CommandSink* b_;
+};
+
 template <class Next, class Where>
 ReplayResult replay(const MemoryConfig& config, Next&& next, Where&& where,
                     const ReplayOptions& options) {
@@ -193,16 +230,21 @@ ReplayResult replay(const MemoryConfig& config, Next&& next, Where&& where,
   if (options.check_timing) {
     checker = std::make_unique<TimingChecker>(config);
   }
-  Controller ctl(config, checker.get());
+  CommandSink* sink = checker.get() != nullptr ? checker.get() : options.sink;
+  Tee tee(checker.get(), options.sink);
+  if (checker && options.sink != nullptr) {
+    sink = &tee;
+  }
+  Controller ctl(config, sink);
   ctl.set_auto_release(true);
   const AddressMap& map = ctl.address_map();
   const uint64_t capacity = map.capacity_bytes();
-  const uint64_t burst = map.burst_bytes();
   ReplayResult result;
-  TraceRequest r;
-  Cycle previous = 0;
-  bool first = true;
-  while (next(r)) {
+  // Reads, checks and decodes the next request.
+  auto read = [&](TraceRequest& r, DecodedAddress& at) {
+    if (!next(r)) {
+      return false;
+    }
     if (r.address >= capacity) {
       char hex[32];
       std::snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(r.address));
@@ -210,17 +252,33 @@ ReplayResult replay(const MemoryConfig& config, Next&& next, Where&& where,
                                     " is beyond the memory's capacity of " +
                                     std::to_string(capacity) + " bytes (" + config.name + ")");
     }
-    const DecodedAddress where = map.decode(r.address - r.address % burst);
+    at = map.decode(r.address);  // the burst's bytes are ignored
+    return true;
+  };
+  // One request read ahead: its pseudo-channel is brought into the cache while the current
+  // one is served (with many pseudo-channels, most requests find theirs out of the cache).
+  TraceRequest r, ahead;
+  DecodedAddress at, at_ahead;
+  bool more = read(r, at);
+  Cycle previous = 0;
+  bool first = true;
+  while (more) {
+    more = read(ahead, at_ahead);
+    if (more) {
+      ctl.prefetch(at_ahead, ahead.write);
+    }
     Cycle enter = first ? r.cycle : std::max(r.cycle, previous + 1);
     if (options.stall_on_full) {
-      enter = ctl.accept_time(where.unit, r.write, enter);
+      enter = ctl.accept_time(at.unit, r.write, enter);
     } else {
-      ctl.advance_unit_to(where.unit, enter);
+      ctl.advance_unit_to(at.unit, enter);
     }
-    ctl.submit_burst(where, r.write, enter);
+    ctl.submit_burst(at, r.write, enter);
     previous = enter;
     first = false;
     ++result.requests;
+    r = ahead;
+    at = at_ahead;
   }
   result.last_completion = ctl.drain();
   result.stats = ctl.stats();

@@ -1,19 +1,12 @@
-// FCFS: every bank serves its oldest request, and the oldest ready command issues first.
+// FCFS: every bank serves its oldest request, and the oldest ready command issues first. The
+// class (FcfsScheduler) is in scheduler.hpp so that the channel's calls need no virtual
+// dispatch.
 #include "cimsim/memory/scheduler.hpp"
 
 namespace cimsim::memory {
-namespace {
-
-class Fcfs final : public Scheduler {
- public:
-  size_t choose(const std::vector<BurstRequest>&, const BankView&) const override { return 0; }
-  uint64_t priority(Command, uint64_t seq) const override { return seq; }
-};
-
-}  // namespace
 
 std::unique_ptr<Scheduler> make_fcfs_scheduler() {
-  return std::make_unique<Fcfs>();
+  return std::make_unique<FcfsScheduler>();
 }
 
 }  // namespace cimsim::memory

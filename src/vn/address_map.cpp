@@ -89,6 +89,9 @@ const TensorLoc& AddressMap::scratch(const std::string& name, uint64_t bytes) {
   if (scratch_.size() <= loc.index) {
     scratch_.resize(loc.index + 1, false);
   }
+  if (!scratch_[loc.index]) {
+    scratch_list_.push_back(loc.index);
+  }
   scratch_[loc.index] = true;
   return loc;
 }

@@ -80,29 +80,43 @@ void KernelPlanner::plan_flash(const trace::Op& op, std::vector<KernelPlan>& out
   const HeadLayout q = layout(map_, op.inputs[0], a, heads, nq);
   const HeadLayout kk = layout(map_, op.inputs[1], a, kvh, nk);
   const HeadLayout vv = layout(map_, op.inputs[2], a, kvh, nk);
-  const HeadLayout o = layout(map_, op.outputs[0], a, heads, nq);
-  // l and m: one fp32 pair per query row, kept in HBM between (i, j) steps (Algorithm 1).
-  const TensorLoc lm = map_.scratch("flash.lm", batch * heads * nq * 8);
   const bool use_tensor = rate_for(cfg_.compute.tensor_macs_per_cycle, op.inputs[0].dtype) > 0;
   const uint64_t mma_m = use_tensor ? cfg_.gemm.mma_m : 1;
   const uint64_t bc = fb.bc, br = std::min(fb.br, std::max<uint64_t>(1, nq));
   const uint64_t tc = ceil_div(nk, bc), tr = ceil_div(nq, br);
   const bool causal = a.causal;
+  // Split-KV (FlashDecoding): `splits` thread blocks per (sequence, head), each over a run of
+  // consecutive KV blocks, keep fp32 partial O, l, m of their own; a reduction kernel combines
+  // them into O.
+  uint64_t splits = cfg_.flash.split_kv;
+  if (splits == 0) {
+    splits = batch * heads < cfg_.compute.units ? cfg_.compute.units / (batch * heads) : 1;
+  }
+  splits = std::clamp<uint64_t>(splits, 1, std::max<uint64_t>(1, tc));
+  HeadLayout o = layout(map_, op.outputs[0], a, heads, nq);
+  if (splits > 1) {
+    const TensorLoc& part = map_.scratch("flash.partial", batch * heads * splits * nq * d * 4);
+    o = HeadLayout{part.base, heads * splits, nq, d * 4, part.index};
+  }
+  // l and m: one fp32 pair per query row, kept in HBM between (i, j) steps (Algorithm 1).
+  const TensorLoc lm = map_.scratch("flash.lm", batch * heads * splits * nq * 8);
   KernelPlan k;
-  k.name = "flash_attn_fwd";
-  k.ctas = batch * heads;
+  k.name = splits > 1 ? "flash_attn_fwd_splitkv" + std::to_string(splits) : "flash_attn_fwd";
+  k.ctas = batch * heads * splits;
   k.stages = 2;
   k.occupancy = 1;  // the blocks are sized to fill the SRAM
   k.dtype = op.inputs[0].dtype;
   k.cta = [=](uint64_t idx, CtaWork& w) {
-    uint64_t b = idx / heads, h = idx % heads, g = h / group;
+    uint64_t bh = idx / splits, sp = idx % splits;
+    uint64_t b = bh / heads, h = bh % heads, g = h / group;
+    uint64_t oh = h * splits + sp;  // the head (or head x split) of O, l, m this block writes
     double macs = 0, flops = 0, sfu = 0, smem_r = 0;
     uint64_t steps = 0, loaded = 0;
-    auto lm_at = [&](uint64_t row) { return lm.base + ((b * heads + h) * nq + row) * 8; };
+    auto lm_at = [&](uint64_t row) { return lm.base + ((b * heads * splits + oh) * nq + row) * 8; };
     // Line 2: O = 0, l = 0, m = -inf written to HBM.
-    w.stores.push_back(Load{o.at(b, h, 0), nq * o.row_bytes, o.tensor});
+    w.stores.push_back(Load{o.at(b, oh, 0), nq * o.row_bytes, o.tensor});
     w.stores.push_back(Load{lm_at(0), nq * 8, lm.index});
-    for (uint64_t j = 0; j < tc; ++j) {
+    for (uint64_t j = sp * tc / splits; j < (sp + 1) * tc / splits; ++j) {
       uint64_t c0 = j * bc, cols = std::min(bc, nk - c0);
       bool loaded_kv = false;
       for (uint64_t i = 0; i < tr; ++i) {
@@ -119,16 +133,16 @@ void KernelPlanner::plan_flash(const trace::Op& op, std::vector<KernelPlan>& out
         }
         // Line 8: Q_i, O_i, l_i, m_i to SRAM; line 12-13: O_i, l_i, m_i back to HBM.
         w.loads.push_back(Load{q.at(b, h, r0), rows * q.row_bytes, q.tensor});
-        w.loads.push_back(Load{o.at(b, h, r0), rows * o.row_bytes, o.tensor});
+        w.loads.push_back(Load{o.at(b, oh, r0), rows * o.row_bytes, o.tensor});
         w.loads.push_back(Load{lm_at(r0), rows * 8, lm.index});
         loaded += rows * (q.row_bytes + o.row_bytes + 8);
-        w.stores.push_back(Load{o.at(b, h, r0), rows * o.row_bytes, o.tensor});
+        w.stores.push_back(Load{o.at(b, oh, r0), rows * o.row_bytes, o.tensor});
         w.stores.push_back(Load{lm_at(r0), rows * 8, lm.index});
         double pr = static_cast<double>(((rows + mma_m - 1) / mma_m) * mma_m);
         macs += 2.0 * pr * static_cast<double>(cols * d);  // S = Q K^T and P V
         flops += static_cast<double>(rows * cols) * 6.0 + static_cast<double>(rows * d) * 3.0;
         sfu += static_cast<double>(rows * cols);  // exp
-        smem_r += static_cast<double>((rows + 2 * cols) * d * e + 2 * rows * d * e);
+        smem_r += static_cast<double>((rows + 2 * cols) * d * e + 2 * rows * o.row_bytes);
         ++steps;
       }
     }
@@ -145,6 +159,18 @@ void KernelPlanner::plan_flash(const trace::Op& op, std::vector<KernelPlan>& out
     w.step.smem_write = static_cast<double>(loaded) / s;
   };
   out.push_back(std::move(k));
+  if (splits > 1) {
+    // O = sum_s exp(m_s - m) l_s O_s / sum_s exp(m_s - m) l_s per row: read the partials and
+    // their l, m, write O.
+    const HeadLayout out_o = layout(map_, op.outputs[0], a, heads, nq);
+    std::vector<Load> reads{Load{o.base, batch * heads * splits * nq * o.row_bytes, o.tensor},
+                            Load{lm.base, batch * heads * splits * nq * 8, lm.index}};
+    std::vector<Load> writes{Load{out_o.base, batch * heads * nq * out_o.row_bytes, out_o.tensor}};
+    out.push_back(
+        stream_kernel("flash_attn_combine", reads, {}, writes,
+                      static_cast<double>(batch * heads * splits * nq * d),
+                      ElementCost{3, 1.0 / static_cast<double>(std::max<uint64_t>(1, d))}));
+  }
 }
 
 void KernelPlanner::plan_standard(const trace::Op& op, std::vector<KernelPlan>& out) {

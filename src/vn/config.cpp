@@ -82,6 +82,10 @@ void Describe<L2Config>::fields(Fields<L2Config>& f) {
   f.required("hit_latency_cycles", &L2Config::hit_latency_cycles, "load-to-use latency of a hit");
   f.optional("block_bytes", &L2Config::block_bytes,
              "tag-tracking block (64 sectors); a power of two", in_range(4096, 1 << 22));
+  f.optional("writebacks_in_flight", &L2Config::writebacks_in_flight,
+             "write-backs of dirty evictions the L2 has in flight to memory at once (its "
+             "write-back buffer); default 32, the HBM controller's write queue depth",
+             in_range(1, 1024));
   f.check([](const L2Config& c, const Check& k) {
     if ((c.block_bytes & (c.block_bytes - 1)) != 0) {
       k.fail("block_bytes", "expected a power of two, got " + std::to_string(c.block_bytes));
@@ -128,6 +132,10 @@ void Describe<GemmConfig>::fields(Fields<GemmConfig>& f) {
 void Describe<FlashConfig>::fields(Fields<FlashConfig>& f) {
   f.optional("sram_bytes", &FlashConfig::sram_bytes,
              "SRAM size M the blocks are sized for, in bytes (0: smem.capacity_bytes)");
+  f.optional("split_kv", &FlashConfig::split_kv,
+             "thread blocks per (sequence, head), each over a share of the KV blocks, combined "
+             "by a reduction kernel (FlashDecoding); 1: no split, 0: enough to fill the units",
+             in_range(0, 1024));
 }
 
 void Describe<EnergyConfig>::fields(Fields<EnergyConfig>& f) {

@@ -31,16 +31,20 @@ constexpr int32_t kScratchRole = 1000;
 }  // namespace
 
 struct VnExecutor::Memo {
-  struct Block {
+  // One L2 access of the op, in role terms: which of the op's tensors (or which scratch
+  // tensor) and where in it.
+  struct Access {
     int32_t role = 0;
-    int64_t offset = 0;  // blocks from the tensor's first block
-    uint64_t valid = 0, dirty = 0;
+    bool write = false;
+    int64_t offset = 0;
+    uint64_t bytes = 0;
   };
   uint64_t check = 0;
   uint64_t duration_ps = 0;
   stats::Counts counts;
   std::string bound;
-  std::vector<Block> blocks;
+  std::vector<Access> log;
+  L2Traffic traffic;  // what the op asked of the memory
 };
 
 VnExecutor::VnExecutor(const config::ConfigDoc& doc, MachineConfig cfg,
@@ -59,6 +63,7 @@ VnExecutor::VnExecutor(const config::ConfigDoc& doc, MachineConfig cfg,
     }
   }
   attributed_hbm_.reset(registry());
+  background_ = memory_->background_actions();
   start_recording(cfg_.clock_ghz);
 }
 
@@ -84,17 +89,34 @@ bool VnExecutor::done() const {
   return ExecutorBase::done();
 }
 
-stats::Counts VnExecutor::snapshot() const {
-  stats::Counts c = machine_->live().counts;
-  memory_->add_counts(c);
-  return c;
+const stats::Counts& VnExecutor::memory_now() {
+  // Ops follow one another with no time in between, so one op's end is the next one's start:
+  // the memory is asked once per instant (asking copies all of its statistics).
+  const double t = now_ps();
+  if (t != memory_now_ps_) {
+    memory_now_.reset(registry());
+    memory_->add_counts(memory_now_);
+    memory_now_ps_ = t;
+  }
+  return memory_now_;
 }
 
 void VnExecutor::player() {
   try {
     trace::Op op;
+    bool first = true;
     while (source_->next(op)) {
+      if (first) {
+        memory_first_ = memory_now();
+        first = false;
+      }
       run_op(op);
+    }
+    if (!first) {
+      // Everything the memory counted from the first op's start to the last one's end belongs
+      // to some op (simulated ops take their share, replays stand for theirs).
+      attributed_hbm_ = memory_now();
+      sub_counts(attributed_hbm_, memory_first_);
     }
   } catch (...) {
     error_ = std::current_exception();
@@ -128,36 +150,126 @@ std::pair<uint64_t, uint64_t> VnExecutor::memo_key(const trace::Op& op) {
       }
     }
   }
-  // L2 state: exactly which sectors of the op's own tensors (and of scratch) are present and
-  // dirty; of everything else only how full the cache is and how much of it is dirty, in
-  // 1/64ths of the capacity (what decides how much the op evicts and writes back).
+  // L2 state as it concerns the op: exactly which sectors of its own tensors (and of scratch)
+  // are present and dirty, found by looking up the blocks of those tensors. The rest of the
+  // L2 (what the op would evict) is checked by the trial replay in run_op, not here.
   const uint64_t bb = cfg_.l2.block_bytes;
-  std::vector<std::array<uint64_t, 4>> mine;
-  uint64_t other_valid = 0, other_dirty = 0;
-  machine_->l2().cache().for_each_lru([&](const L2Cache::BlockState& b, uint64_t) {
-    int32_t role = role_of(b.tensor);
-    if (role == kOther) {
-      other_valid += static_cast<uint64_t>(__builtin_popcountll(b.valid));
-      other_dirty += static_cast<uint64_t>(__builtin_popcountll(b.dirty));
-    } else {
-      int64_t off =
-          static_cast<int64_t>(b.block) - static_cast<int64_t>(map_->at(b.tensor).base / bb);
-      mine.push_back({static_cast<uint64_t>(role), static_cast<uint64_t>(off), b.valid, b.dirty});
-    }
-  });
-  std::sort(mine.begin(), mine.end());
-  const uint64_t bucket =
-      std::max<uint64_t>(1, cfg_.l2.capacity_bytes / 64 / (bb / 64));  // sectors
+  const L2Cache& cache = machine_->l2().cache();
   uint64_t g = mix(h, 0x5151);
-  g = mix(mix(g, other_valid / bucket), other_dirty / bucket);
-  h = mix(mix(h, other_valid / bucket), other_dirty / bucket);
-  for (const auto& e : mine) {
-    for (uint64_t v : e) {
-      h = mix(h, v);
-      g = mix(g, ~v);
+  auto add_tensor = [&](uint64_t role, uint32_t tensor) {
+    const TensorLoc& loc = map_->at(tensor);
+    const uint64_t first = loc.base / bb, last = (loc.base + std::max<uint64_t>(loc.size, 1) - 1) / bb;
+    L2Cache::BlockState b;
+    for (uint64_t blk = first; blk <= last; ++blk) {
+      if (cache.lookup(blk, b) && b.tensor == tensor) {
+        for (uint64_t v : {role, blk - first, b.valid, b.dirty}) {
+          h = mix(h, v);
+          g = mix(g, ~v);
+        }
+      }
+    }
+  };
+  for (size_t r = 0; r < op_tensors_.size(); ++r) {
+    uint32_t t = op_tensors_[r];
+    if (t == UINT32_MAX || role_of(t) != static_cast<int32_t>(r)) {
+      continue;  // not placed, or already seen in an earlier role
+    }
+    add_tensor(r, t);
+  }
+  for (uint32_t t : map_->scratch_indices()) {
+    if (role_of(t) >= kScratchRole) {
+      add_tensor(static_cast<uint64_t>(kScratchRole) + t, t);
     }
   }
   return {h, g};
+}
+
+const VnExecutor::Memo* VnExecutor::try_replay(const std::pair<uint64_t, uint64_t>& key,
+                                               std::vector<AddrRange>& writebacks) {
+  auto it = memo_.find(key.first);
+  if (it == memo_.end()) {
+    return nullptr;
+  }
+  auto& variants = it->second;
+  L2Module& l2 = machine_->l2();
+  L2Cache& cache = l2.cache();
+  for (size_t v = 0; v < variants.size(); ++v) {
+    const Memo& m = *variants[v];
+    if (m.check != key.second) {
+      continue;
+    }
+    // Replay the recorded accesses on the tags. The replay stands in for the op if the L2
+    // asks the memory for exactly what it asked when the op was simulated, or for the same
+    // fills plus write-backs of data the op evicts where the recorded op wrote nothing back:
+    // then those write-backs are sent to the memory for real.
+    cache.begin_trial();
+    L2Traffic t;
+    writebacks.clear();
+    for (const auto& a : m.log) {
+      uint32_t tensor = tensor_of(a.role);
+      l2.apply_untimed(
+          L2Access{static_cast<uint64_t>(static_cast<int64_t>(map_->at(tensor).base) + a.offset),
+                   a.bytes, tensor, a.write},
+          t, writebacks);
+    }
+    const bool same_fills = t.fill_bytes == m.traffic.fill_bytes &&
+                            t.read_requests == m.traffic.read_requests &&
+                            t.read_bytes == m.traffic.read_bytes;
+    const bool exact = same_fills && t.writebacks == m.traffic.writebacks &&
+                       t.writeback_bytes == m.traffic.writeback_bytes;
+    // Write-backs the recorded op did not have are simulated, but not their contention with
+    // the op's own traffic (the replay adds their time at the memory's peak bandwidth, right
+    // for a memory-bound op): allowed only where that time is a small part of the op's.
+    const bool small_writebacks =
+        same_fills && m.traffic.writebacks == 0 &&
+        static_cast<double>(t.writeback_bytes) / memory_->peak_bandwidth_bytes_per_s() * 1e12 <=
+            kReplayWritebackShare * static_cast<double>(m.duration_ps);
+    if (exact || small_writebacks) {
+      cache.commit();
+      if (exact) {
+        writebacks.clear();
+      }
+      if (v > 0) {
+        std::rotate(variants.begin(), variants.begin() + static_cast<std::ptrdiff_t>(v),
+                    variants.begin() + static_cast<std::ptrdiff_t>(v) + 1);
+      }
+      return variants.front().get();
+    }
+    cache.rollback();
+    ++ff_trials_failed_;
+  }
+  return nullptr;
+}
+
+uint32_t VnExecutor::tensor_of(int32_t role) const {
+  return role >= kScratchRole ? static_cast<uint32_t>(role - kScratchRole)
+                              : op_tensors_[static_cast<size_t>(role)];
+}
+
+void VnExecutor::remember(const std::pair<uint64_t, uint64_t>& key, const report::OpCost& cost,
+                          uint64_t duration_ps, const std::vector<L2Access>& log,
+                          const L2Traffic& traffic) {
+  auto m = std::make_unique<Memo>();
+  m->check = key.second;
+  m->duration_ps = duration_ps;
+  m->counts = cost.counts;
+  m->bound = cost.bound;
+  m->traffic = traffic;
+  m->log.reserve(log.size());
+  for (const auto& a : log) {
+    int32_t role = role_of(a.tensor);
+    if (role == kOther) {
+      return;  // touches data the op does not name: cannot be mapped onto another op
+    }
+    m->log.push_back(Memo::Access{
+        role, a.write, static_cast<int64_t>(a.addr) - static_cast<int64_t>(map_->at(a.tensor).base),
+        a.bytes});
+  }
+  auto& variants = memo_[key.first];
+  variants.insert(variants.begin(), std::move(m));
+  if (variants.size() > kMaxVariants) {
+    variants.pop_back();
+  }
 }
 
 void VnExecutor::run_op(const trace::Op& op) {
@@ -172,59 +284,74 @@ void VnExecutor::run_op(const trace::Op& op) {
   report::OpCost cost;
   const uint64_t start = static_cast<uint64_t>(std::llround(now_ps()));
   cost.start_ps = start;
-  L2Cache& cache = machine_->l2().cache();
-  const uint64_t bb = cfg_.l2.block_bytes;
   std::pair<uint64_t, uint64_t> key{0, 0};
   const Memo* hit = nullptr;
   if (options().fast_forward) {
     key = memo_key(op);
-    auto it = memo_.find(key.first);
-    if (it != memo_.end() && it->second->check == key.second) {
-      hit = it->second.get();
-    }
+    hit = try_replay(key, replay_writebacks_);
   }
-  cache.set_serial(++op_serial_);
   if (hit != nullptr) {
-    // What the memory counts while a replay stands in for the op (background standby, refresh)
-    // is already in the recorded counts: it is set aside, not counted twice.
+    // Write-backs the recorded op did not have go to the memory for real, alongside the
+    // replay. What the memory counts meanwhile in the background (standby, refresh) is already
+    // in the recorded counts: it is set aside, not counted twice; the rest (the write-backs'
+    // activates, bursts and bytes) is charged to the op.
+    // The memory's traffic counts (all but the background actions) have not changed since it
+    // was last asked: every op that sent traffic asked it at its end.
     stats::Counts mem_before;
-    mem_before.reset(registry());
-    memory_->add_counts(mem_before);
-    sc_core::wait(sc_core::sc_time(static_cast<double>(hit->duration_ps), sc_core::SC_PS));
-    stats::Counts mem_during;
-    mem_during.reset(registry());
-    memory_->add_counts(mem_during);
-    sub_counts(mem_during, mem_before);
-    attributed_hbm_.add(mem_during);
-    for (const auto& b : hit->blocks) {
-      uint32_t tensor = b.role >= kScratchRole ? static_cast<uint32_t>(b.role - kScratchRole)
-                                               : op_tensors_[static_cast<size_t>(b.role)];
-      int64_t block = static_cast<int64_t>(map_->at(tensor).base / bb) + b.offset;
-      cache.install(L2Cache::BlockState{static_cast<uint64_t>(block), tensor, b.valid, b.dirty});
+    if (!replay_writebacks_.empty()) {
+      mem_before = memory_now_ps_ >= 0 ? memory_now_ : memory_now();
     }
-    cost.end_ps = start + hit->duration_ps;
+    L2Module& l2 = machine_->l2();
+    l2.post_writebacks(replay_writebacks_);
+    if (!replay_writebacks_.empty()) {
+      ++ff_with_writebacks_;
+    }
+    uint64_t wb_bytes = 0;
+    for (const auto& w : replay_writebacks_) {
+      wb_bytes += w.bytes;
+    }
+    // Their share of the memory's bandwidth, as if the op were memory bound.
+    const double extra_ps =
+        static_cast<double>(wb_bytes) / memory_->peak_bandwidth_bytes_per_s() * 1e12;
+    sc_core::wait(sc_core::sc_time(std::ceil(static_cast<double>(hit->duration_ps) + extra_ps),
+                                   sc_core::SC_PS));
+    while (!l2.idle()) {
+      sc_core::wait(l2.idle_event());
+    }
+    cost.end_ps = static_cast<uint64_t>(std::llround(now_ps()));
     cost.counts = hit->counts;
+    if (!replay_writebacks_.empty()) {
+      stats::Counts mem_during = memory_now();
+      sub_counts(mem_during, mem_before);
+      for (stats::ActionId a : background_) {
+        mem_during.actions[a] = 0;
+      }
+      cost.counts.add(mem_during);
+    }
     cost.bound = hit->bound;
     cost.fast_forwarded = true;
     ++ff_ops_;
-    ff_ps_ += hit->duration_ps;
+    ff_ps_ += cost.end_ps - start;
   } else {
-    stats::Counts before = snapshot();
-    stats::Counts mem_before;
-    mem_before.reset(registry());
-    memory_->add_counts(mem_before);
+    const stats::Counts live_before = machine_->live().counts;
+    const stats::Counts mem_before = memory_now();
+    L2Module& l2 = machine_->l2();
+    const L2Traffic traffic_before = l2.traffic();
+    log_.clear();
+    if (options().fast_forward) {
+      l2.set_log(&log_);
+    }
     for (const auto& k : kernels) {
       machine_->run_kernel(k);
     }
+    l2.set_log(nullptr);
     kernels_ += kernels.size();
     cost.end_ps = static_cast<uint64_t>(std::llround(now_ps()));
-    cost.counts = snapshot();
-    sub_counts(cost.counts, before);
-    stats::Counts mem_after;
-    mem_after.reset(registry());
-    memory_->add_counts(mem_after);
-    sub_counts(mem_after, mem_before);
-    attributed_hbm_.add(mem_after);
+    cost.counts = machine_->live().counts;
+    sub_counts(cost.counts, live_before);
+    stats::Counts mem_delta = memory_now();
+    sub_counts(mem_delta, mem_before);
+    cost.counts.add(mem_delta);
     ++sim_ops_;
     // What limited the op: compute or HBM at peak, or neither (launch/latency bound).
     uint64_t hbm =
@@ -243,25 +370,7 @@ void VnExecutor::run_op(const trace::Op& op) {
     double t = static_cast<double>(cost.end_ps - start) * 1e-12;
     cost.bound = std::max(t_c, t_m) < 0.5 * t ? "latency" : (t_c >= t_m ? "compute" : "memory");
     if (options().fast_forward) {
-      auto m = std::make_unique<Memo>();
-      m->check = key.second;
-      m->duration_ps = cost.end_ps - start;
-      m->counts = cost.counts;
-      m->bound = cost.bound;
-      bool ok = true;
-      for (const auto& b : cache.touched_since(op_serial_)) {
-        int32_t role = role_of(b.tensor);
-        if (role == kOther) {
-          ok = false;
-          break;
-        }
-        int64_t off =
-            static_cast<int64_t>(b.block) - static_cast<int64_t>(map_->at(b.tensor).base / bb);
-        m->blocks.push_back(Memo::Block{role, off, b.valid, b.dirty});
-      }
-      if (ok) {
-        memo_[key.first] = std::move(m);
-      }
+      remember(key, cost, cost.end_ps - start, log_, l2.traffic() - traffic_before);
     }
   }
   auto& s = op_stats_[{op.phase.kind, op.name}];
@@ -339,14 +448,21 @@ Json VnExecutor::metrics() const {
   m["bandwidth_utilization"] = peak_bw > 0 ? achieved_bw / peak_bw : 0.0;
   m["kernels"] = kernels_;
   m["thread_blocks"] = machine_->ctas_run();
-  m["fast_forward"] = Json{{"enabled", options().fast_forward},
-                           {"ops_fast_forwarded", ff_ops_},
-                           {"ops_simulated", sim_ops_},
-                           {"fast_forwarded_seconds", static_cast<double>(ff_ps_) * 1e-12},
-                           {"what",
-                            "ops identical in shape, data types and L2 state (in role "
-                            "terms) to an earlier simulated op replay its recorded "
-                            "time, counts and L2 footprint"}};
+  m["fast_forward"] = Json{
+      {"enabled", options().fast_forward},
+      {"ops_fast_forwarded", ff_ops_},
+      {"ops_simulated", sim_ops_},
+      {"ops_fast_forwarded_with_writebacks", ff_with_writebacks_},
+      {"replay_trials_failed", ff_trials_failed_},
+      {"fast_forwarded_seconds", static_cast<double>(ff_ps_) * 1e-12},
+      {"what",
+       "an op identical in kind, shapes, data types and bytes to an earlier simulated op, with "
+       "the same sectors of its own tensors in L2, replays that op's recorded L2 accesses on "
+       "the L2 tags; if the L2 then asks the memory for exactly the same fills and write-backs "
+       "(bytes and requests), the op's recorded time and action counts stand in for simulating "
+       "it (the DRAM itself is not simulated for it); if the fills are the same and only this "
+       "op writes back evicted data, the write-backs are simulated alongside the replay; "
+       "otherwise the tags are rolled back and the op is simulated"}};
   if (cfg_.attention == AttentionImpl::flash && planner_) {
     m["attention"] = "flash";
   } else {
@@ -354,8 +470,6 @@ Json VnExecutor::metrics() const {
   }
   Json roof = Json::array();
   for (const auto& [key, s] : op_stats_) {
-    double ai =
-        s.hbm_bytes > 0 ? static_cast<double>(s.flops) / static_cast<double>(s.hbm_bytes) : 0;
     double pk = 0;
     if (planner_ && (s.kind == trace::OpKind::matmul || s.kind == trace::OpKind::batched_matmul ||
                      s.kind == trace::OpKind::attention)) {
@@ -366,6 +480,22 @@ Json VnExecutor::metrics() const {
     }
     double ridge = peak_bw > 0 ? pk / peak_bw : 0;
     double t = static_cast<double>(s.ps) * 1e-12;
+    // No HBM traffic: the intensity is unbounded (null) and only the compute roof applies. No
+    // FLOPs (copies, KV writes): the op has no place on a roofline (bound "none").
+    Json ai = nullptr;
+    std::string bound = "none";
+    double attainable = 0;
+    if (s.flops > 0 && s.hbm_bytes == 0) {
+      bound = "compute";
+      attainable = pk;
+    } else if (s.flops > 0) {
+      double v = static_cast<double>(s.flops) / static_cast<double>(s.hbm_bytes);
+      ai = v;
+      bound = v >= ridge ? "compute" : "memory";
+      attainable = std::min(pk, v * peak_bw);
+    } else if (s.hbm_bytes > 0) {
+      ai = 0.0;
+    }
     roof.push_back(Json{{"name", key.second},
                         {"phase_kind", config::enum_name(key.first)},
                         {"kind", config::enum_name(s.kind)},
@@ -374,9 +504,9 @@ Json VnExecutor::metrics() const {
                         {"hbm_bytes", s.hbm_bytes},
                         {"arithmetic_intensity", ai},
                         {"ridge_point", ridge},
-                        {"bound", s.hbm_bytes == 0 || ai >= ridge ? "compute" : "memory"},
+                        {"bound", bound},
                         {"achieved_flops_per_s", t > 0 ? static_cast<double>(s.flops) / t : 0.0},
-                        {"attainable_flops_per_s", std::min(pk, ai * peak_bw)}});
+                        {"attainable_flops_per_s", attainable}});
   }
   m["roofline"] = roof;
   return m;

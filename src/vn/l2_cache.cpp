@@ -27,11 +27,13 @@ L2Cache::L2Cache(uint64_t capacity_bytes, uint64_t block_bytes)
     : capacity_(capacity_bytes), block_bytes_(block_bytes), sector_bytes_(block_bytes / 64) {
   block_shift_ = log2_exact(block_bytes);
   sector_shift_ = log2_exact(sector_bytes_);
-  map_.reserve(2 * capacity_bytes / block_bytes + 16);
 }
 
 void L2Cache::unlink(int32_t i) {
   Entry& e = entries_[i];
+  save(i);
+  save(e.prev);
+  save(e.next);
   if (e.prev >= 0) {
     entries_[e.prev].next = e.next;
   } else {
@@ -46,6 +48,8 @@ void L2Cache::unlink(int32_t i) {
 }
 
 void L2Cache::push_mru(int32_t i) {
+  save(i);
+  save(tail_);
   Entry& e = entries_[i];
   e.prev = tail_;
   e.next = -1;
@@ -58,10 +62,9 @@ void L2Cache::push_mru(int32_t i) {
 }
 
 int32_t L2Cache::touch(uint64_t block, uint32_t tensor) {
-  auto it = map_.find(block);
-  int32_t i = 0;
-  if (it != map_.end()) {
-    i = it->second;
+  int32_t i = block < index_.size() ? index_[block] : -1;
+  if (i >= 0) {
+    save(i);
     if (i != tail_) {
       unlink(i);
       push_mru(i);
@@ -70,6 +73,7 @@ int32_t L2Cache::touch(uint64_t block, uint32_t tensor) {
     if (!free_.empty()) {
       i = free_.back();
       free_.pop_back();
+      save(i);
     } else {
       i = static_cast<int32_t>(entries_.size());
       entries_.emplace_back();
@@ -77,11 +81,17 @@ int32_t L2Cache::touch(uint64_t block, uint32_t tensor) {
     Entry& e = entries_[i];
     e = Entry{};
     e.block = block;
-    map_.emplace(block, i);
+    if (block >= index_.size()) {
+      index_.resize(std::max<size_t>(block + 1, index_.size() * 2), -1);
+    }
+    index_[block] = i;
+    ++resident_;
+    if (trial_) {
+      map_changes_.push_back(MapChange{block, -1});
+    }
     push_mru(i);
   }
   entries_[i].tensor = tensor;
-  entries_[i].serial = serial_;
   return i;
 }
 
@@ -97,13 +107,13 @@ void L2Cache::evict_to_capacity(Result* out) {
           AddrRange{(e.block << block_shift_) + (uint64_t{first} << sector_shift_), dirty});
       out->writeback_bytes += dirty;
     }
-    if (e.serial < serial_) {
-      ++evicted_old_blocks_;
-      evicted_old_dirty_ += static_cast<uint64_t>(__builtin_popcountll(e.dirty));
-    }
     occupied_ -= static_cast<uint64_t>(__builtin_popcountll(e.valid)) << sector_shift_;
     unlink(i);
-    map_.erase(e.block);
+    index_[e.block] = -1;
+    --resident_;
+    if (trial_) {
+      map_changes_.push_back(MapChange{e.block, i});
+    }
     free_.push_back(i);
   }
 }
@@ -175,31 +185,65 @@ uint64_t L2Cache::dirty_bytes() const {
   return d;
 }
 
-void L2Cache::for_each_lru(const std::function<void(const BlockState&, uint64_t)>& fn) const {
+void L2Cache::for_each_lru(const std::function<void(const BlockState&)>& fn) const {
   for (int32_t i = head_; i >= 0; i = entries_[i].next) {
     const Entry& e = entries_[i];
-    fn(BlockState{e.block, e.tensor, e.valid, e.dirty}, e.serial);
+    fn(BlockState{e.block, e.tensor, e.valid, e.dirty});
   }
 }
 
-std::vector<L2Cache::BlockState> L2Cache::touched_since(uint64_t serial) const {
-  std::vector<BlockState> out;
-  for (int32_t i = tail_; i >= 0 && entries_[i].serial >= serial; i = entries_[i].prev) {
-    const Entry& e = entries_[i];
-    out.push_back(BlockState{e.block, e.tensor, e.valid, e.dirty});
+bool L2Cache::lookup(uint64_t block, BlockState& out) const {
+  int32_t i = block < index_.size() ? index_[block] : -1;
+  if (i < 0) {
+    return false;
   }
-  std::reverse(out.begin(), out.end());
-  return out;
+  const Entry& e = entries_[static_cast<size_t>(i)];
+  out = BlockState{e.block, e.tensor, e.valid, e.dirty};
+  return true;
 }
 
-void L2Cache::install(const BlockState& b, Result* evicted) {
-  int32_t i = touch(b.block, b.tensor);
-  Entry& e = entries_[i];
-  occupied_ -= static_cast<uint64_t>(__builtin_popcountll(e.valid)) << sector_shift_;
-  e.valid = b.valid;
-  e.dirty = b.dirty;
-  occupied_ += static_cast<uint64_t>(__builtin_popcountll(e.valid)) << sector_shift_;
-  evict_to_capacity(evicted);
+void L2Cache::begin_trial() {
+  trial_ = true;
+  if (++trial_epoch_ == 0) {  // wrapped: no entry may look saved
+    std::fill(saved_epoch_.begin(), saved_epoch_.end(), 0);
+    trial_epoch_ = 1;
+  }
+  trial_size_ = entries_.size();
+  if (saved_epoch_.size() < trial_size_) {
+    saved_epoch_.resize(trial_size_, 0);
+  }
+  saved_.clear();
+  map_changes_.clear();
+  saved_free_ = free_;
+  saved_head_ = head_;
+  saved_tail_ = tail_;
+  saved_occupied_ = occupied_;
+}
+
+void L2Cache::rollback() {
+  for (auto it = map_changes_.rbegin(); it != map_changes_.rend(); ++it) {
+    index_[it->block] = it->index;
+    if (it->index < 0) {
+      --resident_;
+    } else {
+      ++resident_;
+    }
+  }
+  for (const auto& [i, e] : saved_) {
+    entries_[static_cast<size_t>(i)] = e;
+  }
+  entries_.resize(trial_size_);
+  free_ = saved_free_;
+  head_ = saved_head_;
+  tail_ = saved_tail_;
+  occupied_ = saved_occupied_;
+  commit();
+}
+
+void L2Cache::commit() {
+  trial_ = false;
+  saved_.clear();
+  map_changes_.clear();
 }
 
 }  // namespace cimsim::vn

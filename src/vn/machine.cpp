@@ -68,7 +68,7 @@ VnMachine::VnMachine(sc_core::sc_module_name name, const MachineConfig& cfg, Mem
                                    cfg.l2.bank_bytes_per_cycle * cfg.l2.banks / cyc,
                                    static_cast<double>(cfg.l2.hit_latency_cycles) * cyc,
                                    static_cast<double>(cfg.noc.memory_latency_cycles) * cyc,
-                                   memory.access_bytes(), live_);
+                                   memory.access_bytes(), cfg.l2.writebacks_in_flight, live_);
   noc_->out.bind(l2_->in);
   miss_latency_ps_ =
       static_cast<double>(2 * cfg.noc.latency_cycles + 2 * cfg.l2.hit_latency_cycles +

@@ -17,7 +17,20 @@ class HbmBackend : public MemoryBackend {
   HbmBackend(const std::string& name, const memory::MemoryConfig& cfg, const exec::RunOptions& o)
       : hbm_(std::make_unique<memory::MemorySystem>(name.c_str(), cfg, o.check_memory_timing)) {}
   tlm::tlm_target_socket<32>& target() override { return hbm_->socket; }
-  void declare(stats::Registry& r) override { hbm_->declare(r, "hbm"); }
+  void declare(stats::Registry& r) override {
+    hbm_->declare(r, "hbm");
+    background_.clear();
+    for (auto a :
+         {memory::Action::kRefAb, memory::Action::kRefPb, memory::Action::kActiveStandbyCycle}) {
+      for (size_t i = 0; i < r.actions().size(); ++i) {
+        if (r.actions()[i].component == "hbm" &&
+            r.actions()[i].action == memory::EnergyTable::action_name(a)) {
+          background_.push_back(static_cast<stats::ActionId>(i));
+        }
+      }
+    }
+  }
+  std::vector<stats::ActionId> background_actions() const override { return background_; }
   void add_counts(stats::Counts& c) const override { hbm_->add_counts(c); }
   uint64_t capacity_bytes() const override { return hbm_->capacity_bytes(); }
   double peak_bandwidth_bytes_per_s() const override { return hbm_->peak_bandwidth_bytes_per_s(); }
@@ -32,6 +45,7 @@ class HbmBackend : public MemoryBackend {
 
  private:
   std::unique_ptr<memory::MemorySystem> hbm_;
+  std::vector<stats::ActionId> background_;
 };
 #endif
 

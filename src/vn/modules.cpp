@@ -44,7 +44,7 @@ void Noc::b_transport(int, tlm::tlm_generic_payload& p, sc_time& delay) {
 
 L2Module::L2Module(sc_core::sc_module_name name, uint64_t capacity, uint64_t block_bytes,
                    double bytes_per_ps, double hit_latency_ps, double mem_latency_ps,
-                   uint64_t access_bytes, LiveCounts& live)
+                   uint64_t access_bytes, unsigned writebacks_in_flight, LiveCounts& live)
     : sc_module(name),
       in("in"),
       mem("mem"),
@@ -55,45 +55,81 @@ L2Module::L2Module(sc_core::sc_module_name name, uint64_t capacity, uint64_t blo
       mem_latency_ps_(mem_latency_ps),
       live_(live) {
   in.register_b_transport(this, &L2Module::b_transport);
-  SC_HAS_PROCESS(L2Module);
-  SC_THREAD(writeback_thread);
+  for (unsigned i = 0; i < std::max(1u, writebacks_in_flight); ++i) {
+    sc_core::sc_spawn(sc_core::sc_bind(&L2Module::writeback_thread, this),
+                      sc_core::sc_gen_unique_name("writeback"));
+  }
 }
 
-void L2Module::b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
-  auto* ext = p.get_extension<TensorExt>();
-  uint32_t tensor = ext != nullptr ? ext->tensor : 0;
-  uint64_t len = p.get_data_length();
-  bool write = p.get_command() == tlm::TLM_WRITE_COMMAND;
+void L2Module::apply(const L2Access& a, L2Traffic& traffic, uint64_t& miss_addr,
+                     uint64_t& miss_bytes) {
   L2Cache::Result& r = scratch_;
-  r = L2Cache::Result{};
+  r.hit_bytes = r.miss_bytes = r.writeback_bytes = 0;
+  r.miss = AddrRange{};
   r.writebacks.clear();
-  if (write) {
-    cache_.write(p.get_address(), len, tensor, r);
-    live_.counts.actions[live_.l2_write] += len;
-    live_.counts.write_bytes[live_.l2_link] += len;
+  if (a.write) {
+    cache_.write(a.addr, a.bytes, a.tensor, r);
   } else {
-    cache_.read(p.get_address(), len, tensor, r);
-    live_.counts.actions[live_.l2_read] += len;
-    live_.counts.read_bytes[live_.l2_link] += len;
-    live_.counts.actions[live_.l2_write] += r.miss_bytes;  // fills
+    cache_.read(a.addr, a.bytes, a.tensor, r);
   }
-  double issue = now_ps() + delay.to_seconds() * 1e12;
-  double arrays_done = arrays_.reserve(issue, len + r.miss_bytes);
-  std::vector<AddrRange> writebacks = std::move(r.writebacks);
   // The memory moves whole bursts: fills and write-backs are aligned to them.
-  uint64_t miss_addr = r.miss.addr, miss_bytes = r.miss_bytes;
+  traffic.fill_bytes += r.miss_bytes;
+  miss_addr = r.miss.addr;
+  miss_bytes = r.miss_bytes;
   if (miss_bytes > 0) {
     uint64_t lo = miss_addr / access_ * access_;
     miss_bytes = (miss_addr - lo + miss_bytes + access_ - 1) / access_ * access_;
     miss_addr = lo;
+    ++traffic.read_requests;
+    traffic.read_bytes += miss_bytes;
   }
-  for (auto& w : writebacks) {
+  for (auto& w : r.writebacks) {
     uint64_t lo = w.addr / access_ * access_;
     w.bytes = ((w.addr - lo + w.bytes + access_ - 1) / access_) * access_;
     w.addr = lo;
+    ++traffic.writebacks;
+    traffic.writeback_bytes += w.bytes;
   }
-  if (!writebacks.empty()) {
-    for (const auto& w : writebacks) {
+}
+
+void L2Module::apply_untimed(const L2Access& a, L2Traffic& traffic,
+                             std::vector<AddrRange>& writebacks) {
+  uint64_t miss_addr = 0, miss_bytes = 0;
+  apply(a, traffic, miss_addr, miss_bytes);
+  writebacks.insert(writebacks.end(), scratch_.writebacks.begin(), scratch_.writebacks.end());
+}
+
+void L2Module::post_writebacks(const std::vector<AddrRange>& ranges) {
+  if (ranges.empty()) {
+    return;
+  }
+  queue_.insert(queue_.end(), ranges.begin(), ranges.end());
+  queued_.notify(sc_core::SC_ZERO_TIME);
+}
+
+void L2Module::b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
+  auto* ext = p.get_extension<TensorExt>();
+  L2Access a{p.get_address(), p.get_data_length(), ext != nullptr ? ext->tensor : 0,
+             p.get_command() == tlm::TLM_WRITE_COMMAND};
+  if (log_ != nullptr) {
+    log_->push_back(a);
+  }
+  uint64_t miss_addr = 0, miss_bytes = 0;
+  const uint64_t fills_before = traffic_.fill_bytes;
+  apply(a, traffic_, miss_addr, miss_bytes);
+  const uint64_t len = a.bytes;
+  if (a.write) {
+    live_.counts.actions[live_.l2_write] += len;
+    live_.counts.write_bytes[live_.l2_link] += len;
+  } else {
+    live_.counts.actions[live_.l2_read] += len;
+    live_.counts.read_bytes[live_.l2_link] += len;
+    live_.counts.actions[live_.l2_write] += traffic_.fill_bytes - fills_before;  // fills
+  }
+  double issue = now_ps() + delay.to_seconds() * 1e12;
+  double arrays_done = arrays_.reserve(issue, len + (traffic_.fill_bytes - fills_before));
+  if (!scratch_.writebacks.empty()) {
+    for (const auto& w : scratch_.writebacks) {
       queue_.push_back(w);
     }
     queued_.notify(sc_core::SC_ZERO_TIME);
@@ -118,28 +154,18 @@ void L2Module::b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
   p.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
-void L2Module::write_back(const std::vector<AddrRange>& ranges) {
-  for (auto w : ranges) {
-    uint64_t lo = w.addr / access_ * access_;
-    w.bytes = ((w.addr - lo + w.bytes + access_ - 1) / access_) * access_;
-    w.addr = lo;
-    queue_.push_back(w);
-  }
-  if (!ranges.empty()) {
-    queued_.notify(sc_core::SC_ZERO_TIME);
-  }
-}
-
 void L2Module::writeback_thread() {
+  tlm::tlm_generic_payload mp;
   for (;;) {
     while (queue_.empty()) {
-      idle_event_.notify(sc_core::SC_ZERO_TIME);
+      if (writing_ == 0) {
+        idle_event_.notify(sc_core::SC_ZERO_TIME);
+      }
       sc_core::wait(queued_);
     }
-    writing_ = true;
+    ++writing_;
     AddrRange w = queue_.front();
     queue_.pop_front();
-    tlm::tlm_generic_payload& mp = mem_payload_;
     mp.set_command(tlm::TLM_WRITE_COMMAND);
     mp.set_address(w.addr);
     mp.set_data_ptr(nullptr);
@@ -152,7 +178,7 @@ void L2Module::writeback_thread() {
     if (d > sc_core::SC_ZERO_TIME) {
       sc_core::wait(d);
     }
-    writing_ = false;
+    --writing_;
   }
 }
 

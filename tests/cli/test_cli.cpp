@@ -56,7 +56,8 @@ TEST(Cli, SetNeedsARootAndAnEqualsSign) {
   EXPECT_NE(r.err.find("expected dotted.path=value"), std::string::npos) << r.err;
   r = run_cimsim({"run", "--set", "hbm.x=1"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("path must start with machine., workload. or memory."), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("path must start with machine., workload. or memory."), std::string::npos)
+      << r.err;
 }
 
 TEST(Cli, OutputIntoAMissingDirectoryFailsBeforeRunning) {

@@ -28,6 +28,26 @@ TEST(AddressMap, SequentialBurstsVisitEveryChannelFirst) {
   EXPECT_EQ(m.decode(63).unit, 0u);  // bytes inside a burst stay together
 }
 
+// The cursor that splits large requests walks the same bursts decode() gives, across every
+// digit carry (columns, rows, the five-stack digit of hbm2e) and with the bank hash.
+TEST(AddressMap, CursorWalksConsecutiveBurstsLikeDecode) {
+  for (const auto& c : {preset("hbm2"), preset("hbm2e"), preset("hbm3"),
+                        preset("hbm2", {"address_mapping.xor_bank_hash=true"}),
+                        preset("hbm2e", {"address_mapping.xor_bank_hash=true",
+                                         "address_mapping.order=StRoBaBgCoChPc"})}) {
+    AddressMap m(c);
+    const uint64_t burst = m.burst_bytes();
+    for (uint64_t start :
+         {uint64_t{0}, uint64_t{12345} * burst, m.capacity_bytes() / 3 / burst * burst,
+          m.capacity_bytes() - 70000 * burst}) {
+      AddressMap::Cursor at(m, start + burst / 2);  // inside the first burst
+      for (uint64_t i = 0; i < 70000; ++i, at.next()) {
+        ASSERT_EQ(at.get(), m.decode(start + i * burst)) << c.name << " burst " << i;
+      }
+    }
+  }
+}
+
 TEST(AddressMap, FiveStacksAreAMixedRadixDigit) {
   MemoryConfig c = preset("hbm2e");
   AddressMap m(c);

@@ -1,15 +1,20 @@
 #!/usr/bin/python3
 """scripts/plot.py: every plot kind writes non-empty PNG and SVG files from a report (made by
 the fake cimsim) and from a sweep CSV (made by sweep.py with the fake); bad input is one line
-on stderr, exit 2, and no file written."""
+on stderr naming the file and what was expected, exit 2, and no file (nor directory) written.
+With CIMSIM_REAL set (ctest sets it to build/cimsim) a report of the real binary is drawn too,
+so the plots follow the report format as cimsim writes it, not only as the fake does."""
 import contextlib
+import errno
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import unittest
+from unittest import mock
 
 from sweep_support import FAKE, PLOT, PY, SWEEP, env_for, run_tool, write_spec
 
@@ -94,6 +99,30 @@ class ReportPlots(PlotTestCase):
         self.assertRegex(res.stderr, r"^plot: error: .*reads a report")
         self.assertEqual(len(os.listdir(out)), 2)
 
+    def test_failed_write_leaves_nothing(self):
+        """The disk fills up at the second file: the first is removed too, and the directory
+        the tool made."""
+        from matplotlib.figure import Figure
+        real_savefig, calls = Figure.savefig, []
+
+        def savefig(fig, path, **kw):
+            calls.append(path)
+            if len(calls) == 2:
+                with open(path, "wb") as f:
+                    f.write(b"half a file")
+                raise OSError(errno.ENOSPC, "No space left on device", path)
+            return real_savefig(fig, path, **kw)
+
+        out = os.path.join(self.out_dir("full-disk"), "sub")
+        with mock.patch.object(Figure, "savefig", savefig):
+            res = self.plot("report", self.report, "--out-dir", out, "--format", "png,svg")
+        self.assertEqual(res.returncode, 1, res.stderr)
+        self.assertRegex(res.stderr, r"^plot: error: cannot write the plot: No space left on "
+                                     r"device: .*\n$")
+        self.assertEqual(res.stdout, "")
+        self.assertEqual(len(calls), 2)
+        self.assertFalse(os.path.exists(out), os.listdir(out) if os.path.exists(out) else "")
+
     def test_svg_is_reproducible(self):
         outs = []
         for i in (1, 2):
@@ -103,6 +132,73 @@ class ReportPlots(PlotTestCase):
             with open(os.path.join(out, "energy.svg"), "rb") as f:
                 outs.append(f.read())
         self.assertEqual(outs[0], outs[1])
+
+    def test_roofline_with_per_type_peaks(self):
+        """The von Neumann machine reports peak FLOP/s per data type and names the trace's
+        type in compute_utilization_dtype; the roofline takes that type's roof."""
+        with open(self.report) as f:
+            doc = json.load(f)
+        for m in doc["machines"]:
+            if m["type"] == "von_neumann":
+                peak = m["metrics"].pop("peak_flops")
+                m["metrics"]["peak_flops_per_s"] = {"fp32": peak / 2, "fp16": peak,
+                                                    "int8": peak * 2}
+                m["metrics"]["compute_utilization_dtype"] = "fp16"
+        path = os.path.join(self.tmp, "per-type.json")
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        out = self.out_dir("per-type")
+        res = self.plot("roofline", path, "--out-dir", out, "--format", "png,svg")
+        self.assertPlots(res, out, ["roofline"])
+        with open(os.path.join(out, "roofline.svg")) as f:
+            self.assertIn("(fp16)", f.read())
+
+    def test_many_machines_of_any_type(self):
+        """Four machines, two of each type, wrap into rows of panels; names come from the
+        report."""
+        path = os.path.join(self.tmp, "four.json")
+        subprocess.run([PY, FAKE, "run", "--machine", "a100-sxm4-80gb", "--machine", "isaac",
+                        "--machine", "h100-gpu", "--machine", "isaac-big", "--workload",
+                        "gpt2-small", "--prompt", "64", "--generate", "8", "--out", path,
+                        "--quiet"], check=True, env=env_for())
+        out = self.out_dir("four")
+        res = self.plot("report", path, "--out-dir", out, "--format", "png,svg")
+        self.assertPlots(res, out, ["energy", "bytes", "roofline"])
+        with open(os.path.join(out, "bytes.svg")) as f:
+            svg = f.read()
+        for name in ("isaac-big (cim)", "h100-gpu (von_neumann)"):
+            self.assertIn(name, svg)
+
+    def test_many_components_end_in_one_rest_segment(self):
+        with open(self.report) as f:
+            doc = json.load(f)
+        m = doc["machines"][0]
+        m["components"] = [{"name": "part%02d" % i, "energy_j": 1e-3 * (i + 1)}
+                           for i in range(20)]
+        path = os.path.join(self.tmp, "twenty.json")
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        out = self.out_dir("twenty")
+        res = self.plot("energy", path, "--out-dir", out, "--format", "png,svg")
+        self.assertPlots(res, out, ["energy"])
+        with open(os.path.join(out, "energy.svg")) as f:
+            svg = f.read()
+        self.assertIn("part19", svg)          # the largest are drawn by name
+        self.assertFalse("<!-- part00 -->" in svg)  # the smallest are in the rest
+        self.assertTrue(re.search(r"rest: \d+ components, each ≤ [\d.]+%", svg))
+
+    def test_real_cimsim_report(self):
+        real = os.environ.get("CIMSIM_REAL")
+        if not real:
+            self.skipTest("CIMSIM_REAL not set (ctest sets it to build/cimsim)")
+        path = os.path.join(self.tmp, "real.json")
+        subprocess.run([real, "run", "--machine", "a100-sxm4-80gb", "--machine", "h100-sxm5",
+                        "--workload", "gpt2-small", "--prompt", "16", "--generate", "2",
+                        "--out", path, "--quiet"], check=True, timeout=120)
+        out = self.out_dir("real")
+        res = self.plot("report", path, "--out-dir", out, "--format", "png,svg")
+        self.assertPlots(res, out, ["energy", "bytes", "roofline"])  # roofline: roofs found
+        self.assertEqual(res.stderr, "")
 
     def test_roofline_peaks_from_flags_when_metrics_lack_them(self):
         with open(self.report) as f:
@@ -146,6 +242,17 @@ class SweepPlots(PlotTestCase):
                         "--out-dir", out, "--format", "png,svg")
         self.assertPlots(res, out, ["heatmap-isaac.energy_j-prompt-machine.xbar.rows"])
 
+    def test_line_of_two_units_draws_a_panel_each(self):
+        out = self.out_dir("line-units")
+        res = self.plot("line", self.csv, "--x", "prompt", "--y", "energy_j,seconds", "--logx",
+                        "--where", "machine.xbar.rows=128", "--where", "mode=entp",
+                        "--out-dir", out, "--format", "png,svg", "--name", "two-units")
+        self.assertPlots(res, out, ["two-units"])
+        with open(os.path.join(out, "two-units.svg")) as f:
+            svg = f.read()
+        self.assertIn("energy (J)", svg)
+        self.assertIn("latency (s)", svg)
+
     def test_seq_latency(self):
         out = self.out_dir("seq")
         res = self.plot("seq-latency", self.csv, "--where", "machine.xbar.rows=64",
@@ -169,8 +276,9 @@ class BadInput(PlotTestCase):
         lines = res.stderr.strip().splitlines()
         self.assertEqual(len(lines), 1, res.stderr)
         self.assertRegex(lines[0], r"^plot: error: .*" + pattern)
-        self.assertFalse(os.path.exists(out) and os.listdir(out), "files written: %s" % out)
+        self.assertFalse(os.path.exists(out), "output written: %s" % out)
         self.assertEqual(res.stdout, "")
+        return lines[0]
 
     def write(self, name, text):
         path = os.path.join(self.tmp, name)
@@ -197,6 +305,17 @@ class BadInput(PlotTestCase):
         all_failed = self.write("failed.csv", "point,status,prompt,isaac.seconds\n"
                                               "a,failed,16,\nb,failed,64,\n")
         not_report = self.write("not-report.json", '{"hello": 1}')
+        not_json = self.write("not-json.json", "energy,seconds\n1,2\n")
+        not_json_any_name = self.write("report.txt", "<html>a web page</html>\n")
+        no_metrics = self.write("no-metrics.csv", "point,status,prompt,batch\na,ok,16,1\n")
+        no_mode = self.write("no-mode.csv", "point,status,prompt,isaac.seconds\na,ok,16,0.1\n")
+        ragged = self.write("ragged.csv", "point,status,prompt,isaac.seconds\na,ok,16\n")
+        with open(os.path.join(self.tmp, "latin1.csv"), "wb") as f:
+            f.write(b"point,status,prompt,isaac.seconds\na,ok,16,0.1 \xb5s\n")
+        latin1 = os.path.join(self.tmp, "latin1.csv")
+        missing_csv = os.path.join(self.tmp, "missing.csv")
+        expect_report = r"; expected a cimsim report \(the JSON that `cimsim run --out` writes\)$"
+        expect_csv = r"; expected a sweep CSV \(the results\.csv of scripts/sweep\.py"
         cases = [
             (("line", self.csv, "--x", "nope", "--y", "seconds"), r"no --x column 'nope'",
              "missing-x"),
@@ -209,7 +328,8 @@ class BadInput(PlotTestCase):
              "duplicate-cells"),
             (("seq-latency", self.csv), r"besides prompt and mode, machine\.xbar\.rows vary",
              "seq-other-params"),
-            (("line", empty, "--x", "prompt", "--y", "seconds"), r"empty CSV", "empty"),
+            (("line", empty, "--x", "prompt", "--y", "seconds"),
+             re.escape(empty) + r": empty CSV \(no header line\)" + expect_csv, "empty"),
             (("line", header_only, "--x", "prompt", "--y", "seconds"), r"no data rows",
              "header-only"),
             (("line", all_failed, "--x", "prompt", "--y", "seconds"),
@@ -219,8 +339,35 @@ class BadInput(PlotTestCase):
             (("roofline", no_peaks), r"metrics: no compute roof .*give --peak-flops",
              "no-peaks"),
             (("roofline", cim_only), r"no von_neumann machine", "cim-only"),
-            (("bytes", not_report), r"not a cimsim report", "not-report"),
-            (("energy", os.path.join(self.tmp, "missing.json")), r"input not found", "missing"),
+            (("bytes", not_report), re.escape(not_report) + r": not a cimsim report "
+                                    r"\(no schema_version\)" + expect_report, "not-report"),
+            (("energy", os.path.join(self.tmp, "missing.json")),
+             re.escape(os.path.join(self.tmp, "missing.json")) + r": not found" + expect_report,
+             "missing"),
+            (("energy", not_json), re.escape(not_json) + r":1:1: invalid JSON: .*" +
+             expect_report, "not-json"),
+            (("report", not_json_any_name), re.escape(not_json_any_name) + r":1:1: invalid "
+                                            r"JSON: .*" + expect_report, "not-json-txt"),
+            (("roofline", self.tmp), re.escape(self.tmp) + r": expected a report, got a "
+                                     r"directory", "directory"),
+            (("line", missing_csv, "--x", "prompt", "--y", "seconds"),
+             re.escape(missing_csv) + r": not found" + expect_csv, "missing-csv"),
+            (("line", no_metrics, "--x", "prompt", "--y", "seconds"),
+             re.escape(no_metrics) + r": --y 'seconds' matches no column, and no column holds "
+                                     r"a metric \(columns: point, status, prompt, batch\)" +
+             expect_csv, "no-metric-columns"),
+            (("heatmap", no_metrics, "--x", "prompt", "--y", "size", "--z", "seconds"),
+             re.escape(no_metrics) + r": no --y column 'size' \(columns: point, status, prompt, "
+                                     r"batch\)", "missing-heatmap-column"),
+            (("seq-latency", no_mode), re.escape(no_mode) + r": no column 'mode'", "no-mode"),
+            (("line", ragged, "--x", "prompt", "--y", "seconds"),
+             re.escape(ragged) + r":2: expected 4 fields like the header, got 3", "ragged"),
+            (("line", latin1, "--x", "prompt", "--y", "seconds"),
+             re.escape(latin1) + r": not UTF-8 text \(byte \d+\)" + expect_csv, "not-utf8"),
+            (("line", self.csv, "--x", "prompt", "--y", "seconds", "--where", "prompt=17"),
+             r"no finished rows match prompt in \{17\}", "where-matches-nothing"),
+            (("line", self.csv, "--x", "mode", "--y", "seconds", "--logx"),
+             r"--logx: column 'mode' is not numeric", "logx-categorical"),
             (("scatter3d", self.report), r"invalid choice: 'scatter3d'", "unknown-kind"),
             (("energy", self.report, "--format", "png,gif"), r"--format 'png,gif'",
              "bad-format"),

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 
 #include "cimsim/vn/kernels.hpp"
 #include "cimsim/vn/l2_cache.hpp"
@@ -82,6 +83,60 @@ TEST(L2Cache, StreamLargerThanCapacityNeverHits) {
     L2Cache::Result r;
     for (uint64_t a = 0; a < (uint64_t{4} << 20); a += 65536) c.read(a, 65536, 1, r);
     EXPECT_EQ(r.hit_bytes, 0u) << "pass " << pass;  // LRU with a cyclic stream > capacity
+  }
+}
+
+namespace {
+std::vector<std::array<uint64_t, 4>> lru_state(const L2Cache& c) {
+  std::vector<std::array<uint64_t, 4>> out;
+  c.for_each_lru([&](const L2Cache::BlockState& b) {
+    out.push_back({b.block, b.tensor, b.valid, b.dirty});
+  });
+  return out;
+}
+}  // namespace
+
+TEST(L2Cache, TrialRollsBackToTheExactStateAndCommitKeepsIt) {
+  L2Cache c(uint64_t{8} * 32768, 32768);  // eight blocks
+  uint64_t seed = 12345;
+  auto rnd = [&seed](uint64_t n) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (seed >> 33) % n;
+  };
+  auto churn = [&](int n) {
+    L2Cache::Result r;
+    for (int i = 0; i < n; ++i) {
+      uint64_t addr = rnd(24) * 32768 + rnd(64) * 512, bytes = 1 + rnd(40000);
+      if (rnd(3) == 0) {
+        c.write(addr, bytes, static_cast<uint32_t>(rnd(4)), r);
+      } else {
+        c.read(addr, bytes, static_cast<uint32_t>(rnd(4)), r);
+      }
+    }
+  };
+  churn(200);
+  for (int round = 0; round < 20; ++round) {
+    auto before = lru_state(c);
+    uint64_t occupied = c.occupied_bytes();
+    c.begin_trial();
+    churn(50);
+    c.rollback();
+    EXPECT_EQ(lru_state(c), before) << "round " << round;
+    EXPECT_EQ(c.occupied_bytes(), occupied);
+    // The same accesses give the same results after a rollback as the first time.
+    uint64_t s = seed;
+    c.begin_trial();
+    churn(50);
+    auto tried = lru_state(c);
+    c.rollback();
+    seed = s;
+    churn(50);
+    EXPECT_EQ(lru_state(c), tried) << "round " << round;
+    c.begin_trial();
+    churn(10);
+    auto kept = lru_state(c);
+    c.commit();
+    EXPECT_EQ(lru_state(c), kept);
   }
 }
 

@@ -18,8 +18,7 @@
 
 namespace cimsim::vn::test {
 
-// A preset with "PATH=VALUE" overrides below machine (memory defaults to hbm2 until the
-// preset's own memory preset exists).
+// A preset with "PATH=VALUE" overrides below machine.
 inline config::ConfigDoc machine_doc(const std::string& preset,
                                      const std::vector<std::string>& sets = {}) {
   config::ConfigDoc doc;
@@ -27,17 +26,8 @@ inline config::ConfigDoc machine_doc(const std::string& preset,
       config::read_json_file(cimsim::test::source_path("configs/machines/" + preset + ".json"));
   doc.root_name = "machine";
   doc.file = "configs/machines/" + preset + ".json";
-  std::string mem = doc.root.value("memory", std::string("hbm2"));
-  std::string path = config::data_dir() + "/configs/memory/" + mem + ".json";
-  bool stand_in = !cimsim::test::file_exists(path);
-  if (stand_in) doc.root["memory"] = "hbm2";
   config::resolve_references<MachineConfig>(doc);
   Json schema = machine_schema();
-  if (stand_in) {  // HBM2e-like: 5 stacks at 3.2 Gb/s/pin = 2.05 TB/s
-    for (const char* s : {"memory.organisation.stacks=5", "memory.organisation.clock_ghz=1.6"}) {
-      config::apply_assignment(doc, config::parse_assignment(std::string("machine.") + s), schema);
-    }
-  }
   for (const auto& s : sets)
     config::apply_assignment(doc, config::parse_assignment("machine." + s), schema);
   return doc;

@@ -201,10 +201,10 @@ TEST_F(CliLower, UnwritableOutput) {
   CommandResult r = run_cimsim({"lower", "--workload", "gpt2-small", "--prompt", "4", "--generate",
                                 "1", "--out", in_ + "/no/such/dir/t.jsonl"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err.rfind("cimsim: error: " + in_ +
-                            "/no/such/dir/t.jsonl: output directory does not exist",
-                        0),
-            0u)
+  EXPECT_EQ(
+      r.err.rfind("cimsim: error: " + in_ + "/no/such/dir/t.jsonl: output directory does not exist",
+                  0),
+      0u)
       << r.err;
 }
 

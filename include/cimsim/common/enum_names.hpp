@@ -16,8 +16,9 @@ struct EnumNames;
 template <class E>
 const char* enum_name(E value) {
   for (const auto& [v, n] : EnumNames<E>::names()) {
-    if (v == value) { return n;
-}
+    if (v == value) {
+      return n;
+    }
   }
   return "?";
 }
@@ -25,8 +26,9 @@ const char* enum_name(E value) {
 template <class E>
 std::optional<E> enum_from_name(const std::string& name) {
   for (const auto& [v, n] : EnumNames<E>::names()) {
-    if (name == n) { return v;
-}
+    if (name == n) {
+      return v;
+    }
   }
   return std::nullopt;
 }
@@ -34,8 +36,9 @@ std::optional<E> enum_from_name(const std::string& name) {
 template <class E>
 std::string enum_choices() {
   std::string s;
-  for (const auto& [v, n] : EnumNames<E>::names()) { s += (s.empty() ? "" : ", ") + std::string(n);
-}
+  for (const auto& [v, n] : EnumNames<E>::names()) {
+    s += (s.empty() ? "" : ", ") + std::string(n);
+  }
   return s;
 }
 

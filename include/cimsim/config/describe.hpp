@@ -168,8 +168,9 @@ class Fields {
       if (!required) {
         T defaults{};
         Json d = ValueTraits<M>::to_json(defaults.*member);
-        if (!d.is_null()) { s["default"] = d;
-}
+        if (!d.is_null()) {
+          s["default"] = d;
+        }
       }
       return s;
     };
@@ -267,8 +268,9 @@ struct ValueTraits<double> {
 template <>
 struct ValueTraits<bool> {
   static bool parse(const Json& j, const std::string& path, const Context& c, const Limits&) {
-    if (!j.is_boolean()) { c.fail(path, "expected true or false, got " + describe_json_value(j));
-}
+    if (!j.is_boolean()) {
+      c.fail(path, "expected true or false, got " + describe_json_value(j));
+    }
     return j.get<bool>();
   }
   static Json schema(const Limits&) { return Json{{"type", "boolean"}}; }
@@ -280,8 +282,9 @@ template <>
 struct ValueTraits<std::string> {
   static std::string parse(const Json& j, const std::string& path, const Context& c,
                            const Limits&) {
-    if (!j.is_string()) { c.fail(path, "expected a string, got " + describe_json_value(j));
-}
+    if (!j.is_string()) {
+      c.fail(path, "expected a string, got " + describe_json_value(j));
+    }
     return j.get<std::string>();
   }
   static Json schema(const Limits&) { return Json{{"type", "string"}}; }
@@ -295,22 +298,24 @@ struct ValueTraits<E, std::enable_if_t<is_enum_named<E>::value>> {
     std::string s;
     for (const auto& [v, n] : EnumNames<E>::names()) {
       s += (s.empty() ? "" : ", ") + std::string("\"") + n + "\"";
-}
+    }
     return s;
   }
   static E parse(const Json& j, const std::string& path, const Context& c, const Limits&) {
     if (j.is_string()) {
       for (const auto& [v, n] : EnumNames<E>::names()) {
-        if (j.get<std::string>() == n) { return v;
-}
+        if (j.get<std::string>() == n) {
+          return v;
+        }
       }
     }
     c.fail(path, "expected one of " + choices() + ", got " + describe_json_value(j));
   }
   static Json schema(const Limits&) {
     Json values = Json::array();
-    for (const auto& [v, n] : EnumNames<E>::names()) { values.push_back(n);
-}
+    for (const auto& [v, n] : EnumNames<E>::names()) {
+      values.push_back(n);
+    }
     return Json{{"type", "string"}, {"enum", values}};
   }
   static Json to_json(const E& v) { return Json(enum_name(v)); }
@@ -321,8 +326,9 @@ template <class T>
 struct ValueTraits<std::optional<T>> {
   static std::optional<T> parse(const Json& j, const std::string& path, const Context& c,
                                 const Limits& l) {
-    if (j.is_null()) { return std::nullopt;
-}
+    if (j.is_null()) {
+      return std::nullopt;
+    }
     return ValueTraits<T>::parse(j, path, c, l);
   }
   static Json schema(const Limits& l) { return ValueTraits<T>::schema(l); }
@@ -330,8 +336,9 @@ struct ValueTraits<std::optional<T>> {
     return v ? ValueTraits<T>::to_json(*v) : Json(nullptr);
   }
   static void resolve(Json& j, const std::string& path, ConfigDoc& doc) {
-    if (!j.is_null()) { ValueTraits<T>::resolve(j, path, doc);
-}
+    if (!j.is_null()) {
+      ValueTraits<T>::resolve(j, path, doc);
+    }
   }
 };
 
@@ -339,8 +346,9 @@ template <class T>
 struct ValueTraits<std::vector<T>> {
   static std::vector<T> parse(const Json& j, const std::string& path, const Context& c,
                               const Limits& l) {
-    if (!j.is_array()) { c.fail(path, "expected an array, got " + describe_json_value(j));
-}
+    if (!j.is_array()) {
+      c.fail(path, "expected an array, got " + describe_json_value(j));
+    }
     std::vector<T> out;
     out.reserve(j.size());
     for (size_t i = 0; i < j.size(); ++i) {
@@ -353,15 +361,18 @@ struct ValueTraits<std::vector<T>> {
   }
   static Json to_json(const std::vector<T>& v) {
     Json out = Json::array();
-    for (const auto& x : v) { out.push_back(ValueTraits<T>::to_json(x));
-}
+    for (const auto& x : v) {
+      out.push_back(ValueTraits<T>::to_json(x));
+    }
     return out;
   }
   static void resolve(Json& j, const std::string& path, ConfigDoc& doc) {
-    if (!j.is_array()) { return;
-}
-    for (size_t i = 0; i < j.size(); ++i) { ValueTraits<T>::resolve(j[i], join_path(path, i), doc);
-}
+    if (!j.is_array()) {
+      return;
+    }
+    for (size_t i = 0; i < j.size(); ++i) {
+      ValueTraits<T>::resolve(j[i], join_path(path, i), doc);
+    }
   }
 };
 
@@ -369,12 +380,14 @@ template <class T>
 struct ValueTraits<std::map<std::string, T>> {
   static std::map<std::string, T> parse(const Json& j, const std::string& path, const Context& c,
                                         const Limits& l) {
-    if (!j.is_object()) { c.fail(path, "expected an object, got " + describe_json_value(j));
-}
+    if (!j.is_object()) {
+      c.fail(path, "expected an object, got " + describe_json_value(j));
+    }
     std::map<std::string, T> out;
     for (auto it = j.begin(); it != j.end(); ++it) {
-      if (it.key() == "source" || it.key() == "sources") { continue;
-}
+      if (it.key() == "source" || it.key() == "sources") {
+        continue;
+      }
       out.emplace(it.key(), ValueTraits<T>::parse(it.value(), join_path(path, it.key()), c, l));
     }
     return out;
@@ -384,8 +397,9 @@ struct ValueTraits<std::map<std::string, T>> {
   }
   static Json to_json(const std::map<std::string, T>& v) {
     Json out = Json::object();
-    for (const auto& [k, x] : v) { out[k] = ValueTraits<T>::to_json(x);
-}
+    for (const auto& [k, x] : v) {
+      out[k] = ValueTraits<T>::to_json(x);
+    }
     return out;
   }
   static void resolve(Json&, const std::string&, ConfigDoc&) {}
@@ -403,19 +417,23 @@ struct ValueTraits<T, std::enable_if_t<is_described<T>::value>> {
     }
     const auto& fl = fields_of<T>();
     std::vector<std::string> names;
-    for (const auto& f : fl.fields()) { names.push_back(f.key);
-}
+    for (const auto& f : fl.fields()) {
+      names.push_back(f.key);
+    }
     for (auto it = j.begin(); it != j.end(); ++it) {
       const std::string& key = it.key();
-      if (key == "source" || key == "sources") { continue;
-}
+      if (key == "source" || key == "sources") {
+        continue;
+      }
       bool known = false;
-      for (const auto& n : names) { known = known || n == key;
-}
+      for (const auto& n : names) {
+        known = known || n == key;
+      }
       if (!known) {
         std::string list;
-        for (const auto& n : names) { list += (list.empty() ? "" : ", ") + n;
-}
+        for (const auto& n : names) {
+          list += (list.empty() ? "" : ", ") + n;
+        }
         c.fail(join_path(path, key), "unknown key (expected one of: " + list + ")");
       }
     }
@@ -424,15 +442,17 @@ struct ValueTraits<T, std::enable_if_t<is_described<T>::value>> {
     for (const auto& f : fl.fields()) {
       auto it = j.find(f.key);
       if (it == j.end() || it->is_null()) {
-        if (f.required) { c.fail(join_path(path, f.key), "missing required key (" + f.doc + ")");
-}
+        if (f.required) {
+          c.fail(join_path(path, f.key), "missing required key (" + f.doc + ")");
+        }
         continue;
       }
       f.parse(obj, *it, join_path(path, f.key), c);
     }
     Check check(c, path);
-    for (const auto& fn : fl.checks()) { fn(obj, check);
-}
+    for (const auto& fn : fl.checks()) {
+      fn(obj, check);
+    }
     return obj;
   }
   static Json schema(const Limits&) {
@@ -440,12 +460,14 @@ struct ValueTraits<T, std::enable_if_t<is_described<T>::value>> {
     Json required = Json::array();
     for (const auto& f : fields_of<T>().fields()) {
       props[f.key] = f.schema();
-      if (f.required) { required.push_back(f.key);
-}
+      if (f.required) {
+        required.push_back(f.key);
+      }
     }
     Json s{{"type", "object"}, {"description", Describe<T>::doc}, {"properties", props}};
-    if (!required.empty()) { s["required"] = required;
-}
+    if (!required.empty()) {
+      s["required"] = required;
+    }
     s["additionalProperties"] = false;
     if constexpr (has_preset_kind<T>::value) {
       return Json{
@@ -461,22 +483,26 @@ struct ValueTraits<T, std::enable_if_t<is_described<T>::value>> {
     Json out = Json::object();
     for (const auto& f : fields_of<T>().fields()) {
       Json v = f.to_json(obj);
-      if (!v.is_null()) { out[f.key] = std::move(v);
-}
+      if (!v.is_null()) {
+        out[f.key] = std::move(v);
+      }
     }
     return out;
   }
   static void resolve(Json& j, const std::string& path, ConfigDoc& doc) {
     if constexpr (has_preset_kind<T>::value) {
-      if (j.is_string()) { inline_preset(j, path, doc, Describe<T>::preset_kind());
-}
+      if (j.is_string()) {
+        inline_preset(j, path, doc, Describe<T>::preset_kind());
+      }
     }
-    if (!j.is_object()) { return;
-}
+    if (!j.is_object()) {
+      return;
+    }
     for (const auto& f : fields_of<T>().fields()) {
       auto it = j.find(f.key);
-      if (it != j.end()) { f.resolve(*it, join_path(path, f.key), doc);
-}
+      if (it != j.end()) {
+        f.resolve(*it, join_path(path, f.key), doc);
+      }
     }
   }
 };
@@ -505,12 +531,14 @@ Json to_json(const T& value) {
 template <class T>
 Json file_schema(const std::string& id, const std::string& title) {
   Json s = ValueTraits<T>::schema(Limits{});
-  if (s.contains("anyOf")) { s = s["anyOf"][1];
-}
+  if (s.contains("anyOf")) {
+    s = s["anyOf"][1];
+  }
   Json out{
       {"$schema", "https://json-schema.org/draft/2020-12/schema"}, {"$id", id}, {"title", title}};
-  for (auto it = s.begin(); it != s.end(); ++it) { out[it.key()] = it.value();
-}
+  for (auto it = s.begin(); it != s.end(); ++it) {
+    out[it.key()] = it.value();
+  }
   out["properties"]["extends"] = Json{
       {"type", "string"},
       {"description", "preset name or relative path of a file whose keys this file overrides"}};

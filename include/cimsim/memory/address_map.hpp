@@ -35,7 +35,7 @@ class AddressMap {
   // "" if `order` names St Ch Pc Bg Ba Ro Co exactly once each, else what is wrong.
   static std::string check_order(const std::string& order);
 
-  // `address` must be below capacity_bytes().
+  // `address` must be below capacity_bytes(); the bytes within a burst are ignored.
   DecodedAddress decode(uint64_t address) const {
     if (!all_pow2_) {
       return decode_general(address);
@@ -50,6 +50,7 @@ class AddressMap {
   }
   // The lowest address of the burst `d` names (inverse of decode).
   uint64_t encode(const DecodedAddress& d) const;
+
   uint64_t capacity_bytes() const { return capacity_; }
   uint32_t burst_bytes() const { return 1u << burst_shift_; }
 
@@ -58,7 +59,8 @@ class AddressMap {
   struct Digit {
     Field field;
     uint32_t size;
-    uint32_t shift;  // log2(size) if a power of two, else 0xFF
+    uint32_t shift;      // log2(size) if a power of two, else 0xFF
+    uint64_t magic = 0;  // other sizes: 2^64 / size rounded up, to divide 32-bit values
   };
   void hash(std::array<uint32_t, kFields>& v, bool inverse) const;
   DecodedAddress decode_general(uint64_t address) const;
@@ -81,6 +83,38 @@ class AddressMap {
   bool xor_hash_ = false;
   bool all_pow2_ = false;
   uint32_t channels_ = 0, pcs_ = 0, banks_per_group_ = 0;
+
+ public:
+  // Walks consecutive bursts from an address: each next() gives what decode() gives for the
+  // following burst, by adding one to the mixed-radix digits (no division, no per-field
+  // shifting), which is what splitting a large request needs.
+  class Cursor {
+   public:
+    Cursor(const AddressMap& map, uint64_t address) : map_(&map) {
+      uint64_t rest = address >> map.burst_shift_;
+      for (int i = 0; i < kFields; ++i) {
+        const Digit& d = map.digits_[i];
+        v_[d.field] = static_cast<uint32_t>(rest % d.size);
+        rest /= d.size;
+      }
+    }
+    DecodedAddress get() const {
+      std::array<uint32_t, kFields> v = v_;
+      return map_->finish(v);
+    }
+    void next() {
+      for (const Digit& d : map_->digits_) {
+        if (++v_[d.field] < d.size) {
+          return;
+        }
+        v_[d.field] = 0;
+      }
+    }
+
+   private:
+    const AddressMap* map_;
+    std::array<uint32_t, kFields> v_{};  // by field
+  };
 };
 
 }  // namespace cimsim::memory

@@ -16,7 +16,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <vector>
 
@@ -30,6 +29,52 @@
 namespace cimsim::memory {
 
 class Controller;
+
+// Requests in arrival order: a bank's queue of one direction, or a channel's backlog. Taking
+// the oldest, by far the most common case, only moves a start index; taking a later one
+// (an FR-FCFS row hit) shifts the fewer of the elements before or after it. Storage is
+// reused: nothing is allocated once the queue has reached its largest size. Small (24 bytes)
+// so that a bank's two queues share a cache line with the rest of the bank.
+class RequestQueue {
+ public:
+  size_t size() const { return tail_ - head_; }
+  bool empty() const { return head_ == tail_; }
+  const BurstRequest* data() const { return buf_.get() + head_; }
+  const BurstRequest& operator[](size_t i) const { return buf_[head_ + i]; }
+  const BurstRequest& front() const { return buf_[head_]; }
+  void push_back(const BurstRequest& r) {
+    if (tail_ == capacity_) {
+      make_room();
+    }
+    buf_[tail_++] = r;
+  }
+  void pop_front() {
+    if (++head_ == tail_) {
+      head_ = tail_ = 0;
+    }
+  }
+  // Removes the i-th oldest, keeping the order of the others.
+  void erase(size_t i) {
+    BurstRequest* first = buf_.get() + head_;
+    if (i < size() / 2) {
+      std::move_backward(first, first + i, first + i + 1);
+      ++head_;
+    } else {
+      std::move(first + i + 1, buf_.get() + tail_, first + i);
+      --tail_;
+    }
+    if (head_ == tail_) {
+      head_ = tail_ = 0;
+    }
+  }
+
+ private:
+  // The buffer is full at the back: slide down if at least half of it is free at the front
+  // (so each element moves O(1) times on average), else grow.
+  void make_room();
+  std::unique_ptr<BurstRequest[]> buf_;  // buf_[head_, tail_) are queued
+  uint32_t head_ = 0, tail_ = 0, capacity_ = 0;
+};
 
 class Channel {
  public:
@@ -45,50 +90,81 @@ class Channel {
   // Cycle of the next command while bursts are pending; kNever when idle.
   Cycle next_time();
   bool has_room(bool write) const;
+  // Starts loading what a request to `bank` will read here: the hot members, that bank and
+  // the bank of the pending decision (a hint: changes nothing).
+  void prefetch(uint32_t bank, bool write) const;
   bool busy() const { return queued_[0] + queued_[1] != 0 || !backlog_.empty(); }
   // Adds this channel's counters; active cycles up to `now`.
   void add_stats(MemoryStats& s, Cycle now) const;
 
  private:
-  struct Bank {
-    bool open = false;
-    uint32_t row = 0;
+  static constexpr uint32_t kMaxBanks = 64;  // config validation; banks are bits of a uint64_t
+  // A bank's queues and open row: one cache line (its flags are bits of the masks below).
+  struct alignas(64) Bank {
+    std::array<RequestQueue, 2> queue;  // [0] reads, [1] writes, oldest first
+    uint32_t row = 0;                   // the open row, if open
     uint32_t hits_since_act = 0;
-    bool first_access = false;  // no column command since the ACT yet
-    bool opened_after_conflict = false;
-    bool closed_by_conflict = false;
-    std::array<std::vector<BurstRequest>, 2> queue;  // [0] reads, [1] writes, oldest first
+    uint8_t group_key = 0;  // bank group * kClasses
   };
-  // Per direction and bank: the command the bank would issue next and for which queued
-  // request, kept until the bank or its queues change. Laid out as arrays so that the scan
-  // over banks in decide() touches a few cache lines only.
-  struct Choices {
-    std::vector<Command> command;
-    std::vector<uint32_t> index;     // position in the bank's queue
-    std::vector<uint64_t> priority;  // scheduler's key for same-cycle ties
-    std::vector<Cycle> bound;        // max(arrival, TimingState::bank_bound)
-    std::vector<uint8_t> cls;        // command class
-    std::vector<uint8_t> key;        // bank group * kClasses + command class
-    uint64_t active = 0;             // banks with queued requests of this direction
-    uint64_t stale = ~uint64_t{0};   // must be recomputed
+  // What a bank would issue next for one direction and for which queued request, kept until
+  // the bank or its queues change: one record per bank, so that a request touches one cache
+  // line of it (a pseudo-channel is often visited only every hundred requests or so).
+  struct Choice {
+    Cycle bound = 0;                  // max(arrival, TimingState::bank_bound)
+    uint64_t priority = 0;            // scheduler's key for same-cycle ties
+    uint32_t index = 0;               // position in the bank's queue
+    Command command = Command::kAct;  //
+    uint8_t key = 0;                  // bank group * kClasses + command class (key % 4)
   };
+  using Choices = std::array<Choice, kMaxBanks>;
   using UnitBounds = std::array<Cycle, kClasses>;
+  // The next command. Small and flat: it is rebuilt after every command.
   struct Decision {
-    Candidate c;
-    uint64_t priority = 0;
-    uint32_t row = 0;         // ACT: the row to open
-    uint32_t index = 0;       // column command: position in the bank's queue
+    Cycle time = 0;
+    uint64_t priority = 0;  // scheduler's order within a cycle
+    Command command = Command::kAct;
+    uint8_t dir = 0;          // queue the request is in (reads 0, writes 1)
     bool refresh = false;     // issued for the refresh policy
     bool unresolved = false;  // refresh placeholder: nothing else pending, exact cycle >= due
+    uint32_t bank = 0;
+    uint32_t index = 0;  // position of the request in the bank's queue
+  };
+  // What add_stats() reports; the rest of MemoryStats belongs to the controller.
+  struct Counters {
+    std::array<uint64_t, kCommandKinds> commands{};
+    uint64_t read_bursts = 0, write_bursts = 0;
+    uint64_t row_hits = 0, row_misses = 0, row_conflicts = 0;
   };
 
+  static uint64_t bit(uint32_t bank) { return uint64_t{1} << bank; }
+  bool is_open(uint32_t bank) const { return (open_ & bit(bank)) != 0; }
+  BankView view(uint32_t bank) const {
+    return BankView{is_open(bank), banks_[bank].row, banks_[bank].hits_since_act};
+  }
   int direction() const { return (draining_ || queued_[0] == 0) ? 1 : 0; }
-  void decide();   // fills decision_ (decision_exists_ false if nothing can ever issue)
+  void decide();  // fills decision_ (decision_exists_ false if nothing can ever issue)
+  template <class S>
+  void decide_with(const S& scheduler);
   void resolve();  // turns an unresolved refresh placeholder into its command
   void refresh_choices(int dir, uint64_t banks);
+  template <class S>
+  [[gnu::always_inline]] inline void refresh_choices_with(const S& scheduler, int dir,
+                                                          uint64_t banks);
+  bool keeps_choice(const RequestQueue& queue, const BankView& view, size_t chosen,
+                    const BurstRequest& next) const;
   bool better(const Decision& a, const Decision& b) const;
   bool refresh_candidate(Decision& d) const;
-  Decision make_decision(uint32_t bank, int dir, Cycle t) const;
+  Decision make_decision(uint32_t bank, int dir, Cycle t) const {
+    const Choice& x = choices_[dir][bank];
+    Decision d;
+    d.time = t;
+    d.priority = x.priority;
+    d.command = x.command;
+    d.dir = static_cast<uint8_t>(dir);
+    d.bank = bank;
+    d.index = x.index;
+    return d;
+  }
   UnitBounds unit_bounds() const {
     UnitBounds u;
     timing_.unit_bounds(u.data());
@@ -98,48 +174,63 @@ class Channel {
     return u;
   }
   // A change to a bank or its queues invalidates its choices.
-  void touch(uint32_t bank) {
-    for (auto& c : choices_) {
-      c.stale |= uint64_t{1} << bank;
-    }
+  void touch(uint64_t banks) {
+    stale_[0] |= banks;
+    stale_[1] |= banks;
   }
   // First legal cycle of bank b's choice (its bank part is current: the bank was not
   // touched since refresh_choices).
-  Cycle candidate_time(const Choices& c, uint32_t b, const UnitBounds& unit) const {
-    return std::max(std::max(unit[c.cls[b]], timing_.group_table()[c.key[b]]), c.bound[b]);
+  Cycle candidate_time(int dir, uint32_t b, const UnitBounds& unit) const {
+    const Choice& x = choices_[dir][b];
+    return std::max(std::max(unit[x.key % kClasses], timing_.group_table()[x.key]), x.bound);
   }
   void issue(const Decision& d);
   void skip_idle_refreshes(Cycle t);
-  void insert(const BurstRequest& r);
+  // Queues r; true if its bank's choice (for r's direction) is known to be unchanged.
+  bool insert(const BurstRequest& r);
   void admit_backlog(Cycle t);
-  bool auto_precharge(const Bank& b, const BurstRequest& r, size_t index, int dir) const;
-  void open_bank(Cycle t);
-  void close_bank(Cycle t);
+  bool auto_precharge(uint32_t bank, const BurstRequest& r, size_t index, int dir) const;
+  void open_bank(uint32_t bank, Cycle t);
+  void close_banks(uint64_t banks, Cycle t);
   void emit(Cycle t, Command c, uint32_t bank, uint32_t row, uint32_t column);
 
-  const MemoryConfig& config_;
-  const uint32_t unit_;
-  Controller* owner_;
-  CommandSink* sink_;
-  TimingState timing_;
-  std::unique_ptr<Scheduler> scheduler_;
-  std::unique_ptr<RefreshPolicy> refresh_;
-  std::vector<Bank> banks_;
-  std::array<Choices, 2> choices_;
-  std::deque<BurstRequest> backlog_;
-  std::array<uint32_t, 2> queued_{};    // reads, writes in the queues
-  std::array<uint32_t, 2> capacity_{};  // queue depths
-  bool draining_ = false;
-  Cycle now_ = 0;  // cycle of the last command
+  // Hot: what nearly every request reads or writes, in a few cache lines (with hundreds of
+  // pseudo-channels, most requests find their pseudo-channel out of the cache).
   Decision decision_;
   bool decision_valid_ = false;
   bool decision_exists_ = false;
-  std::vector<uint32_t> scratch_;  // open banks for PREA
+  bool draining_ = false;
+  bool adaptive_page_ = false;  // auto-precharge depends on both queues of a bank
+  PagePolicy page_policy_ = PagePolicy::kOpen;
+  std::array<uint32_t, 2> queued_{};         // reads, writes in the queues
+  std::array<uint32_t, 2> capacity_{};       // queue depths
+  uint32_t write_high_ = 0, write_low_ = 0;  // write queue watermarks
+  Cycle now_ = 0;                            // cycle of the last command
+  Cycle due_ = kNever;                // refresh_->due(), which changes only when a REF issues
+  std::array<uint64_t, 2> active_{};  // per direction: banks with queued requests
+  std::array<uint64_t, 2> stale_{~uint64_t{0}, ~uint64_t{0}};  // choices to recompute
+  uint64_t open_ = 0;                                          // banks with a row open
+  uint64_t fresh_ = 0;                 // open banks with no column command since the ACT
+  uint64_t reopened_ = 0;              // open banks opened after a conflict closed them
+  uint64_t conflict_closed_ = 0;       // closed banks closed for a conflicting request
+  std::array<Cycle, 2> data_delay_{};  // column command to the end of its data: read, write
+  Controller* owner_;
+  CommandSink* sink_;
+  const FrFcfsScheduler* fr_fcfs_ = nullptr;  // scheduler_ if it is a built-in one
+  const FcfsScheduler* fcfs_ = nullptr;
+  std::vector<Bank> banks_;
+  RequestQueue backlog_;
   // Background: cycles with at least one row open.
-  uint32_t open_banks_ = 0;
   Cycle active_start_ = 0, active_end_ = 0;
   uint64_t active_cycles_ = 0;
-  MemoryStats stats_;
+  Counters counters_;
+  TimingState timing_;  // its hot part first
+  // Cold, or large and touched a line at a time (prefetch() loads everything above).
+  const MemoryConfig& config_;
+  const uint32_t unit_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<RefreshPolicy> refresh_;
+  std::array<Choices, 2> choices_;  // per direction and bank
 };
 
 }  // namespace cimsim::memory

@@ -83,10 +83,20 @@ class Controller {
   MemoryStats stats() const;
   Cycle now() const { return now_; }
 
+  // Starts loading the state a request to `where` will use (a hint: changes nothing). Only
+  // with many pseudo-channels: a few (hbm2 has 8) stay in the first-level cache anyway, and
+  // there the prefetches cost more than they save (about 7 % on a random trace).
+  void prefetch(const DecodedAddress& where, bool write) const {
+    if (units_.size() > kCachedUnits) {
+      units_[where.unit]->prefetch(where.bank, write);
+    }
+  }
+
   // Called by a Channel when a burst's column command issues (data ends at `data_end`).
   void on_burst_issued(TxId tx, Cycle data_end);
 
  private:
+  static constexpr size_t kCachedUnits = 16;
   MemoryConfig config_;
   AddressMap map_;
   std::vector<std::unique_ptr<Channel>> units_;

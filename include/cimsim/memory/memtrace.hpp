@@ -45,19 +45,23 @@ class TraceReader {
 
  private:
   bool fill();
-  [[noreturn]] void fail(const char* begin, const char* end, const std::string& why) const;
+  const char* line_end(const char* begin) const;
+  [[noreturn]] void fail(const char* begin, const std::string& why) const;
   std::string path_;
   std::FILE* file_ = nullptr;
   std::vector<char> buffer_;
-  size_t pos_ = 0, size_ = 0;
+  // buffer_[pos_, size_) is unread; lines before complete_ end in '\n' (or are the last line
+  // of the file), so parsing one needs no end check: '\n' and the '\0' at size_ end it.
+  size_t pos_ = 0, size_ = 0, complete_ = 0;
   bool eof_ = false;
   uint64_t line_ = 0;
 };
 
 struct ReplayOptions {
-  bool check_timing = false;  // run the timing checker on every command
-  bool stall_on_full = true;  // false: every request enters at its cycle and waits in the
-                              // pseudo-channel's backlog (the SystemC module's behaviour)
+  bool check_timing = false;    // run the timing checker on every command
+  bool stall_on_full = true;    // false: every request enters at its cycle and waits in the
+                                // pseudo-channel's backlog (the SystemC module's behaviour)
+  CommandSink* sink = nullptr;  // if given, sees every command as it is issued
 };
 
 struct ReplayResult {

@@ -7,9 +7,9 @@
 // (when a command may issue) stays in the channel and its TimingState.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <vector>
 
 #include "cimsim/memory/command.hpp"
 #include "cimsim/memory/config.hpp"
@@ -45,12 +45,71 @@ struct Candidate {
 class Scheduler {
  public:
   virtual ~Scheduler() = default;
-  // Index in `queue` (one bank's requests of the current direction, oldest first, not empty)
-  // of the request the bank serves next.
-  virtual size_t choose(const std::vector<BurstRequest>& queue, const BankView& bank) const = 0;
+  // Index in queue[0, size) (one bank's requests of the current direction, oldest first, not
+  // empty) of the request the bank serves next.
+  virtual size_t choose(const BurstRequest* queue, size_t size, const BankView& bank) const = 0;
+  // True if appending `next` to queue[0, size), whose choice is `chosen`, leaves choose()'s
+  // answer unchanged, so the channel need not ask again (an answer of false is always safe).
+  virtual bool keeps_choice(const BurstRequest* queue, size_t size, const BankView& bank,
+                            size_t chosen, const BurstRequest& next) const {
+    return false;
+  }
   // Order between commands that could issue in the same cycle: the smaller key goes first.
   // `seq` is the age of the request the command serves (smaller is older).
   virtual uint64_t priority(Command command, uint64_t seq) const = 0;
+};
+
+// The two built-in policies are declared here, final, so that the channel can call them
+// without a virtual dispatch on its hot path (their logic stays in their own files' comments
+// and factories; the bodies are short enough to read here).
+
+// FR-FCFS (Rixner et al., ISCA 2000): row hits first, then the oldest request. A cap on the
+// hits served since the row was opened stops a stream of hits from starving an older request
+// to another row of the same bank (scheduler_fr_fcfs.cpp).
+class FrFcfsScheduler final : public Scheduler {
+ public:
+  explicit FrFcfsScheduler(uint32_t cap) : cap_(cap) {}
+  size_t choose(const BurstRequest* queue, size_t size, const BankView& bank) const override {
+    if (!bank.open) {
+      return 0;
+    }
+    for (size_t i = 0; i < size; ++i) {
+      if (queue[i].row != bank.row) {
+        continue;
+      }
+      // The oldest request is a hit, or the cap still lets a hit bypass it.
+      if (i == 0 || cap_ == 0 || bank.hits_since_act < cap_) {
+        return i;
+      }
+      return 0;
+    }
+    return 0;
+  }
+  // A closed bank serves its oldest request; an open one its first hit, which a later request
+  // cannot precede, or, if none is chosen, its oldest, which only a new hit could displace.
+  bool keeps_choice(const BurstRequest* queue, size_t, const BankView& bank, size_t chosen,
+                    const BurstRequest& next) const override {
+    return !bank.open || queue[chosen].row == bank.row || next.row != bank.row;
+  }
+  // Column commands (row hits) before row commands, each oldest first.
+  uint64_t priority(Command command, uint64_t seq) const override {
+    return (is_column(command) ? 0 : uint64_t{1} << 63) | seq;
+  }
+
+ private:
+  uint32_t cap_;
+};
+
+// FCFS: every bank serves its oldest request, and the oldest ready command issues first
+// (scheduler_fcfs.cpp).
+class FcfsScheduler final : public Scheduler {
+ public:
+  size_t choose(const BurstRequest*, size_t, const BankView&) const override { return 0; }
+  bool keeps_choice(const BurstRequest*, size_t, const BankView&, size_t,
+                    const BurstRequest&) const override {
+    return true;  // always the oldest
+  }
+  uint64_t priority(Command, uint64_t seq) const override { return seq; }
 };
 
 std::unique_ptr<Scheduler> make_fr_fcfs_scheduler(uint32_t row_hit_cap);

@@ -61,60 +61,146 @@ class TimingState {
   //                           bank_bound(c, bank)).
   // unit_bounds (the pseudo-channel part) changes with every command, the group table with
   // commands to the group, bank_bound only with commands to that bank, REFab and PREA.
-  void unit_bounds(Cycle* out) const;
-  const Cycle* group_table() const { return group_table_.data(); }
-  Cycle bank_bound(Command c, uint32_t bank) const {
-    const Bank& b = banks_[bank];
-    switch (class_of(c)) {
-      case kClassAct:
-        return b.act;
-      case kClassRd:
-        return b.rd;
-      case kClassWr:
-        return b.wr;
-      default:
-        return b.pre;
+  void unit_bounds(Cycle* out) const {
+    auto mx = [](Cycle a, Cycle b) { return a > b ? a : b; };
+    Cycle act = mx(bus_[0], act_);
+    if (acts_ >= 4) {
+      act = mx(act, faw_[faw_next_] + g_.tFAW);
     }
+    const Cycle col = bus_[single_bus_ ? 0 : 1];
+    out[kClassAct] = act;
+    out[kClassPre] = bus_[0];
+    out[kClassRd] = mx(col, rd_);
+    out[kClassWr] = mx(col, wr_);
   }
-  uint32_t group_of(uint32_t bank) const { return group_of_[bank]; }
-  uint32_t groups() const { return static_cast<uint32_t>(groups_.size()); }
+  const Cycle* group_table() const { return group_table_.data(); }
+  Cycle bank_bound(Command c, uint32_t bank) const { return banks_[bank][class_of(c)]; }
+  Cycle bank_bound(CommandClass c, uint32_t bank) const { return banks_[bank][c]; }
+  // Bank group of a bank: bank / banks_per_group by a multiplication, exact for the at most
+  // 64 banks of a pseudo-channel (no table, no division: one cache line fewer per command).
+  uint32_t group_of(uint32_t bank) const { return (bank * group_magic_) >> 16; }
+  // Starts loading a bank's bounds and its group's (a hint: changes nothing).
+  void prefetch(uint32_t bank) const {
+    __builtin_prefetch(&banks_[bank]);
+    __builtin_prefetch(group_row(bank));
+  }
 
   // Records `c` issued at `t`. For RDA/WRA returns the cycle the bank precharges itself;
   // for other commands returns t.
   Cycle issue(Command c, uint32_t bank, Cycle t);
-  // PREA: the banks it closes (the others have nothing to precharge).
-  void issue_prea(const std::vector<uint32_t>& open_banks, Cycle t);
+  // PREA: the banks it closes, as bits (the others have nothing to precharge).
+  void issue_prea(uint64_t open_banks, Cycle t);
 
  private:
-  struct Bank {
-    Cycle act = 0, pre = 0, rd = 0, wr = 0;
+  using Bank = std::array<Cycle, kClasses>;  // per command class
+  // The timings the bounds use, and the gaps worked out from them once (max(tCCD, burst),
+  // write data end + tWTR, ...): 32 bits each, so that they share cache lines with the bounds.
+  struct Gaps {
+    uint32_t tRC = 0, tRAS = 0, tRCDRD = 0, tRCDWR = 0, tRP = 0, tRTP = 0, tRTW = 0;
+    uint32_t tRRD_L = 0, tRRD_S = 0, tFAW = 0, tRFC = 0, tRFCpb = 0, tRREFD = 0;
+    uint32_t col_l = 0, col_s = 0;      // column to column, same / other bank group
+    uint32_t wr_rd_l = 0, wr_rd_s = 0;  // WR to RD: WL + burst + tWTR_L / _S
+    uint32_t wr_pre = 0;                // WR to PRE: WL + burst + tWR
   };
-  struct Group {
-    Cycle act = 0, rd = 0, wr = 0;
-  };
-  Cycle record(Command c, uint32_t bank, Cycle t);
   static void raise(Cycle& bound, Cycle v) {
     if (v > bound) {
       bound = v;
     }
   }
+  // A bank's ACT bound, and the largest of them all (what REFab waits for): every bound only
+  // rises, so the largest is the largest value ever raised to.
+  void raise_act(Bank& b, Cycle v) {
+    raise(b[kClassAct], v);
+    raise(act_max_, v);
+  }
+  Cycle* group_row(uint32_t bank) { return &group_table_[size_t{group_of(bank)} * kClasses]; }
+  const Cycle* group_row(uint32_t bank) const {
+    return &group_table_[size_t{group_of(bank)} * kClasses];
+  }
   Cycle& bus(Command c) { return bus_[!single_bus_ && is_column(c) ? 1 : 0]; }
   Cycle bus(Command c) const { return bus_[!single_bus_ && is_column(c) ? 1 : 0]; }
 
-  Timing t_;
-  uint32_t burst_ = 0;
-  bool single_bus_ = false;
-  std::vector<Bank> banks_;
-  std::vector<Group> groups_;
-  std::vector<uint32_t> group_of_;   // bank -> bank group
-  std::vector<Cycle> group_table_;   // [group * kClasses + class]
+  // The pseudo-channel's bounds first: every command reads or raises some of them.
+  std::array<Cycle, 2> bus_{};       // row, column
   Cycle act_ = 0, rd_ = 0, wr_ = 0;  // any bank of the pseudo-channel
   Cycle ref_ = 0;                    // REFab / REFpb
   Cycle refpb_ = 0;                  // REFpb
+  Cycle act_max_ = 0;                // the largest bank ACT bound
   std::array<Cycle, 4> faw_{};       // the last four ACTs (ring)
   uint32_t faw_next_ = 0;
   uint32_t acts_ = 0;
-  std::array<Cycle, 2> bus_{};  // row, column
+  Gaps g_;
+  uint32_t group_magic_ = 0;  // 2^16 / banks_per_group, rounded up
+  bool single_bus_ = false;
+  std::vector<Bank> banks_;
+  // Bank-group bounds, [group * kClasses + class]; the kClassPre entry stays 0 (PRE has no
+  // group constraint) so that a scan can index it like the others.
+  std::vector<Cycle> group_table_;
 };
+
+// Inline: the channel calls it once per command, mostly with a known command.
+inline Cycle TimingState::issue(Command c, uint32_t bank, Cycle t) {
+  Bank& b = banks_[bank];
+  Cycle* g = group_row(bank);
+  raise(bus(c), t + 1);
+  switch (c) {
+    case Command::kAct:
+      raise_act(b, t + g_.tRC);
+      raise(b[kClassPre], t + g_.tRAS);
+      raise(b[kClassRd], t + g_.tRCDRD);
+      raise(b[kClassWr], t + g_.tRCDWR);
+      raise(g[kClassAct], t + g_.tRRD_L);
+      raise(act_, t + g_.tRRD_S);
+      raise(refpb_, t + g_.tRRD_S);
+      faw_[faw_next_] = t;
+      faw_next_ = (faw_next_ + 1) % 4;
+      ++acts_;
+      return t;
+    case Command::kRd:
+    case Command::kRdA: {
+      raise(b[kClassPre], t + g_.tRTP);
+      raise(g[kClassRd], t + g_.col_l);
+      raise(rd_, t + g_.col_s);
+      raise(wr_, t + g_.tRTW);
+      if (c == Command::kRd) {
+        return t;
+      }
+      Cycle pre = b[kClassPre];  // includes ACT + tRAS and earlier write recovery
+      raise_act(b, pre + g_.tRP);
+      return pre;
+    }
+    case Command::kWr:
+    case Command::kWrA: {
+      raise(b[kClassPre], t + g_.wr_pre);
+      raise(g[kClassWr], t + g_.col_l);
+      raise(wr_, t + g_.col_s);
+      raise(g[kClassRd], t + g_.wr_rd_l);
+      raise(rd_, t + g_.wr_rd_s);
+      if (c == Command::kWr) {
+        return t;
+      }
+      Cycle pre = b[kClassPre];
+      raise_act(b, pre + g_.tRP);
+      return pre;
+    }
+    case Command::kPre:
+      raise_act(b, t + g_.tRP);
+      return t;
+    case Command::kPreA:
+      return t;  // issue_prea() does the work
+    case Command::kRefAb:
+      for (Bank& x : banks_) {
+        raise_act(x, t + g_.tRFC);
+      }
+      raise(ref_, t + g_.tRFC);
+      return t;
+    case Command::kRefPb:
+      raise_act(b, t + g_.tRFCpb);
+      raise(act_, t + g_.tRREFD);
+      raise(refpb_, t + g_.tRREFD);
+      return t;
+  }
+  return t;
+}
 
 }  // namespace cimsim::memory

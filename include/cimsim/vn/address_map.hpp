@@ -31,6 +31,8 @@ class AddressMap {
   const TensorLoc* find(const std::string& id) const;
   const TensorLoc& at(uint32_t index) const { return locs_[index]; }
   bool is_scratch(uint32_t index) const { return index < scratch_.size() && scratch_[index]; }
+  // Indices of the scratch tensors, in order of creation.
+  const std::vector<uint32_t>& scratch_indices() const { return scratch_list_; }
   uint64_t fixed_bytes() const { return fixed_end_; }
   size_t size() const { return locs_.size(); }
 
@@ -41,6 +43,7 @@ class AddressMap {
   std::unordered_map<std::string, size_t> by_id_;
   std::vector<TensorLoc> locs_;
   std::vector<bool> scratch_;
+  std::vector<uint32_t> scratch_list_;
 };
 
 }  // namespace cimsim::vn

@@ -49,7 +49,8 @@ struct L2Config {
   uint32_t banks = 1;
   double bank_bytes_per_cycle = 0;  // per bank; aggregate = banks x this
   uint64_t hit_latency_cycles = 0;
-  uint64_t block_bytes = 32768;  // tag-tracking granularity (64 sectors per block)
+  uint64_t block_bytes = 32768;        // tag-tracking granularity (64 sectors per block)
+  uint32_t writebacks_in_flight = 32;  // write-backs of dirty evictions posted at once
 };
 
 struct NocConfig {
@@ -74,6 +75,11 @@ struct GemmConfig {
 struct FlashConfig {
   // On-chip SRAM the FlashAttention blocks are sized for, in bytes (0: the whole shared memory).
   uint64_t sram_bytes = 0;
+  // FlashDecoding-style split of the KV sequence: each (sequence, head) runs as this many
+  // thread blocks over consecutive KV blocks, writing fp32 partial O, l, m that a reduction
+  // kernel combines. 1: no split (the paper's Algorithm 1); 0: as many splits as fill the
+  // units when there are fewer (sequence, head) pairs than units.
+  uint32_t split_kv = 1;
 };
 
 struct EnergyConfig {

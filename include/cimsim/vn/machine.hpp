@@ -41,6 +41,9 @@ class MemoryBackend {
   virtual double unloaded_latency_ps() const = 0;
   // Smallest transfer the memory moves (one burst); requests are aligned to it.
   virtual uint64_t access_bytes() const = 0;
+  // Actions the memory counts with or without traffic (refresh, standby), declared by
+  // declare(); fast-forward replays do not charge them twice.
+  virtual std::vector<stats::ActionId> background_actions() const { return {}; }
 };
 
 class VnMachine : public sc_core::sc_module {

@@ -13,7 +13,7 @@
 //   a fixed latency each way. Left out: per-slice routing and partition crossing.
 // - L2Module: tags (L2Cache), data-array bandwidth (banks x bytes/cycle), hit latency; misses
 //   block the requester on the HBM socket; dirty evictions are written back asynchronously
-//   by a write-back thread.
+//   by a pool of write-back threads (the write-back buffer: several writes in flight).
 #pragma once
 
 #include <cstdint>
@@ -66,35 +66,73 @@ class Noc : public sc_core::sc_module {
   LiveCounts& live_;
 };
 
+// One access of a unit to the L2 (fast-forward records and replays these).
+struct L2Access {
+  uint64_t addr = 0;
+  uint64_t bytes = 0;
+  uint32_t tensor = 0;
+  bool write = false;
+};
+
+// What the L2 asks of the memory: fills of missed sectors and write-backs of dirty evictions,
+// aligned to the memory's bursts.
+struct L2Traffic {
+  uint64_t fill_bytes = 0;  // missed bytes as requested (before burst alignment)
+  uint64_t read_requests = 0, read_bytes = 0;
+  uint64_t writebacks = 0, writeback_bytes = 0;
+  bool operator==(const L2Traffic& o) const {
+    return fill_bytes == o.fill_bytes && read_requests == o.read_requests &&
+           read_bytes == o.read_bytes && writebacks == o.writebacks &&
+           writeback_bytes == o.writeback_bytes;
+  }
+  L2Traffic operator-(const L2Traffic& o) const {
+    return L2Traffic{fill_bytes - o.fill_bytes, read_requests - o.read_requests,
+                     read_bytes - o.read_bytes, writebacks - o.writebacks,
+                     writeback_bytes - o.writeback_bytes};
+  }
+};
+
 class L2Module : public sc_core::sc_module {
  public:
   tlm_utils::simple_target_socket<L2Module> in;
   tlm_utils::simple_initiator_socket<L2Module> mem;
   L2Module(sc_core::sc_module_name name, uint64_t capacity, uint64_t block_bytes,
            double bytes_per_ps, double hit_latency_ps, double mem_latency_ps, uint64_t access_bytes,
-           LiveCounts& live);
+           unsigned writebacks_in_flight, LiveCounts& live);
   L2Cache& cache() { return cache_; }
-  // Queues dirty data for write-back to memory (aligned to the memory's bursts).
-  void write_back(const std::vector<AddrRange>& ranges);
-  bool idle() const { return queue_.empty() && !writing_; }
+  bool idle() const { return queue_.empty() && writing_ == 0; }
+  // Queues write-backs (burst-aligned ranges) as evictions would (fast-forward replays).
+  void post_writebacks(const std::vector<AddrRange>& ranges);
   sc_core::sc_event& idle_event() { return idle_event_; }
   uint64_t requested_read_bytes() const { return mem_read_; }
   uint64_t requested_write_bytes() const { return mem_write_; }
+  // Traffic to the memory so far (every access through the socket).
+  const L2Traffic& traffic() const { return traffic_; }
+  // Appends every access through the socket to `log` (nullptr: stop).
+  void set_log(std::vector<L2Access>* log) { log_ = log; }
+  // Applies an access to the tags only, as the socket would, adding its memory traffic to
+  // `traffic` and its write-backs to `writebacks` (fast-forward replays; nothing is counted,
+  // sent or timed).
+  void apply_untimed(const L2Access& a, L2Traffic& traffic, std::vector<AddrRange>& writebacks);
 
  private:
   void b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
   void writeback_thread();
+  // Tags and traffic of one access; the aligned miss range lands in miss_addr/miss_bytes and
+  // the aligned write-backs in scratch_.writebacks.
+  void apply(const L2Access& a, L2Traffic& traffic, uint64_t& miss_addr, uint64_t& miss_bytes);
   uint64_t access_;
   L2Cache cache_;
   SharedPipe arrays_;
   double hit_latency_ps_, mem_latency_ps_;
   LiveCounts& live_;
   std::deque<AddrRange> queue_;
-  bool writing_ = false;
+  unsigned writing_ = 0;
   sc_core::sc_event queued_, idle_event_;
-  tlm::tlm_generic_payload mem_payload_;
   uint64_t mem_read_ = 0, mem_write_ = 0;
   L2Cache::Result scratch_;
+  L2Traffic traffic_;
+  std::vector<L2Access>* log_ = nullptr;
 };
 
 struct DmaJob {

@@ -1,0 +1,119 @@
+// The on-chip mesh and the chip-to-chip network.
+//
+// Modelled: tiles share routers (router.tiles_per_router); a chip's routers form a 2-D mesh
+// with XY routing; a transfer is flits (flit_bits wide, one flit per cycle per link) that
+// pay latency_cycles per router on the head and occupy each output link for their flit
+// count, so transfers that cross the same link share its bandwidth (contention). Energy is counted
+// per flit per router traversed. Chips form a 2-D mesh of chip links attached to each chip's router
+// 0 (the gateway, also the port to off-chip memory and the global buffer); a crossing pays the link
+// latency and occupies the link for bytes / bandwidth, per direction.
+//
+// Packets carry a stream window (when their first and last bytes are ready) rather than a
+// single time: a transfer of rows that a producer emits over time starts when the first row
+// is ready and cannot end before the last one is, which lets producer, network and consumer
+// overlap as a pipeline. A stream travels as row-sized packets that interleave with other
+// streams on a link (processor sharing): its first row is not held up by earlier streams,
+// its last row waits for every byte queued on the link before it, so bandwidth is conserved.
+// Routers are SystemC modules bound by TLM sockets; a packet moves from router to router by
+// b_transport with the timing carried in the packet (loosely timed: each link keeps the time until
+// which it is reserved). Left out: virtual channels, credit flow control and adaptive routing; a
+// link reserved by an earlier-issued packet is not back-filled by a later one.
+#pragma once
+
+#include <tlm_utils/multi_passthrough_initiator_socket.h>
+#include <tlm_utils/multi_passthrough_target_socket.h>
+#include <cstdint>
+#include <memory>
+#include <systemc>
+#include <tlm>
+#include <vector>
+
+#include "cimsim/cim/config.hpp"
+#include "cimsim/cim/energy.hpp"
+#include "cimsim/stats/registry.hpp"
+
+namespace cimsim::cim {
+
+// When the first and the last byte of a stream are available (ps).
+struct Window {
+  uint64_t first = 0, last = 0;
+  static Window at(uint64_t t) { return Window{t, t}; }
+  Window merge(const Window& o) const;  // both needed: the later of each
+  Window after(uint64_t t) const;       // nothing before t
+};
+
+// Where tiles and routers are and how far apart.
+class Topology {
+ public:
+  Topology(const CimConfig& config, uint32_t chips);
+  uint32_t chips() const { return chips_; }
+  uint32_t tiles() const { return chips_ * tiles_per_chip_; }
+  uint32_t routers_per_chip() const { return routers_per_chip_; }
+  uint32_t chip_of(uint32_t tile) const { return tile / tiles_per_chip_; }
+  uint32_t router_of(uint32_t tile) const;  // global router index
+  uint32_t gateway(uint32_t chip) const { return chip * routers_per_chip_; }
+  // Routers a flit passes through from router a to router b on one chip (>= 1).
+  uint32_t router_traversals(uint32_t ra, uint32_t rb) const;
+  // Next router from `at` towards `to` on the same chip (XY): mesh port 0..3.
+  uint32_t next_port(uint32_t at, uint32_t to) const;
+  int32_t neighbour(uint32_t router, uint32_t port) const;  // -1 at the mesh edge
+  uint32_t chip_next_port(uint32_t at, uint32_t to) const;
+  int32_t chip_neighbour(uint32_t chip, uint32_t port) const;
+  uint32_t chip_hops(uint32_t a, uint32_t b) const;
+
+ private:
+  uint32_t chips_, tiles_per_chip_, tiles_per_router_, routers_per_chip_;
+  uint32_t mesh_cols_, chip_cols_;
+};
+
+// A packet in flight.
+struct Packet : tlm::tlm_extension<Packet> {
+  uint32_t dst_router = 0;  // global router index
+  uint64_t bytes = 0;
+  uint64_t flits = 0;
+  Window window;
+  stats::Counts* counts = nullptr;
+  tlm::tlm_extension_base* clone() const override { return new Packet(*this); }
+  void copy_from(const tlm::tlm_extension_base& e) override {
+    *this = static_cast<const Packet&>(e);
+  }
+};
+
+struct NocContext {
+  const CimConfig* config = nullptr;
+  const Topology* topology = nullptr;
+  const Actions* ids = nullptr;
+  uint64_t cycle_ps = 1000;
+};
+
+class Router : public sc_core::sc_module {
+ public:
+  tlm_utils::multi_passthrough_target_socket<Router> in;
+  tlm_utils::multi_passthrough_initiator_socket<Router> out;
+  Router(const sc_core::sc_module_name& name, const NocContext& ctx, uint32_t index);
+  // Binds mesh port `port` (0..3, or 4 for the chip network) to the next initiator index.
+  void bind_port(uint32_t port, tlm::tlm_base_target_socket_b<>& target);
+  uint32_t index() const { return index_; }
+
+ private:
+  void b_transport(int id, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
+  const NocContext& ctx_;
+  uint32_t index_;
+  int port_socket_[5] = {-1, -1, -1, -1, -1};
+  uint64_t port_free_[5] = {0, 0, 0, 0, 0};
+};
+
+// The chip links: packets leave a chip at its gateway router and enter another's.
+class ChipNetwork : public sc_core::sc_module {
+ public:
+  tlm_utils::multi_passthrough_target_socket<ChipNetwork> in;
+  tlm_utils::multi_passthrough_initiator_socket<ChipNetwork> out;  // index = chip
+  ChipNetwork(const sc_core::sc_module_name& name, const NocContext& ctx);
+
+ private:
+  void b_transport(int id, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
+  const NocContext& ctx_;
+  std::vector<uint64_t> link_free_;  // [chip * 4 + port]
+};
+
+}  // namespace cimsim::cim

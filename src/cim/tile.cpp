@@ -1,0 +1,247 @@
+#include "cimsim/cim/tile.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "cimsim/common/checked_math.hpp"
+
+namespace cimsim::cim {
+
+OpMix& OpMix::operator+=(const OpMix& o) {
+  add += o.add;
+  mul += o.mul;
+  mac += o.mac;
+  exp += o.exp;
+  div += o.div;
+  act += o.act;
+  return *this;
+}
+
+Tile::Tile(const sc_core::sc_module_name& name, const TileContext& ctx, uint32_t router)
+    : sc_core::sc_module(name), socket("socket"), noc("noc"), ctx_(ctx), router_(router) {
+  socket.register_b_transport(this, &Tile::b_transport);
+  pe_free_.assign(ctx.config->tile.pes, 0);
+}
+
+uint64_t Tile::pes_free(uint32_t pe0, uint32_t pes) const {
+  uint64_t t = 0;
+  for (uint32_t i = pe0; i < pe0 + pes && i < pe_free_.size(); ++i) {
+    t = std::max(t, pe_free_[i]);
+  }
+  return t;
+}
+
+uint64_t Tile::accesses(uint64_t bytes, uint32_t width_bits) const {
+  return ceil_div(checked_mul(bytes, 8, "bits"), width_bits);
+}
+
+Window Tile::stream(uint64_t& free, const Window& in, uint64_t fill, uint64_t per_item,
+                    uint64_t items) const {
+  // Starts on the first input, cannot end before the last input plus one item's latency.
+  // The resource is busy for the job's work, not while it waits for a slow input: jobs of
+  // other streams fill those gaps, as a dataflow tile works on whatever rows have arrived.
+  uint64_t start = std::max(in.first, free);
+  uint64_t work = checked_mul(items, per_item, "busy time");
+  uint64_t end = std::max(start + fill + work, in.last + fill + per_item);
+  free = start + fill + work;
+  return Window{start + fill + per_item, end};
+}
+
+Window Tile::stream_shared(uint64_t& free, const Window& in, uint64_t fill, uint64_t per_item,
+                           uint64_t items) const {
+  // As on a link (noc.cpp): a stream's rows interleave with the rows of streams booked
+  // before it, so its head waits for one row, its tail for all the work queued before it
+  // (the resource's throughput is conserved). Without this a norm's first row would wait
+  // for the whole of an attention booked on the same vector unit.
+  Window w = stream(free, in, fill, per_item, items);
+  w.first = std::min(w.first, in.first + fill + per_item);
+  return w;
+}
+
+Window Tile::stream_pes(uint32_t pe0, uint32_t pes, const Window& in, uint64_t fill,
+                        uint64_t per_item, uint64_t items) {
+  uint64_t free = pes_free(pe0, pes);
+  Window w = stream(free, in, fill, per_item, items);
+  for (uint32_t i = pe0; i < pe0 + pes && i < pe_free_.size(); ++i) {
+    pe_free_[i] = free;
+  }
+  return w;
+}
+
+void Tile::b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time&) {
+  TileJob* job = nullptr;
+  payload.get_extension(job);
+  switch (job->kind) {
+    case TileJob::Kind::mvm:
+      do_mvm(*job);
+      break;
+    case TileJob::Kind::program:
+      do_program(*job);
+      break;
+    case TileJob::Kind::vector:
+      do_vector(*job);
+      break;
+    case TileJob::Kind::buffer:
+      do_buffer(*job);
+      break;
+    case TileJob::Kind::send:
+      do_send(*job);
+      break;
+    case TileJob::Kind::reserve:
+      do_reserve(*job);
+      break;
+  }
+  payload.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+void Tile::do_mvm(TileJob& job) {
+  const CimConfig& c = *ctx_.config;
+  const Actions& ids = *ctx_.ids;
+  const Strip& s = *job.strip;
+  auto& n = job.counts->actions;
+  const uint64_t cyc = ctx_.cycle_ps;
+  // Per input vector: the input crosses buffer -> bus -> input registers (broadcast to the
+  // strip's PEs), the outputs go back over the bus into the buffer.
+  uint64_t buf_in = accesses(job.in_bytes_per_vector, c.tile.buffer.width_bits);
+  uint64_t buf_out = accesses(job.out_bytes_per_vector, c.tile.buffer.width_bits);
+  uint64_t bus = accesses(job.in_bytes_per_vector, c.tile.bus.width_bits) +
+                 accesses(job.out_bytes_per_vector, c.tile.bus.width_bits);
+  uint64_t per_vector = std::max({s.timing.per_vector_ps(), bus * cyc, (buf_in + buf_out) * cyc});
+  uint64_t fill = s.timing.fill_ps + uint64_t{c.tile.buffer_latency_cycles} * cyc;
+  job.out = stream_pes(job.pe0, s.pes, job.in, fill, per_vector, job.vectors);
+
+  const uint64_t v = job.vectors;
+  MvmCounts mc = s.per_vector.scaled(v);
+  n[ids.dac] += mc.dac_conversions;
+  n[ids.xbar_read_row] += mc.row_reads;
+  n[ids.sample_hold] += mc.samples;
+  n[ids.adc] += mc.adc_conversions;
+  n[ids.pe_shift_add] += mc.shift_adds;
+  n[ids.adder_tree] += mc.adder_tree;
+  // Every DAC conversion takes dac.bits of its row's input from the input register.
+  n[ids.in_reg] +=
+      ceil_div(checked_mul(mc.dac_conversions, c.dac.bits, "bits"), c.pe.input_register.width_bits);
+  // Every column result is accumulated into the output register as a 16-bit partial sum.
+  n[ids.out_reg] += ceil_div(checked_mul(mc.adc_conversions + mc.adder_tree, 16, "bits"),
+                             c.pe.output_register.width_bits);
+  uint64_t features = s.n1 - s.n0;
+  uint64_t adds = (job.row_blocks > 1 ? (job.row_blocks - 1) * features : 0) +
+                  (job.offset_correction ? features : 0);
+  n[ids.tile_shift_add] += v * adds;
+  n[ids.buf_read] += v * buf_in;
+  n[ids.buf_write] += v * buf_out;
+  n[ids.bus] += v * bus;
+  job.counts->read_bytes[ids.buffer] += v * job.in_bytes_per_vector;
+  job.counts->write_bytes[ids.buffer] += v * job.out_bytes_per_vector;
+}
+
+void Tile::do_program(TileJob& job) {
+  const CimConfig& c = *ctx_.config;
+  const Actions& ids = *ctx_.ids;
+  const Strip& s = *job.strip;
+  const auto& p = c.crossbar.program;
+  // Row by row with write-verify; a PE programs parallel_crossbars_per_pe crossbars at once,
+  // the PEs of a tile (and all tiles) in parallel.
+  double row_ns = p.iterations * (p.pulse_ns + p.verify_ns);
+  uint64_t rounds = ceil_div(s.max_xbars_per_pe, p.parallel_crossbars_per_pe);
+  uint64_t time = ns_to_ps(row_ns * static_cast<double>(rounds) * s.max_rows);
+  uint64_t buf = accesses(job.bytes, c.tile.buffer.width_bits);
+  job.out = stream_pes(job.pe0, s.pes, job.in, buf * ctx_.cycle_ps, time, 1);
+  auto& n = job.counts->actions;
+  n[ids.xbar_program_cell] +=
+      static_cast<uint64_t>(std::llround(static_cast<double>(s.cells) * p.iterations));
+  if (p.verify_ns > 0) {
+    uint64_t rows = s.crossbars * s.max_rows;
+    n[ids.xbar_verify_row] +=
+        static_cast<uint64_t>(std::llround(static_cast<double>(rows) * p.iterations));
+  }
+  n[ids.buf_write] += buf;
+  n[ids.buf_read] += buf;
+  job.counts->write_bytes[ids.buffer] += job.bytes;
+  job.counts->read_bytes[ids.buffer] += job.bytes;
+}
+
+void Tile::do_vector(TileJob& job) {
+  const CimConfig& c = *ctx_.config;
+  const Actions& ids = *ctx_.ids;
+  const auto& vu = c.tile.vector_unit;
+  const OpMix& m = job.mix;
+  uint64_t act_units = c.tile.activation_units.count;
+  // Without activation units a sigmoid is 1 / (1 + exp(-x)) on the vector unit.
+  uint64_t sig = act_units == 0 ? m.act : 0;
+  uint64_t simple = m.add + m.mul + m.mac + sig;
+  uint64_t hard = m.exp + m.div + 2 * sig;
+  uint64_t cycles = ceil_div(simple + hard * vu.transcendental_cycles, vu.lanes);
+  if (act_units > 0) {
+    cycles = std::max(cycles, ceil_div(m.act, act_units));
+  }
+  uint64_t buf = accesses(job.read_bytes, c.tile.buffer.width_bits) +
+                 accesses(job.write_bytes, c.tile.buffer.width_bits);
+  uint64_t rows = std::max<uint64_t>(1, job.rows);
+  uint64_t per_row = ceil_div(std::max(cycles, buf) * ctx_.cycle_ps, rows);
+  job.out = stream_shared(vu_free_, job.in, uint64_t{c.tile.buffer_latency_cycles} * ctx_.cycle_ps,
+                          per_row, rows);
+  auto& n = job.counts->actions;
+  n[ids.vu_add] += m.add + sig;
+  n[ids.vu_mul] += m.mul;
+  n[ids.vu_mac] += m.mac;
+  n[ids.vu_exp] += m.exp + sig;
+  n[ids.vu_div] += m.div + sig;
+  if (act_units > 0) {
+    n[ids.act_unit] += m.act;
+  }
+  n[ids.buf_read] += accesses(job.read_bytes, c.tile.buffer.width_bits);
+  n[ids.buf_write] += accesses(job.write_bytes, c.tile.buffer.width_bits);
+  job.counts->read_bytes[ids.buffer] += job.read_bytes;
+  job.counts->write_bytes[ids.buffer] += job.write_bytes;
+}
+
+void Tile::do_buffer(TileJob& job) {
+  const CimConfig& c = *ctx_.config;
+  const Actions& ids = *ctx_.ids;
+  uint64_t r = accesses(job.read_bytes, c.tile.buffer.width_bits);
+  uint64_t w = accesses(job.write_bytes, c.tile.buffer.width_bits);
+  uint64_t rows = std::max<uint64_t>(1, job.rows);  // streamed row by row
+  job.out = stream_shared(buf_free_, job.in, uint64_t{c.tile.buffer_latency_cycles} * ctx_.cycle_ps,
+                          ceil_div((r + w) * ctx_.cycle_ps, rows), rows);
+  job.counts->actions[ids.buf_read] += r;
+  job.counts->actions[ids.buf_write] += w;
+  job.counts->read_bytes[ids.buffer] += job.read_bytes;
+  job.counts->write_bytes[ids.buffer] += job.write_bytes;
+}
+
+void Tile::do_send(TileJob& job) {
+  const CimConfig& c = *ctx_.config;
+  const Actions& ids = *ctx_.ids;
+  job.counts->actions[ids.tile_out_reg] += accesses(job.bytes, c.tile.output_register.width_bits);
+  job.counts->write_bytes[ids.noc] += job.bytes;
+  packet_.dst_router = job.dst_router;
+  packet_.bytes = job.bytes;
+  packet_.flits = std::max<uint64_t>(1, accesses(job.bytes, c.router.flit_bits));
+  packet_.window = job.in;
+  packet_.counts = job.counts;
+  packet_payload_.set_extension(&packet_);
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  noc->b_transport(packet_payload_, delay);
+  packet_payload_.clear_extension(&packet_);
+  job.out = packet_.window;
+}
+
+void Tile::do_reserve(TileJob& job) {
+  switch (job.resource) {
+    case TileJob::Resource::pes:
+      job.out = stream_pes(job.pe0, job.pes, job.in, job.fill_ps, job.per_item_ps, job.items);
+      break;
+    case TileJob::Resource::vector_unit:
+      job.out = stream_shared(vu_free_, job.in, job.fill_ps, job.per_item_ps, job.items);
+      break;
+    case TileJob::Resource::buffer:
+      job.out = stream_shared(buf_free_, job.in, job.fill_ps, job.per_item_ps, job.items);
+      break;
+    case TileJob::Resource::sram_cim:
+      job.out = stream(sram_free_, job.in, job.fill_ps, job.per_item_ps, job.items);
+      break;
+  }
+}
+
+}  // namespace cimsim::cim
