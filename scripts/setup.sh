@@ -54,7 +54,8 @@ fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
 if [ ! -f "$build_dir/CMakeCache.txt" ]; then
-  cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" "${cmake_args[@]}" >/dev/null
+  cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" -DCIMSIM_UNITY_BUILD=ON \
+    "${cmake_args[@]}" >/dev/null
 fi
 if ! cmake --build "$build_dir" -j "$jobs" >"$build_dir/build.log" 2>&1; then
   grep -E 'error|Error' "$build_dir/build.log" | head -40 >&2 || tail -40 "$build_dir/build.log" >&2

@@ -56,7 +56,6 @@ ArrayModel::ArrayModel(const CimConfig& c, DynamicMatmul policy, uint32_t value_
                        uint32_t input_bits)
     : policy_(policy),
       cfg_(policy == DynamicMatmul::sram_cim ? sram_as_crossbar(c) : c),
-      value_bits_(value_bits),
       model_(cfg_, input_bits) {
   cells_ = cells_per_weight(cfg_, value_bits);
 }

@@ -192,7 +192,7 @@ void Fabric::build_modules() {
   tiles_.reserve(topo_->tiles());
   for (uint32_t t = 0; t < topo_->tiles(); ++t) {
     std::string n = base + "_tile" + std::to_string(t);
-    tiles_.push_back(std::make_unique<Tile>(n.c_str(), tile_ctx_, topo_->router_of(t)));
+    tiles_.push_back(std::make_unique<Tile>(n.c_str(), tile_ctx_));
     tiles_.back()->noc.bind(routers_[topo_->router_of(t)]->in);
     tile_socket_.bind(tiles_.back()->socket);
   }

@@ -17,8 +17,8 @@ OpMix& OpMix::operator+=(const OpMix& o) {
   return *this;
 }
 
-Tile::Tile(const sc_core::sc_module_name& name, const TileContext& ctx, uint32_t router)
-    : sc_core::sc_module(name), socket("socket"), noc("noc"), ctx_(ctx), router_(router) {
+Tile::Tile(const sc_core::sc_module_name& name, const TileContext& ctx)
+    : sc_core::sc_module(name), socket("socket"), noc("noc"), ctx_(ctx) {
   socket.register_b_transport(this, &Tile::b_transport);
   pe_free_.assign(ctx.config->tile.pes, 0);
 }

@@ -8,9 +8,6 @@
 namespace cimsim::vn {
 
 namespace {
-uint32_t elem_bytes(trace::DType t) {
-  return std::max<uint32_t>(1, trace::dtype_bits(t) / 8);
-}
 
 // Where the rows of one (sequence, head) of Q, K, V or O start.
 struct HeadLayout {

@@ -158,7 +158,8 @@ std::pair<uint64_t, uint64_t> VnExecutor::memo_key(const trace::Op& op) {
   uint64_t g = mix(h, 0x5151);
   auto add_tensor = [&](uint64_t role, uint32_t tensor) {
     const TensorLoc& loc = map_->at(tensor);
-    const uint64_t first = loc.base / bb, last = (loc.base + std::max<uint64_t>(loc.size, 1) - 1) / bb;
+    const uint64_t first = loc.base / bb,
+                   last = (loc.base + std::max<uint64_t>(loc.size, 1) - 1) / bb;
     L2Cache::BlockState b;
     for (uint64_t blk = first; blk <= last; ++blk) {
       if (cache.lookup(blk, b) && b.tensor == tensor) {

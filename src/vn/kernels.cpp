@@ -13,9 +13,6 @@ namespace {
 uint64_t pad(uint64_t v, uint64_t g) {
   return ceil_div(v, g) * g;
 }
-uint32_t elem_bytes(trace::DType t) {
-  return std::max<uint32_t>(1, trace::dtype_bits(t) / 8);
-}
 constexpr uint64_t kStreamStageBytes = 8192;
 constexpr uint64_t kStreamCtaBytes = 32768;
 }  // namespace

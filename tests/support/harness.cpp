@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <system_error>
+#include <vector>
 
 namespace cimsim::test {
 namespace fs = std::filesystem;
@@ -23,12 +25,34 @@ std::string cimsim_binary() {
   return CIMSIM_TEST_BINARY;
 }
 
+namespace {
+// The directories this test process made, removed when it exits (each test is a process of
+// its own) unless CIMSIM_KEEP_TEST_DIRS is set, to look at what a failing test left.
+struct TempDirs {
+  std::vector<std::string> dirs;
+  ~TempDirs() {
+    if (std::getenv("CIMSIM_KEEP_TEST_DIRS") != nullptr) {
+      return;
+    }
+    for (const auto& d : dirs) {
+      std::error_code ec;
+      fs::remove_all(d, ec);
+    }
+  }
+};
+TempDirs& temp_dirs() {
+  static TempDirs dirs;
+  return dirs;
+}
+}  // namespace
+
 std::string make_temp_dir() {
   const char* base = std::getenv("TMPDIR");
   std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/cimsim-test-XXXXXX";
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
   if (::mkdtemp(buffer.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  temp_dirs().dirs.emplace_back(buffer.data());
   return buffer.data();
 }
 

@@ -10,7 +10,7 @@ namespace cimsim::test {
 std::string source_dir();  // the repository root
 std::string source_path(const std::string& relative);
 std::string cimsim_binary();  // the built CLI
-std::string make_temp_dir();  // a fresh, empty directory under $TMPDIR
+std::string make_temp_dir();  // a fresh, empty directory under $TMPDIR, removed at exit
 
 struct CommandResult {
   int exit_code = -1;

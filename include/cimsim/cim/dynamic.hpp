@@ -63,7 +63,6 @@ class ArrayModel {
   DynamicMatmul policy_;
   CimConfig cfg_;  // the weight crossbar config, or one describing the SRAM arrays
   uint32_t cells_ = 1;
-  uint32_t value_bits_ = 16;
   MvmModel model_;
 };
 

@@ -80,7 +80,7 @@ class Tile : public sc_core::sc_module {
  public:
   tlm_utils::simple_target_socket<Tile> socket;  // jobs from the fabric
   tlm_utils::simple_initiator_socket<Tile> noc;  // to its router
-  Tile(const sc_core::sc_module_name& name, const TileContext& ctx, uint32_t router);
+  Tile(const sc_core::sc_module_name& name, const TileContext& ctx);
 
   // Earliest time the given PEs are free (for planning reprogramming).
   uint64_t pes_free(uint32_t pe0, uint32_t pes) const;
@@ -104,7 +104,6 @@ class Tile : public sc_core::sc_module {
   uint64_t accesses(uint64_t bytes, uint32_t width_bits) const;
 
   const TileContext& ctx_;
-  uint32_t router_;
   std::vector<uint64_t> pe_free_;
   uint64_t vu_free_ = 0, buf_free_ = 0, sram_free_ = 0;
   tlm::tlm_generic_payload packet_payload_;

@@ -21,6 +21,7 @@
 // modelled. Weights are stored [N, K] (nn.Linear layout), KV caches [batch][kv_head][pos][d].
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -31,6 +32,11 @@
 #include "cimsim/vn/config.hpp"
 
 namespace cimsim::vn {
+
+// Bytes of one element (at least 1: sub-byte types are packed per byte in the SRAM model).
+inline uint32_t elem_bytes(trace::DType t) {
+  return std::max<uint32_t>(1, trace::dtype_bits(t) / 8);
+}
 
 struct Load {
   uint64_t addr = 0;
