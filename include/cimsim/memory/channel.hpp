@@ -17,6 +17,8 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <new>
+#include <type_traits>
 #include <vector>
 
 #include "cimsim/memory/command.hpp"
@@ -72,7 +74,13 @@ class RequestQueue {
   // The buffer is full at the back: slide down if at least half of it is free at the front
   // (so each element moves O(1) times on average), else grow.
   void make_room();
-  std::unique_ptr<BurstRequest[]> buf_;  // buf_[head_, tail_) are queued
+  // Raw storage, not value-initialised (a BurstRequest is trivially copyable and
+  // destructible): zero-filling a buffer whose slots are all written before being read cost
+  // a memset of the whole buffer on every growth.
+  struct Release {
+    void operator()(BurstRequest* p) const { ::operator delete(p); }
+  };
+  std::unique_ptr<BurstRequest[], Release> buf_;  // buf_[head_, tail_) are queued
   uint32_t head_ = 0, tail_ = 0, capacity_ = 0;
 };
 
@@ -164,6 +172,20 @@ class Channel {
     d.bank = bank;
     d.index = x.index;
     return d;
+  }
+  // decision_ = make_decision(bank, dir, t), written member by member: a Decision built on
+  // the stack and copied is read back with wide loads over narrow stores just made, which
+  // the CPU cannot forward (a store-forwarding stall of a dozen cycles per decision).
+  void set_decision(uint32_t bank, int dir, Cycle t) {
+    const Choice& x = choices_[dir][bank];
+    decision_.time = t;
+    decision_.priority = x.priority;
+    decision_.command = x.command;
+    decision_.dir = static_cast<uint8_t>(dir);
+    decision_.refresh = false;
+    decision_.unresolved = false;
+    decision_.bank = bank;
+    decision_.index = x.index;
   }
   UnitBounds unit_bounds() const {
     UnitBounds u;
