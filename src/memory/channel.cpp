@@ -315,22 +315,26 @@ void Channel::decide_with(const S& scheduler) {
     }
     const UnitBounds unit = unit_bounds();
     // The hot loop: no calls, and no branch on the comparison (whose outcome is close to
-    // random: mispredictions cost more than the loop's arithmetic).
+    // random: mispredictions cost more than the loop's arithmetic). (time, priority) is
+    // compared as one 128-bit number: a compare, a subtract with borrow and conditional
+    // moves (3 cycles a bank on the loop-carried chain, against 6 for two 64-bit compares
+    // combined into a mask). Strictly smaller: on a full tie the lowest bank stays, and a
+    // bank at kNever never makes best_time finite.
     const Choice* choice = c.data();
     const Cycle* group = timing_.group_table();
+    using Key = unsigned __int128;
+    Key best = ~Key{0};
     for (uint64_t bits = active; bits != 0; bits &= bits - 1) {
       auto b = static_cast<uint32_t>(__builtin_ctzll(bits));
       const Choice& x = choice[b];
       const Cycle t = std::max(std::max(unit[x.key % kClasses], group[x.key]), x.bound);
-      const uint64_t p = x.priority;
-      // All ones if (t, p) comes first; a mask, since the compiler turns ?: back into a jump.
-      const uint64_t m =
-          uint64_t{0} -
-          static_cast<uint64_t>((t < best_time) | ((t == best_time) & (p < best_priority)));
-      best_time = (t & m) | (best_time & ~m);
-      best_priority = (p & m) | (best_priority & ~m);
-      best_bank = static_cast<uint32_t>((b & m) | (best_bank & ~m));
+      const Key k = (Key{t} << 64) | x.priority;
+      const bool take = k < best;
+      best = take ? k : best;
+      best_bank = take ? b : best_bank;
     }
+    best_time = static_cast<Cycle>(best >> 64);
+    best_priority = static_cast<uint64_t>(best);
     if (best_time >= due && best_time != kNever) {
       // Near a refresh: banks it covers take nothing new from the due cycle on.
       best_time = kNever;
