@@ -84,7 +84,7 @@ bool Channel::has_room(bool write) const {
   return backlog_.empty() && queued_[write ? 1 : 0] < capacity_[write ? 1 : 0];
 }
 
-bool Channel::insert(const BurstRequest& r) {
+bool Channel::insert(const BurstRequest& r, Cycle submitted) {
   const int dir = r.write ? 1 : 0;
   RequestQueue& queue = banks_[r.bank].queue[dir];
   const uint64_t b = bit(r.bank);
@@ -100,7 +100,7 @@ bool Channel::insert(const BurstRequest& r) {
       stale_[dir] |= b;
     }
   }
-  queue.push_back(r);
+  queue.push_back(r, submitted);
   active_[dir] |= b;
   ++queued_[dir];
   if (r.write && queued_[1] >= write_high_) {
@@ -115,7 +115,7 @@ void Channel::enqueue(const BurstRequest& r) {
     return;  // not schedulable yet: the decision stands
   }
   const int before = direction();
-  const bool kept = insert(r);
+  const bool kept = insert(r, r.submitted);
   const int dir = direction();
   // A new request adds one candidate: unless it changes the direction or the bank of the
   // pending decision, the better of the two is the new decision; if it leaves its bank's
@@ -166,10 +166,10 @@ void Channel::admit_backlog(Cycle t) {
     if (queued_[dir] >= capacity_[dir]) {
       break;
     }
-    BurstRequest admitted = r;
-    admitted.submitted = std::max(admitted.submitted, t);
+    // Straight from the backlog's slot (a copy with a new arrival cycle, read back at once
+    // with wide loads, stalled on the narrow store of that cycle).
+    insert(r, std::max(r.submitted, t));
     backlog_.pop_front();
-    insert(admitted);
   }
 }
 
@@ -322,7 +322,7 @@ void Channel::decide_with(const S& scheduler) {
     // bank at kNever never makes best_time finite.
     const Choice* choice = c.data();
     const Cycle* group = timing_.group_table();
-    using Key = unsigned __int128;
+    using Key = __uint128_t;
     Key best = ~Key{0};
     for (uint64_t bits = active; bits != 0; bits &= bits - 1) {
       auto b = static_cast<uint32_t>(__builtin_ctzll(bits));

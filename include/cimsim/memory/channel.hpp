@@ -44,7 +44,9 @@ class RequestQueue {
   const BurstRequest* data() const { return buf_.get() + head_; }
   const BurstRequest& operator[](size_t i) const { return buf_[head_ + i]; }
   const BurstRequest& front() const { return buf_[head_]; }
-  void push_back(const BurstRequest& r) {
+  void push_back(const BurstRequest& r) { push_back(r, r.submitted); }
+  // r, arriving at `submitted` instead.
+  void push_back(const BurstRequest& r, Cycle submitted) {
     if (tail_ == capacity_) {
       make_room();
     }
@@ -58,7 +60,7 @@ class RequestQueue {
     slot.row = r.row;
     slot.column = r.column;
     slot.write = r.write;
-    slot.submitted = r.submitted;
+    slot.submitted = submitted;
   }
   void pop_front() {
     if (++head_ == tail_) {
@@ -208,6 +210,10 @@ class Channel {
   // A change to a bank or its queues invalidates its choices.
   void touch(uint64_t banks) {
     stale_[0] |= banks;
+    // Kept two 8-byte updates (the empty asm stops the compiler from merging them into one
+    // 16-byte load and store): refresh_choices() has often just stored one of them, and a
+    // 16-byte load over that 8-byte store waits for it to reach the cache.
+    __asm__("" : "+m"(stale_[0]));
     stale_[1] |= banks;
   }
   // First legal cycle of bank b's choice (its bank part is current: the bank was not
@@ -218,8 +224,9 @@ class Channel {
   }
   void issue(const Decision& d);
   void skip_idle_refreshes(Cycle t);
-  // Queues r; true if its bank's choice (for r's direction) is known to be unchanged.
-  bool insert(const BurstRequest& r);
+  // Queues r, arriving at `submitted`; true if its bank's choice (for r's direction) is
+  // known to be unchanged.
+  bool insert(const BurstRequest& r, Cycle submitted);
   void admit_backlog(Cycle t);
   bool auto_precharge(uint32_t bank, const BurstRequest& r, size_t index, int dir) const;
   void open_bank(uint32_t bank, Cycle t);
