@@ -14,6 +14,9 @@ namespace cimsim::memory {
 // RequestQueue::push_back() copies a request member by member: a new member must be added there.
 static_assert(sizeof(BurstRequest) == 40, "RequestQueue::push_back copies every member");
 
+// How far ahead (in requests, 40 bytes each) the backlog's slots are prefetched.
+constexpr size_t kBacklogAhead = 8;
+
 void RequestQueue::make_room() {
   if (head_ != 0 && size_t{head_} * 2 >= capacity_) {
     std::move(buf_.get() + head_, buf_.get() + tail_, buf_.get());
@@ -111,6 +114,10 @@ bool Channel::insert(const BurstRequest& r, Cycle submitted) {
 
 void Channel::enqueue(const BurstRequest& r) {
   if (!has_room(r.write)) {
+    // A backlog can grow to megabytes (a large DMA split into bursts at once), written here
+    // and read back by admit_backlog() long after: out of the cache both times, and visited
+    // too rarely for the hardware prefetcher, so both ends load a few slots ahead.
+    backlog_.prefetch_back(kBacklogAhead);
     backlog_.push_back(r);
     return;  // not schedulable yet: the decision stands
   }
@@ -168,6 +175,7 @@ void Channel::admit_backlog(Cycle t) {
     }
     // Straight from the backlog's slot (a copy with a new arrival cycle, read back at once
     // with wide loads, stalled on the narrow store of that cycle).
+    backlog_.prefetch(kBacklogAhead);
     insert(r, std::max(r.submitted, t));
     backlog_.pop_front();
   }

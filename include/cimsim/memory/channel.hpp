@@ -62,6 +62,18 @@ class RequestQueue {
     slot.write = r.write;
     slot.submitted = submitted;
   }
+  // Hints (change nothing): start loading the i-th oldest request, or the slot the i-th
+  // next push_back() will write, if it is in the buffer.
+  void prefetch(size_t i) const {
+    if (i < size()) {
+      __builtin_prefetch(&buf_[head_ + i]);
+    }
+  }
+  void prefetch_back(size_t i) const {
+    if (tail_ + i < capacity_) {
+      __builtin_prefetch(&buf_[tail_ + i], 1);
+    }
+  }
   void pop_front() {
     if (++head_ == tail_) {
       head_ = tail_ = 0;
