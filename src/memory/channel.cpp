@@ -363,6 +363,9 @@ void Channel::decide_with(const S& scheduler) {
   decision_exists_ = best_time != kNever;
   if (decision_exists_) {
     set_decision(best_bank, dir, best_time);
+    // issue() reads the request; a decision made by next_time() is often issued only after
+    // the caller has done other work (the von Neumann machine), by which time it is cold.
+    banks_[best_bank].queue[dir].prefetch(decision_.index);
   }
   if (due == kNever || (decision_exists_ && best_time < due)) {
     return;
