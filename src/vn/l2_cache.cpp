@@ -16,6 +16,14 @@ uint32_t log2_exact(uint64_t v) {
   }
   return s;
 }
+// Set bits of x, inline (SWAR): __builtin_popcountll without -mpopcnt is a call into
+// libgcc, on the path of every access.
+uint64_t bits_set(uint64_t x) {
+  x = x - ((x >> 1) & 0x5555555555555555u);
+  x = (x & 0x3333333333333333u) + ((x >> 2) & 0x3333333333333333u);
+  x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Fu;
+  return (x * 0x0101010101010101u) >> 56;
+}
 uint64_t sector_mask(uint32_t first, uint32_t last) {  // sectors [first, last] inclusive
   uint64_t hi = last >= 63 ? ~uint64_t{0} : ((uint64_t{1} << (last + 1)) - 1);
   uint64_t lo = (uint64_t{1} << first) - 1;
@@ -99,7 +107,7 @@ void L2Cache::evict_to_capacity(Result* out) {
   while (occupied_ > capacity_ && head_ >= 0 && head_ != tail_) {
     int32_t i = head_;
     Entry& e = entries_[i];
-    uint64_t dirty = static_cast<uint64_t>(__builtin_popcountll(e.dirty)) << sector_shift_;
+    uint64_t dirty = bits_set(e.dirty) << sector_shift_;
     if (dirty > 0 && out != nullptr) {
       // One write-back per block, from its first to its last dirty sector.
       uint32_t first = static_cast<uint32_t>(__builtin_ctzll(e.dirty));
@@ -107,7 +115,7 @@ void L2Cache::evict_to_capacity(Result* out) {
           AddrRange{(e.block << block_shift_) + (uint64_t{first} << sector_shift_), dirty});
       out->writeback_bytes += dirty;
     }
-    occupied_ -= static_cast<uint64_t>(__builtin_popcountll(e.valid)) << sector_shift_;
+    occupied_ -= bits_set(e.valid) << sector_shift_;
     unlink(i);
     index_[e.block] = -1;
     --resident_;
@@ -159,7 +167,7 @@ void L2Cache::access(uint64_t addr, uint64_t bytes, uint32_t tensor, Result& out
       out.miss_bytes += miss;
       out.hit_bytes += (hi - lo) - miss;
     }
-    occupied_ += static_cast<uint64_t>(__builtin_popcountll(missing)) << sector_shift_;
+    occupied_ += bits_set(missing) << sector_shift_;
     e.valid |= mask;
     evict_to_capacity(&out);
   }
@@ -180,7 +188,7 @@ void L2Cache::write(uint64_t addr, uint64_t bytes, uint32_t tensor, Result& out)
 uint64_t L2Cache::dirty_bytes() const {
   uint64_t d = 0;
   for (int32_t i = head_; i >= 0; i = entries_[i].next) {
-    d += static_cast<uint64_t>(__builtin_popcountll(entries_[i].dirty)) << sector_shift_;
+    d += bits_set(entries_[i].dirty) << sector_shift_;
   }
   return d;
 }

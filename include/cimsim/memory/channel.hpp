@@ -17,6 +17,8 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <new>
+#include <type_traits>
 #include <vector>
 
 #include "cimsim/memory/command.hpp"
@@ -42,11 +44,35 @@ class RequestQueue {
   const BurstRequest* data() const { return buf_.get() + head_; }
   const BurstRequest& operator[](size_t i) const { return buf_[head_ + i]; }
   const BurstRequest& front() const { return buf_[head_]; }
-  void push_back(const BurstRequest& r) {
+  void push_back(const BurstRequest& r) { push_back(r, r.submitted); }
+  // r, arriving at `submitted` instead.
+  void push_back(const BurstRequest& r, Cycle submitted) {
     if (tail_ == capacity_) {
       make_room();
     }
-    buf_[tail_++] = r;
+    // Member by member, not as a whole: a whole copy also moves the padding, with wide
+    // loads that span several of the narrow stores the caller has just made to build `r`;
+    // the CPU cannot forward those and waits for the stores (about 10 % of a Llama-2-7B run).
+    BurstRequest& slot = buf_[tail_++];
+    slot.seq = r.seq;
+    slot.tx = r.tx;
+    slot.bank = r.bank;
+    slot.row = r.row;
+    slot.column = r.column;
+    slot.write = r.write;
+    slot.submitted = submitted;
+  }
+  // Hints (change nothing): start loading the i-th oldest request, or the slot the i-th
+  // next push_back() will write, if it is in the buffer.
+  void prefetch(size_t i) const {
+    if (i < size()) {
+      __builtin_prefetch(&buf_[head_ + i]);
+    }
+  }
+  void prefetch_back(size_t i) const {
+    if (tail_ + i < capacity_) {
+      __builtin_prefetch(&buf_[tail_ + i], 1);
+    }
   }
   void pop_front() {
     if (++head_ == tail_) {
@@ -72,7 +98,13 @@ class RequestQueue {
   // The buffer is full at the back: slide down if at least half of it is free at the front
   // (so each element moves O(1) times on average), else grow.
   void make_room();
-  std::unique_ptr<BurstRequest[]> buf_;  // buf_[head_, tail_) are queued
+  // Raw storage, not value-initialised (a BurstRequest is trivially copyable and
+  // destructible): zero-filling a buffer whose slots are all written before being read cost
+  // a memset of the whole buffer on every growth.
+  struct Release {
+    void operator()(BurstRequest* p) const { ::operator delete(p); }
+  };
+  std::unique_ptr<BurstRequest[], Release> buf_;  // buf_[head_, tail_) are queued
   uint32_t head_ = 0, tail_ = 0, capacity_ = 0;
 };
 
@@ -165,6 +197,20 @@ class Channel {
     d.index = x.index;
     return d;
   }
+  // decision_ = make_decision(bank, dir, t), written member by member: a Decision built on
+  // the stack and copied is read back with wide loads over narrow stores just made, which
+  // the CPU cannot forward (a store-forwarding stall of a dozen cycles per decision).
+  void set_decision(uint32_t bank, int dir, Cycle t) {
+    const Choice& x = choices_[dir][bank];
+    decision_.time = t;
+    decision_.priority = x.priority;
+    decision_.command = x.command;
+    decision_.dir = static_cast<uint8_t>(dir);
+    decision_.refresh = false;
+    decision_.unresolved = false;
+    decision_.bank = bank;
+    decision_.index = x.index;
+  }
   UnitBounds unit_bounds() const {
     UnitBounds u;
     timing_.unit_bounds(u.data());
@@ -176,6 +222,10 @@ class Channel {
   // A change to a bank or its queues invalidates its choices.
   void touch(uint64_t banks) {
     stale_[0] |= banks;
+    // Kept two 8-byte updates (the empty asm stops the compiler from merging them into one
+    // 16-byte load and store): refresh_choices() has often just stored one of them, and a
+    // 16-byte load over that 8-byte store waits for it to reach the cache.
+    __asm__("" : "+m"(stale_[0]));
     stale_[1] |= banks;
   }
   // First legal cycle of bank b's choice (its bank part is current: the bank was not
@@ -186,8 +236,9 @@ class Channel {
   }
   void issue(const Decision& d);
   void skip_idle_refreshes(Cycle t);
-  // Queues r; true if its bank's choice (for r's direction) is known to be unchanged.
-  bool insert(const BurstRequest& r);
+  // Queues r, arriving at `submitted`; true if its bank's choice (for r's direction) is
+  // known to be unchanged.
+  bool insert(const BurstRequest& r, Cycle submitted);
   void admit_backlog(Cycle t);
   bool auto_precharge(uint32_t bank, const BurstRequest& r, size_t index, int dir) const;
   void open_bank(uint32_t bank, Cycle t);
