@@ -46,7 +46,6 @@ Channel::Channel(const MemoryConfig& config, uint32_t unit, Controller* owner, C
       sink_(sink),
       banks_(config.banks_per_unit()),
       timing_(config),
-      config_(config),
       unit_(unit),
       scheduler_(make_scheduler(config.controller)),
       refresh_(make_refresh(config, unit)) {
@@ -69,7 +68,7 @@ Channel::Channel(const MemoryConfig& config, uint32_t unit, Controller* owner, C
 Channel::~Channel() = default;
 
 void Channel::prefetch(uint32_t bank, bool write) const {
-  const char* hot_end = reinterpret_cast<const char*>(&scheduler_);  // config_ is a reference
+  const char* hot_end = reinterpret_cast<const char*>(&scheduler_);
   for (const char* p = reinterpret_cast<const char*>(this); p < hot_end; p += 64) {
     __builtin_prefetch(p);
   }

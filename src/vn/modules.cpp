@@ -138,7 +138,7 @@ void L2Module::b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
   if (miss_bytes > 0) {
     sc_core::wait(delay);
     delay = sc_core::SC_ZERO_TIME;
-    tlm::tlm_generic_payload mp;
+    tlm::tlm_generic_payload& mp = payloads_.take();
     mp.set_command(tlm::TLM_READ_COMMAND);
     mp.set_address(miss_addr);
     mp.set_data_ptr(nullptr);
@@ -148,6 +148,7 @@ void L2Module::b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
     sc_time d = sc_core::SC_ZERO_TIME;
     mem_read_ += miss_bytes;
     mem->b_transport(mp, d);
+    payloads_.give_back(mp);
     done = std::max(done, now_ps() + d.to_seconds() * 1e12 + 2 * mem_latency_ps_ + hit_latency_ps_);
   }
   delay = sc_time(std::max(0.0, std::ceil(done - now_ps())), SC_PS);
@@ -155,7 +156,7 @@ void L2Module::b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
 }
 
 void L2Module::writeback_thread() {
-  tlm::tlm_generic_payload mp;
+  tlm::tlm_generic_payload& mp = payloads_.take();
   for (;;) {
     while (queue_.empty()) {
       if (writing_ == 0) {
@@ -212,7 +213,7 @@ void DmaEngine::post(DmaJob& job) {
 }
 
 void DmaEngine::worker() {
-  tlm::tlm_generic_payload& p = payloads_.emplace_back();
+  tlm::tlm_generic_payload& p = payloads_.take();
   auto* ext = new TensorExt;  // owned by the payload
   p.set_extension(ext);
   for (;;) {

@@ -277,7 +277,6 @@ class Channel {
   Counters counters_;
   TimingState timing_;  // its hot part first
   // Cold, or large and touched a line at a time (prefetch() loads everything above).
-  const MemoryConfig& config_;
   const uint32_t unit_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<RefreshPolicy> refresh_;

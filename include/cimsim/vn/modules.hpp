@@ -92,6 +92,26 @@ struct L2Traffic {
   }
 };
 
+// Payloads for SC_THREADs. SystemC does not unwind a suspended thread's stack when the
+// simulation ends (a worker never returns), so a payload living on that stack would leak; the
+// pool owns every payload it hands out, and take()/give_back() reuse them.
+class PayloadPool {
+ public:
+  tlm::tlm_generic_payload& take() {
+    if (free_.empty()) {
+      return all_.emplace_back();
+    }
+    tlm::tlm_generic_payload* p = free_.back();
+    free_.pop_back();
+    return *p;
+  }
+  void give_back(tlm::tlm_generic_payload& p) { free_.push_back(&p); }
+
+ private:
+  std::deque<tlm::tlm_generic_payload> all_;
+  std::vector<tlm::tlm_generic_payload*> free_;
+};
+
 class L2Module : public sc_core::sc_module {
  public:
   tlm_utils::simple_target_socket<L2Module> in;
@@ -133,6 +153,7 @@ class L2Module : public sc_core::sc_module {
   L2Cache::Result scratch_;
   L2Traffic traffic_;
   std::vector<L2Access>* log_ = nullptr;
+  PayloadPool payloads_;
 };
 
 struct DmaJob {
@@ -158,9 +179,7 @@ class DmaEngine : public sc_core::sc_module {
  private:
   void worker();
   BandwidthPipe port_;
-  // One payload per worker, owned here: a worker never returns and SystemC does not unwind
-  // its stack at the end, so a payload on that stack would leak (LeakSanitizer).
-  std::deque<tlm::tlm_generic_payload> payloads_;
+  PayloadPool payloads_;  // one per worker
   std::deque<DmaJob*> queue_;
   sc_core::sc_event queued_;
   sc_core::sc_event& drained_;
