@@ -12,15 +12,6 @@
 #include "cimsim/memory/memtrace.hpp"
 #include "fuzz_support.hpp"
 
-int sc_main(int, char*[]) {
-  return 0;
-}
-
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  cimsim::fuzz::default_data_dir();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace cimsim;
   static const memory::MemoryConfig config = memory::load_memory_config("hbm2", {});

@@ -8,10 +8,6 @@
 #include "cimsim/trace/trace_io.hpp"
 #include "fuzz_support.hpp"
 
-int sc_main(int, char*[]) {
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace cimsim;
   std::string path = fuzz::write_scratch("t.jsonl", data, size);
