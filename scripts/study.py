@@ -163,24 +163,18 @@ def summary(data, names, lengths, generate, failed):
              % generate, ""]
     header = "| length | " + " | ".join(
         "%s decoder | %s ENTP" % (n, n) for n in names) + " |"
-    lines += ["## Time per generated token", "", header,
-              "|---|" + "---|" * (2 * len(names))]
-    for n in lengths:
-        cells = []
-        for name in names:
-            for mode in MODES:
-                v = data.get((name, mode, n))
-                cells.append(si(v["s_per_token"], "s") if v else "-")
-        lines.append("| %d | %s |" % (n, " | ".join(cells)))
-    lines += ["", "## Energy per generated token", "", header,
-              "|---|" + "---|" * (2 * len(names))]
-    for n in lengths:
-        cells = []
-        for name in names:
-            for mode in MODES:
-                v = data.get((name, mode, n))
-                cells.append(si(v["j_per_token"], "J") if v else "-")
-        lines.append("| %d | %s |" % (n, " | ".join(cells)))
+    for title, key, unit in (("Time per generated token", "s_per_token", "s"),
+                             ("Energy per generated token", "j_per_token", "J")):
+        if lines[-1] != "":
+            lines.append("")
+        lines += ["## " + title, "", header, "|---|" + "---|" * (2 * len(names))]
+        for n in lengths:
+            cells = []
+            for name in names:
+                for mode in MODES:
+                    v = data.get((name, mode, n))
+                    cells.append(si(v[key], unit) if v else "-")
+            lines.append("| %d | %s |" % (n, " | ".join(cells)))
 
     lines += ["", "## What the numbers show", ""]
     longest = max((n for n in lengths if all((m, mode, n) in data for m in names

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cimsim/trace/source.hpp"
+#include "support/vector_source.hpp"
 
 namespace cimsim::test {
 
@@ -19,27 +20,6 @@ enum class TinyMode { decoder, encoder, entp };
 struct TinyRun {
   TinyMode mode = TinyMode::decoder;
   uint64_t prompt = 16, generate = 4, batch = 1;
-};
-
-class VectorSource : public trace::OpSource {
- public:
-  VectorSource(trace::TraceHeader h, std::vector<trace::Op> ops)
-      : header_(std::move(h)), ops_(std::move(ops)) {
-    header_.op_count = ops_.size();
-  }
-  const trace::TraceHeader& header() const override { return header_; }
-  bool next(trace::Op& op) override {
-    if (pos_ >= ops_.size()) {
-      return false;
-    }
-    op = ops_[pos_++];
-    return true;
-  }
-
- private:
-  trace::TraceHeader header_;
-  std::vector<trace::Op> ops_;
-  size_t pos_ = 0;
 };
 
 class TinyTrace {

@@ -71,23 +71,6 @@ const std::string& tiny_trace() {
   return text;
 }
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(line);
-  }
-  return lines;
-}
-
-std::string join_lines(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const auto& l : lines) {
-    out += l + "\n";
-  }
-  return out;
-}
-
 // The tiny trace with `from` replaced by `to` on line `line` (1-based; the header is line 1).
 std::string trace_with(size_t line, const std::string& from, const std::string& to) {
   std::vector<std::string> lines = lines_of(tiny_trace());

@@ -26,6 +26,9 @@ CommandResult run_cimsim(const std::vector<std::string>& args);
 std::string strip_sanitizer_notes(const std::string& err);
 
 std::string read_file(const std::string& path);
+// The lines of `text` without their '\n'; and back, each line ended by '\n'.
+std::vector<std::string> lines_of(const std::string& text);
+std::string join_lines(const std::vector<std::string>& lines);
 void write_file(const std::string& path, const std::string& content);
 bool file_exists(const std::string& path);
 // Number of entries in a directory (to prove that no output file was left behind).

@@ -13,23 +13,6 @@
 namespace cimsim::test {
 namespace {
 
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(line);
-  }
-  return lines;
-}
-
-std::string join_lines(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const auto& l : lines) {
-    out += l + "\n";
-  }
-  return out;
-}
-
 std::string trace_text(const workload::Workload& w) {
   auto source = workload::lower(w);
   std::ostringstream out;
@@ -58,7 +41,7 @@ class TraceFiles : public ::testing::Test {
   }
   // The tiny GPT trace with line `index` (0: header) edited as JSON.
   std::string edited(size_t index, const std::function<void(Json&)>& edit) {
-    auto lines = split_lines(trace_text(tiny_gpt()));
+    auto lines = lines_of(trace_text(tiny_gpt()));
     Json j = Json::parse(lines.at(index));
     edit(j);
     lines[index] = j.dump();
@@ -106,7 +89,7 @@ TEST_F(TraceFiles, PresetRoundTrip) {
 }
 
 TEST_F(TraceFiles, FirstLineIsTheHeaderThenOneOpPerLine) {
-  auto lines = split_lines(trace_text(tiny_gpt()));
+  auto lines = lines_of(trace_text(tiny_gpt()));
   Json header = Json::parse(lines[0]);
   EXPECT_EQ(header["format"], "cimsim-trace");
   EXPECT_EQ(header["format_version"], 1);
@@ -125,7 +108,7 @@ TEST_F(TraceFiles, LinesAreTheJsonOfTheirOps) {
   workload::Workload split = tiny_llama();
   split.run.attention = workload::AttentionForm::split;
   for (const auto& w : {tiny_gpt(), split}) {
-    auto lines = split_lines(trace_text(w));
+    auto lines = lines_of(trace_text(w));
     auto source = workload::lower(w);
     EXPECT_EQ(lines.at(0), trace::header_to_json(source->header()).dump());
     trace::Op op;
@@ -254,7 +237,7 @@ TEST_F(TraceFiles, ActivationNoEarlierOpWrote) {
 }
 
 TEST_F(TraceFiles, ActivationOfAnEarlierPhaseIsNotVisible) {
-  auto lines = split_lines(trace_text(tiny_gpt()));
+  auto lines = lines_of(trace_text(tiny_gpt()));
   // The first decode-step op after the embedding reads the prefill's L1.add2 output instead.
   size_t first_decode = 0;
   for (size_t i = 1; i < lines.size() && first_decode == 0; ++i) {
@@ -296,7 +279,7 @@ TEST_F(TraceFiles, DeclaredTensorUsedWithAnotherShape) {
 }
 
 TEST_F(TraceFiles, PhasesMustNotGoBack) {
-  auto lines = split_lines(trace_text(tiny_gpt()));
+  auto lines = lines_of(trace_text(tiny_gpt()));
   Json last = Json::parse(lines.back());
   last["phase"] = "prefill";
   last["step"] = 0;
@@ -307,7 +290,7 @@ TEST_F(TraceFiles, PhasesMustNotGoBack) {
 
 TEST_F(TraceFiles, TruncatedLastLine) {
   std::string text = trace_text(tiny_gpt());
-  auto lines = split_lines(text);
+  auto lines = lines_of(text);
   text.resize(text.size() - 40);  // cut into the last line
   EXPECT_EQ(read_error(text), path() + ":" + std::to_string(lines.size()) +
                                   ": truncated line: the file ends without a newline (an "
@@ -315,7 +298,7 @@ TEST_F(TraceFiles, TruncatedLastLine) {
 }
 
 TEST_F(TraceFiles, MissingOpsAtTheEnd) {
-  auto lines = split_lines(trace_text(tiny_gpt()));
+  auto lines = lines_of(trace_text(tiny_gpt()));
   lines.resize(10);
   EXPECT_EQ(read_error(join_lines(lines)),
             path() +
@@ -329,7 +312,7 @@ TEST_F(TraceFiles, MoreOpsThanTheHeaderSays) {
 }
 
 TEST_F(TraceFiles, BinaryGarbage) {
-  auto lines = split_lines(trace_text(tiny_gpt()));
+  auto lines = lines_of(trace_text(tiny_gpt()));
   lines[2] = std::string(
       "\x7f"
       "ELF\x02\x01\x01\0\0\0",
@@ -340,7 +323,7 @@ TEST_F(TraceFiles, BinaryGarbage) {
 }
 
 TEST_F(TraceFiles, EmptyLine) {
-  auto lines = split_lines(trace_text(tiny_gpt()));
+  auto lines = lines_of(trace_text(tiny_gpt()));
   lines.insert(lines.begin() + 2, "");
   EXPECT_EQ(read_error(join_lines(lines)), path() + ":3: empty line (expected one JSON object)");
 }

@@ -15,6 +15,7 @@
 #include "cimsim/config/overrides.hpp"
 #include "cimsim/vn/executor.hpp"
 #include "support/harness.hpp"
+#include "support/vector_source.hpp"
 
 namespace cimsim::vn::test {
 
@@ -80,27 +81,6 @@ class FixedMemory : public sc_core::sc_module, public MemoryBackend {
   uint64_t read_ = 0, written_ = 0;
   stats::LinkId link_ = 0;
   stats::ActionId rd_ = 0, wr_ = 0;
-};
-
-// An OpSource over ops built in the test.
-class VectorSource : public trace::OpSource {
- public:
-  VectorSource(trace::TraceHeader h, std::vector<trace::Op> ops)
-      : header_(std::move(h)), ops_(std::move(ops)) {
-    header_.op_count = ops_.size();
-    for (size_t i = 0; i < ops_.size(); ++i) ops_[i].id = i;
-  }
-  const trace::TraceHeader& header() const override { return header_; }
-  bool next(trace::Op& op) override {
-    if (pos_ >= ops_.size()) return false;
-    op = ops_[pos_++];
-    return true;
-  }
-
- private:
-  trace::TraceHeader header_;
-  std::vector<trace::Op> ops_;
-  size_t pos_ = 0;
 };
 
 inline trace::Tensor tensor(const std::string& id, trace::TensorKind kind,
