@@ -60,7 +60,7 @@ TEST(BadInput, DataTypeWithoutAUnitIsAClearError) {
   trace::TraceHeader h;
   std::vector<trace::Op> ops{
       test::matmul("L0.attn.q", 16, 256, 256, h, "x", "y", trace::DType::int4)};
-  run.exec->start(std::make_unique<test::VectorSource>(h, ops));
+  run.exec->start(std::make_unique<cimsim::test::VectorSource>(h, ops));
   sc_core::sc_start();
   try {
     (void)run.exec->done();

@@ -190,7 +190,7 @@ namespace cimsim::vn::test {
 // Starts every run on its own copy of the trace, simulates, and returns the reports.
 inline std::vector<Json> simulate(std::vector<Run*> runs, const trace::TraceHeader& h,
                                   const std::vector<trace::Op>& ops) {
-  for (auto* r : runs) r->exec->start(std::make_unique<VectorSource>(h, ops));
+  for (auto* r : runs) r->exec->start(std::make_unique<cimsim::test::VectorSource>(h, ops));
   sc_core::sc_start();
   std::vector<Json> out;
   for (auto* r : runs) {
