@@ -67,11 +67,14 @@ Channel::Channel(const MemoryConfig& config, uint32_t unit, Controller* owner, C
 
 Channel::~Channel() = default;
 
-void Channel::prefetch(uint32_t bank, bool write) const {
+void Channel::prefetch_hot() const {
   const char* hot_end = reinterpret_cast<const char*>(&scheduler_);
   for (const char* p = reinterpret_cast<const char*>(this); p < hot_end; p += 64) {
     __builtin_prefetch(p);
   }
+}
+
+void Channel::prefetch_bank(uint32_t bank, bool write) const {
   __builtin_prefetch(&banks_[bank]);
   __builtin_prefetch(&choices_[write ? 1 : 0][bank]);
   timing_.prefetch(bank);
@@ -80,6 +83,14 @@ void Channel::prefetch(uint32_t bank, bool write) const {
     __builtin_prefetch(&choices_[decision_.dir][decision_.bank]);
     timing_.prefetch(decision_.bank);
   }
+}
+
+// insert() writes the slot at the back and keeps_choice() reads the request chosen so far.
+void Channel::prefetch_queue(uint32_t bank, bool write) const {
+  const int dir = write ? 1 : 0;
+  const RequestQueue& queue = banks_[bank].queue[dir];
+  queue.prefetch_back(0);
+  queue.prefetch(choices_[dir][bank].index);
 }
 
 bool Channel::has_room(bool write) const {
@@ -424,7 +435,7 @@ void Channel::issue(const Decision& decision) {
     case Command::kAct: {
       const uint32_t row = bank.queue[d.dir][d.index].row;
       touch(mask);
-      timing_.issue(Command::kAct, b, t);
+      timing_.issue_act(b, t);
       open_bank(b, t);
       bank.row = row;
       bank.hits_since_act = 0;
@@ -435,7 +446,7 @@ void Channel::issue(const Decision& decision) {
     }
     case Command::kPre:
       touch(mask);
-      timing_.issue(Command::kPre, b, t);
+      timing_.issue_pre(b, t);
       close_banks(mask, t);
       conflict_closed_ = d.refresh ? conflict_closed_ & ~mask : conflict_closed_ | mask;
       emit(t, Command::kPre, b, bank.row, 0);
@@ -473,7 +484,9 @@ void Channel::issue(const Decision& decision) {
   if (dir == 1 && queued_[1] <= write_low_) {
     draining_ = false;
   }
-  Cycle precharge = timing_.issue(d.command, b, t);
+  const bool auto_pre = is_auto_precharge(d.command);
+  const Cycle precharge =
+      dir == 1 ? timing_.issue_write(b, t, auto_pre) : timing_.issue_read(b, t, auto_pre);
   if ((fresh_ & mask) != 0) {
     ++((reopened_ & mask) != 0 ? counters_.row_conflicts : counters_.row_misses);
   } else {
@@ -482,7 +495,7 @@ void Channel::issue(const Decision& decision) {
   fresh_ &= ~mask;
   ++bank.hits_since_act;
   ++(dir == 1 ? counters_.write_bursts : counters_.read_bursts);
-  if (is_auto_precharge(d.command)) {
+  if (auto_pre) {
     close_banks(mask, precharge);
     conflict_closed_ &= ~mask;
   }

@@ -39,9 +39,111 @@ constexpr std::array<int8_t, 256> kHex = make_hex_table();
 inline bool is_blank(char c) {
   return c == ' ' || c == '\t' || c == '\r';
 }
+
+// ---- the common line, a word at a time ----
+//
+// Nearly every line of a trace has the shape "0x<hex> READ|WRITE <decimal>\n" with single
+// spaces. Its fields are parsed eight characters at a time: a loop over the characters ends
+// after a number of steps that changes from line to line, which the CPU mispredicts about
+// once per field. Any other line, valid or not, goes to the general parser (which also
+// words the errors). Reads up to kSlack bytes past a line: the buffer keeps them readable.
+
+constexpr size_t kSlack = 32;
+constexpr bool kLittleEndian = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+constexpr uint64_t kEach = 0x0101010101010101;  // a byte's value in every byte
+constexpr uint64_t kHigh = 0x80 * kEach;
+
+inline uint64_t load8(const char* p) {
+  uint64_t w = 0;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+
+// Bytes of `w` within [lo, hi], as their high bit. For bytes below 0x80 the additions carry
+// into no other byte; bytes with the high bit set are in no range here.
+inline uint64_t in_range(uint64_t w, uint8_t lo, uint8_t hi) {
+  const uint64_t x = w & ~kHigh;
+  return (x + (0x80 - lo) * kEach) & ~(x + (0x80 - hi - 1) * kEach) & ~w & kHigh;
+}
+inline uint64_t not_hex(uint64_t w) {
+  return ~(in_range(w, '0', '9') | in_range(w | 0x20 * kEach, 'a', 'f')) & kHigh;
+}
+inline uint64_t not_decimal(uint64_t w) {
+  return ~in_range(w, '0', '9') & kHigh;
+}
+// Leading characters of a field in `w`: the index of the first byte of `mask` (8 if none).
+inline unsigned field_length(uint64_t mask) {
+  return mask == 0 ? 8 : static_cast<unsigned>(__builtin_ctzll(mask)) / 8;
+}
+// Value of the first n (1 to 8) hexadecimal digits of w, the first the most significant.
+inline uint64_t hex_value(uint64_t w, unsigned n) {
+  w <<= 64 - 8 * n;  // the digits to the top: the zero bytes below count as leading zeros
+  uint64_t v = (w & 0x0F * kEach) + 9 * ((w >> 6) & kEach);  // '0'-'9' 0-9, [aA]-[fF] 10-15
+  v = ((v & 0x00FF00FF00FF00FF) << 4) | ((v >> 8) & 0x00FF00FF00FF00FF);
+  v = ((v & 0x0000FFFF0000FFFF) << 8) | ((v >> 16) & 0x0000FFFF0000FFFF);
+  return ((v & 0xFFFFFFFF) << 16) | (v >> 32);
+}
+// Value of the first n (1 to 8) decimal digits of w (Lemire's eight-digit multiplication).
+inline uint64_t decimal_value(uint64_t w, unsigned n) {
+  if (n < 8) {
+    w = (w << (64 - 8 * n)) | (uint64_t{'0'} * kEach >> 8 * n);  // leading '0's
+  }
+  w -= uint64_t{'0'} * kEach;
+  w = w * 10 + (w >> 8);
+  const uint64_t mask = 0x000000FF000000FF;
+  return (((w & mask) * (100 + (1000000ULL << 32))) +
+          (((w >> 16) & mask) * (1 + (10000ULL << 32)))) >>
+         32;
+}
+
+// Parses the common shape at p; on success `eol` is the line's '\n'.
+inline bool parse_common(const char* p, TraceRequest& out, const char*& eol) {
+  if (!kLittleEndian || p[0] != '0' || p[1] != 'x') {
+    return false;
+  }
+  p += 2;
+  const uint64_t w0 = load8(p);
+  const unsigned n = field_length(not_hex(w0));
+  if (n == 0) {
+    return false;
+  }
+  // Digits 9 to 15 in the next word, worked out whether there are any or not (whether an
+  // address has more than eight digits is often a coin toss: no branch on it).
+  const uint64_t w1 = load8(p + 8);
+  const uint64_t rest = n == 8 ? not_hex(w1) : kHigh;
+  if (rest == 0) {
+    return false;  // sixteen digits or more
+  }
+  const unsigned m = field_length(rest);
+  const uint64_t high = hex_value(w0, n);
+  // Arithmetic, not comparisons (which the compiler turns back into a branch): m is 0 to 7.
+  const unsigned any = (m + 7) >> 3;  // 1 if there are more digits
+  const uint64_t low = hex_value(w1, m | (any ^ 1)) & (uint64_t{0} - any);
+  const uint64_t address = (high << (4 * m)) | low;
+  p += n + m;
+  const uint64_t op = load8(p);
+  constexpr uint64_t kFive = 0xFFFFFFFFFF, kSix = 0xFFFFFFFFFFFF;
+  bool write = false;
+  if ((op & kFive) == (load8(" READ   ") & kFive) && p[5] == ' ') {
+    p += 6;
+  } else if ((op & kSix) == (load8(" WRITE  ") & kSix) && p[6] == ' ') {
+    p += 7;
+    write = true;
+  } else {
+    return false;
+  }
+  const uint64_t w = load8(p);
+  const unsigned digits = field_length(not_decimal(w));
+  if (digits == 0 || p[digits] != '\n') {
+    return false;  // (also nine digits or more)
+  }
+  out = TraceRequest{address, write, decimal_value(w, digits)};
+  eol = p + digits;
+  return true;
+}
 }  // namespace
 
-TraceReader::TraceReader(const std::string& path) : path_(path), buffer_(1 << 20) {
+TraceReader::TraceReader(const std::string& path) : path_(path), buffer_((1 << 16) + kSlack) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     throw InputError(path, "is a directory, expected a memory trace file");
@@ -69,12 +171,13 @@ bool TraceReader::fill() {
     std::memmove(buffer_.data(), buffer_.data() + pos_, size_ - pos_);
     size_ -= pos_;
     pos_ = 0;
-    if (size_ + 1 >= buffer_.size()) {
+    if (size_ + 1 + kSlack >= buffer_.size()) {
       buffer_.resize(buffer_.size() * 2);  // a very long line
     }
     // One byte stays free for a terminator: a line always ends in '\n' or '\0', neither a
-    // digit nor a blank, so the loops in next() need no end check.
-    size_t n = std::fread(buffer_.data() + size_, 1, buffer_.size() - 1 - size_, file_);
+    // digit nor a blank, so the loops in next() need no end check; kSlack more stay readable
+    // for parse_common().
+    size_t n = std::fread(buffer_.data() + size_, 1, buffer_.size() - kSlack - 1 - size_, file_);
     size_ += n;
     buffer_[size_] = '\0';
     if (n == 0) {
@@ -125,6 +228,11 @@ bool TraceReader::next(TraceRequest& out) {
       pos_ = static_cast<size_t>(q - buffer_.data()) + (q != data_end ? 1 : 0);
     };
     ++line_;
+    const char* eol_common = nullptr;
+    if (parse_common(begin, out, eol_common)) {
+      consume(eol_common);
+      return true;
+    }
     const char* p = begin;
     while (is_blank(*p)) {
       ++p;
@@ -255,30 +363,40 @@ ReplayResult replay(const MemoryConfig& config, Next&& next, Where&& where,
     at = map.decode(r.address);  // the burst's bytes are ignored
     return true;
   };
-  // One request read ahead: its pseudo-channel is brought into the cache while the current
-  // one is served (with many pseudo-channels, most requests find theirs out of the cache).
-  TraceRequest r, ahead;
-  DecodedAddress at, at_ahead;
-  bool more = read(r, at);
+  // Requests are read kAhead ahead of the one submitted: with many pseudo-channels most
+  // requests find theirs out of the cache, so its state is loaded in steps while the
+  // requests before it are served (Controller::prefetch).
+  constexpr uint64_t kAhead = Controller::kPrefetchSteps;
+  std::array<TraceRequest, kAhead + 1> ring;
+  std::array<DecodedAddress, kAhead + 1> decoded;
+  uint64_t read_count = 0;  // requests [result.requests, read_count) are read and decoded
+  bool more = true;
+  const uint64_t hinted = ctl.prefetches() ? kAhead : 0;
+  auto read_ahead = [&] {
+    while (more && read_count - result.requests <= kAhead) {
+      const uint64_t i = read_count % ring.size();
+      more = read(ring[i], decoded[i]);
+      read_count += more ? 1 : 0;
+    }
+    // The request d places ahead of the next one to submit gets step d - 1.
+    for (uint64_t d = 1; d <= hinted && result.requests + d < read_count; ++d) {
+      const uint64_t i = (result.requests + d) % ring.size();
+      ctl.prefetch(decoded[i], ring[i].write, static_cast<int>(d - 1));
+    }
+  };
   Cycle previous = 0;
-  bool first = true;
-  while (more) {
-    more = read(ahead, at_ahead);
-    if (more) {
-      ctl.prefetch(at_ahead, ahead.write);
-    }
-    Cycle enter = first ? r.cycle : std::max(r.cycle, previous + 1);
+  for (read_ahead(); result.requests < read_count; read_ahead()) {
+    const uint64_t i = result.requests % ring.size();
+    const TraceRequest& r = ring[i];
+    Cycle enter = result.requests == 0 ? r.cycle : std::max(r.cycle, previous + 1);
     if (options.stall_on_full) {
-      enter = ctl.accept_time(at.unit, r.write, enter);
+      enter = ctl.accept_time(decoded[i].unit, r.write, enter);
     } else {
-      ctl.advance_unit_to(at.unit, enter);
+      ctl.advance_unit_to(decoded[i].unit, enter);
     }
-    ctl.submit_burst(at, r.write, enter);
+    ctl.submit_burst(decoded[i], r.write, enter);
     previous = enter;
-    first = false;
     ++result.requests;
-    r = ahead;
-    at = at_ahead;
   }
   result.last_completion = ctl.drain();
   result.stats = ctl.stats();

@@ -122,9 +122,14 @@ class Channel {
   // Cycle of the next command while bursts are pending; kNever when idle.
   Cycle next_time();
   bool has_room(bool write) const;
-  // Starts loading what a request to `bank` will read here: the hot members, that bank and
-  // the bank of the pending decision (a hint: changes nothing).
-  void prefetch(uint32_t bank, bool write) const;
+  // Hints (they change nothing) for a request to `bank` a few requests ahead, in the order
+  // the loads depend on one another: the hot members (prefetch_hot), which hold the pointers
+  // to that bank and its choice and timing (prefetch_bank, which also loads the bank of the
+  // pending decision), which hold the pointer to the queue slots the request will use
+  // (prefetch_queue). Issued a request apart, each step finds what it reads in the cache.
+  void prefetch_hot() const;
+  void prefetch_bank(uint32_t bank, bool write) const;
+  void prefetch_queue(uint32_t bank, bool write) const;
   bool busy() const { return queued_[0] + queued_[1] != 0 || !backlog_.empty(); }
   // Adds this channel's counters; active cycles up to `now`.
   void add_stats(MemoryStats& s, Cycle now) const;

@@ -88,6 +88,13 @@ class TimingState {
   // Records `c` issued at `t`. For RDA/WRA returns the cycle the bank precharges itself;
   // for other commands returns t.
   Cycle issue(Command c, uint32_t bank, Cycle t);
+  // The same, one call per command class: the channel, which already knows the command,
+  // calls these so that no second dispatch on it (an indirect jump the CPU often mispredicts)
+  // follows its own. A column command with auto-precharge returns the precharge cycle.
+  void issue_act(uint32_t bank, Cycle t);
+  void issue_pre(uint32_t bank, Cycle t);
+  Cycle issue_read(uint32_t bank, Cycle t, bool auto_precharge);
+  Cycle issue_write(uint32_t bank, Cycle t, bool auto_precharge);
   // PREA: the banks it closes, as bits (the others have nothing to precharge).
   void issue_prea(uint64_t open_banks, Cycle t);
 
@@ -138,64 +145,88 @@ class TimingState {
   std::vector<Cycle> group_table_;
 };
 
-// Inline: the channel calls it once per command, mostly with a known command.
-inline Cycle TimingState::issue(Command c, uint32_t bank, Cycle t) {
+// Inline: the channel calls these once per command.
+inline void TimingState::issue_act(uint32_t bank, Cycle t) {
   Bank& b = banks_[bank];
   Cycle* g = group_row(bank);
-  raise(bus(c), t + 1);
+  raise(bus_[0], t + 1);
+  raise_act(b, t + g_.tRC);
+  raise(b[kClassPre], t + g_.tRAS);
+  raise(b[kClassRd], t + g_.tRCDRD);
+  raise(b[kClassWr], t + g_.tRCDWR);
+  raise(g[kClassAct], t + g_.tRRD_L);
+  raise(act_, t + g_.tRRD_S);
+  raise(refpb_, t + g_.tRRD_S);
+  faw_[faw_next_] = t;
+  faw_next_ = (faw_next_ + 1) % 4;
+  ++acts_;
+}
+
+inline void TimingState::issue_pre(uint32_t bank, Cycle t) {
+  raise(bus_[0], t + 1);
+  raise_act(banks_[bank], t + g_.tRP);
+}
+
+inline Cycle TimingState::issue_read(uint32_t bank, Cycle t, bool auto_precharge) {
+  Bank& b = banks_[bank];
+  Cycle* g = group_row(bank);
+  raise(bus_[single_bus_ ? 0 : 1], t + 1);
+  raise(b[kClassPre], t + g_.tRTP);
+  raise(g[kClassRd], t + g_.col_l);
+  raise(rd_, t + g_.col_s);
+  raise(wr_, t + g_.tRTW);
+  if (!auto_precharge) {
+    return t;
+  }
+  Cycle pre = b[kClassPre];  // includes ACT + tRAS and earlier write recovery
+  raise_act(b, pre + g_.tRP);
+  return pre;
+}
+
+inline Cycle TimingState::issue_write(uint32_t bank, Cycle t, bool auto_precharge) {
+  Bank& b = banks_[bank];
+  Cycle* g = group_row(bank);
+  raise(bus_[single_bus_ ? 0 : 1], t + 1);
+  raise(b[kClassPre], t + g_.wr_pre);
+  raise(g[kClassWr], t + g_.col_l);
+  raise(wr_, t + g_.col_s);
+  raise(g[kClassRd], t + g_.wr_rd_l);
+  raise(rd_, t + g_.wr_rd_s);
+  if (!auto_precharge) {
+    return t;
+  }
+  Cycle pre = b[kClassPre];
+  raise_act(b, pre + g_.tRP);
+  return pre;
+}
+
+inline Cycle TimingState::issue(Command c, uint32_t bank, Cycle t) {
   switch (c) {
     case Command::kAct:
-      raise_act(b, t + g_.tRC);
-      raise(b[kClassPre], t + g_.tRAS);
-      raise(b[kClassRd], t + g_.tRCDRD);
-      raise(b[kClassWr], t + g_.tRCDWR);
-      raise(g[kClassAct], t + g_.tRRD_L);
-      raise(act_, t + g_.tRRD_S);
-      raise(refpb_, t + g_.tRRD_S);
-      faw_[faw_next_] = t;
-      faw_next_ = (faw_next_ + 1) % 4;
-      ++acts_;
+      issue_act(bank, t);
       return t;
     case Command::kRd:
-    case Command::kRdA: {
-      raise(b[kClassPre], t + g_.tRTP);
-      raise(g[kClassRd], t + g_.col_l);
-      raise(rd_, t + g_.col_s);
-      raise(wr_, t + g_.tRTW);
-      if (c == Command::kRd) {
-        return t;
-      }
-      Cycle pre = b[kClassPre];  // includes ACT + tRAS and earlier write recovery
-      raise_act(b, pre + g_.tRP);
-      return pre;
-    }
+    case Command::kRdA:
+      return issue_read(bank, t, c == Command::kRdA);
     case Command::kWr:
-    case Command::kWrA: {
-      raise(b[kClassPre], t + g_.wr_pre);
-      raise(g[kClassWr], t + g_.col_l);
-      raise(wr_, t + g_.col_s);
-      raise(g[kClassRd], t + g_.wr_rd_l);
-      raise(rd_, t + g_.wr_rd_s);
-      if (c == Command::kWr) {
-        return t;
-      }
-      Cycle pre = b[kClassPre];
-      raise_act(b, pre + g_.tRP);
-      return pre;
-    }
+    case Command::kWrA:
+      return issue_write(bank, t, c == Command::kWrA);
     case Command::kPre:
-      raise_act(b, t + g_.tRP);
+      issue_pre(bank, t);
       return t;
     case Command::kPreA:
-      return t;  // issue_prea() does the work
+      raise(bus_[0], t + 1);
+      return t;  // issue_prea() does the rest
     case Command::kRefAb:
+      raise(bus_[0], t + 1);
       for (Bank& x : banks_) {
         raise_act(x, t + g_.tRFC);
       }
       raise(ref_, t + g_.tRFC);
       return t;
     case Command::kRefPb:
-      raise_act(b, t + g_.tRFCpb);
+      raise(bus_[0], t + 1);
+      raise_act(banks_[bank], t + g_.tRFCpb);
       raise(act_, t + g_.tRREFD);
       raise(refpb_, t + g_.tRREFD);
       return t;
