@@ -1,6 +1,10 @@
 // The independent timing checker: clean on everything the controller issues for long
 // stream, random and mixed traces under every policy, and it catches a broken scheduler and
 // hand-made bad command sequences.
+#include <cctype>
+#include <ostream>
+#include <string>
+
 #include "cimsim/memory/memtrace.hpp"
 #include "memory_test_util.hpp"
 
@@ -44,6 +48,23 @@ struct Case {
   Pattern pattern;
 };
 
+// Named in test listings (ctest) by what it replays ("hbm2_mixed_page_policy_closed"), not
+// by gtest's dump of the struct's bytes.
+std::string case_name(const Case& k) {
+  static const char* const kPatterns[] = {"stream", "random", "mixed"};
+  std::string name = std::string(k.preset) + "_" + kPatterns[static_cast<int>(k.pattern)];
+  for (const std::string& s : k.sets) {
+    name += "_" + s.substr(s.find('.') + 1);  // without the "controller." group
+  }
+  for (char& c : name) {
+    c = std::isalnum(static_cast<unsigned char>(c)) != 0 ? c : '_';
+  }
+  return name;
+}
+void PrintTo(const Case& k, std::ostream* os) {
+  *os << case_name(k);
+}
+
 class Clean : public ::testing::TestWithParam<Case> {};
 
 TEST_P(Clean, CheckerFindsNoViolation) {
@@ -72,7 +93,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"hbm2", {"controller.refresh=per_bank"}, Pattern::kMixed},
                       Case{"hbm2", {"controller.scheduler=fcfs"}, Pattern::kMixed},
                       Case{"hbm2", {"controller.command_bus=single"}, Pattern::kMixed},
-                      Case{"hbm2", {"address_mapping.xor_bank_hash=true"}, Pattern::kRandom}));
+                      Case{"hbm2", {"address_mapping.xor_bank_hash=true"}, Pattern::kRandom}),
+    [](const ::testing::TestParamInfo<Case>& info) { return case_name(info.param); });
 
 // A deliberately broken scheduler: the controller believes a timing is shorter than it is.
 // The checker, given the true timings, must notice.
