@@ -317,6 +317,37 @@ void Channel::decide() {
   }
 }
 
+namespace {
+// (best_hi, best_lo, best_b) = (hi, lo, b) if (hi, lo) < (best_hi, best_lo) as one 128-bit
+// number: one compare, a subtract with borrow and three conditional moves on its flag, no
+// branch (the outcome is close to random: mispredictions cost more than the arithmetic).
+// Written out for x86-64, where compilers evaluate the comparison twice for the two kinds of
+// move; elsewhere the same in C++. The outputs are early-clobbered: written before the last
+// input is read, they must not share a register with one (scratch starts equal to hi).
+[[gnu::always_inline]] inline void take_if_smaller(uint64_t hi, uint64_t lo, uint64_t b,
+                                                   uint64_t& best_hi, uint64_t& best_lo,
+                                                   uint64_t& best_b) {
+#if defined(__x86_64__)
+  uint64_t scratch = hi;
+  __asm__(
+      "cmp %[best_lo], %[lo]\n\t"
+      "sbb %[best_hi], %[scratch]\n\t"
+      "cmovb %[lo], %[best_lo]\n\t"
+      "cmovb %[hi], %[best_hi]\n\t"
+      "cmovb %[b], %[best_b]"
+      : [best_lo] "+&r"(best_lo), [best_hi] "+&r"(best_hi), [best_b] "+&r"(best_b),
+        [scratch] "+&r"(scratch)
+      : [lo] "r"(lo), [hi] "r"(hi), [b] "r"(b)
+      : "cc");
+#else
+  const bool take = hi < best_hi || (hi == best_hi && lo < best_lo);
+  best_hi = take ? hi : best_hi;
+  best_lo = take ? lo : best_lo;
+  best_b = take ? b : best_b;
+#endif
+}
+}  // namespace
+
 template <class S>
 void Channel::decide_with(const S& scheduler) {
   decision_valid_ = true;
@@ -332,27 +363,22 @@ void Channel::decide_with(const S& scheduler) {
       refresh_choices_with(scheduler, dir, active);
     }
     const UnitBounds unit = unit_bounds();
-    // The hot loop: no calls, and no branch on the comparison (whose outcome is close to
-    // random: mispredictions cost more than the loop's arithmetic). (time, priority) is
-    // compared as one 128-bit number: a compare, a subtract with borrow and conditional
-    // moves (3 cycles a bank on the loop-carried chain, against 6 for two 64-bit compares
-    // combined into a mask). Strictly smaller: on a full tie the lowest bank stays, and a
-    // bank at kNever never makes best_time finite.
+    // The hot loop: no calls, and no branch on the comparison (take_if_smaller). (time,
+    // priority) is compared as one 128-bit number (3 cycles a bank on the loop-carried
+    // chain, against 6 for two 64-bit compares combined into a mask). Strictly smaller: on a
+    // full tie the lowest bank stays, and a bank at kNever never makes best_time finite.
     const Choice* choice = c.data();
     const Cycle* group = timing_.group_table();
-    using Key = __uint128_t;
-    Key best = ~Key{0};
+    uint64_t best_hi = kNever, best_lo = ~uint64_t{0}, bank = 0;
     for (uint64_t bits = active; bits != 0; bits &= bits - 1) {
-      auto b = static_cast<uint32_t>(__builtin_ctzll(bits));
+      const uint64_t b = static_cast<uint64_t>(__builtin_ctzll(bits));
       const Choice& x = choice[b];
       const Cycle t = std::max(std::max(unit[x.key % kClasses], group[x.key]), x.bound);
-      const Key k = (Key{t} << 64) | x.priority;
-      const bool take = k < best;
-      best = take ? k : best;
-      best_bank = take ? b : best_bank;
+      take_if_smaller(t, x.priority, b, best_hi, best_lo, bank);
     }
-    best_time = static_cast<Cycle>(best >> 64);
-    best_priority = static_cast<uint64_t>(best);
+    best_time = best_hi;
+    best_priority = best_lo;
+    best_bank = static_cast<uint32_t>(bank);
     if (best_time >= due && best_time != kNever) {
       // Near a refresh: banks it covers take nothing new from the due cycle on.
       best_time = kNever;
@@ -373,9 +399,6 @@ void Channel::decide_with(const S& scheduler) {
   decision_exists_ = best_time != kNever;
   if (decision_exists_) {
     set_decision(best_bank, dir, best_time);
-    // issue() reads the request; a decision made by next_time() is often issued only after
-    // the caller has done other work (the von Neumann machine), by which time it is cold.
-    banks_[best_bank].queue[dir].prefetch(decision_.index);
   }
   if (due == kNever || (decision_exists_ && best_time < due)) {
     return;
@@ -571,6 +594,11 @@ Cycle Channel::next_time() {
   }
   if (!decision_valid_) {
     decide();
+    // issue() reads the request; a decision asked for here is often issued only after the
+    // caller has done other work (the von Neumann machine), by which time it is cold.
+    if (decision_exists_ && !decision_.refresh) {
+      banks_[decision_.bank].queue[decision_.dir].prefetch(decision_.index);
+    }
   }
   if (!decision_exists_) {
     return kNever;
