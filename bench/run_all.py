@@ -118,6 +118,9 @@ def bench_memtrace(cimsim, repeats, work):
            "(`bench/gen_memtrace.py`); target >= 5 M requests/s of wall time.", "",
            "| preset | trace | wall s | CPU s | req/s (wall) | req/s (CPU) | target |",
            "|---|---|---|---|---|---|---|"]
+    # All six traces first, then the repeats round-robin over the cases: the host's speed
+    # drifts over minutes, and a slow spell should not fall on every run of one case.
+    cases = []
     for preset, capacity, burst in MEMTRACE:
         for pattern in ("stream", "random"):
             trace = os.path.join(work, f"{preset}-{pattern}.trc")
@@ -125,12 +128,19 @@ def bench_memtrace(cimsim, repeats, work):
                             "--pattern", pattern, "--requests", str(MEMTRACE_REQUESTS),
                             "--capacity", str(capacity), "--burst", str(burst), "--out", trace],
                            check=True)
-            wall, cpu, _ = measure([cimsim, "memtrace", "--memory", preset, "--trace", trace,
-                                    "--quiet"], repeats)
-            rate_w, rate_c = MEMTRACE_REQUESTS / wall, MEMTRACE_REQUESTS / cpu
-            out.append(f"| {preset} | {pattern} | {wall:.3f} | {cpu:.3f} | {rate_w / 1e6:.2f} M "
-                       f"| {rate_c / 1e6:.2f} M | {verdict(rate_w, MEMTRACE_TARGET, True)} |")
-            os.remove(trace)
+            cases.append((preset, pattern, trace))
+    best = {}
+    for _ in range(repeats):
+        for preset, pattern, trace in cases:
+            row = measure([cimsim, "memtrace", "--memory", preset, "--trace", trace, "--quiet"], 1)
+            if (preset, pattern) not in best or row[0] < best[(preset, pattern)][0]:
+                best[(preset, pattern)] = row
+    for preset, pattern, trace in cases:
+        wall, cpu, _ = best[(preset, pattern)]
+        rate_w, rate_c = MEMTRACE_REQUESTS / wall, MEMTRACE_REQUESTS / cpu
+        out.append(f"| {preset} | {pattern} | {wall:.3f} | {cpu:.3f} | {rate_w / 1e6:.2f} M "
+                   f"| {rate_c / 1e6:.2f} M | {verdict(rate_w, MEMTRACE_TARGET, True)} |")
+        os.remove(trace)
     return out + [""]
 
 
