@@ -120,6 +120,13 @@ class TimingState {
     raise(b[kClassAct], v);
     raise(act_max_, v);
   }
+  // RDA/WRA: the bank precharges itself at its PRE bound (which already holds ACT + tRAS and
+  // the column command's own recovery) and may be activated tRP later; returns that cycle.
+  Cycle self_precharge(Bank& b) {
+    const Cycle pre = b[kClassPre];
+    raise_act(b, pre + g_.tRP);
+    return pre;
+  }
   Cycle* group_row(uint32_t bank) { return &group_table_[size_t{group_of(bank)} * kClasses]; }
   const Cycle* group_row(uint32_t bank) const {
     return &group_table_[size_t{group_of(bank)} * kClasses];
@@ -149,7 +156,7 @@ class TimingState {
 inline void TimingState::issue_act(uint32_t bank, Cycle t) {
   Bank& b = banks_[bank];
   Cycle* g = group_row(bank);
-  raise(bus_[0], t + 1);
+  raise(bus(Command::kAct), t + 1);
   raise_act(b, t + g_.tRC);
   raise(b[kClassPre], t + g_.tRAS);
   raise(b[kClassRd], t + g_.tRCDRD);
@@ -163,41 +170,31 @@ inline void TimingState::issue_act(uint32_t bank, Cycle t) {
 }
 
 inline void TimingState::issue_pre(uint32_t bank, Cycle t) {
-  raise(bus_[0], t + 1);
+  raise(bus(Command::kPre), t + 1);
   raise_act(banks_[bank], t + g_.tRP);
 }
 
 inline Cycle TimingState::issue_read(uint32_t bank, Cycle t, bool auto_precharge) {
   Bank& b = banks_[bank];
   Cycle* g = group_row(bank);
-  raise(bus_[single_bus_ ? 0 : 1], t + 1);
+  raise(bus(Command::kRd), t + 1);
   raise(b[kClassPre], t + g_.tRTP);
   raise(g[kClassRd], t + g_.col_l);
   raise(rd_, t + g_.col_s);
   raise(wr_, t + g_.tRTW);
-  if (!auto_precharge) {
-    return t;
-  }
-  Cycle pre = b[kClassPre];  // includes ACT + tRAS and earlier write recovery
-  raise_act(b, pre + g_.tRP);
-  return pre;
+  return auto_precharge ? self_precharge(b) : t;
 }
 
 inline Cycle TimingState::issue_write(uint32_t bank, Cycle t, bool auto_precharge) {
   Bank& b = banks_[bank];
   Cycle* g = group_row(bank);
-  raise(bus_[single_bus_ ? 0 : 1], t + 1);
+  raise(bus(Command::kWr), t + 1);
   raise(b[kClassPre], t + g_.wr_pre);
   raise(g[kClassWr], t + g_.col_l);
   raise(wr_, t + g_.col_s);
   raise(g[kClassRd], t + g_.wr_rd_l);
   raise(rd_, t + g_.wr_rd_s);
-  if (!auto_precharge) {
-    return t;
-  }
-  Cycle pre = b[kClassPre];
-  raise_act(b, pre + g_.tRP);
-  return pre;
+  return auto_precharge ? self_precharge(b) : t;
 }
 
 inline Cycle TimingState::issue(Command c, uint32_t bank, Cycle t) {
@@ -214,22 +211,20 @@ inline Cycle TimingState::issue(Command c, uint32_t bank, Cycle t) {
     case Command::kPre:
       issue_pre(bank, t);
       return t;
-    case Command::kPreA:
-      raise(bus_[0], t + 1);
-      return t;  // issue_prea() does the rest
-    case Command::kRefAb:
-      raise(bus_[0], t + 1);
-      for (Bank& x : banks_) {
-        raise_act(x, t + g_.tRFC);
-      }
-      raise(ref_, t + g_.tRFC);
-      return t;
-    case Command::kRefPb:
-      raise(bus_[0], t + 1);
-      raise_act(banks_[bank], t + g_.tRFCpb);
-      raise(act_, t + g_.tRREFD);
-      raise(refpb_, t + g_.tRREFD);
-      return t;
+    default:
+      break;
+  }
+  // PREA (issue_prea() does the rest) and the refreshes: row commands.
+  raise(bus(c), t + 1);
+  if (c == Command::kRefAb) {
+    for (Bank& x : banks_) {
+      raise_act(x, t + g_.tRFC);
+    }
+    raise(ref_, t + g_.tRFC);
+  } else if (c == Command::kRefPb) {
+    raise_act(banks_[bank], t + g_.tRFCpb);
+    raise(act_, t + g_.tRREFD);
+    raise(refpb_, t + g_.tRREFD);
   }
   return t;
 }
