@@ -5,10 +5,44 @@
 
 #include "cimsim/cli/command.hpp"
 
+#if defined(__linux__) && defined(__GLIBC__)
+#include <malloc.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
+#endif
+
 namespace {
 // SystemC prints its banner in sc_elab_and_sim(), before sc_main runs; a static initializer
 // is the last chance to turn it off.
 const int kQuietBanner = ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+
+#if defined(__linux__) && defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+// Start-up heap. libsystemc's static initializers allocate and clear a 3 MiB scratch heap
+// (sc_temp_heap) before main: with 4 KiB pages that is ~770 page faults, ~12 ms on a VM, 5-10 %
+// of a `cimsim memtrace` run. Called from .preinit_array, before any library's initializers,
+// this makes malloc take that block (and everything after it) from one heap grown 16 MiB at a
+// time, and asks the kernel to back the heap with transparent huge pages (honoured when
+// /sys/kernel/mm/transparent_hugepage/enabled is "always" or "madvise"; otherwise nothing
+// changes). Only speed and page-fault counts change, never a result.
+void prepare_heap() {
+  constexpr std::size_t kHugePage = std::size_t{2} << 20;
+  constexpr int kMmapThreshold = 64 << 20;  // blocks below this come from the heap
+  constexpr int kTopPad = 16 << 20;         // heap growth per brk
+  ::mallopt(M_MMAP_THRESHOLD, kMmapThreshold);
+  ::mallopt(M_TOP_PAD, kTopPad);
+  void* first = std::malloc(1);  // creates the heap: brk moves by kTopPad
+  const auto begin = (reinterpret_cast<std::uintptr_t>(first) + kHugePage - 1) & ~(kHugePage - 1);
+  const auto end = reinterpret_cast<std::uintptr_t>(::sbrk(0));
+  if (end > begin) {
+    ::madvise(reinterpret_cast<void*>(begin), end - begin,
+              MADV_HUGEPAGE);  // a hint: errors ignored
+  }
+  std::free(first);
+}
+__attribute__((section(".preinit_array"), used)) void (*const kPrepareHeap)() = prepare_heap;
+#endif
 }  // namespace
 
 int sc_main(int argc, char* argv[]) {
