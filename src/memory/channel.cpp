@@ -93,10 +93,6 @@ void Channel::prefetch_queue(uint32_t bank, bool write) const {
   queue.prefetch(choices_[dir][bank].index);
 }
 
-bool Channel::has_room(bool write) const {
-  return backlog_.empty() && queued_[write ? 1 : 0] < capacity_[write ? 1 : 0];
-}
-
 bool Channel::insert(const BurstRequest& r, Cycle submitted) {
   const int dir = r.write ? 1 : 0;
   RequestQueue& queue = banks_[r.bank].queue[dir];
@@ -523,7 +519,7 @@ void Channel::issue(const Decision& decision) {
     conflict_closed_ &= ~mask;
   }
   emit(t, d.command, b, r.row, r.column);
-  owner_->on_burst_issued(r.tx, t + data_delay_[dir]);
+  owner_->on_burst_issued(r, t + data_delay_[dir]);
   admit_backlog(t);
 }
 

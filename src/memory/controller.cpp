@@ -63,26 +63,43 @@ TxId Controller::submit(uint64_t address, uint64_t bytes, bool write, Cycle now)
   return id;
 }
 
-TxId Controller::submit_burst(const DecodedAddress& where, bool write, Cycle now) {
-  TxId id = new_transaction(map_.burst_bytes(), 1, write, now);
+// A burst that its pseudo-channel queues at once keeps its submission cycle in the queue
+// and needs no transaction entry; one that waits in the backlog enters the queue later, at
+// the cycle it is admitted, and gets an entry to remember when it was submitted.
+void Controller::submit_burst(const DecodedAddress& where, bool write, Cycle now) {
+  if (!auto_release_) {
+    throw std::logic_error("Controller::submit_burst needs auto-release");
+  }
+  now_ = std::max(now_, now);
+  const TxId id = units_[where.unit]->has_room(write)
+                      ? BurstRequest::kUntracked
+                      : new_transaction(map_.burst_bytes(), 1, write, now);
   enqueue_burst(id, where, write, now);
-  return id;
 }
 
-void Controller::on_burst_issued(TxId id, Cycle data_end) {
-  Transaction& tx = txs_[id];
+void Controller::count_request(bool write, uint64_t bytes, Cycle submitted, Cycle completion) {
+  if (write) {
+    ++totals_.write_requests;
+    totals_.write_bytes += bytes;
+    totals_.write_latency.add(completion - submitted);
+  } else {
+    ++totals_.read_requests;
+    totals_.read_bytes += bytes;
+    totals_.read_latency.add(completion - submitted);
+  }
+  totals_.last_completion = std::max(totals_.last_completion, completion);
+}
+
+void Controller::on_burst_issued(const BurstRequest& r, Cycle data_end) {
+  if (r.tx == BurstRequest::kUntracked) {
+    count_request(r.write, map_.burst_bytes(), r.submitted, data_end);
+    return;
+  }
+  Transaction& tx = txs_[r.tx];
   tx.completion = std::max(tx.completion, data_end);
   if (--tx.unissued == 0) {
-    if (tx.write) {
-      ++totals_.write_requests;
-      totals_.write_bytes += tx.bytes;
-      totals_.write_latency.add(tx.completion - tx.submitted);
-    } else {
-      ++totals_.read_requests;
-      totals_.read_bytes += tx.bytes;
-      totals_.read_latency.add(tx.completion - tx.submitted);
-    }
-    totals_.last_completion = std::max(totals_.last_completion, tx.completion);
+    count_request(tx.write, tx.bytes, tx.submitted, tx.completion);
+    const TxId id = r.tx;
     if (auto_release_) {
       release(id);
     } else {

@@ -121,7 +121,9 @@ class Channel {
   Cycle step();
   // Cycle of the next command while bursts are pending; kNever when idle.
   Cycle next_time();
-  bool has_room(bool write) const;
+  bool has_room(bool write) const {
+    return backlog_.empty() && queued_[write ? 1 : 0] < capacity_[write ? 1 : 0];
+  }
   // Hints (they change nothing) for a request to `bank` a few requests ahead, in the order
   // the loads depend on one another: the hot members (prefetch_hot), which hold the pointers
   // to that bank and its choice and timing (prefetch_bank, which also loads the bank of the

@@ -49,8 +49,9 @@ class Controller {
   // find their pseudo-channel's queue full wait in its backlog, in order. Requires bytes > 0
   // and address + bytes <= capacity.
   TxId submit(uint64_t address, uint64_t bytes, bool write, Cycle now);
-  // One burst whose address the caller has already decoded (the trace replayer).
-  TxId submit_burst(const DecodedAddress& where, bool write, Cycle now);
+  // One burst whose address the caller has already decoded (the trace replayer). Only with
+  // auto-release on: it is counted in stats() when it completes and has no TxId.
+  void submit_burst(const DecodedAddress& where, bool write, Cycle now);
 
   // Issues every command whose cycle is < t in every pseudo-channel.
   void advance_to(Cycle t);
@@ -106,7 +107,7 @@ class Controller {
   }
 
   // Called by a Channel when a burst's column command issues (data ends at `data_end`).
-  void on_burst_issued(TxId tx, Cycle data_end);
+  void on_burst_issued(const BurstRequest& r, Cycle data_end);
 
  private:
   static constexpr size_t kCachedUnits = 16;
@@ -122,6 +123,7 @@ class Controller {
   Cycle now_ = 0;
   MemoryStats totals_;  // requests, bytes, latencies (commands are counted per channel)
   TxId new_transaction(uint64_t bytes, uint32_t bursts, bool write, Cycle now);
+  void count_request(bool write, uint64_t bytes, Cycle submitted, Cycle completion);
   void enqueue_burst(TxId id, const DecodedAddress& d, bool write, Cycle now);
 };
 

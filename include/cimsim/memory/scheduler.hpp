@@ -18,8 +18,11 @@ namespace cimsim::memory {
 
 // A burst as the controller hands it to a pseudo-channel.
 struct BurstRequest {
+  // `tx` of a burst that is a whole request and has no transaction entry: it was queued at
+  // once, so `submitted` is its submission cycle (Controller::submit_burst).
+  static constexpr uint32_t kUntracked = 0xFFFFFFFFu;
   uint64_t seq = 0;  // submission order over the whole memory: smaller is older
-  uint32_t tx = 0;   // transaction it belongs to
+  uint32_t tx = 0;   // transaction it belongs to, or kUntracked
   uint32_t bank = 0;
   uint32_t row = 0;
   uint32_t column = 0;
