@@ -71,8 +71,11 @@ AddressMap::AddressMap(const MemoryConfig& c) {
   pcs_ = o.pseudo_channels;
   banks_per_group_ = o.banks_per_group;
   all_pow2_ = true;
+  uint32_t offset = 0;
   for (const Digit& d : digits_) {
     all_pow2_ = all_pow2_ && d.shift != 0xFFu;
+    bit_offset_[d.field] = offset;
+    offset += d.shift;
   }
 }
 

@@ -331,6 +331,17 @@ class Tee : public CommandSink {
   CommandSink* b_;
 };
 
+// Out of line: the request loop stays small enough to have its reading step inlined.
+[[noreturn, gnu::noinline, gnu::cold]] void beyond_capacity(const std::string& where,
+                                                            uint64_t address,
+                                                            const MemoryConfig& config) {
+  char hex[32];
+  std::snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(address));
+  throw InputError(where, std::string("address ") + hex + " is beyond the memory's capacity of " +
+                              std::to_string(config.capacity_bytes()) + " bytes (" + config.name +
+                              ")");
+}
+
 template <class Next, class Where>
 ReplayResult replay(const MemoryConfig& config, Next&& next, Where&& where,
                     const ReplayOptions& options) {
@@ -354,11 +365,7 @@ ReplayResult replay(const MemoryConfig& config, Next&& next, Where&& where,
       return false;
     }
     if (r.address >= capacity) {
-      char hex[32];
-      std::snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(r.address));
-      throw InputError(where(), std::string("address ") + hex +
-                                    " is beyond the memory's capacity of " +
-                                    std::to_string(capacity) + " bytes (" + config.name + ")");
+      beyond_capacity(where(), r.address, config);
     }
     at = map.decode(r.address);  // the burst's bytes are ignored
     return true;

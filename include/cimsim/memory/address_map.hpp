@@ -40,13 +40,24 @@ class AddressMap {
     if (!all_pow2_) {
       return decode_general(address);
     }
-    uint64_t rest = address >> burst_shift_;
-    std::array<uint32_t, kFields> v;
-    for (int i = 0; i < kFields; ++i) {
-      v[digits_[i].field] = static_cast<uint32_t>(rest & (digits_[i].size - 1));
-      rest >>= digits_[i].shift;
+    // Every field a power of two: each is a bit range of the burst index.
+    const uint64_t burst = address >> burst_shift_;
+    auto field = [this, burst](Field f) {
+      return static_cast<uint32_t>(burst >> bit_offset_[f]) & (sizes_[f] - 1);
+    };
+    if (xor_hash_) {
+      std::array<uint32_t, kFields> v;
+      for (int f = 0; f < kFields; ++f) {
+        v[f] = field(static_cast<Field>(f));
+      }
+      return finish(v);
     }
-    return finish(v);
+    DecodedAddress out;  // as combine(), without the round trip through an array
+    out.unit = (field(kSt) * channels_ + field(kCh)) * pcs_ + field(kPc);
+    out.bank = field(kBg) * banks_per_group_ + field(kBa);
+    out.row = field(kRo);
+    out.column = field(kCo);
+    return out;
   }
   // The lowest address of the burst `d` names (inverse of decode).
   uint64_t encode(const DecodedAddress& d) const;
@@ -82,8 +93,9 @@ class AddressMap {
     return out;
   }
 
-  std::array<Digit, kFields> digits_{};  // least significant first
-  std::array<uint32_t, kFields> sizes_{};
+  std::array<Digit, kFields> digits_{};         // least significant first
+  std::array<uint32_t, kFields> sizes_{};       // by field
+  std::array<uint32_t, kFields> bit_offset_{};  // by field, if all_pow2_: its lowest bit
   uint32_t burst_shift_ = 0;
   uint64_t capacity_ = 0;
   bool xor_hash_ = false;

@@ -220,10 +220,7 @@ class Channel {
   }
   UnitBounds unit_bounds() const {
     UnitBounds u;
-    timing_.unit_bounds(u.data());
-    for (Cycle& x : u) {
-      x = std::max(x, now_);
-    }
+    timing_.unit_bounds(u.data(), now_);
     return u;
   }
   // A change to a bank or its queues invalidates its choices.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 
 namespace cimsim::memory {
 
@@ -23,17 +24,25 @@ constexpr int kCommandKinds = 9;
 
 const char* command_name(Command c);  // "ACT", "RDA", "REFab", ...
 
-inline bool is_column(Command c) {
-  return c == Command::kRd || c == Command::kRdA || c == Command::kWr || c == Command::kWrA;
+// Membership tests as one bit test each (the schedulers ask for every candidate).
+constexpr bool in_set(Command c, std::initializer_list<Command> set) {
+  uint32_t mask = 0;
+  for (Command s : set) {
+    mask |= 1u << static_cast<unsigned>(s);
+  }
+  return ((mask >> static_cast<unsigned>(c)) & 1u) != 0;
 }
-inline bool is_read(Command c) {
-  return c == Command::kRd || c == Command::kRdA;
+constexpr bool is_column(Command c) {
+  return in_set(c, {Command::kRd, Command::kRdA, Command::kWr, Command::kWrA});
 }
-inline bool is_write(Command c) {
-  return c == Command::kWr || c == Command::kWrA;
+constexpr bool is_read(Command c) {
+  return in_set(c, {Command::kRd, Command::kRdA});
 }
-inline bool is_auto_precharge(Command c) {
-  return c == Command::kRdA || c == Command::kWrA;
+constexpr bool is_write(Command c) {
+  return in_set(c, {Command::kWr, Command::kWrA});
+}
+constexpr bool is_auto_precharge(Command c) {
+  return in_set(c, {Command::kRdA, Command::kWrA});
 }
 
 // One issued command. `unit` is the flat pseudo-channel index (stack, channel, pseudo-channel);

@@ -61,15 +61,17 @@ class TimingState {
   //                           bank_bound(c, bank)).
   // unit_bounds (the pseudo-channel part) changes with every command, the group table with
   // commands to the group, bank_bound only with commands to that bank, REFab and PREA.
-  void unit_bounds(Cycle* out) const {
+  // Each bound is raised to at least `floor` (the caller's present cycle).
+  void unit_bounds(Cycle* out, Cycle floor) const {
     auto mx = [](Cycle a, Cycle b) { return a > b ? a : b; };
-    Cycle act = mx(bus_[0], act_);
+    const Cycle row = mx(bus_[0], floor);
+    Cycle act = mx(row, act_);
     if (acts_ >= 4) {
       act = mx(act, faw_[faw_next_] + g_.tFAW);
     }
-    const Cycle col = bus_[single_bus_ ? 0 : 1];
+    const Cycle col = mx(bus_[single_bus_ ? 0 : 1], floor);
     out[kClassAct] = act;
-    out[kClassPre] = bus_[0];
+    out[kClassPre] = row;
     out[kClassRd] = mx(col, rd_);
     out[kClassWr] = mx(col, wr_);
   }
