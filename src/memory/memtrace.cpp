@@ -216,7 +216,19 @@ void TraceReader::fail(const char* begin, const std::string& why) const {
 
 // One pass over the line, no search for its end first: the line ends at a '\n' or at the end
 // of the data (where the buffer holds a '\0'), which eol() tells apart from a '\0' inside it.
+// The common line in a complete part of the buffer: small enough to be inlined into the
+// replay loop (this file); anything else goes on to next_general().
 bool TraceReader::next(TraceRequest& out) {
+  const char* eol = nullptr;
+  if (pos_ < complete_ && parse_common(buffer_.data() + pos_, out, eol)) {
+    ++line_;
+    pos_ = static_cast<size_t>(eol - buffer_.data()) + 1;
+    return true;
+  }
+  return next_general(out);
+}
+
+bool TraceReader::next_general(TraceRequest& out) {
   for (;;) {
     if (pos_ >= complete_ && !fill()) {
       return false;

@@ -26,6 +26,14 @@ TEST(AddressMap, SequentialBurstsVisitEveryChannelFirst) {
   EXPECT_EQ(d.bank, 4u);
   EXPECT_EQ(m.decode(uint64_t{32} * 64).column, 1u);
   EXPECT_EQ(m.decode(63).unit, 0u);  // bytes inside a burst stay together
+  // Every field at once. Burst-index bits, lowest first: channel 3, bank group 2, column 5,
+  // bank 2, row 15; row 23130, bank 3, column 21, bank group 2, channel 5 is
+  // ((23130 << 12) | (3 << 10) | (21 << 5) | (2 << 3) | 5) << 6 = 0x1696bad40.
+  d = m.decode(0x1696bad40 + 63);
+  EXPECT_EQ(d.unit, 5u);
+  EXPECT_EQ(d.bank, 2u * 4 + 3);
+  EXPECT_EQ(d.row, 23130u);
+  EXPECT_EQ(d.column, 21u);
 }
 
 // The cursor that splits large requests walks the same bursts decode() gives, across every

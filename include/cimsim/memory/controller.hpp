@@ -88,7 +88,7 @@ class Controller {
   // kPrefetchSteps steps that depend on one another: step s (counting down to 0) is meant for
   // a request s + 1 requests before it is submitted (Channel::prefetch_hot and the others
   // say why). Only with many pseudo-channels: a few (hbm2 has 8) stay in the first-level
-  // cache anyway, and there the prefetches cost more than they save (about 7 % on a random
+  // cache anyway, and there the prefetches cost more than they save (about 6 % on a random
   // trace).
   static constexpr int kPrefetchSteps = 3;
   bool prefetches() const { return units_.size() > kCachedUnits; }

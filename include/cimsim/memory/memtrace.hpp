@@ -6,8 +6,9 @@
 // order, none before its cycle, at most one per memory cycle; a request whose pseudo-channel
 // queue is full waits, and so do all after it (back-pressure, as DRAMsim3's trace frontend).
 //
-// Why a direct path next to the SystemC module: a trace line costs ~100 ns here and a
-// SystemC activation 35-110 ns, so a TLM replay would at least halve the speed. Both paths
+// Why a direct path next to the SystemC module: a random trace's request costs ~200 ns here
+// (reading, decoding and its three DRAM commands) and a SystemC activation 35-110 ns, and a
+// TLM replay would need several per request. Both paths
 // drive the same Controller with the same calls (submit, advance), so they agree exactly
 // (tests/memory/test_paths.cpp checks it).
 #pragma once
@@ -44,6 +45,7 @@ class TraceReader {
   const std::string& path() const { return path_; }
 
  private:
+  bool next_general(TraceRequest& out);  // next() for lines of any other shape, and refills
   bool fill();
   const char* line_end(const char* begin) const;
   [[noreturn]] void fail(const char* begin, const std::string& why) const;
