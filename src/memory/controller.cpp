@@ -37,18 +37,6 @@ TxId Controller::new_transaction(uint64_t bytes, uint32_t bursts, bool write, Cy
   return id;
 }
 
-void Controller::enqueue_burst(TxId id, const DecodedAddress& d, bool write, Cycle now) {
-  BurstRequest r;
-  r.seq = seq_++;
-  r.tx = id;
-  r.bank = d.bank;
-  r.row = d.row;
-  r.column = d.column;
-  r.write = write;
-  r.submitted = now;
-  units_[d.unit]->enqueue(r);
-}
-
 TxId Controller::submit(uint64_t address, uint64_t bytes, bool write, Cycle now) {
   if (bytes == 0 || address > map_.capacity_bytes() || bytes > map_.capacity_bytes() - address) {
     throw std::logic_error("Controller::submit: request outside the memory");
@@ -63,43 +51,11 @@ TxId Controller::submit(uint64_t address, uint64_t bytes, bool write, Cycle now)
   return id;
 }
 
-// A burst that its pseudo-channel queues at once keeps its submission cycle in the queue
-// and needs no transaction entry; one that waits in the backlog enters the queue later, at
-// the cycle it is admitted, and gets an entry to remember when it was submitted.
-void Controller::submit_burst(const DecodedAddress& where, bool write, Cycle now) {
-  if (!auto_release_) {
-    throw std::logic_error("Controller::submit_burst needs auto-release");
-  }
-  now_ = std::max(now_, now);
-  const TxId id = units_[where.unit]->has_room(write)
-                      ? BurstRequest::kUntracked
-                      : new_transaction(map_.burst_bytes(), 1, write, now);
-  enqueue_burst(id, where, write, now);
-}
-
-void Controller::count_request(bool write, uint64_t bytes, Cycle submitted, Cycle completion) {
-  if (write) {
-    ++totals_.write_requests;
-    totals_.write_bytes += bytes;
-    totals_.write_latency.add(completion - submitted);
-  } else {
-    ++totals_.read_requests;
-    totals_.read_bytes += bytes;
-    totals_.read_latency.add(completion - submitted);
-  }
-  totals_.last_completion = std::max(totals_.last_completion, completion);
-}
-
-void Controller::on_burst_issued(const BurstRequest& r, Cycle data_end) {
-  if (r.tx == BurstRequest::kUntracked) {
-    count_request(r.write, map_.burst_bytes(), r.submitted, data_end);
-    return;
-  }
-  Transaction& tx = txs_[r.tx];
+void Controller::on_transaction_burst_issued(TxId id, Cycle data_end) {
+  Transaction& tx = txs_[id];
   tx.completion = std::max(tx.completion, data_end);
   if (--tx.unissued == 0) {
     count_request(tx.write, tx.bytes, tx.submitted, tx.completion);
-    const TxId id = r.tx;
     if (auto_release_) {
       release(id);
     } else {
@@ -113,10 +69,6 @@ void Controller::advance_to(Cycle t) {
   for (auto& u : units_) {
     u->advance_to(t);
   }
-}
-
-void Controller::advance_unit_to(uint32_t unit, Cycle t) {
-  units_[unit]->advance_to(t);
 }
 
 std::vector<TxId> Controller::take_finished() {
@@ -154,19 +106,6 @@ Cycle Controller::drain() {
   }
   advance_to(totals_.last_completion);
   return totals_.last_completion;
-}
-
-Cycle Controller::accept_time(uint32_t unit, bool write, Cycle t) {
-  now_ = std::max(now_, t);
-  advance_unit_to(unit, t);
-  while (!units_[unit]->has_room(write)) {
-    // The next command frees a slot if it is a column command; the backlog-free queue then
-    // takes a request at that same cycle.
-    Cycle c = units_[unit]->step();
-    t = std::max(t, c);
-    now_ = std::max(now_, t);
-  }
-  return t;
 }
 
 MemoryStats Controller::stats() const {

@@ -28,18 +28,15 @@ const char* command_name(Command c) {
   return "?";
 }
 
-void LatencyHistogram::add(uint64_t cycles) {
+void LatencyHistogram::add_rare(uint64_t cycles) {
   if (cycles < kExactLimit) {
-    if (cycles >= exact_.size()) {
-      exact_.resize(std::max<size_t>(cycles + 1, exact_.size() * 2), 0);
-    }
+    // Never beyond kExactLimit: add() counts every latency below exact_.size() there.
+    exact_.resize(std::min<size_t>(kExactLimit, std::max<size_t>(cycles + 1, exact_.size() * 2)),
+                  0);
     ++exact_[cycles];
   } else {
     ++log2_[63 - __builtin_clzll(cycles)];
   }
-  ++count_;
-  sum_ += cycles;
-  max_ = std::max(max_, cycles);
 }
 
 void LatencyHistogram::merge(const LatencyHistogram& o) {

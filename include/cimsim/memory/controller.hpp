@@ -9,8 +9,10 @@
 // calls the controller holds no timer: the caller decides when to look again (next_wake()).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
 #include "cimsim/memory/address_map.hpp"
@@ -125,6 +127,74 @@ class Controller {
   TxId new_transaction(uint64_t bytes, uint32_t bursts, bool write, Cycle now);
   void count_request(bool write, uint64_t bytes, Cycle submitted, Cycle completion);
   void enqueue_burst(TxId id, const DecodedAddress& d, bool write, Cycle now);
+  void on_transaction_burst_issued(TxId id, Cycle data_end);
 };
+
+// ---- once or more per trace request: inline ------------------------------------------------
+
+inline void Controller::enqueue_burst(TxId id, const DecodedAddress& d, bool write, Cycle now) {
+  BurstRequest r;
+  r.seq = seq_++;
+  r.tx = id;
+  r.bank = d.bank;
+  r.row = d.row;
+  r.column = d.column;
+  r.write = write;
+  r.submitted = now;
+  units_[d.unit]->enqueue(r);
+}
+
+// A burst that its pseudo-channel queues at once keeps its submission cycle in the queue
+// and needs no transaction entry; one that waits in the backlog enters the queue later, at
+// the cycle it is admitted, and gets an entry to remember when it was submitted.
+inline void Controller::submit_burst(const DecodedAddress& where, bool write, Cycle now) {
+  if (!auto_release_) {
+    throw std::logic_error("Controller::submit_burst needs auto-release");
+  }
+  now_ = std::max(now_, now);
+  const TxId id = units_[where.unit]->has_room(write)
+                      ? BurstRequest::kUntracked
+                      : new_transaction(map_.burst_bytes(), 1, write, now);
+  enqueue_burst(id, where, write, now);
+}
+
+inline void Controller::advance_unit_to(uint32_t unit, Cycle t) {
+  units_[unit]->advance_to(t);
+}
+
+inline Cycle Controller::accept_time(uint32_t unit, bool write, Cycle t) {
+  now_ = std::max(now_, t);
+  advance_unit_to(unit, t);
+  while (!units_[unit]->has_room(write)) {
+    // The next command frees a slot if it is a column command; the backlog-free queue then
+    // takes a request at that same cycle.
+    Cycle c = units_[unit]->step();
+    t = std::max(t, c);
+    now_ = std::max(now_, t);
+  }
+  return t;
+}
+
+inline void Controller::count_request(bool write, uint64_t bytes, Cycle submitted,
+                                      Cycle completion) {
+  if (write) {
+    ++totals_.write_requests;
+    totals_.write_bytes += bytes;
+    totals_.write_latency.add(completion - submitted);
+  } else {
+    ++totals_.read_requests;
+    totals_.read_bytes += bytes;
+    totals_.read_latency.add(completion - submitted);
+  }
+  totals_.last_completion = std::max(totals_.last_completion, completion);
+}
+
+inline void Controller::on_burst_issued(const BurstRequest& r, Cycle data_end) {
+  if (r.tx == BurstRequest::kUntracked) {
+    count_request(r.write, map_.burst_bytes(), r.submitted, data_end);
+  } else {
+    on_transaction_burst_issued(r.tx, data_end);
+  }
+}
 
 }  // namespace cimsim::memory

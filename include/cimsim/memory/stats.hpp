@@ -16,7 +16,16 @@ namespace cimsim::memory {
 class LatencyHistogram {
  public:
   static constexpr uint64_t kExactLimit = 1 << 16;
-  void add(uint64_t cycles);
+  void add(uint64_t cycles) {
+    if (cycles < exact_.size()) {
+      ++exact_[cycles];
+    } else {
+      add_rare(cycles);
+    }
+    ++count_;
+    sum_ += cycles;
+    max_ = cycles > max_ ? cycles : max_;
+  }
   void merge(const LatencyHistogram& other);
   uint64_t count() const { return count_; }
   uint64_t max() const { return max_; }
@@ -25,6 +34,7 @@ class LatencyHistogram {
   uint64_t percentile(double q) const;
 
  private:
+  void add_rare(uint64_t cycles);  // a bin not yet allocated, or beyond kExactLimit
   std::vector<uint64_t> exact_;
   std::array<uint64_t, 64> log2_{};
   uint64_t count_ = 0;
