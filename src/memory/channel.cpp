@@ -520,7 +520,9 @@ void Channel::issue(const Decision& decision) {
   }
   emit(t, d.command, b, r.row, r.column);
   owner_->on_burst_issued(r, t + data_delay_[dir]);
-  admit_backlog(t);
+  if (!backlog_.empty()) {
+    admit_backlog(t);
+  }
 }
 
 // Idle time costs nothing: with no request queued, no row open and no command sink
