@@ -50,10 +50,12 @@ void prepare_heap(int argc, char** argv, char** /*envp*/) {
   ::mallopt(M_MMAP_THRESHOLD, kMmapThreshold);
   ::mallopt(M_TOP_PAD, kTopPad);
   void* first = std::malloc(1);  // creates the heap: brk moves by kTopPad
+  // Addresses as integers: a range of the heap for the kernel, not an object.
   const auto begin = (reinterpret_cast<std::uintptr_t>(first) + kHugePage - 1) & ~(kHugePage - 1);
   const auto end = reinterpret_cast<std::uintptr_t>(::sbrk(0));
-  if (end > begin) {  // a hint: its failure changes nothing
-    ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+  if (end > begin) {                           // a hint: its failure changes nothing
+    ::madvise(reinterpret_cast<void*>(begin),  // NOLINT(performance-no-int-to-ptr)
+              end - begin, MADV_HUGEPAGE);
   }
   std::free(first);
 }
