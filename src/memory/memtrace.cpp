@@ -214,8 +214,6 @@ void TraceReader::fail(const char* begin, const std::string& why) const {
       "expected \"0xADDR READ|WRITE CYCLE\", got " + quote_for_message(text) + " (" + why + ")");
 }
 
-// One pass over the line, no search for its end first: the line ends at a '\n' or at the end
-// of the data (where the buffer holds a '\0'), which eol() tells apart from a '\0' inside it.
 // The common line in a complete part of the buffer: small enough to be inlined into the
 // replay loop (this file); anything else goes on to next_general().
 bool TraceReader::next(TraceRequest& out) {
@@ -228,6 +226,9 @@ bool TraceReader::next(TraceRequest& out) {
   return next_general(out);
 }
 
+// One pass over the line, no search for its end first: the line ends at a '\n' or at the end
+// of the data (where the buffer holds a '\0'), which eol() tells apart from a '\0' inside it.
+// It reads every valid line, the common shape too (the first line after a refill).
 bool TraceReader::next_general(TraceRequest& out) {
   for (;;) {
     if (pos_ >= complete_ && !fill()) {
@@ -240,11 +241,6 @@ bool TraceReader::next_general(TraceRequest& out) {
       pos_ = static_cast<size_t>(q - buffer_.data()) + (q != data_end ? 1 : 0);
     };
     ++line_;
-    const char* eol_common = nullptr;
-    if (parse_common(begin, out, eol_common)) {
-      consume(eol_common);
-      return true;
-    }
     const char* p = begin;
     while (is_blank(*p)) {
       ++p;

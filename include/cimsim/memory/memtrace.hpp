@@ -45,7 +45,7 @@ class TraceReader {
   const std::string& path() const { return path_; }
 
  private:
-  bool next_general(TraceRequest& out);  // next() for lines of any other shape, and refills
+  bool next_general(TraceRequest& out);  // any line: other shapes, and after a refill
   bool fill();
   const char* line_end(const char* begin) const;
   [[noreturn]] void fail(const char* begin, const std::string& why) const;
