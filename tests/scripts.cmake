@@ -21,3 +21,9 @@ add_test(NAME scripts.plot
   COMMAND ${CIMSIM_PY} ${CMAKE_SOURCE_DIR}/tests/scripts/test_plot.py)
 set_tests_properties(scripts.plot PROPERTIES TIMEOUT 600 LABELS "scripts;plot"
   ENVIRONMENT "CIMSIM_REAL=$<TARGET_FILE:cimsim>;CIMSIM_DATA_DIR=${CMAKE_SOURCE_DIR}")
+
+# Refactoring guard (not an accuracy test): the reports of a fixed set of small runs have the
+# digests recorded in tests/golden/machine_reports.sha256 (--update after an intended change).
+add_test(NAME scripts.golden_machine_reports
+  COMMAND ${CIMSIM_PY} ${CMAKE_SOURCE_DIR}/tests/golden/machine_reports.py $<TARGET_FILE:cimsim> --check)
+set_tests_properties(scripts.golden_machine_reports PROPERTIES TIMEOUT 300 LABELS "scripts;golden")

@@ -28,8 +28,6 @@ class HbmAdapter : public OffChipMemory {
 
 exec::MachineType cim_machine_type() {
   exec::MachineType t;
-  t.name = "cim";
-  t.summary = "compute-in-memory fabric: crossbar tiles (ReRAM or SRAM CIM), mesh, HBM";
   t.schema = [] {
     return config::file_schema<CimMachineConfig>(
         "https://cimsim.invalid/schema/machine-cim.schema.json", "cimsim machine of type cim");
@@ -52,6 +50,10 @@ exec::MachineType cim_machine_type() {
   };
   return t;
 }
+
+CIMSIM_REGISTER(exec::MachineTypeAxis, config::NoParams, "cim",
+                "compute-in-memory fabric: crossbar tiles (ReRAM or SRAM CIM), mesh, HBM",
+                [](const config::NoParams&) { return cim_machine_type(); });
 
 }  // namespace cimsim::cim
 

@@ -3,6 +3,7 @@
 
 #include "cimsim/cli/command.hpp"
 #include "cimsim/config/json_file.hpp"
+#include "cimsim/config/registry.hpp"
 #include "cimsim/exec/executor.hpp"
 
 namespace cimsim::cli {
@@ -21,11 +22,32 @@ std::string describe_preset(const config::PresetKind& kind, const std::string& n
   }
 }
 
+std::string padded(const std::string& name) {
+  return "  " + name + std::string(name.size() < 18 ? 18 - name.size() : 1, ' ');
+}
+
 void list_kind(std::ostream& out, const std::string& title, const config::PresetKind& kind) {
   out << title << " (" << kind.directory << "/):\n";
   for (const auto& name : config::list_presets(kind)) {
-    out << "  " << name << std::string(name.size() < 18 ? 18 - name.size() : 1, ' ')
-        << describe_preset(kind, name) << "\n";
+    out << padded(name) << describe_preset(kind, name) << "\n";
+  }
+  out << "\n";
+}
+
+// Every registry axis (config/registry.hpp) with its implementations and their parameters.
+void list_implementations(std::ostream& out) {
+  out << "implementations (one file each; docs/extending.md):\n";
+  for (const auto& axis : config::registered_axes()) {
+    out << "\n" << axis.key << ": " << axis.doc << "\n";
+    for (const auto* impl : axis.implementations()) {
+      out << padded(impl->name) << impl->description << "\n";
+      Json params = impl->params_schema();
+      for (auto it = params.begin(); it != params.end(); ++it) {
+        std::string line = "      " + it.key();
+        if (it.value().contains("default")) line += " = " + it.value()["default"].dump();
+        out << line << ": " << it.value().value("description", "") << "\n";
+      }
+    }
   }
   out << "\n";
 }
@@ -35,7 +57,7 @@ void list_kind(std::ostream& out, const std::string& title, const config::Preset
 Command cmd_info() {
   Command c;
   c.name = "info";
-  c.summary = "list machine, memory and workload presets, machine types and modes";
+  c.summary = "list presets, modes and every registered implementation (machine types, policies)";
   c.usage = "cimsim info";
   c.add_options = [](po::options_description&) {};
   c.run = [](const po::variables_map&, std::ostream& out) {
@@ -43,11 +65,7 @@ Command cmd_info() {
     list_kind(out, "memory presets (machine.memory, cimsim memtrace --memory)",
               config::memory_kind());
     list_kind(out, "workload presets (--workload)", config::workload_kind());
-    out << "machine types (\"type\" in a machine config):\n";
-    for (const auto& t : exec::machine_types()) {
-      out << "  " << t.name << std::string(t.name.size() < 18 ? 18 - t.name.size() : 1, ' ')
-          << t.summary << "\n";
-    }
+    list_implementations(out);
     out << "\nmodes (--mode):\n"
            "  decoder           causal: prefill of P prompt tokens, then G-1 decode steps that "
            "read and append the KV cache\n"

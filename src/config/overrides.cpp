@@ -49,6 +49,16 @@ const Json& unwrap(const Json& schema) {
   return schema;
 }
 
+// The schema of a registry choice (config/registry.hpp): a name, or an object with "name".
+bool is_choice(const Json& schema) {
+  const Json& s = unwrap(schema);
+  if (&s == &schema || !s.contains("required")) return false;
+  for (const auto& r : s["required"]) {
+    if (r == "name") return true;
+  }
+  return false;
+}
+
 const Json* child_schema(const Json& schema, const std::string& key) {
   const Json& s = unwrap(schema);
   if (s.contains("properties") && s["properties"].contains(key)) return &s["properties"][key];
@@ -130,20 +140,25 @@ void apply_assignment(ConfigDoc& doc, const Assignment& a, const Json& schema) {
     value = a.value;  // not JSON: a bare word is a string
   }
   Json* node = &doc.root;
+  const Json* node_schema = &schema;
   std::string path = doc.root_name;
   for (const Segment& seg : split_path(a.path, a.text)) {
     // An object the file leaves out (all defaults) is created by the first setting in it.
     if (node->is_null()) *node = Json::object();
+    // A registry choice given by name takes a parameter as {"name": ..., parameter}.
+    if (node->is_string() && is_choice(*node_schema)) *node = Json{{"name", *node}};
     if (!node->is_object()) {
       throw InputError(a.text, path + " is not an object in " + doc.file);
     }
     node = &(*node)[seg.key];
+    node_schema = child_schema(*node_schema, seg.key);
     path = join_path(path, seg.key);
     for (size_t index : seg.indices) {
       if (!node->is_array() || index >= node->size()) {
         throw InputError(a.text, path + " has no element [" + std::to_string(index) + "]");
       }
       node = &(*node)[index];
+      node_schema = &unwrap(*node_schema)["items"];
       path = join_path(path, index);
     }
   }

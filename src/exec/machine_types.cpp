@@ -1,16 +1,22 @@
 #include <algorithm>
 
-#include "cimsim/cim/machine_type.hpp"
 #include "cimsim/common/error.hpp"
 #include "cimsim/config/describe.hpp"
 #include "cimsim/exec/executor.hpp"
-#include "cimsim/vn/executor.hpp"
 
 namespace cimsim::exec {
 
 const std::vector<MachineType>& machine_types() {
-  // Each machine folder contributes one entry (src/vn, src/cim).
-  static const std::vector<MachineType> types = {vn::von_neumann_type(), cim::cim_machine_type()};
+  static const std::vector<MachineType> types = [] {
+    std::vector<MachineType> out;
+    for (const auto* impl : config::Registry<MachineTypeAxis>::instance().all()) {
+      MachineType t = impl->make(config::Params::of(config::NoParams{}));
+      t.name = impl->name;
+      t.summary = impl->description;
+      out.push_back(std::move(t));
+    }
+    return out;
+  }();
   return types;
 }
 

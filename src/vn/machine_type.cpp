@@ -64,8 +64,6 @@ std::unique_ptr<MemoryBackend> make_memory(const MachineConfig& cfg, const std::
 
 exec::MachineType von_neumann_type() {
   exec::MachineType t;
-  t.name = "von_neumann";
-  t.summary = "GPU/CPU: SMs or cores with matrix and SIMD units, shared memory, NoC, L2, HBM";
   t.schema = machine_schema;
   t.resolve_references = [](config::ConfigDoc& doc) {
     config::resolve_references<MachineConfig>(doc);
@@ -79,5 +77,9 @@ exec::MachineType von_neumann_type() {
   };
   return t;
 }
+
+CIMSIM_REGISTER(exec::MachineTypeAxis, config::NoParams, "von_neumann",
+                "GPU/CPU: SMs or cores with matrix and SIMD units, shared memory, NoC, L2, HBM",
+                [](const config::NoParams&) { return von_neumann_type(); });
 
 }  // namespace cimsim::vn

@@ -18,6 +18,7 @@
 #include "cimsim/common/json.hpp"
 #include "cimsim/config/json_file.hpp"
 #include "cimsim/config/overrides.hpp"
+#include "cimsim/config/registry.hpp"
 #include "cimsim/trace/source.hpp"
 
 namespace cimsim::exec {
@@ -57,7 +58,16 @@ struct MachineType {
       build;  // elaborates the machine's SystemC modules
 };
 
-// Every machine type cimsim knows (src/exec/machine_types.cpp).
+// The registry axis of machine types. A machine folder registers its type in one file
+// (src/vn/machine_type.cpp, src/cim/machine_type.cpp); the registry fills in `name` and
+// `summary` from the registration:
+//   CIMSIM_REGISTER(exec::MachineTypeAxis, config::NoParams, "cim", "one line", make_type);
+struct MachineTypeAxis : config::Axis<MachineType()> {
+  static constexpr const char* key = "machine.type";
+  static constexpr const char* doc = "kind of machine (\"type\" of a machine config)";
+};
+
+// Every registered machine type, by name.
 const std::vector<MachineType>& machine_types();
 
 // The type named by doc.root["type"]; an InputError if it is missing or unknown.
