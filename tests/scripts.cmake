@@ -26,9 +26,12 @@ cimsim_script_test(scripts.sweep_slurm test_sweep_slurm.py 240 "scripts;sweep;sl
 cimsim_script_test(scripts.plot test_plot.py 600 "scripts;plot"
   "CIMSIM_REAL=$<TARGET_FILE:cimsim>" "CIMSIM_DATA_DIR=${CMAKE_SOURCE_DIR}")
 # The spec's JSON Schema and the settings it varies against cimsim's schemas (in-process, no
-# binary).
+# binary); the CSV/table helper; the study's tables and length-exponent fits on a small
+# hand-written CSV.
 cimsim_script_test(scripts.sweep_spec test_sweep_spec.py 60 "scripts;sweep"
   "CIMSIM_DATA_DIR=${CMAKE_SOURCE_DIR}")
+cimsim_script_test(scripts.table test_table.py 60 "scripts")
+cimsim_script_test(scripts.study test_study.py 60 "scripts")
 
 # Refactoring guard (not an accuracy test): the reports of a fixed set of small runs have the
 # digests recorded in tests/golden/machine_reports.sha256 (--update after an intended change).
