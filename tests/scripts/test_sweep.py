@@ -330,6 +330,14 @@ class SpecErrors(SweepTestCase):
                           '"prompt": [2]}}',
          r"spec\.json: grid\.prompt: key given twice"),
         ("not an object", '[1, 2]', r"spec\.json: \(top level\): expected an object"),
+        ("machine setting that does not exist", {"machines": ["isaac"], "workload": "w",
+                                                  "grid": {"machine.xbar.rows": [64]}},
+         r'spec\.json: grid\["machine\.xbar\.rows"\]: no setting machine\.xbar\.rows '
+         r'\(machine type cim \(isaac\): machine has: .*crossbar'),
+        ("machine setting out of range", {"machines": ["isaac"], "workload": "w",
+                                          "set": {"machine.crossbar.rows": 0}},
+         r'spec\.json: set\["machine\.crossbar\.rows"\]: expected an integer in \[1, \d+\], '
+         r"got 0 \(machine\.crossbar\.rows of machine type cim\)$"),
     ]
 
     def test_bad_specs(self):
