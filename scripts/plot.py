@@ -13,7 +13,7 @@ From a sweep CSV (scripts/sweep.py):
   seq-latency  latency vs sequence length (log-log), decoder vs ENTP, a panel per machine
 
     scripts/plot.py energy out/run/report.json --format png,svg
-    scripts/plot.py line out/sweeps/xbar/results.csv --x machine.xbar.rows --y energy_j --logy
+    scripts/plot.py line out/sweeps/xbar/results.csv --x machine.crossbar.rows --y energy_j --logy
     scripts/plot.py seq-latency out/sweeps/seq/results.csv
 
 Exit codes: 0 written, 2 bad input (nothing written), 1 internal error. See docs/plots.md.

@@ -5,8 +5,8 @@
 #   scripts/setup.sh [--test-deps] [--build-dir DIR] [--build-type Release|Debug|RelWithDebInfo]
 #                    [--cmake-arg ARG ...]
 #
-# --test-deps also installs what the test suite needs (python3-jsonschema, Slurm + munge for
-# the Slurm sweep test, clang's libFuzzer/sanitizer runtime). Runs without standard input.
+# --test-deps also installs what the test suite needs (Slurm + munge for the Slurm sweep test,
+# clang's libFuzzer/sanitizer runtime). Runs without standard input.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,9 +26,10 @@ while [ $# -gt 0 ]; do
 done
 
 packages=(cmake g++ make pkg-config libsystemc-dev libboost-program-options-dev
-          nlohmann-json3-dev libgtest-dev googletest python3 python3-matplotlib)
+          nlohmann-json3-dev libgtest-dev googletest python3 python3-matplotlib python3-numpy
+          python3-jsonschema)
 if [ "$test_deps" = 1 ]; then
-  packages+=(python3-jsonschema slurm-wlm munge clang libclang-rt-14-dev procps)
+  packages+=(slurm-wlm munge clang libclang-rt-14-dev procps)
 fi
 
 missing=()

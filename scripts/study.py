@@ -16,23 +16,26 @@ Writes results.csv, figures (PNG and SVG) and summary.md into the output directo
 Exit codes: 0 done; 1 some points failed (the summary covers the rest); 2 bad input.
 """
 import argparse
-import csv
 import json
 import math
 import os
 import subprocess
 import sys
 
+import numpy as np
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
-from cimsim_tools.common import atomic_write  # noqa: E402
+from cimsim_tools.common import InputError, atomic_write  # noqa: E402
 from cimsim_tools.plots_common import (Matplotlib, colour_for, eng_text, finish,  # noqa: E402
                                        log_ticks, mode_label, save_all, value_ticks)
+from cimsim_tools.table import Table, markdown_table  # noqa: E402
 
 MACHINES = ["a100-standard", "a100-flash", "isaac-digital", "isaac-sram_cim", "isaac-write_xbar"]
 MODES = ["decoder", "entp"]
+MODE_TITLES = {"decoder": "decoder", "entp": "ENTP"}
 FAST = {"prompt": [64, 256, 1024, 4096], "generate": 4}
 FULL = {"prompt": [64, 128, 256, 512, 1024, 2048, 4096], "generate": 16}
 
@@ -84,35 +87,39 @@ def machine_names(spec):
 
 
 def load_rows(csv_path, names, generate):
-    """{(machine, mode, prompt): {"s_per_token", "j_per_token", "hbm_per_token"}}"""
+    """{(machine, mode, prompt): {"s_per_token", "j_per_token", "hbm_per_token"}} of the
+    finished points of the sweep's CSV (a machine without a time in a row is left out)."""
+    table = Table(csv_path)
+    rows = table.rows
+    modes = [r[table.require("mode")] for r in rows]
+    prompts = table.numbers(rows, table.require("prompt"))
+
+    def column(name, metric):
+        col = "%s.%s" % (name, metric)
+        return table.numbers(rows, col) if col in table.header else [None] * len(rows)
+
     data = {}
-    with open(csv_path, newline="") as f:
-        for row in csv.DictReader(f):
-            if row["status"] != "ok":
-                continue
-            for name in names:
-                seconds = row.get(name + ".seconds", "")
-                if seconds == "":
-                    continue
-                hbm = sum(float(row.get(name + k) or 0)
-                          for k in (".hbm_read_bytes", ".hbm_write_bytes"))
-                data[(name, row["mode"], int(row["prompt"]))] = {
-                    "s_per_token": float(seconds) / generate,
-                    "j_per_token": float(row[name + ".energy_j"]) / generate,
-                    "hbm_per_token": hbm / generate,
+    for name in names:
+        seconds, energy = column(name, "seconds"), column(name, "energy_j")
+        hbm = [(r or 0) + (w or 0) for r, w in zip(column(name, "hbm_read_bytes"),
+                                                   column(name, "hbm_write_bytes"))]
+        for i in range(len(rows)):
+            if seconds[i] is not None and energy[i] is not None and prompts[i] is not None:
+                data[(name, modes[i], int(prompts[i]))] = {
+                    "s_per_token": seconds[i] / generate,
+                    "j_per_token": energy[i] / generate,
+                    "hbm_per_token": hbm[i] / generate,
                 }
     return data
 
 
-def slope(points):
-    """Least-squares slope of log(y) over log(x): how a cost grows with length."""
-    pts = [(math.log(x), math.log(y)) for x, y in points if x > 0 and y > 0]
-    if len(pts) < 2:
+def length_exponent(points):
+    """k of cost ~ length^k: the least-squares slope of log(cost) over log(length), from
+    (length, cost) pairs; NaN with fewer than two distinct lengths."""
+    pts = np.array([(x, y) for x, y in points if x > 0 and y > 0], dtype=float).reshape(-1, 2)
+    if len(np.unique(pts[:, 0])) < 2:
         return float("nan")
-    mx = sum(p[0] for p in pts) / len(pts)
-    my = sum(p[1] for p in pts) / len(pts)
-    den = sum((p[0] - mx) ** 2 for p in pts)
-    return sum((p[0] - mx) * (p[1] - my) for p in pts) / den if den else float("nan")
+    return float(np.polyfit(np.log(pts[:, 0]), np.log(pts[:, 1]), 1)[0])
 
 
 def si(v, unit):
@@ -161,29 +168,27 @@ def summary(data, names, lengths, generate, failed):
              "costs per generated token (including the prefill/first pass, amortised). "
              "Produced by `scripts/study.py`; every number below comes from `results.csv`."
              % generate, ""]
-    header = "| length | " + " | ".join(
-        "%s decoder | %s ENTP" % (n, n) for n in names) + " |"
+    header = ["length"] + ["%s %s" % (name, MODE_TITLES[mode]) for name in names
+                           for mode in MODES]
     for title, key, unit in (("Time per generated token", "s_per_token", "s"),
                              ("Energy per generated token", "j_per_token", "J")):
         if lines[-1] != "":
             lines.append("")
-        lines += ["## " + title, "", header, "|---|" + "---|" * (2 * len(names))]
-        for n in lengths:
-            cells = []
-            for name in names:
-                for mode in MODES:
-                    v = data.get((name, mode, n))
-                    cells.append(si(v[key], unit) if v else "-")
-            lines.append("| %d | %s |" % (n, " | ".join(cells)))
+        rows = [[str(n)] + [si(data[(name, mode, n)][key], unit) if (name, mode, n) in data
+                            else "-" for name in names for mode in MODES] for n in lengths]
+        lines += ["## " + title, ""] + markdown_table(header, rows)
 
     lines += ["", "## What the numbers show", ""]
     longest = max((n for n in lengths if all((m, mode, n) in data for m in names
                                               for mode in MODES)), default=None)
     for name in names:
-        growth = {mode: slope([(n, data[(name, mode, n)]["s_per_token"]) for n in lengths
-                               if (name, mode, n) in data]) for mode in MODES}
+        growth = {mode: length_exponent([(n, data[(name, mode, n)]["s_per_token"])
+                                         for n in lengths if (name, mode, n) in data])
+                  for mode in MODES}
+        # + 0.0: a flat cost fits a slope of -1e-17, which would print as "-0.00".
         text = ("- **%s**: time per token grows as length^%.2f for the decoder and "
-                "length^%.2f for ENTP" % (name, growth["decoder"], growth["entp"]))
+                "length^%.2f for ENTP" % (name, round(growth["decoder"], 2) + 0.0,
+                                          round(growth["entp"], 2) + 0.0))
         if longest is not None:
             ratio = (data[(name, "entp", longest)]["s_per_token"] /
                      data[(name, "decoder", longest)]["s_per_token"])
@@ -240,7 +245,11 @@ def main():
     code = run_sweep(args, spec_path, sweep_dir)
 
     names = machine_names(spec)
-    data = load_rows(os.path.join(sweep_dir, "results.csv"), names, grid["generate"])
+    try:
+        data = load_rows(os.path.join(sweep_dir, "results.csv"), names, grid["generate"])
+    except InputError as e:
+        print("study: error: %s" % e, file=sys.stderr)
+        return 1
     if not data:
         print("study: no finished points; see %s/results.csv" % sweep_dir, file=sys.stderr)
         return 1

@@ -31,6 +31,7 @@ from cimsim_tools.common import (EXIT_BACKEND, EXIT_BAD_INPUT, EXIT_FAILED_POINT
 from cimsim_tools.points import FAILED, OK, PENDING, PointDir  # noqa: E402
 from cimsim_tools.results import Results  # noqa: E402
 from cimsim_tools.spec import Spec, flat_value, format_value  # noqa: E402
+from cimsim_tools.table import text_table  # noqa: E402
 
 TOOL = "sweep"
 REPO = os.path.dirname(HERE)
@@ -152,10 +153,10 @@ def print_table(spec, out_dir, states, verbose):
         else:
             vals.append(p.label())
         rows.append(vals)
-    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
-    print("  ".join(c.ljust(w) for c, w in zip(cols, widths)).rstrip())
-    for p, r in zip(spec.points, rows):
-        print("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
+    lines = text_table(cols, rows)
+    print(lines[0])
+    for p, line in zip(spec.points, lines[1:]):
+        print(line)
         if verbose:
             print("      $ cimsim " + shlex.join(spec.cimsim_args(p.params)))
 

@@ -5,14 +5,12 @@ paths), baseline (side-by-side sweeps), per machine <name>.<metric> for the head
 metrics and <name>.speedup/.energy_ratio/.offchip_bytes_ratio against the baseline, and error.
 The file depends only on the spec and the reports: -j 1, -j 8 and Slurm give the same bytes.
 """
-import csv
-import io
 import json
 
 from . import report as rep
-from .common import atomic_write
 from .points import FAILED, OK, PENDING, PointDir
 from .spec import flat_value, format_value
+from .table import write_csv
 
 
 def _number(v):
@@ -97,11 +95,7 @@ class Results:
 
     def write_csv(self, path):
         header, rows = self.rows()
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(header)
-        w.writerows(rows)
-        atomic_write(path, buf.getvalue())
+        write_csv(path, header, rows)
         counts = {OK: 0, FAILED: 0, PENDING: 0}
         for r in rows:
             counts[r[1]] += 1

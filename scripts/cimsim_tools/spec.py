@@ -1,9 +1,12 @@
 """Sweep specs: validation and expansion into points (see docs/sweeps.md).
 
-A spec is strict like cimsim's configs: an unknown key, a wrong type, an empty grid or a
-duplicate key is an InputError naming the spec file, the JSON path, the value and what was
-expected. Expansion is deterministic: list entries in order, and for each the grid's
-cartesian product in key order (the last key varies fastest).
+A spec is checked against its JSON Schema (configs/schema/sweep.schema.json), and the machine
+and workload settings it varies against the schemas cimsim writes (schema.ConfigSchemas);
+what no schema can say (files that must exist, a parameter given twice under two names, a
+grid parameter repeated in the list, the same point twice) is checked here. Every problem is
+an InputError naming the spec file, the JSON path, the value and what was expected.
+Expansion is deterministic: list entries in order, and for each the grid's cartesian product
+in key order (the last key varies fastest).
 """
 import hashlib
 import itertools
@@ -11,10 +14,12 @@ import json
 import os
 import re
 
-from .common import (InputError, check_duplicates, describe, is_int, join_path,
-                     load_json_strict)
+from .common import InputError, check_duplicates, describe, join_path, load_json_strict
+from .schema import ConfigSchemas, Validator, load_schema_dir, looks_like_file
 
 MAX_POINTS = 100000
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SWEEP_SCHEMA = os.path.join(REPO, "configs", "schema", "sweep.schema.json")
 
 # Run arguments: shorthand flags of `cimsim run` (docs/configs.md) and on/off switches.
 ARG_KEYS = ("mode", "prompt", "generate", "batch", "no_fast_forward", "check_timing")
@@ -24,16 +29,7 @@ ARG_FLAGS = {"mode": "--mode", "prompt": "--prompt", "generate": "--generate",
              "batch": "--batch", "no_fast_forward": "--no-fast-forward",
              "check_timing": "--check-timing"}
 
-TOP_KEYS = ("name", "description", "machines", "workload", "args", "set", "grid", "list",
-            "backend", "slurm")
-BACKENDS = ("local", "slurm")
-SLURM_KEYS = ("partition", "time", "cpus_per_task", "mem", "account", "qos", "sbatch_args")
-
-_SET_PATH = re.compile(r"^(machine|workload)\.[A-Za-z0-9_\-\[\]]+(\.[A-Za-z0-9_\-\[\]]+)*$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
-
-PARAM_KEYS_TEXT = ("machine, workload, mode, prompt, generate, batch, no_fast_forward, "
-                   "check_timing, or a --set path machine.PATH / workload.PATH")
 
 
 class Point:
@@ -92,6 +88,40 @@ def set_value_text(value):
     return json.dumps(value, separators=(",", ":"))
 
 
+def data_dir():
+    """Where cimsim finds presets and its schemas: $CIMSIM_DATA_DIR, else this repository."""
+    return os.environ.get("CIMSIM_DATA_DIR") or REPO
+
+
+_SCHEMAS = {}
+
+
+def schemas():
+    """(the sweep spec's Validator, ConfigSchemas), loaded once per data directory."""
+    where = data_dir()
+    if where not in _SCHEMAS:
+        store = load_schema_dir(os.path.join(where, "configs", "schema"))
+        own = load_schema_dir(os.path.dirname(SWEEP_SCHEMA))
+        store["sweep.schema.json"] = own["sweep.schema.json"]
+        _SCHEMAS[where] = (Validator(store["sweep.schema.json"], store),
+                           ConfigSchemas(where, store))
+    return _SCHEMAS[where]
+
+
+def json_path(parts, path=""):
+    """A JSON path for messages from its parts (below `path`)."""
+    for p in parts:
+        path = join_path(path, p)
+    return path
+
+
+def canonical_key(key):
+    """The parameter a grid/list/set key names: machine = machines, workload.run.X = X."""
+    if key == "machine":
+        return "machines"
+    return RUN_ALIASES.get(key, key)
+
+
 class Spec:
     def __init__(self, path):
         self.path = path
@@ -101,6 +131,7 @@ class Spec:
         self.slurm = {}
         self.points = []
         self.param_columns = []
+        self._settings_checked = set()  # (JSON path of a value, machines) found valid
 
     # ---- loading -------------------------------------------------------------------------
 
@@ -116,105 +147,80 @@ class Spec:
         return InputError("%s: %s: %s" % (self.path, path or "(top level)", message))
 
     def _parse(self, doc):
-        if not isinstance(doc, dict):
-            raise self._err("", "expected an object with machines, workload and a grid or "
-                                "list, got " + describe(doc))
-        for key in doc:
-            if key not in TOP_KEYS:
-                raise self._err(join_path("", key), "unknown key (expected one of: %s)"
-                                % ", ".join(TOP_KEYS))
+        validator, self._configs = schemas()
+        problem = validator.first_error(doc)
+        if problem is not None:
+            raise self._err(json_path(problem[0]), problem[1])
         name = doc.get("name")
         if name is None:
             name = os.path.splitext(os.path.basename(self.path))[0]
             if not _NAME.match(name):
                 name = re.sub(r"[^A-Za-z0-9._\-]", "_", name) or "sweep"
-        elif not isinstance(name, str) or not _NAME.match(name):
-            raise self._err("name", "expected a name of letters, digits, '.', '_' and '-', "
-                                    "got " + describe(name))
         self.name = name
-        if "description" in doc and not isinstance(doc["description"], str):
-            raise self._err("description", "expected a string, got " + describe(doc["description"]))
-
-        if "backend" in doc and doc["backend"] not in BACKENDS:
-            raise self._err("backend", "expected one of: %s, got %s"
-                            % (", ".join(BACKENDS), describe(doc["backend"])))
         self.backend = doc.get("backend")
-        self._parse_slurm(doc.get("slurm"))
+        self.slurm = dict(doc.get("slurm", {}))
 
+        # canonical parameter -> (value, its JSON path, the key as spelled, the key's JSON path)
         base = {}
-        if "machines" in doc:
-            base["machines"] = self._check_value("machines", doc["machines"], "machines")
-        if "workload" in doc:
-            base["workload"] = self._check_value("workload", doc["workload"], "workload")
-        args = doc.get("args", {})
-        if not isinstance(args, dict):
-            raise self._err("args", "expected an object of run arguments (%s), got %s"
-                            % (", ".join(ARG_KEYS), describe(args)))
-        for key, value in args.items():
-            path = join_path("args", key)
-            if key not in ARG_KEYS:
-                raise self._err(path, "unknown run argument (expected one of: %s; other "
-                                      "settings go in \"set\")" % ", ".join(ARG_KEYS))
-            base[key] = self._check_value(key, value, path)
-        sets = doc.get("set", {})
-        if not isinstance(sets, dict):
-            raise self._err("set", "expected an object of PATH: VALUE (--set overrides), got "
-                            + describe(sets))
-        base_set = {}
-        for key, value in sets.items():
+        for key in ("machines", "workload"):
+            if key in doc:
+                base[key] = (self._checked(key, doc[key], key), key, key, key)
+        for key, value in doc.get("args", {}).items():
+            base[key] = (value, join_path("args", key), key, join_path("args", key))
+        for key, value in doc.get("set", {}).items():
             path = join_path("set", key)
-            canon = self._param_key(key, path, allow_args=False)
-            if canon in ARG_KEYS:
-                if canon in base:
-                    raise self._err(path, "the same parameter as args.%s; give it once" % canon)
-                base[canon] = self._check_value(canon, value, path)
-            else:
-                base_set[canon] = self._check_value(canon, value, path)
+            canon = canonical_key(key)
+            if canon in base:
+                raise self._err(path, "the same parameter as %s; give it once" % base[canon][1])
+            base[canon] = (value, path, key, path)
 
-        grid_keys, grid_values = self._parse_grid(doc.get("grid"), "grid" in doc)
-        entries = self._parse_list(doc.get("list"), "list" in doc, grid_keys)
+        grid = self._parse_grid(doc.get("grid", {}))
+        entries = self._parse_list(doc.get("list", []), grid)
 
-        size = 1
-        for values in grid_values:
+        size = max(1, len(entries))
+        for _, _, values in grid:
             size *= len(values)
-        size *= max(1, len(entries))
         if size > MAX_POINTS:
             raise self._err("grid", "expands to %d points, more than the limit of %d; split the "
                                     "sweep" % (size, MAX_POINTS))
+        self._expand(base, grid, entries, "list" in doc)
 
-        combos = list(itertools.product(*grid_values)) if grid_keys else [()]
+    def _expand(self, base, grid, entries, has_list):
+        combos = list(itertools.product(*(range(len(v)) for _, _, v in grid)))
         seen = {}
         points = []
         for li, entry in enumerate(entries or [None]):
             for combo in combos:
-                params = {k: (list(v) if isinstance(v, list) else v) for k, v in base.items()}
-                params_set = dict(base_set)
-                over = list(zip(grid_keys, combo)) + (list(entry.items()) if entry else [])
-                for key, value in over:
-                    if key in ARG_KEYS or key in ("machines", "workload"):
-                        params[key] = value
-                    else:
-                        params_set[key] = value
-                if params_set:
-                    params["set"] = params_set
+                used = dict(base)
+                for (canon, key, values), i in zip(grid, combo):
+                    path = join_path("grid", key)
+                    used[canon] = (values[i], join_path(path, i), key, path)
+                used.update(entry or {})
                 origin = []
                 if entry is not None:
                     origin.append("list[%d]" % li)
-                if grid_keys:
+                if grid:
                     origin.append("grid point " + ", ".join(
-                        "%s=%s" % (k, format_value(v)) for k, v in zip(grid_keys, combo)))
+                        "%s=%s" % (canon, format_value(values[i]))
+                        for (canon, _, values), i in zip(grid, combo)))
                 origin = " with ".join(origin) or "the spec's only point"
-                if "machines" not in params:
+                if "machines" not in used:
                     raise self._err("machines", "missing: give \"machines\" (a list of machine "
                                                 "presets or files), or vary \"machine\" in "
                                                 "the grid or list (%s has none)" % origin)
-                if "workload" not in params:
+                if "workload" not in used:
                     raise self._err("workload", "missing: give \"workload\" (a preset or file), "
                                                 "or vary it in the grid or list (%s has none)"
                                     % origin)
+                self._check_settings(used)
+                params = {k: u[0] for k, u in used.items() if k in ARG_KEYS
+                          or k in ("machines", "workload")}
+                sets = {k: u[0] for k, u in used.items() if k not in params}
+                if sets:
+                    params["set"] = sets
                 point = Point(len(points), self._canonical(params), origin)
                 if point.id in seen:
-                    raise self._err("list" if entry is not None else "grid",
+                    raise self._err("list" if has_list else "grid",
                                     "%s and %s are the same point (%s)"
                                     % (seen[point.id], origin, point.label()))
                 seen[point.id] = origin
@@ -229,6 +235,19 @@ class Spec:
         fixed = [k for k in ("machines", "workload") + ARG_KEYS if k in columns]
         self.param_columns = fixed + [k for k in columns if k not in fixed]
 
+    def _check_settings(self, used):
+        """The machine and workload settings of a point against cimsim's schemas (each value
+        once per set of machines: a large grid repeats them)."""
+        machines = tuple(used["machines"][0])
+        for value, path, key, key_path in used.values():
+            if ((key.startswith("machine.") or key.startswith("workload."))
+                    and (path, machines) not in self._settings_checked):
+                problem = self._configs.check(key, value, [self.resolve(m) for m in machines])
+                if problem is not None:
+                    sub, message = problem
+                    raise self._err(key_path if sub is None else json_path(sub, path), message)
+                self._settings_checked.add((path, machines))
+
     def _canonical(self, params):
         out = {}
         for key in ("machines", "workload") + ARG_KEYS:
@@ -238,150 +257,57 @@ class Spec:
             out["set"] = params["set"]
         return out
 
-    def _parse_slurm(self, slurm):
-        if slurm is None:
-            return
-        if not isinstance(slurm, dict):
-            raise self._err("slurm", "expected an object of sbatch settings (%s), got %s"
-                            % (", ".join(SLURM_KEYS), describe(slurm)))
-        for key, value in slurm.items():
-            path = join_path("slurm", key)
-            if key not in SLURM_KEYS:
-                raise self._err(path, "unknown key (expected one of: %s)" % ", ".join(SLURM_KEYS))
-            if key == "cpus_per_task":
-                if not is_int(value) or value < 1:
-                    raise self._err(path, "expected an integer >= 1, got " + describe(value))
-            elif key == "sbatch_args":
-                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise self._err(path, "expected an array of strings (extra sbatch "
-                                          "arguments), got " + describe(value))
-            elif not isinstance(value, str) or not value:
-                raise self._err(path, "expected a non-empty string, got " + describe(value))
-        self.slurm = dict(slurm)
-
-    def _param_key(self, key, path, allow_args=True):
-        """The canonical parameter name of a grid/list/set key."""
-        if key in ("machine", "machines"):
-            if not allow_args:
-                raise self._err(path, "machines go in \"machines\", not in \"set\"")
-            return "machines"
-        if key == "workload" or key in ARG_KEYS:
-            if not allow_args:
-                if key in ARG_KEYS:
-                    return key
-                raise self._err(path, "the workload goes in \"workload\", not in \"set\"")
-            return key
-        if key in RUN_ALIASES:
-            return RUN_ALIASES[key]
-        if _SET_PATH.match(key):
-            return key
-        if allow_args:
-            raise self._err(path, "unknown parameter (expected %s)" % PARAM_KEYS_TEXT)
-        raise self._err(path, "expected a --set path machine.PATH or workload.PATH, got "
-                        + describe(key))
-
-    def _check_value(self, key, value, path):
-        if key == "machines":
-            if isinstance(value, str) and value:
-                value = [value]
-            if (not isinstance(value, list) or not value
-                    or not all(isinstance(v, str) and v for v in value)):
-                raise self._err(path, "expected a machine preset or file, or a non-empty array "
-                                      "of them (side by side), got " + describe(value))
+    def _checked(self, canon, value, path):
+        """A machines or workload value (already schema-valid), with its files checked."""
+        if canon == "machines":
+            value = [value] if isinstance(value, str) else list(value)
             for i, v in enumerate(value):
                 self._check_file(v, join_path(path, i) if len(value) > 1 else path)
-            return list(value)
-        if key == "workload":
-            if not isinstance(value, str) or not value:
-                raise self._err(path, "expected a workload preset or file, got " + describe(value))
+        elif canon == "workload":
             self._check_file(value, path)
-            return value
-        if key == "mode":
-            if not isinstance(value, str) or not value:
-                raise self._err(path, "expected a mode name (decoder, encoder, entp), got "
-                                + describe(value))
-            return value
-        if key in ("prompt", "batch"):
-            if not is_int(value) or value < 1:
-                raise self._err(path, "expected an integer >= 1, got " + describe(value))
-            return value
-        if key == "generate":
-            if not is_int(value) or value < 0:
-                raise self._err(path, "expected an integer >= 0, got " + describe(value))
-            return value
-        if key in ("no_fast_forward", "check_timing"):
-            if not isinstance(value, bool):
-                raise self._err(path, "expected true or false, got " + describe(value))
-            return value
-        if value is None:
-            raise self._err(path, "expected a value for --set %s (a number, string, boolean "
-                                  "or array), got null" % key)
         return value
 
     def _check_file(self, value, path):
-        if self.looks_like_file(value) and not os.path.isfile(self.resolve(value)):
+        if looks_like_file(value) and not os.path.isfile(self.resolve(value)):
             raise self._err(path, "file not found: %s (relative paths are resolved against the "
                                   "spec's directory %s)" % (describe(value), self.dir))
 
-    @staticmethod
-    def looks_like_file(value):
-        return "/" in value or value.endswith(".json")
-
     def resolve(self, value):
         """A machine or workload as cimsim gets it: presets by name, files by absolute path."""
-        if self.looks_like_file(value):
+        if looks_like_file(value):
             return os.path.normpath(os.path.join(self.dir, value))
         return value
 
-    def _parse_grid(self, grid, present):
-        if not present:
-            return [], []
-        if not isinstance(grid, dict) or not grid:
-            raise self._err("grid", "expected a non-empty object of PARAMETER: [values...], got "
-                            + describe(grid))
-        keys, values, canon_seen = [], [], {}
-        for key, vals in grid.items():
+    def _parse_grid(self, grid):
+        """[(canonical parameter, key as spelled, [values])] in key order."""
+        out, seen = [], {}
+        for key, values in grid.items():
             path = join_path("grid", key)
-            canon = self._param_key(key, path)
-            if canon in canon_seen:
-                raise self._err(path, "the same parameter as grid.%s; give it once"
-                                % canon_seen[canon])
-            canon_seen[canon] = key
-            if not isinstance(vals, list) or not vals:
-                raise self._err(path, "expected a non-empty array of values, got "
-                                + describe(vals))
-            checked = []
-            for i, v in enumerate(vals):
-                cv = self._check_value(canon, v, join_path(path, i))
-                if cv in checked:
-                    raise self._err(join_path(path, i), "value %s given twice" % describe(v))
-                checked.append(cv)
-            keys.append(canon)
-            values.append(checked)
-        return keys, values
+            canon = canonical_key(key)
+            if canon in seen:
+                raise self._err(path, "the same parameter as grid.%s; give it once" % seen[canon])
+            seen[canon] = key
+            out.append((canon, key, [self._checked(canon, v, join_path(path, i))
+                                     for i, v in enumerate(values)]))
+        return out
 
-    def _parse_list(self, entries, present, grid_keys):
-        if not present:
-            return []
-        if not isinstance(entries, list) or not entries:
-            raise self._err("list", "expected a non-empty array of points (objects of "
-                                    "PARAMETER: value), got " + describe(entries))
+    def _parse_list(self, entries, grid):
+        """[{canonical parameter: (value, its JSON path, key as spelled, the key's path)}]"""
+        in_grid = {canon for canon, _, _ in grid}
         out = []
         for i, entry in enumerate(entries):
             where = join_path("list", i)
-            if not isinstance(entry, dict):
-                raise self._err(where, "expected an object of PARAMETER: value, got "
-                                + describe(entry))
             point = {}
             for key, value in entry.items():
                 path = join_path(where, key)
-                canon = self._param_key(key, path)
+                canon = canonical_key(key)
                 if canon in point:
-                    raise self._err(path, "the same parameter given twice in this point")
-                if canon in grid_keys:
+                    raise self._err(path, "the same parameter as %s in this point; give it once"
+                                    % point[canon][1])
+                if canon in in_grid:
                     raise self._err(path, "also a grid parameter; a point takes each parameter "
                                           "from the grid or from the list, not both")
-                point[canon] = self._check_value(canon, value, path)
+                point[canon] = (self._checked(canon, value, path), path, key, path)
             out.append(point)
         return out
 

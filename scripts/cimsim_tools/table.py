@@ -1,14 +1,18 @@
-"""Reading a sweep CSV for plots: columns, filters, numbers, and which columns are parameters.
+"""Tables: the one place that writes and reads the sweep CSV, and lays tables out as text.
 
-The CSV is the one scripts/sweep.py writes (docs/sweeps.md), but any CSV with a header works:
+write_csv() writes the CSV scripts/sweep.py produces (docs/sweeps.md); Table reads it back for
+plot.py and study.py (strictly: a ragged row, a repeated column or text that is not UTF-8 is
+an error naming the file and line), keeping the finished points. Any CSV with a header reads:
 a column is a metric when its name ends in a known metric (seconds, energy_j, ...), and a
 parameter otherwise (except the bookkeeping columns point, status, exit_code, baseline, error).
+text_table() and markdown_table() lay rows out for a terminal and for a Markdown summary.
 """
 import csv
+import io
 import math
 import re
 
-from .common import InputError
+from .common import InputError, atomic_write
 from .report import COMPARISON, HEADLINE
 
 BOOKKEEPING = ("point", "status", "exit_code", "baseline", "error")
@@ -237,3 +241,26 @@ def sort_key_values(values):
 
 def safe_stem(text):
     return re.sub(r"[^A-Za-z0-9._+\-]", "_", text)[:120]
+
+
+def write_csv(path, header, rows):
+    """Writes header and rows (lists of text) atomically, "\n" line ends: the same rows give
+    the same bytes."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    atomic_write(path, buf.getvalue())
+
+
+def text_table(header, rows):
+    """Lines of left-aligned columns two spaces apart (trailing blanks stripped)."""
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+    return ["  ".join(v.ljust(w) for v, w in zip(line, widths)).rstrip()
+            for line in [header] + list(rows)]
+
+
+def markdown_table(header, rows):
+    """Lines of a Markdown (GitHub) table."""
+    return (["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+            + ["| " + " | ".join(r) + " |" for r in rows])

@@ -58,7 +58,9 @@ def main():
             return 1
         generated = sorted(os.listdir(tmp))
         published_dir = os.path.join(root, "configs", "schema")
-        published = sorted(f for f in os.listdir(published_dir)) if os.path.isdir(published_dir) else []
+        # sweep*.schema.json are the sweep tool's own schemas, written by hand.
+        published = sorted(f for f in os.listdir(published_dir) if not f.startswith("sweep")) \
+            if os.path.isdir(published_dir) else []
         if generated != published:
             failures.append(f"configs/schema has {published}, cimsim generates {generated} "
                             "(run: build/cimsim schema --out-dir configs/schema)")

@@ -26,7 +26,7 @@ MACHINES = ["a100-sxm4-80gb", "isaac"]
 def four_point_spec(**extra):
     """2 prompts x 2 modes on a side-by-side pair: the sweep most tests use."""
     spec = {"name": "four", "machines": MACHINES, "workload": "gpt2-small",
-            "args": {"generate": 4}, "set": {"machine.xbar.rows": 128},
+            "args": {"generate": 4}, "set": {"machine.crossbar.rows": 128},
             "grid": {"prompt": [16, 64], "mode": ["decoder", "entp"]}}
     spec.update(extra)
     return spec

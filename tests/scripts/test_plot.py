@@ -35,7 +35,7 @@ class PlotTestCase(unittest.TestCase):
             "name": "seq", "machines": ["a100-sxm4-80gb", "isaac"], "workload": "gpt2-small",
             "args": {"generate": 8},
             "grid": {"mode": ["decoder", "entp"], "prompt": [16, 64, 256],
-                     "machine.xbar.rows": [64, 128]}})
+                     "machine.crossbar.rows": [64, 128]}})
         cls.sweep_dir = os.path.join(cls.tmp, "sweep")
         res = run_tool(SWEEP, [spec, "-o", cls.sweep_dir, "-j", "2", "-q"], env_for())
         assert res.returncode == 0, res.stdout + res.stderr
@@ -223,13 +223,13 @@ class SweepPlots(PlotTestCase):
     def test_line(self):
         out = self.out_dir("line")
         res = self.plot("line", self.csv, "--x", "prompt", "--y", "seconds", "--logx", "--logy",
-                        "--where", "machine.xbar.rows=128", "--out-dir", out,
+                        "--where", "machine.crossbar.rows=128", "--out-dir", out,
                         "--format", "png,svg")
         self.assertPlots(res, out, ["line-seconds-vs-prompt"])
 
     def test_line_with_named_columns_and_series(self):
         out = self.out_dir("line2")
-        res = self.plot("line", self.csv, "--x", "machine.xbar.rows", "--y",
+        res = self.plot("line", self.csv, "--x", "machine.crossbar.rows", "--y",
                         "isaac.energy_j,a100-sxm4-80gb.energy_j", "--by", "mode",
                         "--where", "prompt=64", "--out-dir", out, "--format", "png,svg",
                         "--name", "energy-vs-rows")
@@ -237,15 +237,15 @@ class SweepPlots(PlotTestCase):
 
     def test_heatmap(self):
         out = self.out_dir("heatmap")
-        res = self.plot("heatmap", self.csv, "--x", "prompt", "--y", "machine.xbar.rows",
+        res = self.plot("heatmap", self.csv, "--x", "prompt", "--y", "machine.crossbar.rows",
                         "--z", "isaac.energy_j", "--where", "mode=entp", "--log",
                         "--out-dir", out, "--format", "png,svg")
-        self.assertPlots(res, out, ["heatmap-isaac.energy_j-prompt-machine.xbar.rows"])
+        self.assertPlots(res, out, ["heatmap-isaac.energy_j-prompt-machine.crossbar.rows"])
 
     def test_line_of_two_units_draws_a_panel_each(self):
         out = self.out_dir("line-units")
         res = self.plot("line", self.csv, "--x", "prompt", "--y", "energy_j,seconds", "--logx",
-                        "--where", "machine.xbar.rows=128", "--where", "mode=entp",
+                        "--where", "machine.crossbar.rows=128", "--where", "mode=entp",
                         "--out-dir", out, "--format", "png,svg", "--name", "two-units")
         self.assertPlots(res, out, ["two-units"])
         with open(os.path.join(out, "two-units.svg")) as f:
@@ -255,12 +255,12 @@ class SweepPlots(PlotTestCase):
 
     def test_seq_latency(self):
         out = self.out_dir("seq")
-        res = self.plot("seq-latency", self.csv, "--where", "machine.xbar.rows=64",
+        res = self.plot("seq-latency", self.csv, "--where", "machine.crossbar.rows=64",
                         "--out-dir", out, "--format", "png,svg")
         self.assertPlots(res, out, ["seq-latency-seconds"])
 
     def test_default_out_dir_is_next_to_the_input(self):
-        res = self.plot("seq-latency", self.csv, "--where", "machine.xbar.rows=64",
+        res = self.plot("seq-latency", self.csv, "--where", "machine.crossbar.rows=64",
                         "--metric", "time_to_first_token_s")
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertTrue(os.path.getsize(os.path.join(self.sweep_dir,
@@ -324,9 +324,9 @@ class BadInput(PlotTestCase):
             (("heatmap", self.csv, "--x", "prompt", "--y", "mode", "--z", "energy_j"),
              r"--z 'energy_j' matches 2 columns", "ambiguous-z"),
             (("heatmap", self.csv, "--x", "prompt", "--y", "mode", "--z", "isaac.energy_j"),
-             r"two rows for prompt=16, mode=decoder \(they differ in machine\.xbar\.rows\)",
+             r"two rows for prompt=16, mode=decoder \(they differ in machine\.crossbar\.rows\)",
              "duplicate-cells"),
-            (("seq-latency", self.csv), r"besides prompt and mode, machine\.xbar\.rows vary",
+            (("seq-latency", self.csv), r"besides prompt and mode, machine\.crossbar\.rows vary",
              "seq-other-params"),
             (("line", empty, "--x", "prompt", "--y", "seconds"),
              re.escape(empty) + r": empty CSV \(no header line\)" + expect_csv, "empty"),

@@ -48,7 +48,7 @@ class LocalSweep(SweepTestCase):
         self.assertIn("4 points: 4 ok, 0 failed, 0 pending", res.stdout)
         header, rows = read_csv(os.path.join(out, "results.csv"))
         self.assertEqual(header[:9], ["point", "status", "exit_code", "machines", "workload",
-                                      "mode", "prompt", "generate", "machine.xbar.rows"])
+                                      "mode", "prompt", "generate", "machine.crossbar.rows"])
         self.assertEqual(header[9], "baseline")
         self.assertEqual(header[-1], "error")
         for m in MACHINES:
@@ -69,11 +69,11 @@ class LocalSweep(SweepTestCase):
             self.assertEqual(r["machines"], "a100-sxm4-80gb+isaac")
             self.assertEqual(r["workload"], "gpt2-small")
             self.assertEqual(r["generate"], "4")
-            self.assertEqual(r["machine.xbar.rows"], "128")
+            self.assertEqual(r["machine.crossbar.rows"], "128")
             self.assertEqual(r["baseline"], "a100-sxm4-80gb")
             self.assertRegex(r["point"], r"^[0-9a-f]{12}$")
             want = expected_metrics(MACHINES, int(r["prompt"]), r["mode"],
-                                    sets={"machine.xbar.rows": 128})
+                                    sets={"machine.crossbar.rows": 128})
             for column, value in want.items():
                 self.assertEqual(r[column], value, "%s of point %s" % (column, r["point"]))
             d = os.path.join(out, "points", r["point"])
@@ -83,7 +83,7 @@ class LocalSweep(SweepTestCase):
             with open(os.path.join(d, "point.json")) as f:
                 info = json.load(f)
             self.assertIn("--prompt %s" % r["prompt"], info["command"])
-            self.assertIn("--set machine.xbar.rows=128", info["command"])
+            self.assertIn("--set machine.crossbar.rows=128", info["command"])
         self.assertEqual(len({r["point"] for r in rows}), 4)
         self.assertEqual(len(invocations(self.log)), 4)
 
@@ -101,7 +101,7 @@ class LocalSweep(SweepTestCase):
         a = write_spec(self.tmp, four_point_spec(), "a.json")
         # The same points written differently: fixed values in set, a list instead of a grid.
         b_doc = {"machines": MACHINES, "workload": "gpt2-small",
-                 "set": {"workload.run.generate": 4, "machine.xbar.rows": 128},
+                 "set": {"workload.run.generate": 4, "machine.crossbar.rows": 128},
                  "list": [{"mode": m, "prompt": p} for p in (16, 64)
                           for m in ("decoder", "entp")]}
         b = write_spec(self.tmp, b_doc, "b.json")
@@ -170,7 +170,7 @@ class LocalSweep(SweepTestCase):
             else:
                 self.assertEqual(r["status"], "ok")
                 want = expected_metrics(MACHINES, int(r["prompt"]), "decoder",
-                                        sets={"machine.xbar.rows": 128})
+                                        sets={"machine.crossbar.rows": 128})
                 self.assertEqual(r["isaac.energy_j"], want["isaac.energy_j"])
         self.assertEqual(len(invocations(self.log)), 4)
         # Failed points are retried on the next run; finished ones are not.
@@ -184,7 +184,7 @@ class LocalSweep(SweepTestCase):
 
     def test_j1_and_j2_give_byte_identical_csv(self):
         spec = write_spec(self.tmp, four_point_spec(
-            list=[{"batch": 1}, {"batch": 2, "machine.xbar.cols": 64}]))
+            list=[{"batch": 1}, {"batch": 2, "machine.crossbar.cols": 64}]))
         csvs = []
         for j in ("1", "2"):
             out = os.path.join(self.tmp, "out-j" + j)
@@ -330,6 +330,14 @@ class SpecErrors(SweepTestCase):
                           '"prompt": [2]}}',
          r"spec\.json: grid\.prompt: key given twice"),
         ("not an object", '[1, 2]', r"spec\.json: \(top level\): expected an object"),
+        ("machine setting that does not exist", {"machines": ["isaac"], "workload": "w",
+                                                  "grid": {"machine.xbar.rows": [64]}},
+         r'spec\.json: grid\["machine\.xbar\.rows"\]: no setting machine\.xbar\.rows '
+         r'\(machine type cim \(isaac\): machine has: .*crossbar'),
+        ("machine setting out of range", {"machines": ["isaac"], "workload": "w",
+                                          "set": {"machine.crossbar.rows": 0}},
+         r'spec\.json: set\["machine\.crossbar\.rows"\]: expected an integer in \[1, \d+\], '
+         r"got 0 \(machine\.crossbar\.rows of machine type cim\)$"),
     ]
 
     def test_bad_specs(self):
