@@ -305,8 +305,8 @@ Json workload_json(const Workload& w) {
   return config::to_json(w);
 }
 
-Workload load_workload(const std::string& name_or_file,
-                       const std::vector<config::Assignment>& sets) {
+config::ConfigDoc workload_document(const std::string& name_or_file,
+                                    const std::vector<config::Assignment>& sets) {
   // A Hugging Face config.json is recognised by its content ("model_type"), not its name.
   config::ConfigDoc doc;
   const std::string file = config::resolve_preset_path(config::workload_kind(), name_or_file);
@@ -323,6 +323,12 @@ Workload load_workload(const std::string& name_or_file,
       config::apply_assignment(doc, a, schema);
     }
   }
+  return doc;
+}
+
+Workload load_workload(const std::string& name_or_file,
+                       const std::vector<config::Assignment>& sets) {
+  config::ConfigDoc doc = workload_document(name_or_file, sets);
   Workload w = config::parse<Workload>(doc);
   if (w.run.mode == Mode::encoder) {
     w.run.generate = 0;  // documented: encoder mode ignores it

@@ -121,18 +121,22 @@ class HfFile {
     const Json* v = find(key);
     return v == nullptr ? fallback : count_value(*v, key, max);
   }
-  uint64_t count_value(const Json& v, const std::string& path, uint64_t max) const {
-    bool ok = v.is_number_unsigned() && v.get<uint64_t>() >= 1 && v.get<uint64_t>() <= max;
+  uint64_t count_value(const Json& v, const std::string& path, uint64_t max,
+                       uint64_t min = 1) const {
+    bool ok = v.is_number_unsigned() && v.get<uint64_t>() >= min && v.get<uint64_t>() <= max;
     if (!ok && v.is_number_float()) {  // 4096.0
       double d = v.get<double>();
-      ok = std::floor(d) == d && d >= 1 && d <= static_cast<double>(max);
+      ok = std::floor(d) == d && d >= static_cast<double>(min) && d <= static_cast<double>(max);
       if (ok) {
         return static_cast<uint64_t>(d);
       }
     }
     if (!ok) {
-      fail(path, "expected an integer in [1, " + std::to_string(max) + "], got " +
-                     config::describe_json_value(v));
+      fail(path, (max == std::numeric_limits<uint64_t>::max()
+                      ? "expected an integer >= " + std::to_string(min)
+                      : "expected an integer in [" + std::to_string(min) + ", " +
+                            std::to_string(max) + "]") +
+                     ", got " + config::describe_json_value(v));
     }
     return v.get<uint64_t>();
   }
@@ -311,7 +315,9 @@ void window(HfFile& f, Json& m, const std::string& type, uint64_t layers) {
   }
   if (type == "qwen2") {
     bool on = f.flag("use_sliding_window", false);
-    uint64_t from = f.count("max_window_layers", kMaxLayers, 28);
+    const Json* first = f.find("max_window_layers");  // Qwen2Config's default: 28
+    uint64_t from =
+        first == nullptr ? 28 : f.count_value(*first, "max_window_layers", kMaxCount, 0);
     if (!on || from >= layers) {
       w = 0;
     } else if (from != 0) {

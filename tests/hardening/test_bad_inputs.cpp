@@ -361,9 +361,13 @@ std::vector<Case> catalogue() {
                   {"{IN}/t.jsonl:1:65", "nesting deeper than 64 levels"}));
   add(cimsim_case(
       "trace_future_version",
-      {{"t.jsonl", trace_with(1, "\"format_version\":1", "\"format_version\":2")}},
+      {{"t.jsonl",
+        trace_with(1, "\"format_version\":" + std::to_string(trace::kTraceFormatVersion),
+                   "\"format_version\":" + std::to_string(trace::kTraceFormatVersion + 1))}},
       run_trace("{IN}/t.jsonl"),
-      {"{IN}/t.jsonl:1", "header.format_version", "unsupported version 2", "version 1"}));
+      {"{IN}/t.jsonl:1", "header.format_version",
+       "unsupported version " + std::to_string(trace::kTraceFormatVersion + 1),
+       "reads version " + std::to_string(trace::kTraceFormatVersion)}));
   add(cimsim_case(
       "trace_more_ops_than_declared",
       {{"t.jsonl", trace_with(1, "\"op_count\":" + std::to_string(op_count), "\"op_count\":3")}},

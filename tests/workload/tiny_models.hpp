@@ -81,6 +81,23 @@ inline workload::Workload tiny_bert() {
   return w;
 }
 
+// Mixtral style: the Llama model with 4 SwiGLU experts per layer, top-2 routing, and a
+// sliding window of 3 keys; 2 layers, a 16-token vocabulary, batch 2.
+inline workload::Workload tiny_mixtral() {
+  workload::Workload w = tiny_llama();
+  w.name = "tiny-mixtral";
+  auto& m = w.model;
+  m.layers = 2;
+  m.vocab = 16;  // at least the 10 token rows of the prefill (a gather reads one per token)
+  m.experts = 4;
+  m.experts_per_token = 2;
+  m.sliding_window = 3;
+  w.run.batch = 2;
+  w.run.prompt = 5;
+  w.run.generate = 3;
+  return w;
+}
+
 // Every op of a trace (small traces only).
 std::vector<trace::Op> collect(trace::OpSource& source);
 std::vector<trace::Op> lower_all(const workload::Workload& w);

@@ -118,6 +118,11 @@ struct Workload {
 Workload load_workload(const std::string& name_or_file,
                        const std::vector<config::Assignment>& sets);
 
+// The workload document load_workload parses: the file after "extends" (or a Hugging Face
+// config.json after import) with the --set assignments applied, not yet validated.
+config::ConfigDoc workload_document(const std::string& name_or_file,
+                                    const std::vector<config::Assignment>& sets);
+
 // The workload as JSON (every parameter, defaults filled in); goes into trace headers and
 // reports.
 Json workload_json(const Workload& w);
