@@ -97,7 +97,7 @@ struct Describe<ModelConfig> {
     f.optional("experts", &ModelConfig::experts,
                "mixture of experts: FFN experts per layer, each of width d_ff (Mixtral: 8); "
                "0: a dense FFN",
-               in_range(0, 65536));
+               in_range(0, kMaxExperts));
     f.optional("experts_per_token", &ModelConfig::experts_per_token,
                "mixture of experts: experts each token is routed to (top-k; Mixtral: 2)");
     f.check([](const ModelConfig& m, const Check& c) {

@@ -387,8 +387,8 @@ Json llama_like(HfFile& f, const std::string& type) {
     window(f, m, type, m["layers"].get<uint64_t>());
   }
   if (type == "mixtral") {
-    m["experts"] = f.count("num_local_experts", 65536);
-    m["experts_per_token"] = f.count("num_experts_per_tok", 65536);
+    m["experts"] = f.count("num_local_experts", kMaxExperts);
+    m["experts_per_token"] = f.count("num_experts_per_tok", kMaxExperts);
     if (m["experts_per_token"].get<uint64_t>() > m["experts"].get<uint64_t>()) {
       f.fail("num_experts_per_tok", "expected at most num_local_experts = " + m["experts"].dump() +
                                         ", got " + m["experts_per_token"].dump());

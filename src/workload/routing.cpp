@@ -51,11 +51,11 @@ void ExpertRouter::choose(uint32_t layer, uint64_t sequence, uint64_t position,
   out.clear();
   uint64_t total = 0;
   for (uint64_t v : weights_) {
-    total += v;  // at most 65536 x 2^32: no overflow
+    total += v;  // at most kMaxExperts x 2^32: no overflow
   }
   const uint64_t token = mix(mix(mix(mix(seed_) ^ layer) ^ sequence) ^ position);
   for (uint32_t draw = 0; draw < top_k_ && total > 0; ++draw) {
-    // An integer in [0, total); the modulo bias is below total / 2^64 <= 2^-16.
+    // An integer in [0, total); the modulo bias is below total / 2^64 <= 2^-20.
     uint64_t u = mix(token + draw) % total;
     uint32_t pick = 0;
     for (uint32_t e = 0; e < experts_; ++e) {

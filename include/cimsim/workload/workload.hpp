@@ -59,6 +59,10 @@ enum class Position : uint8_t { learned, rope, none };
 // split:  kv_read (decoder), batched_matmul QK^T, softmax, batched_matmul PV.
 enum class AttentionForm : uint8_t { fused, split };
 
+// The trace header declares every expert of every layer: a bound keeps it small (Switch-C,
+// the largest published count, has 2048 experts per layer).
+constexpr uint32_t kMaxExperts = 4096;
+
 struct ModelConfig {
   uint32_t layers = 0;
   uint64_t d_model = 0;
