@@ -63,7 +63,8 @@ TEST(Presets, Mistral7bParameterTotal) {
 }
 
 // Mixtral 8x7B: Mistral's layer with 8 SwiGLU experts and a 4096 x 8 router in place of the
-// FFN. Published (Jiang et al. 2024, Section 2): 46.7B total, 12.9B active with 2 experts.
+// FFN. Published: 46.7B total, 12.9B active with 2 experts (Hugging Face model card; Jiang et
+// al. 2024, Section 2, round them to 47B and 13B).
 TEST(Presets, Mixtral8x7bTotalAndActiveParameters) {
   const uint64_t d = 4096, expert = 3 * d * 14336;
   const uint64_t shared = 2 * d * d + 2 * d * 1024 + d * 8 + 2 * d;
