@@ -20,7 +20,6 @@ namespace detail {
 using trace::DType;
 using trace::Op;
 using trace::OpKind;
-using trace::Phase;
 using trace::PhaseKind;
 using trace::Tensor;
 using trace::TensorKind;

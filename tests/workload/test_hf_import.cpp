@@ -23,6 +23,7 @@ std::string hf(const std::string& name) {
 workload::Workload load(const std::string& name_or_file,
                         const std::vector<std::string>& sets = {}) {
   std::vector<config::Assignment> a;
+  a.reserve(sets.size());
   for (const auto& s : sets) {
     a.push_back(config::parse_assignment(s));
   }

@@ -69,14 +69,14 @@ TEST(Moe, EveryExpertIsDeclaredAndTheDenseFfnIsNot) {
 // Embedding 16x8, per layer norm 8 + q, k, v, o 8x8 each + norm 8 + router 8x4 + 4 experts of
 // 3 x 8x12, final norm 8, LM head 8x16. Active: two of the four experts.
 TEST(Moe, ParameterCountsTotalAndActive) {
-  const uint64_t expert = 3 * 8 * 12;
-  const uint64_t layer = 8 + 4 * 64 + 8 + 32 + 4 * expert;
-  const uint64_t total = 16 * 8 + layer + 8 + 8 * 16;
+  const uint64_t expert = uint64_t{3} * 8 * 12;
+  const uint64_t layer = uint64_t{8} + uint64_t{4} * 64 + 8 + 32 + 4 * expert;
+  const uint64_t total = uint64_t{16} * 8 + layer + 8 + uint64_t{8} * 16;
   auto p = workload::count_parameters(tiny_moe().model);
   EXPECT_EQ(p.total, total);
   EXPECT_EQ(p.total, 1720u);
   EXPECT_EQ(p.active, total - 2 * expert);
-  EXPECT_EQ(p.non_embedding, total - 16 * 8 - 8 * 16);
+  EXPECT_EQ(p.non_embedding, total - uint64_t{16} * 8 - uint64_t{8} * 16);
   // A dense model: active = total.
   auto dense = workload::count_parameters(tiny_llama().model);
   EXPECT_EQ(dense.active, dense.total);

@@ -48,7 +48,7 @@ TEST(Presets, LlamaParameterTotals) {
 // Published "68.98B" (68,976,648,192 with Hugging Face's num_parameters()).
 TEST(Presets, Llama2_70bParameterTotal) {
   const uint64_t d = 8192, layer = 2 * d * d + 2 * d * 1024 + 3 * d * 28672 + 2 * d;
-  const uint64_t total = 80 * layer + 2 * 32000 * d + d;
+  const uint64_t total = 80 * layer + d * 2 * 32000 + d;
   EXPECT_EQ(total, 68'976'648'192u);
   EXPECT_EQ(total_parameters("llama-2-70b"), total);
 }
@@ -57,7 +57,7 @@ TEST(Presets, Llama2_70bParameterTotal) {
 // norms; 32 layers, untied 32000 x 4096 tables, final norm. Published "7.24B".
 TEST(Presets, Mistral7bParameterTotal) {
   const uint64_t d = 4096, layer = 2 * d * d + 2 * d * 1024 + 3 * d * 14336 + 2 * d;
-  const uint64_t total = 32 * layer + 2 * 32000 * d + d;
+  const uint64_t total = 32 * layer + d * 2 * 32000 + d;
   EXPECT_EQ(total, 7'241'732'096u);
   EXPECT_EQ(total_parameters("mistral-7b"), total);
 }
@@ -68,7 +68,7 @@ TEST(Presets, Mistral7bParameterTotal) {
 TEST(Presets, Mixtral8x7bTotalAndActiveParameters) {
   const uint64_t d = 4096, expert = 3 * d * 14336;
   const uint64_t shared = 2 * d * d + 2 * d * 1024 + d * 8 + 2 * d;
-  const uint64_t outside = 2 * 32000 * d + d;
+  const uint64_t outside = d * 2 * 32000 + d;
   auto p = workload::count_parameters(load("mixtral-8x7b").model);
   EXPECT_EQ(p.total, 32 * (shared + 8 * expert) + outside);
   EXPECT_EQ(p.total, 46'702'792'704u);
