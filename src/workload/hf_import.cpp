@@ -223,28 +223,78 @@ const std::vector<std::pair<const char*, const char*>>& activations() {
   return a;
 }
 
-// Attention sizes shared by every type: heads, KV heads and head_dim, checked against the
-// hidden size with errors naming the Hugging Face keys.
-void attention_sizes(HfFile& f, Json& m, const char* hidden_key, const char* heads_key,
-                     const char* kv_key, bool head_dim_key) {
-  const uint64_t d = m["d_model"].get<uint64_t>();
-  const uint64_t heads = f.count(heads_key, kMaxHeads);
-  const uint64_t kv = kv_key != nullptr ? f.count(kv_key, kMaxHeads, heads) : heads;
-  if (kv > heads || heads % kv != 0) {
-    f.fail(kv_key, "expected a divisor of " + std::string(heads_key) + " = " +
-                       std::to_string(heads) +
-                       " (each key/value head serves a whole group of "
-                       "query heads), got " +
-                       std::to_string(kv));
+// The keys of the sizes every type has, and the structure the type's modelling code fixes
+// (defaults: the keys most types use, a pre-norm LayerNorm MLP with learned positions).
+struct TypeSpec {
+  const char* layers = "num_hidden_layers";
+  const char* hidden = "hidden_size";
+  const char* heads = "num_attention_heads";
+  const char* kv_heads = nullptr;  // nullptr: as many KV heads as heads
+  bool head_dim = false;           // an explicit "head_dim" key is read
+  const char* ffn_width = "intermediate_size";
+  uint64_t ffn_times_hidden = 0;  // default of ffn_width as a multiple of the hidden size
+  const char* positions = "max_position_embeddings";
+  const char* act = "hidden_act";
+  const char* act_default = "silu";
+  const char* ffn = "mlp";
+  const char* norm = "layernorm";
+  const char* placement = "pre";
+  const char* position = "learned";
+  bool tied_default = true;
+};
+
+TypeSpec spec_of(const std::string& type) {
+  TypeSpec t;
+  if (type == "gpt2") {  // GPT2Config's names
+    t.layers = "n_layer";
+    t.hidden = "n_embd";
+    t.heads = "n_head";
+    t.ffn_width = "n_inner";  // null: 4 x n_embd
+    t.ffn_times_hidden = 4;
+    t.positions = "n_positions";
+    t.act = "activation_function";
+    t.act_default = "gelu_new";
+  } else if (type == "opt") {
+    t.ffn_width = "ffn_dim";
+    t.act = "activation_function";
+    t.act_default = "relu";
+  } else if (type == "bert") {
+    t.act_default = "gelu";
+    t.placement = "post";
+  } else {  // llama, mistral, qwen2, mixtral: LlamaDecoderLayer and its descendants
+    t.kv_heads = "num_key_value_heads";
+    t.head_dim = true;
+    t.ffn = "gated";
+    t.norm = "rmsnorm";
+    t.position = "rope";
+    t.tied_default = false;
   }
-  const Json* explicit_dim = head_dim_key ? f.find("head_dim") : nullptr;
+  return t;
+}
+
+// The model fields every type has, with errors naming the Hugging Face keys: sizes, heads
+// against the hidden size, activation and the type's fixed structure.
+Json common_fields(HfFile& f, const TypeSpec& t) {
+  Json m;
+  m["layers"] = f.count(t.layers, kMaxLayers);
+  const uint64_t d = f.count(t.hidden, kMaxCount);
+  m["d_model"] = d;
+  const uint64_t heads = f.count(t.heads, kMaxHeads);
+  const uint64_t kv = t.kv_heads != nullptr ? f.count(t.kv_heads, kMaxHeads, heads) : heads;
+  if (kv > heads || heads % kv != 0) {
+    f.fail(t.kv_heads, "expected a divisor of " + std::string(t.heads) + " = " +
+                           std::to_string(heads) +
+                           " (each key/value head serves a whole group of query heads), got " +
+                           std::to_string(kv));
+  }
+  const Json* explicit_dim = t.head_dim ? f.find("head_dim") : nullptr;
   uint64_t head_dim = 0;
   if (explicit_dim != nullptr) {
     head_dim = f.count_value(*explicit_dim, "head_dim", kMaxCount);
   } else if (d % heads != 0) {
-    f.fail(heads_key, "expected a divisor of " + std::string(hidden_key) + " = " +
-                          std::to_string(d) + " (head_dim = " + hidden_key + " / " + heads_key +
-                          "), got " + std::to_string(heads));
+    f.fail(t.heads, "expected a divisor of " + std::string(t.hidden) + " = " + std::to_string(d) +
+                        " (head_dim = " + t.hidden + " / " + t.heads + "), got " +
+                        std::to_string(heads));
   } else {
     head_dim = d / heads;
   }
@@ -254,6 +304,19 @@ void attention_sizes(HfFile& f, Json& m, const char* hidden_key, const char* hea
   if (head_dim * heads != d) {
     m["explicit_head_dim"] = true;  // Mistral-NeMo: 32 x 128 heads on a 5120 residual stream
   }
+  m["d_ff"] = t.ffn_times_hidden > 0 ? f.count(t.ffn_width, kMaxCount, t.ffn_times_hidden * d)
+                                     : f.count(t.ffn_width, kMaxCount);
+  m["vocab"] = f.count("vocab_size", kMaxCount);
+  m["max_context"] = f.count(t.positions, kMaxCount);
+  const Json fallback = t.act_default;
+  const Json* act = f.find(t.act);
+  m["activation"] = f.choice(t.act, act != nullptr ? *act : fallback, activations());
+  m["ffn"] = t.ffn;
+  m["norm"] = t.norm;
+  m["norm_placement"] = t.placement;
+  m["position"] = t.position;
+  m["tie_embeddings"] = f.flag("tie_word_embeddings", t.tied_default);
+  return m;
 }
 
 void dtypes(HfFile& f, Json& w) {
@@ -352,21 +415,7 @@ void window(HfFile& f, Json& m, const std::string& type, uint64_t layers) {
 
 // Llama, Mistral, Qwen2 and Mixtral: pre-norm RMSNorm, rotary positions, gated FFN.
 Json llama_like(HfFile& f, const std::string& type) {
-  Json m;
-  m["layers"] = f.count("num_hidden_layers", kMaxLayers);
-  m["d_model"] = f.count("hidden_size", kMaxCount);
-  attention_sizes(f, m, "hidden_size", "num_attention_heads", "num_key_value_heads", true);
-  m["d_ff"] = f.count("intermediate_size", kMaxCount);
-  m["vocab"] = f.count("vocab_size", kMaxCount);
-  m["max_context"] = f.count("max_position_embeddings", kMaxCount);
-  const Json silu = "silu";
-  m["activation"] =
-      f.choice("hidden_act", f.find("hidden_act") ? *f.find("hidden_act") : silu, activations());
-  m["ffn"] = "gated";
-  m["norm"] = "rmsnorm";
-  m["norm_placement"] = "pre";
-  m["position"] = "rope";
-  m["tie_embeddings"] = f.flag("tie_word_embeddings", false);
+  Json m = common_fields(f, spec_of(type));
   rope(f, m, type == "mixtral" ? 1e6 : 10000.0);
   bool bias = false;
   if (type == "llama") {
@@ -398,22 +447,8 @@ Json llama_like(HfFile& f, const std::string& type) {
 }
 
 Json gpt2(HfFile& f) {
-  Json m;
-  m["layers"] = f.count("n_layer", kMaxLayers);
-  m["d_model"] = f.count("n_embd", kMaxCount);
-  attention_sizes(f, m, "n_embd", "n_head", nullptr, false);
-  m["d_ff"] = f.count("n_inner", kMaxCount, 4 * m["d_model"].get<uint64_t>());
-  m["vocab"] = f.count("vocab_size", kMaxCount);
-  m["max_context"] = f.count("n_positions", kMaxCount);
-  const Json gelu_new = "gelu_new";
-  const Json* act = f.find("activation_function");
-  m["activation"] = f.choice("activation_function", act ? *act : gelu_new, activations());
-  m["ffn"] = "mlp";
-  m["norm"] = "layernorm";
-  m["norm_placement"] = "pre";
-  m["position"] = "learned";
+  Json m = common_fields(f, spec_of("gpt2"));
   m["bias"] = true;
-  m["tie_embeddings"] = f.flag("tie_word_embeddings", true);
   f.only("add_cross_attention", false,
          "cross-attention needs an encoder, which a decoder-only "
          "trace does not have");
@@ -421,19 +456,8 @@ Json gpt2(HfFile& f) {
 }
 
 Json opt(HfFile& f) {
-  Json m;
-  m["layers"] = f.count("num_hidden_layers", kMaxLayers);
-  m["d_model"] = f.count("hidden_size", kMaxCount);
-  attention_sizes(f, m, "hidden_size", "num_attention_heads", nullptr, false);
-  m["d_ff"] = f.count("ffn_dim", kMaxCount);
-  m["vocab"] = f.count("vocab_size", kMaxCount);
-  m["max_context"] = f.count("max_position_embeddings", kMaxCount);
+  Json m = common_fields(f, spec_of("opt"));
   m["position_offset"] = 2;  // OPTLearnedPositionalEmbedding: positions start at 2
-  const Json relu = "relu";
-  const Json* act = f.find("activation_function");
-  m["activation"] = f.choice("activation_function", act ? *act : relu, activations());
-  m["ffn"] = "mlp";
-  m["norm"] = "layernorm";
   bool pre = f.flag("do_layer_norm_before", true);
   m["norm_placement"] = pre ? "pre" : "post";
   if (pre && f.flag("_remove_final_layer_norm", false)) {
@@ -441,9 +465,7 @@ Json opt(HfFile& f) {
            "a pre-norm model without its final norm is not "
            "modelled: expected false, got true");
   }
-  m["position"] = "learned";
   m["bias"] = f.flag("enable_bias", true);
-  m["tie_embeddings"] = f.flag("tie_word_embeddings", true);
   if (const Json* proj = f.find("word_embed_proj_dim")) {
     uint64_t p = f.count_value(*proj, "word_embed_proj_dim", kMaxCount);
     if (p != m["d_model"].get<uint64_t>()) {
@@ -458,22 +480,8 @@ Json opt(HfFile& f) {
 }
 
 Json bert(HfFile& f) {
-  Json m;
-  m["layers"] = f.count("num_hidden_layers", kMaxLayers);
-  m["d_model"] = f.count("hidden_size", kMaxCount);
-  attention_sizes(f, m, "hidden_size", "num_attention_heads", nullptr, false);
-  m["d_ff"] = f.count("intermediate_size", kMaxCount);
-  m["vocab"] = f.count("vocab_size", kMaxCount);
-  m["max_context"] = f.count("max_position_embeddings", kMaxCount);
-  const Json gelu = "gelu";
-  const Json* act = f.find("hidden_act");
-  m["activation"] = f.choice("hidden_act", act ? *act : gelu, activations());
-  m["ffn"] = "mlp";
-  m["norm"] = "layernorm";
-  m["norm_placement"] = "post";
-  m["position"] = "learned";
+  Json m = common_fields(f, spec_of("bert"));
   m["bias"] = true;
-  m["tie_embeddings"] = f.flag("tie_word_embeddings", true);
   m["type_vocab"] = f.count("type_vocab_size", kMaxCount, 2);
   m["embedding_norm"] = true;
   const Json absolute = "absolute";

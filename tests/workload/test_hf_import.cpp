@@ -12,22 +12,13 @@
 #include "cimsim/config/overrides.hpp"
 #include "cimsim/workload/workload.hpp"
 #include "support/harness.hpp"
+#include "tiny_models.hpp"
 
 namespace cimsim::test {
 namespace {
 
 std::string hf(const std::string& name) {
   return source_path("tests/workload/hf/" + name + ".json");
-}
-
-workload::Workload load(const std::string& name_or_file,
-                        const std::vector<std::string>& sets = {}) {
-  std::vector<config::Assignment> a;
-  a.reserve(sets.size());
-  for (const auto& s : sets) {
-    a.push_back(config::parse_assignment(s));
-  }
-  return workload::load_workload(name_or_file, a);
 }
 
 Json model_json(const workload::Workload& w) {

@@ -9,15 +9,6 @@
 namespace cimsim::test {
 namespace {
 
-workload::Workload load(const std::string& name, const std::vector<std::string>& sets = {}) {
-  std::vector<config::Assignment> assignments;
-  assignments.reserve(sets.size());
-  for (const auto& s : sets) {
-    assignments.push_back(config::parse_assignment(s));
-  }
-  return workload::load_workload(name, assignments);
-}
-
 uint64_t total_parameters(const std::string& name) {
   return workload::count_parameters(load(name).model).total;
 }

@@ -5,9 +5,21 @@
 #include <string>
 #include <vector>
 
+#include "cimsim/config/overrides.hpp"
 #include "cimsim/workload/workload.hpp"
 
 namespace cimsim::test {
+
+// A preset or workload file with --set assignments ("workload.run.prompt=7", ...).
+inline workload::Workload load(const std::string& name_or_file,
+                               const std::vector<std::string>& sets = {}) {
+  std::vector<config::Assignment> assignments;
+  assignments.reserve(sets.size());
+  for (const auto& s : sets) {
+    assignments.push_back(config::parse_assignment(s));
+  }
+  return workload::load_workload(name_or_file, assignments);
+}
 
 // GPT-2 style: pre-LN layernorm, tanh GELU MLP, learned positions, biases, tied head.
 inline workload::Workload tiny_gpt() {
