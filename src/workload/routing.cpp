@@ -44,32 +44,35 @@ ExpertRouter::ExpertRouter(const Workload& w)
       top_k_(w.model.experts_per_token),
       batch_(w.run.batch),
       seed_(w.run.expert_seed),
-      weights_(integer_weights(w.model, w.run)) {}
+      weights_(integer_weights(w.model, w.run)) {
+  for (uint64_t v : weights_) {
+    total_ += v;  // at most kMaxExperts x 2^32: no overflow
+  }
+}
 
 void ExpertRouter::choose(uint32_t layer, uint64_t sequence, uint64_t position,
                           std::vector<uint32_t>& out) const {
   out.clear();
-  uint64_t total = 0;
-  for (uint64_t v : weights_) {
-    total += v;  // at most kMaxExperts x 2^32: no overflow
-  }
+  left_ = weights_;  // a chosen expert's weight drops to 0: O(experts) per draw
+  uint64_t total = total_;
   const uint64_t token = mix(mix(mix(mix(seed_) ^ layer) ^ sequence) ^ position);
   for (uint32_t draw = 0; draw < top_k_ && total > 0; ++draw) {
     // An integer in [0, total); the modulo bias is below total / 2^64 <= 2^-20.
     uint64_t u = mix(token + draw) % total;
     uint32_t pick = 0;
     for (uint32_t e = 0; e < experts_; ++e) {
-      if (weights_[e] == 0 || std::find(out.begin(), out.end(), e) != out.end()) {
+      if (left_[e] == 0) {
         continue;
       }
       pick = e;
-      if (u < weights_[e]) {
+      if (u < left_[e]) {
         break;
       }
-      u -= weights_[e];
+      u -= left_[e];
     }
     out.push_back(pick);
-    total -= weights_[pick];
+    total -= left_[pick];
+    left_[pick] = 0;
   }
 }
 

@@ -39,6 +39,7 @@ class ExpertRouter {
   uint64_t batch_ = 1;
   uint64_t seed_ = 0;
   std::vector<uint64_t> weights_;  // integer weight per expert
+  uint64_t total_ = 0;             // their sum
   struct Prefix {
     uint64_t last = 0;
     std::vector<uint64_t> counts;
@@ -46,6 +47,7 @@ class ExpertRouter {
   std::unordered_map<uint32_t, Prefix> prefixes_;  // looked up by layer, never iterated
   std::vector<uint64_t> range_;
   mutable std::vector<uint32_t> chosen_;
+  mutable std::vector<uint64_t> left_;  // weights of the experts a token has not drawn yet
 };
 
 }  // namespace cimsim::workload::detail
