@@ -312,10 +312,10 @@ void Lowering::embedding(std::vector<Op>& out) {
 }
 
 Tensor Lowering::attention(std::vector<Op>& out, const std::string& p, int32_t layer,
-                           const Tensor& x) {
+                           const Tensor& x, uint64_t heads, uint64_t kv_heads) {
   const ModelConfig& m = w_.model;
   const uint64_t batch = w_.run.batch, q = plan_.q, kv = plan_.kv_len, d = m.d_model;
-  const uint64_t q_width = mul(m.heads, m.head_dim), kv_width = mul(m.kv_heads, m.head_dim);
+  const uint64_t q_width = mul(heads, m.head_dim), kv_width = mul(kv_heads, m.head_dim);
   Tensor tq =
       linear(out, p + ".attn.q", p + ".attn.q", layer, x, rows_, d, q_width, {batch, q, q_width});
   Tensor tk =
@@ -325,8 +325,8 @@ Tensor Lowering::attention(std::vector<Op>& out, const std::string& p, int32_t l
 
   trace::AttentionShape shape;
   shape.batch = batch;
-  shape.heads = m.heads;
-  shape.kv_heads = m.kv_heads;
+  shape.heads = heads;
+  shape.kv_heads = kv_heads;
   shape.head_dim = m.head_dim;
   shape.q_len = q;
   shape.kv_len = kv;
@@ -334,7 +334,7 @@ Tensor Lowering::attention(std::vector<Op>& out, const std::string& p, int32_t l
   // A sliding window limits causal attention; bidirectional passes (encoder, ENTP) see all.
   shape.window = decoder() ? m.sliding_window : 0;
   const uint64_t keys_read = shape.keys();  // the keys any query sees: the rest is not read
-  const uint64_t pairs = mul(batch, m.heads, shape.pairs());  // over sequences and heads
+  const uint64_t pairs = mul(batch, heads, shape.pairs());  // over sequences and heads
 
   if (m.position == Position::rope) {
     Op& op = emit(out, OpKind::rope, p + ".rope", layer);
@@ -369,28 +369,28 @@ Tensor Lowering::attention(std::vector<Op>& out, const std::string& p, int32_t l
     Op& op = emit(out, OpKind::kv_read, p + ".kv_read", layer);
     op.attn = shape;
     op.inputs = {keys, values};
-    op.outputs = {activation(p + ".kv_read.k", {batch, keys_read, m.kv_heads, m.head_dim}),
-                  activation(p + ".kv_read.v", {batch, keys_read, m.kv_heads, m.head_dim})};
+    op.outputs = {activation(p + ".kv_read.k", {batch, keys_read, kv_heads, m.head_dim}),
+                  activation(p + ".kv_read.v", {batch, keys_read, kv_heads, m.head_dim})};
     keys = op.outputs[0];
     values = op.outputs[1];
   }
   // Grouped-query heads share their K/V head: the operands are read once, not per head.
   Op& qk = emit(out, OpKind::batched_matmul, p + ".attn.qk", layer);
-  qk.mm = {mul(batch, m.heads), q, keys_read, m.head_dim};
+  qk.mm = {mul(batch, heads), q, keys_read, m.head_dim};
   qk.flops = mul(2, pairs, m.head_dim);
   qk.inputs = {tq, keys};
-  qk.outputs = {activation(p + ".attn.qk.out", {batch, m.heads, q, keys_read})};
+  qk.outputs = {activation(p + ".attn.qk.out", {batch, heads, q, keys_read})};
   Tensor scores = qk.outputs.front();
 
   Op& sm = emit(out, OpKind::softmax, p + ".attn.softmax", layer);
-  sm.rows = {mul(batch, m.heads, q), keys_read};
+  sm.rows = {mul(batch, heads, q), keys_read};
   sm.flops = mul(kSoftmaxFlops, pairs);
   sm.inputs = {scores};
   sm.outputs = {activation(p + ".attn.softmax.out", scores.shape)};
   Tensor probs = sm.outputs.front();
 
   Op& pv = emit(out, OpKind::batched_matmul, p + ".attn.pv", layer);
-  pv.mm = {mul(batch, m.heads), q, m.head_dim, keys_read};
+  pv.mm = {mul(batch, heads), q, m.head_dim, keys_read};
   pv.flops = mul(2, pairs, m.head_dim);
   pv.inputs = {probs, values};
   pv.outputs = {activation(p + ".attn.pv.out", {batch, q, q_width})};
@@ -440,13 +440,13 @@ void Lowering::layer(std::vector<Op>& out, uint32_t index) {
   };
   if (m.norm_placement == NormPlacement::pre) {
     Tensor h = norm(out, p + ".norm1", layer, x, rows_, hidden);
-    Tensor a = attention(out, p, layer, h);
+    Tensor a = attention(out, p, layer, h, m.heads, m.kv_heads);
     Tensor o = linear(out, p + ".attn.o", p + ".attn.o", layer, a, rows_, q_width, d, hidden);
     Tensor x1 = residual(p + ".add1", x, o);
     Tensor h2 = norm(out, p + ".norm2", layer, x1, rows_, hidden);
     x_ = residual(p + ".add2", x1, feed_forward(h2));
   } else {
-    Tensor a = attention(out, p, layer, x);
+    Tensor a = attention(out, p, layer, x, m.heads, m.kv_heads);
     Tensor o = linear(out, p + ".attn.o", p + ".attn.o", layer, a, rows_, q_width, d, hidden);
     Tensor x1 = residual(p + ".add1", x, o);
     Tensor h1 = norm(out, p + ".norm1", layer, x1, rows_, hidden);

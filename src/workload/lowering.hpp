@@ -87,8 +87,10 @@ class Lowering final : public trace::OpSource {
   trace::Tensor elementwise(std::vector<trace::Op>& out, trace::OpKind kind,
                             const std::string& name, int32_t layer,
                             const std::vector<trace::Tensor>& in, uint64_t rows, uint64_t cols);
+  // The attention of `heads` query heads over `kv_heads` key/value heads (the model's, or a
+  // shard's).
   trace::Tensor attention(std::vector<trace::Op>& out, const std::string& p, int32_t layer,
-                          const trace::Tensor& x);
+                          const trace::Tensor& x, uint64_t heads, uint64_t kv_heads);
   // One FFN over `rows` token rows of `x`: ops and weights named `prefix`.gate/.up/.act/
   // .mul/.down; `lead` is the output shape without its last (width) dimension.
   trace::Tensor ffn(std::vector<trace::Op>& out, const std::string& prefix, int32_t layer,
