@@ -172,7 +172,7 @@ void Fabric::op_attention(const trace::Op& op) {
   const uint64_t out_bytes = op.bytes_written();
   const uint32_t kv_bits = !op.inputs.empty() ? trace::dtype_bits(op.inputs.back().dtype) : 16;
   const uint64_t kv_bytes = ceil_div(
-      checked_mul(checked_mul(2 * a.kv_len * a.kv_heads, a.head_dim, "KV"), a.batch, "KV") *
+      checked_mul(checked_mul(2 * a.keys() * a.kv_heads, a.head_dim, "KV"), a.batch, "KV") *
           kv_bits,
       8);
   const bool arrays = cfg_.dynamic_matmul != DynamicMatmul::digital;
@@ -248,10 +248,11 @@ void Fabric::op_attention(const trace::Op& op) {
     uint64_t group = std::max<uint64_t>(1, a.heads / std::max<uint64_t>(1, a.kv_heads));
     uint64_t inst = a.kv_heads * a.batch;
     uint64_t vectors = a.q_len * group;
+    // A sliding window's queries drive only the keys they see (a.keys(), from first_key()).
     uint64_t new_pos =
-        resident ? (a.kv_len > store->written ? a.kv_len - store->written : 0) : a.kv_len;
-    ArrayCost qk = array_matmul(a.head_dim, a.kv_len, vectors, inst, new_pos, 0);
-    ArrayCost pv = array_matmul(a.kv_len, a.head_dim, vectors, inst, 0, new_pos);
+        resident ? (a.kv_len > store->written ? a.kv_len - store->written : 0) : a.keys();
+    ArrayCost qk = array_matmul(a.head_dim, a.keys(), vectors, inst, new_pos, 0);
+    ArrayCost pv = array_matmul(a.keys(), a.head_dim, vectors, inst, 0, new_pos);
     uint64_t rounds = resident ? 1 : ceil_div(qk.arrays + pv.arrays, arrays_available(exec));
     stats_.dynamic_rounds += rounds;
     if (resident) {
@@ -264,7 +265,7 @@ void Fabric::op_attention(const trace::Op& op) {
       pool_cell_writes_ += qk.cells_written + pv.cells_written;
     }
     // Softmax over every stored position (the arrays compute all of them).
-    uint64_t e = checked_mul(checked_mul(a.q_len * a.heads, a.kv_len, "scores"), a.batch, "scores");
+    uint64_t e = checked_mul(checked_mul(a.q_len * a.heads, a.keys(), "scores"), a.batch, "scores");
     const auto& vu = cfg_.tile.vector_unit;
     uint64_t cycles =
         ceil_div(4 * e + 2 * e * vu.transcendental_cycles, uint64_t{vu.lanes} * exec.size());

@@ -27,6 +27,25 @@ OpMix scaled(const OpMix& m, double s) {
                scaled(m.exp, s), scaled(m.div, s), scaled(m.act, s)};
 }
 
+// Vector-unit operations of the mixture-of-experts ops. moe_route, per token of E experts:
+// softmax (max and sum, exp, scale), k passes of compares for the top k, the k weights summed
+// and scaled by the reciprocal of their sum. moe_combine, per routed element: scale, add.
+OpMix moe_mix(const trace::Op& op, uint64_t rows, uint64_t e) {
+  OpMix m;
+  if (op.kind == trace::OpKind::moe_combine) {
+    m.mul = e;
+    m.add = e;
+    return m;
+  }
+  const uint64_t k =
+      op.outputs.empty() || op.outputs[0].shape.empty() ? 1 : op.outputs[0].shape.back();
+  m.add = (2 + k) * e + k * rows;
+  m.exp = e;
+  m.mul = e + k * rows;
+  m.div = 2 * rows;
+  return m;
+}
+
 // Vector-unit operations of a row-wise or elementwise op (docs/cim.md lists them).
 OpMix mix_for(const trace::Op& op) {
   uint64_t rows = op.rows.rows, e = checked_mul(op.rows.rows, op.rows.cols, "elements");
@@ -66,6 +85,10 @@ OpMix mix_for(const trace::Op& op) {
       m.mul = 2 * e;
       m.add = e;
       break;
+    case trace::OpKind::moe_route:
+    case trace::OpKind::moe_combine:
+      m = moe_mix(op, rows, e);
+      break;
     default:  // add and anything elementwise
       m.add = e;
       break;
@@ -75,7 +98,7 @@ OpMix mix_for(const trace::Op& op) {
 
 bool row_reduction(trace::OpKind k) {
   return k == trace::OpKind::softmax || k == trace::OpKind::layernorm ||
-         k == trace::OpKind::rmsnorm;
+         k == trace::OpKind::rmsnorm || k == trace::OpKind::moe_route;
 }
 
 }  // namespace

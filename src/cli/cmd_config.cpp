@@ -53,11 +53,8 @@ Command cmd_config() {
       out << workload::workload_json(workload::load_workload(name, sets)).dump(2) << "\n";
       return 0;
     }
-    config::ConfigDoc doc = config::load_config(config::workload_kind(), name);
-    Json schema = workload::workload_schema();
-    for (const auto& a : sets) {
-      if (a.root == "workload") config::apply_assignment(doc, a, schema);
-    }
+    // A Hugging Face config.json prints as the workload file it maps to.
+    config::ConfigDoc doc = workload::workload_document(name, sets);
     workload::load_workload(name, sets);  // validates
     out << doc.root.dump(2) << "\n";
     return 0;

@@ -83,7 +83,11 @@ Command cmd_lower() {
       out << trace::summary_text(trace::summarize(*source));
       workload::ParameterCount p = workload::count_parameters(w.model);
       out << "\nmodel parameters: " << grouped(p.total) << " total, " << grouped(p.non_embedding)
-          << " non-embedding\n";
+          << " non-embedding";
+      if (p.active != p.total) {
+        out << ", " << grouped(p.active) << " active per token";  // mixture of experts
+      }
+      out << "\n";
     }
     return 0;
   };

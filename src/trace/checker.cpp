@@ -254,6 +254,12 @@ void TraceChecker::check(const Op& op) {
                                                 " op reads a weight; none is given");
   }
   check_shape(op, path);
+  if (op.attn.window > 0 && !op.attn.causal) {
+    throw InputError(join_path(path, "attn.window"),
+                     "a sliding window applies to causal attention only: expected 0 with "
+                     "\"causal\": false, got " +
+                         std::to_string(op.attn.window));
+  }
   for (size_t i = 0; i < op.inputs.size(); ++i) {
     check_tensor(op.inputs[i], join_path(join_path(path, "in"), i), true, op);
   }

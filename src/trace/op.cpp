@@ -1,5 +1,7 @@
 #include "cimsim/trace/op.hpp"
 
+#include <algorithm>
+
 #include "cimsim/common/checked_math.hpp"
 #include "cimsim/trace/source.hpp"
 
@@ -41,7 +43,7 @@ bool MatmulShape::operator==(const MatmulShape& o) const {
 }
 bool AttentionShape::operator==(const AttentionShape& o) const {
   return batch == o.batch && heads == o.heads && kv_heads == o.kv_heads && head_dim == o.head_dim &&
-         q_len == o.q_len && kv_len == o.kv_len && causal == o.causal;
+         q_len == o.q_len && kv_len == o.kv_len && causal == o.causal && window == o.window;
 }
 bool RowShape::operator==(const RowShape& o) const {
   return rows == o.rows && cols == o.cols;
@@ -49,10 +51,21 @@ bool RowShape::operator==(const RowShape& o) const {
 
 uint64_t AttentionShape::pairs() const {
   if (!causal) return checked_mul(q_len, kv_len, "attention pairs");
-  // Query i (0-based) of the last q_len positions sees kv_len - q_len + i + 1 keys.
-  uint64_t before = kv_len - q_len;
-  return checked_add(checked_mul(q_len, before, "attention pairs"),
-                     checked_mul(q_len, q_len + 1, "attention pairs") / 2, "attention pairs");
+  // Query i (0-based) of the last q_len positions sees a + i keys, a = kv_len - q_len + 1,
+  // at most `window` of them: the first n queries below the cap, the rest window each.
+  const uint64_t a = kv_len - q_len + 1;
+  uint64_t n = q_len;
+  if (window > 0) n = window < a ? 0 : std::min(q_len, window - a + 1);
+  uint64_t below =
+      checked_add(checked_mul(n, a, "attention pairs"),
+                  checked_mul(n, n - (n > 0 ? 1 : 0), "attention pairs") / 2, "attention pairs");
+  return checked_add(below, checked_mul(q_len - n, window, "attention pairs"), "attention pairs");
+}
+
+uint64_t AttentionShape::first_key() const {
+  // The first query (position kv_len - q_len) reaches back furthest.
+  if (!causal || window == 0 || q_len > kv_len || kv_len - q_len + 1 <= window) return 0;
+  return kv_len - q_len + 1 - window;
 }
 
 bool Op::operator==(const Op& o) const {
@@ -126,7 +139,9 @@ const std::vector<std::pair<OpKind, const char*>>& EnumNames<OpKind>::names() {
       {OpKind::mul, "mul"},
       {OpKind::rope, "rope"},
       {OpKind::kv_write, "kv_write"},
-      {OpKind::kv_read, "kv_read"}};
+      {OpKind::kv_read, "kv_read"},
+      {OpKind::moe_route, "moe_route"},
+      {OpKind::moe_combine, "moe_combine"}};
   return n;
 }
 const std::vector<std::pair<PhaseKind, const char*>>& EnumNames<PhaseKind>::names() {

@@ -264,9 +264,9 @@ Json op_to_json(const Op& op) {
     j["mm"] = Json{{"batch", op.mm.batch}, {"m", op.mm.m}, {"n", op.mm.n}, {"k", op.mm.k}};
   } else if (key == "attn") {
     const AttentionShape& a = op.attn;
-    j["attn"] = Json{{"batch", a.batch},       {"heads", a.heads}, {"kv_heads", a.kv_heads},
-                     {"head_dim", a.head_dim}, {"q_len", a.q_len}, {"kv_len", a.kv_len},
-                     {"causal", a.causal}};
+    j["attn"] = Json{{"batch", a.batch},       {"heads", a.heads},  {"kv_heads", a.kv_heads},
+                     {"head_dim", a.head_dim}, {"q_len", a.q_len},  {"kv_len", a.kv_len},
+                     {"causal", a.causal},     {"window", a.window}};
   } else {
     j["rows"] = Json{{"rows", op.rows.rows}, {"cols", op.rows.cols}};
   }
@@ -381,6 +381,7 @@ void append_op_line(const Op& op, std::string& out) {
     append_field("kv_len", a.kv_len, out);
     append_key("causal", out);
     out += a.causal ? "true," : "false,";
+    append_field("window", a.window, out);
   } else {
     out += "\"rows\":{";
     append_field("rows", op.rows.rows, out);
@@ -420,7 +421,7 @@ Op op_from_json(const Json& j, uint64_t index) {
     op.mm = {s.u64("batch"), s.u64("m"), s.u64("n"), s.u64("k")};
   } else if (key == "attn") {
     Object s(o.at("attn"), o.path("attn"),
-             {"batch", "heads", "kv_heads", "head_dim", "q_len", "kv_len", "causal"});
+             {"batch", "heads", "kv_heads", "head_dim", "q_len", "kv_len", "causal", "window"});
     op.attn.batch = s.u64("batch");
     op.attn.heads = s.u64("heads");
     op.attn.kv_heads = s.u64("kv_heads");
@@ -428,6 +429,7 @@ Op op_from_json(const Json& j, uint64_t index) {
     op.attn.q_len = s.u64("q_len");
     op.attn.kv_len = s.u64("kv_len");
     op.attn.causal = s.boolean("causal");
+    op.attn.window = s.u64("window");
   } else {
     Object s(o.at("rows"), o.path("rows"), {"rows", "cols"});
     op.rows = {s.u64("rows"), s.u64("cols")};

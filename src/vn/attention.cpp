@@ -74,13 +74,15 @@ void KernelPlanner::plan_flash(const trace::Op& op, std::vector<KernelPlan>& out
   const uint64_t d = a.head_dim, nq = a.q_len, nk = a.kv_len;
   const uint32_t e = elem_bytes(op.inputs[0].dtype);
   const FlashBlocks fb = flash_blocks(d, e);
+  const uint64_t window = a.window;  // sliding window: KV blocks before it are never visited
   const HeadLayout q = layout(map_, op.inputs[0], a, heads, nq);
   const HeadLayout kk = layout(map_, op.inputs[1], a, kvh, nk);
   const HeadLayout vv = layout(map_, op.inputs[2], a, kvh, nk);
   const bool use_tensor = rate_for(cfg_.compute.tensor_macs_per_cycle, op.inputs[0].dtype) > 0;
   const uint64_t mma_m = use_tensor ? cfg_.gemm.mma_m : 1;
   const uint64_t bc = fb.bc, br = std::min(fb.br, std::max<uint64_t>(1, nq));
-  const uint64_t tc = ceil_div(nk, bc), tr = ceil_div(nq, br);
+  const uint64_t j0 = a.first_key() / bc;
+  const uint64_t tc = ceil_div(nk, bc) - j0, tr = ceil_div(nq, br);
   const bool causal = a.causal;
   // Split-KV (FlashDecoding): `splits` thread blocks per (sequence, head), each over a run of
   // consecutive KV blocks, keep fp32 partial O, l, m of their own; a reduction kernel combines
@@ -113,13 +115,17 @@ void KernelPlanner::plan_flash(const trace::Op& op, std::vector<KernelPlan>& out
     // Line 2: O = 0, l = 0, m = -inf written to HBM.
     w.stores.push_back(Load{o.at(b, oh, 0), nq * o.row_bytes, o.tensor});
     w.stores.push_back(Load{lm_at(0), nq * 8, lm.index});
-    for (uint64_t j = sp * tc / splits; j < (sp + 1) * tc / splits; ++j) {
+    for (uint64_t j = j0 + sp * tc / splits; j < j0 + (sp + 1) * tc / splits; ++j) {
       uint64_t c0 = j * bc, cols = std::min(bc, nk - c0);
       bool loaded_kv = false;
       for (uint64_t i = 0; i < tr; ++i) {
         uint64_t r0 = i * br, rows = std::min(br, nq - r0);
         // Query row r sits at key position nk - nq + r and sees keys up to it.
         if (causal && c0 > nk - nq + r0 + rows - 1) {
+          continue;
+        }
+        // ... and, with a window, no row of the block reaches back to it.
+        if (window > 0 && c0 + cols + window <= nk - nq + r0 + 1) {
           continue;
         }
         if (!loaded_kv) {  // lines 6: K_j, V_j to SRAM
@@ -175,12 +181,13 @@ void KernelPlanner::plan_standard(const trace::Op& op, std::vector<KernelPlan>& 
   const uint64_t batch = std::max<uint64_t>(1, a.batch), heads = std::max<uint64_t>(1, a.heads);
   const uint64_t kvh = std::max<uint64_t>(1, a.kv_heads),
                  group = std::max<uint64_t>(1, heads / kvh);
-  const uint64_t d = a.head_dim, nq = a.q_len, nk = a.kv_len;
+  // Keys before a sliding window's reach (first_key) are neither read nor computed.
+  const uint64_t d = a.head_dim, nq = a.q_len, nk = a.keys(), k0 = a.first_key();
   const trace::DType dt = op.inputs[0].dtype;
   const uint32_t e = elem_bytes(dt);
   const HeadLayout q = layout(map_, op.inputs[0], a, heads, nq);
-  const HeadLayout kk = layout(map_, op.inputs[1], a, kvh, nk);
-  const HeadLayout vv = layout(map_, op.inputs[2], a, kvh, nk);
+  const HeadLayout kk = layout(map_, op.inputs[1], a, kvh, a.kv_len);
+  const HeadLayout vv = layout(map_, op.inputs[2], a, kvh, a.kv_len);
   const HeadLayout o = layout(map_, op.outputs[0], a, heads, nq);
   const uint64_t s_bytes = batch * heads * nq * nk * e;
   const TensorLoc s = map_.scratch("attn.S", s_bytes);
@@ -200,8 +207,8 @@ void KernelPlanner::plan_standard(const trace::Op& op, std::vector<KernelPlan>& 
   qk.b_tensor = kk.tensor;
   qk.c_tensor = s.index;
   qk.a_base = [q, heads](uint64_t bh) { return q.at(bh / heads, bh % heads, 0); };
-  qk.b_base = [kk, heads, group](uint64_t bh) {
-    return kk.at(bh / heads, (bh % heads) / group, 0);
+  qk.b_base = [kk, heads, group, k0](uint64_t bh) {
+    return kk.at(bh / heads, (bh % heads) / group, k0);
   };
   qk.c_base = [s, per_s](uint64_t bh) { return s.base + bh * per_s; };
   plan_gemm(qk, out);
@@ -225,8 +232,8 @@ void KernelPlanner::plan_standard(const trace::Op& op, std::vector<KernelPlan>& 
   pv.b_tensor = vv.tensor;
   pv.c_tensor = o.tensor;
   pv.a_base = [p, per_s](uint64_t bh) { return p.base + bh * per_s; };
-  pv.b_base = [vv, heads, group](uint64_t bh) {
-    return vv.at(bh / heads, (bh % heads) / group, 0);
+  pv.b_base = [vv, heads, group, k0](uint64_t bh) {
+    return vv.at(bh / heads, (bh % heads) / group, k0);
   };
   pv.c_base = [o, heads](uint64_t bh) { return o.at(bh / heads, bh % heads, 0); };
   plan_gemm(pv, out);

@@ -138,7 +138,7 @@ std::pair<uint64_t, uint64_t> VnExecutor::memo_key(const trace::Op& op) {
   uint64_t h = mix(0x1234, static_cast<uint64_t>(op.kind));
   for (uint64_t v : {op.mm.batch, op.mm.m, op.mm.n, op.mm.k, op.attn.batch, op.attn.heads,
                      op.attn.kv_heads, op.attn.head_dim, op.attn.q_len, op.attn.kv_len,
-                     uint64_t{op.attn.causal}, op.rows.rows, op.rows.cols}) {
+                     uint64_t{op.attn.causal}, op.attn.window, op.rows.rows, op.rows.cols}) {
     h = mix(h, v);
   }
   for (const auto* list : {&op.inputs, &op.outputs}) {

@@ -40,6 +40,10 @@ ElementCost element_cost(trace::OpKind kind) {
       return {3, 1};  // rotate pairs; sin/cos
     case K::embedding:
       return {1, 0};  // add learned position
+    case K::moe_route:
+      return {7, 1};  // softmax (5, exp) and the top-k passes (one compare each, top-2)
+    case K::moe_combine:
+      return {2, 0};  // scale a routed row by its weight, add it into its token's row
     default:
       return {0, 0};
   }
@@ -390,8 +394,8 @@ void KernelPlanner::plan_kv_copy(const trace::Op& op, std::vector<KernelPlan>& o
   const trace::AttentionShape& a = op.attn;
   bool writing = op.kind == trace::OpKind::kv_write;
   std::vector<Load> reads, writes;
-  uint64_t first = writing ? a.kv_len - std::min(a.q_len, a.kv_len) : 0;
-  uint64_t rows = writing ? std::min(a.q_len, a.kv_len) : a.kv_len;
+  uint64_t first = writing ? a.kv_len - std::min(a.q_len, a.kv_len) : a.first_key();
+  uint64_t rows = writing ? std::min(a.q_len, a.kv_len) : a.keys();
   uint64_t kvh = std::max<uint64_t>(1, a.kv_heads), batch = std::max<uint64_t>(1, a.batch);
   auto cache_rows = [&](const trace::Tensor& t, std::vector<Load>& into) {
     const TensorLoc& l = map_.tensor(t);

@@ -86,9 +86,24 @@ struct Describe<ModelConfig> {
                "extra rows of the learned position table (OPT offsets positions by 2)");
     f.optional("embedding_norm", &ModelConfig::embedding_norm,
                "a norm right after the embedding sum (BERT)");
+    f.optional("qkv_bias", &ModelConfig::qkv_bias,
+               "the q, k and v projections have biases even when bias is false (Qwen2)");
+    f.optional("explicit_head_dim", &ModelConfig::explicit_head_dim,
+               "head_dim is given on its own: heads x head_dim need not equal d_model "
+               "(Mistral-NeMo, Gemma)");
+    f.optional("sliding_window", &ModelConfig::sliding_window,
+               "sliding-window attention: a causal query sees at most this many keys, its own "
+               "included (Mistral); 0: every earlier key");
+    f.optional("experts", &ModelConfig::experts,
+               "mixture of experts: FFN experts per layer, each of width d_ff (Mixtral: 8); "
+               "0: a dense FFN",
+               in_range(0, kMaxExperts));
+    f.optional("experts_per_token", &ModelConfig::experts_per_token,
+               "mixture of experts: experts each token is routed to (top-k; Mixtral: 2)");
     f.check([](const ModelConfig& m, const Check& c) {
       uint64_t d_attn = 0;
-      if (__builtin_mul_overflow(uint64_t{m.heads}, m.head_dim, &d_attn) || d_attn != m.d_model) {
+      if (__builtin_mul_overflow(uint64_t{m.heads}, m.head_dim, &d_attn) ||
+          (d_attn != m.d_model && !m.explicit_head_dim)) {
         c.fail("head_dim", "heads x head_dim = " + std::to_string(m.heads) + " x " +
                                std::to_string(m.head_dim) +
                                ", expected it to equal d_model = " + std::to_string(m.d_model));
@@ -106,6 +121,17 @@ struct Describe<ModelConfig> {
       if (m.position != Position::learned && m.position_offset != 0) {
         c.fail("position_offset", "only a learned position table has an offset; position is " +
                                       std::string(enum_name(m.position)));
+      }
+      if (m.experts > 0 && (m.experts_per_token < 1 || m.experts_per_token > m.experts)) {
+        c.fail("experts_per_token",
+               "expected an integer in [1, experts = " + std::to_string(m.experts) + "], got " +
+                   std::to_string(m.experts_per_token));
+      }
+      if (m.experts == 0 && m.experts_per_token != 0) {
+        c.fail("experts_per_token",
+               "a dense model (experts = 0) routes to no expert: expected "
+               "0, got " +
+                   std::to_string(m.experts_per_token));
       }
     });
   }
@@ -148,6 +174,13 @@ struct Describe<RunSettings> {
     f.optional("allow_context_overflow", &RunSettings::allow_context_overflow,
                "lower runs longer than max_context anyway (a what-if: learned position rows "
                "are not extended)");
+    f.optional("expert_seed", &RunSettings::expert_seed,
+               "mixture of experts: seed of the expert choice (the same seed routes every "
+               "token the same way)");
+    f.optional("expert_distribution", &RunSettings::expert_distribution,
+               "mixture of experts: a weight per expert, the odds of picking it; empty: "
+               "uniform",
+               at_least(0));
     f.check([](const RunSettings& r, const Check& c) {
       if (r.mode != Mode::encoder && r.generate == 0) {
         c.fail("generate", std::string("expected an integer >= 1 in ") + enum_name(r.mode) +
@@ -181,6 +214,38 @@ namespace {
 uint64_t tokens_held(const RunSettings& r) {
   return r.mode == Mode::encoder ? r.prompt : checked_add(r.prompt, r.generate, "tokens");
 }
+// run.expert_distribution against the model's experts.
+template <class Where>
+void check_experts(const Workload& w, const Where& where) {
+  const auto& dist = w.run.expert_distribution;
+  if (dist.empty()) {
+    return;
+  }
+  const std::string path = "workload.run.expert_distribution";
+  if (w.model.experts == 0) {
+    throw InputError(where(path),
+                     "the model has no experts (model.experts = 0): expected [], "
+                     "got " +
+                         std::to_string(dist.size()) + " weights");
+  }
+  if (dist.size() != w.model.experts) {
+    throw InputError(where(path), "expected one weight per expert (model.experts = " +
+                                      std::to_string(w.model.experts) + "), got " +
+                                      std::to_string(dist.size()));
+  }
+  uint64_t positive = 0;
+  for (double p : dist) {
+    positive += p > 0 ? 1 : 0;
+  }
+  if (positive < w.model.experts_per_token) {
+    throw InputError(where(path), "each token picks model.experts_per_token = " +
+                                      std::to_string(w.model.experts_per_token) +
+                                      " distinct experts: expected at least that many positive "
+                                      "weights, got " +
+                                      std::to_string(positive));
+  }
+}
+
 }  // namespace
 
 void check_workload(const Workload& w, const config::ConfigDoc* doc) {
@@ -211,6 +276,7 @@ void check_workload(const Workload& w, const config::ConfigDoc* doc) {
                                       " (set workload.run.allow_context_overflow=true to "
                                       "lower it anyway)");
   }
+  check_experts(w, where);
   try {
     check_sizes(w);
   } catch (const OverflowError& e) {
@@ -239,9 +305,17 @@ Json workload_json(const Workload& w) {
   return config::to_json(w);
 }
 
-Workload load_workload(const std::string& name_or_file,
-                       const std::vector<config::Assignment>& sets) {
-  config::ConfigDoc doc = config::load_config(config::workload_kind(), name_or_file);
+config::ConfigDoc workload_document(const std::string& name_or_file,
+                                    const std::vector<config::Assignment>& sets) {
+  // A Hugging Face config.json is recognised by its content ("model_type"), not its name.
+  config::ConfigDoc doc;
+  const std::string file = config::resolve_preset_path(config::workload_kind(), name_or_file);
+  Json top = config::read_json_file(file);
+  if (detail::is_hf_config(top)) {
+    doc = detail::import_hf_config(top, file);
+  } else {
+    doc = config::load_config(config::workload_kind(), name_or_file);
+  }
   config::resolve_references<Workload>(doc);
   Json schema = workload_schema();
   for (const auto& a : sets) {
@@ -249,6 +323,12 @@ Workload load_workload(const std::string& name_or_file,
       config::apply_assignment(doc, a, schema);
     }
   }
+  return doc;
+}
+
+Workload load_workload(const std::string& name_or_file,
+                       const std::vector<config::Assignment>& sets) {
+  config::ConfigDoc doc = workload_document(name_or_file, sets);
   Workload w = config::parse<Workload>(doc);
   if (w.run.mode == Mode::encoder) {
     w.run.generate = 0;  // documented: encoder mode ignores it

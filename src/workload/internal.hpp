@@ -18,4 +18,14 @@ void validate(const Workload& w);
 // trace does not fit 64 bits (lowers the first and the last phase without keeping them).
 void check_sizes(const Workload& w);
 
+// A Hugging Face model config (hf_import.cpp): a JSON object with "model_type" (and no
+// cimsim "model" section).
+bool is_hf_config(const Json& j);
+
+// The workload document of a Hugging Face config.json: the mapped fields as a workload file
+// would hold them, every value attributed to `file`. InputError naming the file and the
+// Hugging Face field for an unsupported model type, a missing size or a value the workload
+// model cannot represent.
+config::ConfigDoc import_hf_config(const Json& j, const std::string& file);
+
 }  // namespace cimsim::workload::detail

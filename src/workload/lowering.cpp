@@ -7,48 +7,24 @@
 // constants below are the documented per-element conventions.
 //
 // Not modelled: dropout (inference), the attention scale 1/sqrt(head_dim) (foldable into
-// W_q), masking (masked pairs are skipped), sampling, detokenisation, BERT's pooler and MLM
-// head, and RoPE's sin/cos tables (precomputed).
-#include <unordered_map>
+// W_q), masking (masked pairs are skipped; a sliding window's keys outside it are not even
+// read), sampling, detokenisation, BERT's pooler and MLM head, and RoPE's sin/cos tables
+// (precomputed; RoPE scaling only changes those tables).
+#include "lowering.hpp"
 
-#include "cimsim/common/checked_math.hpp"
 #include "cimsim/common/error.hpp"
-#include "internal.hpp"
 
 namespace cimsim::workload {
-namespace {
+namespace detail {
 
 using trace::DType;
 using trace::Op;
 using trace::OpKind;
-using trace::Phase;
 using trace::PhaseKind;
 using trace::Tensor;
 using trace::TensorKind;
 
-// FLOPs per element of the non-matmul ops (docs/trace-format.md derives each).
-constexpr uint64_t kLayerNormFlops = 7;  // mean, subtract, square, sum, scale, gamma, beta
-constexpr uint64_t kRmsNormFlops = 4;    // square, sum, scale, gamma
-constexpr uint64_t kSoftmaxFlops = 5;    // max, subtract, exp, sum, divide
-constexpr uint64_t kGeluFlops = 9;       // tanh form: x*x*x, *a, +x, *c, tanh, +1, *x, *0.5
-constexpr uint64_t kSiluFlops = 4;       // negate, exp, +1, divide
-constexpr uint64_t kReluFlops = 1;       // max
-constexpr uint64_t kRopeFlops = 3;       // per rotated pair: 4 multiplies and 2 adds
-constexpr uint64_t kAddFlops = 1;        // add, mul and each extra embedding table
-
-uint64_t mul(uint64_t a, uint64_t b) {
-  return checked_mul(a, b, "trace size");
-}
-uint64_t mul(uint64_t a, uint64_t b, uint64_t c) {
-  return mul(mul(a, b), c);
-}
-uint64_t mul(uint64_t a, uint64_t b, uint64_t c, uint64_t d) {
-  return mul(mul(a, b, c), d);
-}
-uint64_t add(uint64_t a, uint64_t b) {
-  return checked_add(a, b, "trace size");
-}
-
+namespace {
 uint64_t elements(const std::vector<uint64_t>& shape) {
   uint64_t n = 1;
   for (uint64_t s : shape) {
@@ -56,85 +32,43 @@ uint64_t elements(const std::vector<uint64_t>& shape) {
   }
   return n;
 }
+}  // namespace
 
-// What one phase processes.
-struct PhasePlan {
-  Phase phase;
-  uint64_t q = 0;       // new positions per sequence
-  uint64_t kv_len = 0;  // key positions per sequence once this phase's K/V exist
-};
-
-class Lowering final : public trace::OpSource {
- public:
-  explicit Lowering(const Workload& w);
-  const trace::TraceHeader& header() const override { return header_; }
-  bool next(Op& op) override;
-
-  uint64_t phase_count() const { return phase_count_; }
-  uint32_t blocks_per_phase() const { return w_.model.layers + 2; }
-  PhasePlan plan(uint64_t phase_index) const;
-  // Appends the ops of block `block` (0: embedding, 1..L: layer block-1, L+1: final).
-  void lower_block(const PhasePlan& p, uint32_t block, std::vector<Op>& out);
-
- private:
-  bool decoder() const { return w_.run.mode == Mode::decoder; }
-  bool lm_head() const { return w_.run.mode != Mode::encoder; }
-
-  Op& emit(std::vector<Op>& out, OpKind kind, std::string name, int32_t layer);
-  Tensor activation(std::string id, std::vector<uint64_t> shape) const;
-  Tensor weight(const std::string& id) const;
-  Tensor cache(const std::string& id, uint64_t positions) const;
-  static Tensor part(Tensor t, uint64_t elements);
-
-  void embedding(std::vector<Op>& out);
-  void layer(std::vector<Op>& out, uint32_t index);
-  void final_block(std::vector<Op>& out);
-  Tensor norm(std::vector<Op>& out, const std::string& name, int32_t layer, const Tensor& in,
-              uint64_t rows, std::vector<uint64_t> out_shape);
-  Tensor linear(std::vector<Op>& out, const std::string& name, const std::string& weight_id,
-                int32_t layer, const Tensor& in, uint64_t rows, uint64_t k, uint64_t n,
-                std::vector<uint64_t> out_shape);
-  Tensor elementwise(std::vector<Op>& out, OpKind kind, const std::string& name, int32_t layer,
-                     const std::vector<Tensor>& in, uint64_t cols);
-  Tensor attention(std::vector<Op>& out, const std::string& p, int32_t layer, const Tensor& x);
-  Tensor ffn(std::vector<Op>& out, const std::string& p, int32_t layer, const Tensor& x);
-
-  Workload w_;
-  trace::TraceHeader header_;
-  std::unordered_map<std::string, trace::TensorDecl> decls_;  // weights and caches by id
-  uint64_t phase_count_ = 0;
-
-  // The phase being lowered and the residual stream between blocks.
-  PhasePlan plan_;
-  uint64_t rows_ = 0;  // batch x q token rows
-  Tensor x_;
-  uint64_t next_id_ = 0;
-
-  // next(): the current block's ops and where the cursor is.
-  std::vector<Op> buffer_;
-  size_t buffer_pos_ = 0;
-  uint64_t phase_index_ = 0;
-  uint32_t block_index_ = 0;
-};
-
-uint64_t layer_op_count(const Workload& w) {
-  const bool decoder = w.run.mode == Mode::decoder;
-  uint64_t n = 2 /*norms*/ + 3 /*q k v*/ + 1 /*o*/ + 2 /*adds*/;
-  n += w.model.position == Position::rope ? 1 : 0;
-  n += decoder ? 1 : 0;                                                      // kv_write
-  n += w.run.attention == AttentionForm::fused ? 1 : 3 + (decoder ? 1 : 0);  // + kv_read
-  n += w.model.ffn == Ffn::gated ? 5 : 3;
-  return n;
+uint64_t Lowering::ffn_op_count() const {
+  return w_.model.ffn == Ffn::gated ? 5 : 3;
 }
 
-uint64_t ops_per_phase(const Workload& w) {
+uint64_t Lowering::ops_in_phase(const PhasePlan& p, ExpertRouter* router) const {
+  const Workload& w = w_;
+  uint64_t layer_ops = 2 /*norms*/ + 3 /*q k v*/ + 1 /*o*/ + 2 /*adds*/;
+  layer_ops += w.model.position == Position::rope ? 1 : 0;
+  layer_ops += decoder() ? 1 : 0;                                                      // kv_write
+  layer_ops += w.run.attention == AttentionForm::fused ? 1 : 3 + (decoder() ? 1 : 0);  // kv_read
+  uint64_t layers_ops = 0;
+  if (!moe()) {
+    layers_ops = mul(w.model.layers, add(layer_ops, ffn_op_count()));
+  } else {
+    // Router, moe_route and moe_combine, and one FFN per expert that received tokens.
+    layers_ops = mul(w.model.layers, add(layer_ops, 3));
+    uint64_t expert_ffns = 0;
+    if (router == nullptr) {
+      expert_ffns = mul(w.model.layers, w.model.experts);
+    } else {
+      for (uint32_t l = 0; l < w.model.layers; ++l) {
+        for (uint64_t n : router->counts(l, p.first_position(), p.kv_len)) {
+          expert_ffns += n > 0 ? 1 : 0;
+        }
+      }
+    }
+    layers_ops = add(layers_ops, mul(expert_ffns, ffn_op_count()));
+  }
   uint64_t embed = 1 + (w.model.embedding_norm ? 1 : 0);
-  uint64_t final_ops = (w.model.norm_placement == NormPlacement::pre ? 1 : 0) +
-                       (w.run.mode != Mode::encoder ? 1 : 0);
-  return add(add(embed, mul(w.model.layers, layer_op_count(w))), final_ops);
+  uint64_t final_ops = (w.model.norm_placement == NormPlacement::pre ? 1 : 0) + (lm_head() ? 1 : 0);
+  return add(add(embed, layers_ops), final_ops);
 }
 
-Lowering::Lowering(const Workload& w) : w_(w) {
+Lowering::Lowering(const Workload& w, bool bound_only)
+    : w_(w), bound_only_(bound_only), router_(w) {
   const RunSettings& r = w_.run;
   if (r.mode == Mode::encoder) {
     w_.run.generate = 0;
@@ -170,7 +104,16 @@ Lowering::Lowering(const Workload& w) : w_(w) {
       }
     }
   }
-  header_.op_count = mul(phase_count_, ops_per_phase(w_));
+  if (!moe() || bound_only_) {
+    header_.op_count = mul(phase_count_, ops_in_phase(plan(0), nullptr));
+  } else {
+    // The op count depends on which experts receive tokens: route every phase once (with a
+    // router of its own, so that the lowering's prefix counts start afresh).
+    ExpertRouter counting(w_);
+    for (uint64_t i = 0; i < phase_count_; ++i) {
+      header_.op_count = add(header_.op_count, ops_in_phase(plan(i), &counting));
+    }
+  }
   for (const auto& d : header_.weights) {
     decls_.emplace(d.id, d);
   }
@@ -249,10 +192,14 @@ Op& Lowering::emit(std::vector<Op>& out, OpKind kind, std::string name, int32_t 
 }
 
 Tensor Lowering::activation(std::string id, std::vector<uint64_t> shape) const {
+  return activation(std::move(id), std::move(shape), w_.dtypes.activations);
+}
+
+Tensor Lowering::activation(std::string id, std::vector<uint64_t> shape, DType dtype) const {
   Tensor t;
   t.id = std::move(id);
   t.kind = TensorKind::activation;
-  t.dtype = w_.dtypes.activations;
+  t.dtype = dtype;
   t.bytes = trace::dtype_bytes(t.dtype, elements(shape));
   t.shape = std::move(shape);
   return t;
@@ -297,7 +244,8 @@ Tensor Lowering::norm(std::vector<Op>& out, const std::string& name, int32_t lay
 Tensor Lowering::linear(std::vector<Op>& out, const std::string& name, const std::string& weight_id,
                         int32_t layer, const Tensor& in, uint64_t rows, uint64_t k, uint64_t n,
                         std::vector<uint64_t> out_shape) {
-  const bool bias = w_.model.bias && name != "lm_head";
+  // The model's weight list decides which linear layers have a bias (model.cpp).
+  const bool bias = decls_.count(weight_id + ".bias") > 0;
   Op& op = emit(out, OpKind::matmul, name, layer);
   op.mm = {1, rows, n, k};
   op.flops = add(mul(2, rows, n, k), bias ? mul(rows, n) : 0);
@@ -310,7 +258,8 @@ Tensor Lowering::linear(std::vector<Op>& out, const std::string& name, const std
 }
 
 Tensor Lowering::elementwise(std::vector<Op>& out, OpKind kind, const std::string& name,
-                             int32_t layer, const std::vector<Tensor>& in, uint64_t cols) {
+                             int32_t layer, const std::vector<Tensor>& in, uint64_t rows,
+                             uint64_t cols) {
   uint64_t per_element = kAddFlops;
   if (kind == OpKind::gelu) {
     per_element = kGeluFlops;
@@ -322,8 +271,8 @@ Tensor Lowering::elementwise(std::vector<Op>& out, OpKind kind, const std::strin
     per_element = kReluFlops;
   }
   Op& op = emit(out, kind, name, layer);
-  op.rows = {rows_, cols};
-  op.flops = mul(per_element, rows_, cols);
+  op.rows = {rows, cols};
+  op.flops = mul(per_element, rows, cols);
   op.inputs = in;
   op.outputs = {activation(name + ".out", in.front().shape)};
   return op.outputs.front();
@@ -363,10 +312,10 @@ void Lowering::embedding(std::vector<Op>& out) {
 }
 
 Tensor Lowering::attention(std::vector<Op>& out, const std::string& p, int32_t layer,
-                           const Tensor& x) {
+                           const Tensor& x, uint64_t heads, uint64_t kv_heads) {
   const ModelConfig& m = w_.model;
   const uint64_t batch = w_.run.batch, q = plan_.q, kv = plan_.kv_len, d = m.d_model;
-  const uint64_t q_width = mul(m.heads, m.head_dim), kv_width = mul(m.kv_heads, m.head_dim);
+  const uint64_t q_width = mul(heads, m.head_dim), kv_width = mul(kv_heads, m.head_dim);
   Tensor tq =
       linear(out, p + ".attn.q", p + ".attn.q", layer, x, rows_, d, q_width, {batch, q, q_width});
   Tensor tk =
@@ -376,13 +325,16 @@ Tensor Lowering::attention(std::vector<Op>& out, const std::string& p, int32_t l
 
   trace::AttentionShape shape;
   shape.batch = batch;
-  shape.heads = m.heads;
-  shape.kv_heads = m.kv_heads;
+  shape.heads = heads;
+  shape.kv_heads = kv_heads;
   shape.head_dim = m.head_dim;
   shape.q_len = q;
   shape.kv_len = kv;
   shape.causal = decoder();
-  const uint64_t pairs = mul(batch, m.heads, shape.pairs());  // over sequences and heads
+  // A sliding window limits causal attention; bidirectional passes (encoder, ENTP) see all.
+  shape.window = decoder() ? m.sliding_window : 0;
+  const uint64_t keys_read = shape.keys();  // the keys any query sees: the rest is not read
+  const uint64_t pairs = mul(batch, heads, shape.pairs());  // over sequences and heads
 
   if (m.position == Position::rope) {
     Op& op = emit(out, OpKind::rope, p + ".rope", layer);
@@ -400,8 +352,8 @@ Tensor Lowering::attention(std::vector<Op>& out, const std::string& p, int32_t l
     op.attn = shape;
     op.inputs = {tk, tv};
     op.outputs = {cache(p + ".kv.k", q), cache(p + ".kv.v", q)};
-    keys = cache(p + ".kv.k", kv);
-    values = cache(p + ".kv.v", kv);
+    keys = cache(p + ".kv.k", keys_read);
+    values = cache(p + ".kv.v", keys_read);
   }
 
   if (w_.run.attention == AttentionForm::fused) {
@@ -417,37 +369,38 @@ Tensor Lowering::attention(std::vector<Op>& out, const std::string& p, int32_t l
     Op& op = emit(out, OpKind::kv_read, p + ".kv_read", layer);
     op.attn = shape;
     op.inputs = {keys, values};
-    op.outputs = {activation(p + ".kv_read.k", {batch, kv, m.kv_heads, m.head_dim}),
-                  activation(p + ".kv_read.v", {batch, kv, m.kv_heads, m.head_dim})};
+    op.outputs = {activation(p + ".kv_read.k", {batch, keys_read, kv_heads, m.head_dim}),
+                  activation(p + ".kv_read.v", {batch, keys_read, kv_heads, m.head_dim})};
     keys = op.outputs[0];
     values = op.outputs[1];
   }
   // Grouped-query heads share their K/V head: the operands are read once, not per head.
   Op& qk = emit(out, OpKind::batched_matmul, p + ".attn.qk", layer);
-  qk.mm = {mul(batch, m.heads), q, kv, m.head_dim};
+  qk.mm = {mul(batch, heads), q, keys_read, m.head_dim};
   qk.flops = mul(2, pairs, m.head_dim);
   qk.inputs = {tq, keys};
-  qk.outputs = {activation(p + ".attn.qk.out", {batch, m.heads, q, kv})};
+  qk.outputs = {activation(p + ".attn.qk.out", {batch, heads, q, keys_read})};
   Tensor scores = qk.outputs.front();
 
   Op& sm = emit(out, OpKind::softmax, p + ".attn.softmax", layer);
-  sm.rows = {mul(batch, m.heads, q), kv};
+  sm.rows = {mul(batch, heads, q), keys_read};
   sm.flops = mul(kSoftmaxFlops, pairs);
   sm.inputs = {scores};
   sm.outputs = {activation(p + ".attn.softmax.out", scores.shape)};
   Tensor probs = sm.outputs.front();
 
   Op& pv = emit(out, OpKind::batched_matmul, p + ".attn.pv", layer);
-  pv.mm = {mul(batch, m.heads), q, m.head_dim, kv};
+  pv.mm = {mul(batch, heads), q, m.head_dim, keys_read};
   pv.flops = mul(2, pairs, m.head_dim);
   pv.inputs = {probs, values};
   pv.outputs = {activation(p + ".attn.pv.out", {batch, q, q_width})};
   return pv.outputs.front();
 }
 
-Tensor Lowering::ffn(std::vector<Op>& out, const std::string& p, int32_t layer, const Tensor& x) {
+Tensor Lowering::ffn(std::vector<Op>& out, const std::string& prefix, int32_t layer,
+                     const Tensor& x, uint64_t rows, uint64_t d, uint64_t f,
+                     const std::vector<uint64_t>& lead) {
   const ModelConfig& m = w_.model;
-  const uint64_t batch = w_.run.batch, q = plan_.q, d = m.d_model, f = m.d_ff;
   OpKind act = OpKind::gelu;
   if (m.activation == Activation::relu) {
     act = OpKind::relu;
@@ -455,18 +408,20 @@ Tensor Lowering::ffn(std::vector<Op>& out, const std::string& p, int32_t layer, 
   if (m.activation == Activation::silu) {
     act = OpKind::silu;
   }
+  std::vector<uint64_t> wide = lead, narrow = lead;
+  wide.push_back(f);
+  narrow.push_back(d);
   Tensor hidden;
   if (m.ffn == Ffn::gated) {
-    Tensor gate =
-        linear(out, p + ".ffn.gate", p + ".ffn.gate", layer, x, rows_, d, f, {batch, q, f});
-    Tensor up = linear(out, p + ".ffn.up", p + ".ffn.up", layer, x, rows_, d, f, {batch, q, f});
-    Tensor a = elementwise(out, act, p + ".ffn.act", layer, {gate}, f);
-    hidden = elementwise(out, OpKind::mul, p + ".ffn.mul", layer, {a, up}, f);
+    Tensor gate = linear(out, prefix + ".gate", prefix + ".gate", layer, x, rows, d, f, wide);
+    Tensor up = linear(out, prefix + ".up", prefix + ".up", layer, x, rows, d, f, wide);
+    Tensor a = elementwise(out, act, prefix + ".act", layer, {gate}, rows, f);
+    hidden = elementwise(out, OpKind::mul, prefix + ".mul", layer, {a, up}, rows, f);
   } else {
-    Tensor up = linear(out, p + ".ffn.up", p + ".ffn.up", layer, x, rows_, d, f, {batch, q, f});
-    hidden = elementwise(out, act, p + ".ffn.act", layer, {up}, f);
+    Tensor up = linear(out, prefix + ".up", prefix + ".up", layer, x, rows, d, f, wide);
+    hidden = elementwise(out, act, prefix + ".act", layer, {up}, rows, f);
   }
-  return linear(out, p + ".ffn.down", p + ".ffn.down", layer, hidden, rows_, f, d, {batch, q, d});
+  return linear(out, prefix + ".down", prefix + ".down", layer, hidden, rows, f, d, narrow);
 }
 
 void Lowering::layer(std::vector<Op>& out, uint32_t index) {
@@ -476,21 +431,26 @@ void Lowering::layer(std::vector<Op>& out, uint32_t index) {
   const uint64_t d = m.d_model, q_width = mul(m.heads, m.head_dim);
   const std::vector<uint64_t> hidden = {w_.run.batch, plan_.q, d};
   const Tensor x = x_;
+  auto feed_forward = [&](const Tensor& in) {
+    return moe() ? moe_ffn(out, p, index, in)
+                 : ffn(out, p + ".ffn", layer, in, rows_, d, m.d_ff, {w_.run.batch, plan_.q});
+  };
+  auto residual = [&](const std::string& name, const Tensor& a, const Tensor& b) {
+    return elementwise(out, OpKind::add, name, layer, {a, b}, rows_, d);
+  };
   if (m.norm_placement == NormPlacement::pre) {
     Tensor h = norm(out, p + ".norm1", layer, x, rows_, hidden);
-    Tensor a = attention(out, p, layer, h);
+    Tensor a = attention(out, p, layer, h, m.heads, m.kv_heads);
     Tensor o = linear(out, p + ".attn.o", p + ".attn.o", layer, a, rows_, q_width, d, hidden);
-    Tensor x1 = elementwise(out, OpKind::add, p + ".add1", layer, {x, o}, d);
+    Tensor x1 = residual(p + ".add1", x, o);
     Tensor h2 = norm(out, p + ".norm2", layer, x1, rows_, hidden);
-    Tensor f = ffn(out, p, layer, h2);
-    x_ = elementwise(out, OpKind::add, p + ".add2", layer, {x1, f}, d);
+    x_ = residual(p + ".add2", x1, feed_forward(h2));
   } else {
-    Tensor a = attention(out, p, layer, x);
+    Tensor a = attention(out, p, layer, x, m.heads, m.kv_heads);
     Tensor o = linear(out, p + ".attn.o", p + ".attn.o", layer, a, rows_, q_width, d, hidden);
-    Tensor x1 = elementwise(out, OpKind::add, p + ".add1", layer, {x, o}, d);
+    Tensor x1 = residual(p + ".add1", x, o);
     Tensor h1 = norm(out, p + ".norm1", layer, x1, rows_, hidden);
-    Tensor f = ffn(out, p, layer, h1);
-    Tensor x2 = elementwise(out, OpKind::add, p + ".add2", layer, {h1, f}, d);
+    Tensor x2 = residual(p + ".add2", h1, feed_forward(h1));
     x_ = norm(out, p + ".norm2", layer, x2, rows_, hidden);
   }
 }
@@ -512,12 +472,8 @@ void Lowering::final_block(std::vector<Op>& out) {
   }
 }
 
-}  // namespace
-
-namespace detail {
-
 void check_sizes(const Workload& w) {
-  Lowering lowering(w);
+  Lowering lowering(w, true);
   if (lowering.phase_count() == 0) {
     return;
   }
@@ -535,7 +491,7 @@ void check_sizes(const Workload& w) {
 
 std::unique_ptr<trace::OpSource> lower(const Workload& w) {
   detail::validate(w);
-  return std::make_unique<Lowering>(w);
+  return std::make_unique<detail::Lowering>(w);
 }
 
 }  // namespace cimsim::workload

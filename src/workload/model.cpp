@@ -2,7 +2,8 @@
 //
 // Layouts: a linear layer's weight is [in, out] (the matmul's [k, n]), its bias [out];
 // embedding tables are [rows, d_model]; norm gamma/beta are [d_model]. The tied LM head reads
-// embed.tok ([vocab, d_model]) as its transpose.
+// embed.tok ([vocab, d_model]) as its transpose. A mixture-of-experts layer has a router
+// [d_model, experts] and, per expert j, the FFN weights L3.moe.e<j>.gate/.up/.down.
 #include "cimsim/common/checked_math.hpp"
 #include "cimsim/workload/workload.hpp"
 
@@ -33,12 +34,19 @@ class WeightList {
       add(prefix + ".beta", {m.d_model}, layer);
     }
   }
-  void linear(const ModelConfig& m, const std::string& id, uint64_t in, uint64_t out,
-              int32_t layer) {
+  void linear(const std::string& id, uint64_t in, uint64_t out, int32_t layer, bool bias) {
     add(id, {in, out}, layer);
-    if (m.bias) {
+    if (bias) {
       add(id + ".bias", {out}, layer);
     }
+  }
+  // One FFN's weights: `prefix`.gate (gated only), .up, .down.
+  void ffn(const ModelConfig& m, const std::string& prefix, int32_t layer) {
+    if (m.ffn == Ffn::gated) {
+      linear(prefix + ".gate", m.d_model, m.d_ff, layer, m.bias);
+    }
+    linear(prefix + ".up", m.d_model, m.d_ff, layer, m.bias);
+    linear(prefix + ".down", m.d_ff, m.d_model, layer, m.bias);
   }
 
  private:
@@ -82,16 +90,21 @@ std::vector<trace::TensorDecl> model_weights(const ModelConfig& m, trace::DType 
     const std::string p = "L" + std::to_string(i);
     const auto layer = static_cast<int32_t>(i);
     w.norm(m, p + ".norm1", layer);
-    w.linear(m, p + ".attn.q", d, q_width, layer);
-    w.linear(m, p + ".attn.k", d, kv_width, layer);
-    w.linear(m, p + ".attn.v", d, kv_width, layer);
-    w.linear(m, p + ".attn.o", q_width, d, layer);
+    const bool qkv_bias = m.bias || m.qkv_bias;
+    w.linear(p + ".attn.q", d, q_width, layer, qkv_bias);
+    w.linear(p + ".attn.k", d, kv_width, layer, qkv_bias);
+    w.linear(p + ".attn.v", d, kv_width, layer, qkv_bias);
+    w.linear(p + ".attn.o", q_width, d, layer, m.bias);
     w.norm(m, p + ".norm2", layer);
-    if (m.ffn == Ffn::gated) {
-      w.linear(m, p + ".ffn.gate", d, m.d_ff, layer);
+    if (m.experts == 0) {
+      w.ffn(m, p + ".ffn", layer);
+      continue;
     }
-    w.linear(m, p + ".ffn.up", d, m.d_ff, layer);
-    w.linear(m, p + ".ffn.down", m.d_ff, d, layer);
+    // Every expert is declared: a CIM fabric must hold them all.
+    w.linear(p + ".moe.router", d, m.experts, layer, m.bias);
+    for (uint32_t e = 0; e < m.experts; ++e) {
+      w.ffn(m, p + ".moe.e" + std::to_string(e), layer);
+    }
   }
 
   const auto top = static_cast<int32_t>(m.layers);
@@ -106,13 +119,20 @@ std::vector<trace::TensorDecl> model_weights(const ModelConfig& m, trace::DType 
 
 ParameterCount count_parameters(const ModelConfig& m) {
   ParameterCount count;
+  uint64_t experts = 0;  // parameters of every expert of every layer
   for (const auto& decl : model_weights(m, trace::DType::fp16)) {
     uint64_t n = elements(decl);
     count.total = checked_add(count.total, n, "parameter count");
     if (!is_embedding_table(decl.id)) {
       count.non_embedding = checked_add(count.non_embedding, n, "parameter count");
     }
+    if (decl.id.find(".moe.e") != std::string::npos) {
+      experts = checked_add(experts, n, "parameter count");
+    }
   }
+  // Experts are all the same size: a token uses experts_per_token of each layer's experts.
+  uint64_t unused = m.experts > 0 ? experts / m.experts * (m.experts - m.experts_per_token) : 0;
+  count.active = count.total - unused;
   return count;
 }
 

@@ -269,6 +269,56 @@ std::vector<Case> catalogue() {
                                {"--batch", "4000000000000", "--prompt", "1000", "--generate", "1"}),
                   {"gpt2-small.json: workload.run", "do not fit 64-bit counts", "overflows"}));
 
+  // ---- Hugging Face configs and mixture-of-experts settings ----
+  auto hf_llama = [](const std::string& extra, int heads = 4) {
+    return R"({"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 1,
+      "intermediate_size": 128, "vocab_size": 100, "max_position_embeddings": 256,
+      "num_attention_heads": )" +
+           std::to_string(heads) + extra + "}";
+  };
+  add(cimsim_case(
+      "workload_hf_unknown_model_type",
+      {{"config.json", R"({"model_type": "t5", "d_model": 512})"}},
+      run_workload("{IN}/config.json"),
+      {"{IN}/config.json: model_type", "expected one of bert, gpt2, llama", "got \"t5\""}));
+  add(cimsim_case("workload_hf_missing_size",
+                  {{"config.json", R"({"model_type": "mistral", "num_attention_heads": 4})"}},
+                  run_workload("{IN}/config.json"),
+                  {"{IN}/config.json: num_hidden_layers", "missing required key"}));
+  add(cimsim_case("workload_hf_heads_not_dividing", {{"config.json", hf_llama("", 3)}},
+                  run_workload("{IN}/config.json"),
+                  {"{IN}/config.json: num_attention_heads",
+                   "expected a divisor of hidden_size = 64", "got 3"}));
+  add(cimsim_case("workload_hf_rope_scaling",
+                  {{"config.json", hf_llama(R"(, "rope_scaling": {"type": "mrope"})")}},
+                  run_workload("{IN}/config.json"),
+                  {"{IN}/config.json: rope_scaling.type", "linear", "got \"mrope\""}));
+  add(cimsim_case("workload_hf_unknown_field",
+                  {{"config.json", hf_llama(R"(, "cross_attention_layers": [0])")}},
+                  run_workload("{IN}/config.json"),
+                  {"{IN}/config.json: cross_attention_layers", "not a field cimsim maps"}));
+  add(cimsim_case("workload_hf_wrong_type",
+                  {{"config.json", hf_llama(R"(, "tie_word_embeddings": "yes")")}},
+                  run_workload("{IN}/config.json"),
+                  {"{IN}/config.json: tie_word_embeddings", "expected true or false", "\"yes\""}));
+  add(cimsim_case("workload_experts_per_token", {{"w.json", R"({"extends": "tiny.json",
+                     "model": {"experts": 4, "experts_per_token": 5}})"}},
+                  run_workload("{IN}/w.json"),
+                  {"{IN}/w.json: workload.model.experts_per_token",
+                   "expected an integer in [1, experts = 4]", "got 5"}));
+  add(cimsim_case("workload_expert_distribution_length", {{"w.json", R"({"extends": "tiny.json",
+                     "model": {"experts": 4, "experts_per_token": 2},
+                     "run": {"expert_distribution": [1, 2]}})"}},
+                  run_workload("{IN}/w.json"),
+                  {"{IN}/w.json: workload.run.expert_distribution",
+                   "one weight per expert (model.experts = 4)", "got 2"}));
+  add(cimsim_case(
+      "workload_expert_distribution_negative", {},
+      run_workload("{IN}/tiny.json", {"--set", "workload.model.experts=2", "--set",
+                                      "workload.model.experts_per_token=1", "--set",
+                                      "workload.run.expert_distribution=[1,-2]"}),
+      {"workload.run.expert_distribution[1]", "expected a finite number >= 0", "got -2"}));
+
   // ---- command-line arguments ----
   add(cimsim_case("cli_prompt_beyond_64_bits", {},
                   run_workload("{IN}/tiny.json", {"--prompt", "99999999999999999999"}),
@@ -361,9 +411,18 @@ std::vector<Case> catalogue() {
                   {"{IN}/t.jsonl:1:65", "nesting deeper than 64 levels"}));
   add(cimsim_case(
       "trace_future_version",
-      {{"t.jsonl", trace_with(1, "\"format_version\":1", "\"format_version\":2")}},
+      {{"t.jsonl",
+        trace_with(1, "\"format_version\":" + std::to_string(trace::kTraceFormatVersion),
+                   "\"format_version\":" + std::to_string(trace::kTraceFormatVersion + 1))}},
       run_trace("{IN}/t.jsonl"),
-      {"{IN}/t.jsonl:1", "header.format_version", "unsupported version 2", "version 1"}));
+      {"{IN}/t.jsonl:1", "header.format_version",
+       "unsupported version " + std::to_string(trace::kTraceFormatVersion + 1),
+       "reads version " + std::to_string(trace::kTraceFormatVersion)}));
+  add(cimsim_case(
+      "trace_window_on_bidirectional_attention",
+      {{"t.jsonl", trace_with(8, "\"causal\":true,\"window\":0", "\"causal\":false,\"window\":2")}},
+      run_trace("{IN}/t.jsonl"),
+      {"{IN}/t.jsonl:8", "op[6].attn.window", "causal attention only", "got 2"}));
   add(cimsim_case(
       "trace_more_ops_than_declared",
       {{"t.jsonl", trace_with(1, "\"op_count\":" + std::to_string(op_count), "\"op_count\":3")}},

@@ -92,6 +92,39 @@ TEST(Determinism, RunGivesIdenticalReportAndCsvTwice) {
   }
 }
 
+// A mixture of experts: the expert choice is drawn (seeded), so two runs must still agree
+// byte for byte, and a run from the written trace must match the in-process lowering.
+TEST(Determinism, MixtureOfExpertsRunsAgree) {
+  std::string dir = make_temp_dir();
+  write_file(dir + "/moe.json", R"({"extends": "mixtral-8x7b", "name": "tiny-moe",
+    "model": {"layers": 2, "d_model": 64, "heads": 4, "kv_heads": 2, "head_dim": 16,
+              "d_ff": 96, "vocab": 128, "sliding_window": 6},
+    "run": {"prompt": 9, "generate": 4, "batch": 3, "expert_distribution": [4, 1, 1, 1, 1, 1, 1, 2]}})");
+  const std::vector<std::string> workload = {"--workload", dir + "/moe.json"};
+  std::vector<std::string> lower = {"lower", "--out", dir + "/t.jsonl"};
+  lower.insert(lower.end(), workload.begin(), workload.end());
+  ASSERT_EQ(run_with_timeout(cimsim_command(lower), kTimeoutSeconds).exit_code, 0);
+  std::vector<Json> reports;
+  for (const std::string source : {"workload", "workload", "trace"}) {
+    std::string out = dir + "/r" + std::to_string(reports.size()) + ".json";
+    std::vector<std::string> args = {"run", "-q", "--out", out};
+    if (source == "trace") {
+      args.insert(args.end(), {"--trace", dir + "/t.jsonl"});
+    } else {
+      args.insert(args.end(), workload.begin(), workload.end());
+    }
+    for (const auto& m : one_machine_per_type()) {
+      args.insert(args.end(), {"--machine", m});
+    }
+    ProcessResult r = run_with_timeout(cimsim_command(args), kTimeoutSeconds);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    reports.push_back(Json::parse(read_file(out)));
+  }
+  EXPECT_EQ(reports[0].dump(), reports[1].dump());
+  EXPECT_EQ(reports[0]["machines"].dump(), reports[2]["machines"].dump());
+  fs::remove_all(dir);
+}
+
 TEST(Determinism, TraceFileRunMatchesInProcessLowering) {
   // The same workload from a trace file gives the same machine sections as lowering it in
   // process (the report's header names the source, so compare the machines only).

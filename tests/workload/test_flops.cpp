@@ -95,12 +95,7 @@ Sum sum_flops(const Workload& w) {
 }
 
 Workload preset(const std::string& name, const std::vector<std::string>& sets) {
-  std::vector<config::Assignment> a;
-  a.reserve(sets.size());
-  for (const auto& s : sets) {
-    a.push_back(config::parse_assignment(s));
-  }
-  return workload::load_workload(name, a);
+  return load(name, sets);
 }
 
 TEST(Flops, ExactTotalsMatchClosedForms) {

@@ -9,15 +9,6 @@
 namespace cimsim::test {
 namespace {
 
-workload::Workload load(const std::string& name, const std::vector<std::string>& sets = {}) {
-  std::vector<config::Assignment> assignments;
-  assignments.reserve(sets.size());
-  for (const auto& s : sets) {
-    assignments.push_back(config::parse_assignment(s));
-  }
-  return workload::load_workload(name, assignments);
-}
-
 uint64_t total_parameters(const std::string& name) {
   return workload::count_parameters(load(name).model).total;
 }
@@ -41,6 +32,39 @@ TEST(Presets, LlamaParameterTotals) {
   // Untied: both the embedding and the LM head are vocabulary tables.
   auto l2 = workload::count_parameters(load("llama-2-7b").model);
   EXPECT_EQ(l2.non_embedding, 6'738'415'616u - uint64_t{2} * 32'000 * 4096);
+}
+
+// Llama-2-70B per layer: q and o 8192 x 8192, k and v 8192 x 1024 (8 KV heads of 128), SwiGLU
+// 3 x 8192 x 28672, two norms; 80 layers, untied 32000 x 8192 embedding and LM head, final norm.
+// Published "68.98B" (68,976,648,192 with Hugging Face's num_parameters()).
+TEST(Presets, Llama2_70bParameterTotal) {
+  const uint64_t d = 8192, layer = 2 * d * d + 2 * d * 1024 + 3 * d * 28672 + 2 * d;
+  const uint64_t total = 80 * layer + d * 2 * 32000 + d;
+  EXPECT_EQ(total, 68'976'648'192u);
+  EXPECT_EQ(total_parameters("llama-2-70b"), total);
+}
+
+// Mistral 7B per layer: q and o 4096^2, k and v 4096 x 1024, SwiGLU 3 x 4096 x 14336, two
+// norms; 32 layers, untied 32000 x 4096 tables, final norm. Published "7.24B".
+TEST(Presets, Mistral7bParameterTotal) {
+  const uint64_t d = 4096, layer = 2 * d * d + 2 * d * 1024 + 3 * d * 14336 + 2 * d;
+  const uint64_t total = 32 * layer + d * 2 * 32000 + d;
+  EXPECT_EQ(total, 7'241'732'096u);
+  EXPECT_EQ(total_parameters("mistral-7b"), total);
+}
+
+// Mixtral 8x7B: Mistral's layer with 8 SwiGLU experts and a 4096 x 8 router in place of the
+// FFN. Published: 46.7B total, 12.9B active with 2 experts (Hugging Face model card; Jiang et
+// al. 2024, Section 2, round them to 47B and 13B).
+TEST(Presets, Mixtral8x7bTotalAndActiveParameters) {
+  const uint64_t d = 4096, expert = 3 * d * 14336;
+  const uint64_t shared = 2 * d * d + 2 * d * 1024 + d * 8 + 2 * d;
+  const uint64_t outside = d * 2 * 32000 + d;
+  auto p = workload::count_parameters(load("mixtral-8x7b").model);
+  EXPECT_EQ(p.total, 32 * (shared + 8 * expert) + outside);
+  EXPECT_EQ(p.total, 46'702'792'704u);
+  EXPECT_EQ(p.active, 32 * (shared + 2 * expert) + outside);
+  EXPECT_EQ(p.active, 12'879'925'248u);
 }
 
 TEST(Presets, OptParameterTotalIncludesTheTwoOffsetPositionRows) {
@@ -71,19 +95,22 @@ TEST(Presets, EntpParameterTotals) {
 // generate 3: 7 positions cached).
 TEST(Presets, KvCacheBytesPerToken) {
   const std::vector<std::pair<std::string, uint64_t>> expected = {
-      {"gpt2-small", 36'864},    // 2 x 12 x 12 x 64 x 2
-      {"gpt2-medium", 98'304},   // 2 x 24 x 16 x 64 x 2
-      {"gpt2-large", 184'320},   // 2 x 36 x 20 x 64 x 2
-      {"gpt2-xl", 307'200},      // 2 x 48 x 25 x 64 x 2
-      {"bert-base", 36'864},     // 2 x 12 x 12 x 64 x 2
-      {"bert-large", 98'304},    // 2 x 24 x 16 x 64 x 2
-      {"opt-1.3b", 196'608},     // 2 x 24 x 32 x 64 x 2
-      {"llama-2-7b", 524'288},   // 2 x 32 x 32 x 128 x 2 = 0.5 MiB
-      {"llama-2-13b", 819'200},  // 2 x 40 x 40 x 128 x 2
-      {"llama-3-8b", 131'072},   // 2 x 32 x 8 x 128 x 2 = 128 KiB (GQA)
-      {"entp-3l", 2'304},        // 2 x 3 x 3 x 64 x 2
-      {"entp-6l", 9'216},        // 2 x 6 x 6 x 64 x 2
-      {"entp-12l", 36'864}};     // 2 x 12 x 12 x 64 x 2
+      {"gpt2-small", 36'864},     // 2 x 12 x 12 x 64 x 2
+      {"gpt2-medium", 98'304},    // 2 x 24 x 16 x 64 x 2
+      {"gpt2-large", 184'320},    // 2 x 36 x 20 x 64 x 2
+      {"gpt2-xl", 307'200},       // 2 x 48 x 25 x 64 x 2
+      {"bert-base", 36'864},      // 2 x 12 x 12 x 64 x 2
+      {"bert-large", 98'304},     // 2 x 24 x 16 x 64 x 2
+      {"opt-1.3b", 196'608},      // 2 x 24 x 32 x 64 x 2
+      {"llama-2-7b", 524'288},    // 2 x 32 x 32 x 128 x 2 = 0.5 MiB
+      {"llama-2-13b", 819'200},   // 2 x 40 x 40 x 128 x 2
+      {"llama-3-8b", 131'072},    // 2 x 32 x 8 x 128 x 2 = 128 KiB (GQA)
+      {"llama-2-70b", 327'680},   // 2 x 80 x 8 x 128 x 2 = 320 KiB (GQA)
+      {"mistral-7b", 131'072},    // 2 x 32 x 8 x 128 x 2
+      {"mixtral-8x7b", 131'072},  // 2 x 32 x 8 x 128 x 2
+      {"entp-3l", 2'304},         // 2 x 3 x 3 x 64 x 2
+      {"entp-6l", 9'216},         // 2 x 6 x 6 x 64 x 2
+      {"entp-12l", 36'864}};      // 2 x 12 x 12 x 64 x 2
   for (const auto& [name, per_token] : expected) {
     auto w = load(name, {"workload.run.mode=decoder", "workload.run.batch=2",
                          "workload.run.prompt=5", "workload.run.generate=3"});

@@ -5,9 +5,21 @@
 #include <string>
 #include <vector>
 
+#include "cimsim/config/overrides.hpp"
 #include "cimsim/workload/workload.hpp"
 
 namespace cimsim::test {
+
+// A preset or workload file with --set assignments ("workload.run.prompt=7", ...).
+inline workload::Workload load(const std::string& name_or_file,
+                               const std::vector<std::string>& sets = {}) {
+  std::vector<config::Assignment> assignments;
+  assignments.reserve(sets.size());
+  for (const auto& s : sets) {
+    assignments.push_back(config::parse_assignment(s));
+  }
+  return workload::load_workload(name_or_file, assignments);
+}
 
 // GPT-2 style: pre-LN layernorm, tanh GELU MLP, learned positions, biases, tied head.
 inline workload::Workload tiny_gpt() {
@@ -78,6 +90,23 @@ inline workload::Workload tiny_bert() {
   w.run.batch = 1;
   w.run.prompt = 5;
   w.run.generate = 0;
+  return w;
+}
+
+// Mixtral style: the Llama model with 4 SwiGLU experts per layer, top-2 routing, and a
+// sliding window of 3 keys; 2 layers, a 16-token vocabulary, batch 2.
+inline workload::Workload tiny_mixtral() {
+  workload::Workload w = tiny_llama();
+  w.name = "tiny-mixtral";
+  auto& m = w.model;
+  m.layers = 2;
+  m.vocab = 16;  // at least the 10 token rows of the prefill (a gather reads one per token)
+  m.experts = 4;
+  m.experts_per_token = 2;
+  m.sliding_window = 3;
+  w.run.batch = 2;
+  w.run.prompt = 5;
+  w.run.generate = 3;
   return w;
 }
 

@@ -47,6 +47,12 @@ enum class OpKind : uint8_t {
   rope,      // rotary position embedding applied to Q and K
   kv_write,  // append new K/V rows to a layer's cache
   kv_read,   // gather a layer's cache into a contiguous activation (split attention)
+  // Mixture of experts (format version 2). moe_route: softmax over the router logits, top-k
+  // experts per token, their weights renormalised, and each expert's tokens gathered into a
+  // contiguous input (one output per expert that received tokens). moe_combine: every token's
+  // expert outputs scaled by its routing weights and summed back into token order.
+  moe_route,
+  moe_combine,
 };
 
 enum class PhaseKind : uint8_t { prefill, decode, encode, entp };
@@ -79,13 +85,21 @@ struct MatmulShape {
 // attention, kv_write and kv_read. `batch` sequences, each with q_len new query positions
 // that are the last q_len of kv_len key positions (causal: query i sees keys up to its own
 // position). For kv_write, q_len rows are appended and kv_len is the length after the write;
-// for kv_read, kv_len rows are gathered.
+// for kv_read, the rows [first_key(), kv_len) are gathered.
+//
+// window (sliding-window attention, Mistral; causal only): a query at position p sees the
+// keys p - window + 1 .. p; 0 means no window. Keys before first_key() are read by no query of
+// the op, so a machine neither reads nor computes them.
 struct AttentionShape {
   uint64_t batch = 0, heads = 0, kv_heads = 0, head_dim = 0, q_len = 0, kv_len = 0;
   bool causal = false;
+  uint64_t window = 0;
   bool operator==(const AttentionShape& o) const;
   // Query-key pairs that are computed (unmasked), per sequence and head.
   uint64_t pairs() const;
+  // The first key position any query of the op sees, and the keys from there to kv_len.
+  uint64_t first_key() const;
+  uint64_t keys() const { return kv_len - first_key(); }
 };
 
 // Row-wise and elementwise ops: rows x cols elements (softmax/norms reduce along cols).

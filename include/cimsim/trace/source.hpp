@@ -25,7 +25,8 @@ struct TensorDecl {
   bool operator==(const TensorDecl& o) const;
 };
 
-constexpr uint32_t kTraceFormatVersion = 1;
+// 2: sliding-window attention (attn.window) and the mixture-of-experts ops.
+constexpr uint32_t kTraceFormatVersion = 2;
 
 struct TraceHeader {
   uint32_t format_version = kTraceFormatVersion;
