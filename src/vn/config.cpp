@@ -36,12 +36,6 @@ MachineConfig parse_machine(const config::ConfigDoc& doc) {
 namespace cimsim::config {
 using namespace cimsim::vn;
 
-const std::vector<std::pair<AttentionImpl, const char*>>& EnumNames<AttentionImpl>::names() {
-  static const std::vector<std::pair<AttentionImpl, const char*>> n = {
-      {AttentionImpl::flash, "flash"}, {AttentionImpl::standard, "standard"}};
-  return n;
-}
-
 void Describe<ComputeConfig>::fields(Fields<ComputeConfig>& f) {
   f.required("units", &ComputeConfig::units, "number of SMs (GPU) or cores (CPU)", at_least(1));
   f.optional("unit_name", &ComputeConfig::unit_name, "component name of one unit: sm, core");
@@ -122,20 +116,13 @@ void Describe<GemmConfig>::fields(Fields<GemmConfig>& f) {
   f.optional("mma_m", &GemmConfig::mma_m, "MMA instruction M", at_least(1));
   f.optional("mma_n", &GemmConfig::mma_n, "MMA instruction N", at_least(1));
   f.optional("mma_k", &GemmConfig::mma_k, "MMA instruction K", at_least(1));
+  f.optional("heuristic", &GemmConfig::heuristic,
+             "how the tile and split-K factor of a tensor-core GEMM are chosen");
   f.check([](const GemmConfig& g, const Check& k) {
     if (g.tiles.empty()) {
       k.fail("tiles", "expected at least one tile, got an empty array");
     }
   });
-}
-
-void Describe<FlashConfig>::fields(Fields<FlashConfig>& f) {
-  f.optional("sram_bytes", &FlashConfig::sram_bytes,
-             "SRAM size M the blocks are sized for, in bytes (0: smem.capacity_bytes)");
-  f.optional("split_kv", &FlashConfig::split_kv,
-             "thread blocks per (sequence, head), each over a share of the KV blocks, combined "
-             "by a reduction kernel (FlashDecoding); 1: no split, 0: enough to fill the units",
-             in_range(0, 1024));
 }
 
 void Describe<EnergyConfig>::fields(Fields<EnergyConfig>& f) {
@@ -172,13 +159,13 @@ void Describe<MachineConfig>::fields(Fields<MachineConfig>& f) {
   // Bounded like the memory clock: a clock near 0 makes simulated time overflow.
   f.required("clock_ghz", &MachineConfig::clock_ghz, "core clock in GHz", in_range(0.01, 100));
   f.optional("attention", &MachineConfig::attention,
-             "fused attention ops run as FlashAttention (flash) or separate kernels (standard)");
+             "kernels of a fused attention op (by name, or an object with the kernel's "
+             "parameters)");
   f.required("compute", &MachineConfig::compute, "compute units");
   f.required("smem", &MachineConfig::smem, "per-unit shared memory");
   f.required("l2", &MachineConfig::l2, "L2 cache");
   f.required("noc", &MachineConfig::noc, "interconnect");
   f.required("gemm", &MachineConfig::gemm, "GEMM kernel mapping");
-  f.optional("flash", &MachineConfig::flash, "FlashAttention settings");
   f.required("energy", &MachineConfig::energy, "energy per action");
   f.required("static_power", &MachineConfig::static_power, "static power");
 #ifdef CIMSIM_VN_HAVE_MEMORY
@@ -202,11 +189,7 @@ void Describe<MachineConfig>::fields(Fields<MachineConfig>& f) {
                    std::to_string(m.smem.capacity_bytes));
       }
     }
-    if (m.flash.sram_bytes > m.smem.capacity_bytes) {
-      k.fail("flash.sram_bytes",
-             "expected at most smem.capacity_bytes = " + std::to_string(m.smem.capacity_bytes) +
-                 ", got " + std::to_string(m.flash.sram_bytes));
-    }
+    m.attention.make()->check(m, k);
   });
 }
 

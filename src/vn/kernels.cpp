@@ -1,4 +1,5 @@
-// GEMM/GEMV mapping, streaming row kernels and KV-cache copies (attention is in attention.cpp).
+// GEMM/GEMV mapping, streaming row kernels and KV-cache copies (attention kernels are in
+// attention_*.cpp, GEMM tiling heuristics in gemm_*.cpp).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -10,9 +11,6 @@
 namespace cimsim::vn {
 
 namespace {
-uint64_t pad(uint64_t v, uint64_t g) {
-  return ceil_div(v, g) * g;
-}
 constexpr uint64_t kStreamStageBytes = 8192;
 constexpr uint64_t kStreamCtaBytes = 32768;
 }  // namespace
@@ -50,7 +48,24 @@ KernelPlanner::KernelPlanner(const MachineConfig& cfg, AddressMap& map, double h
     : cfg_(cfg),
       map_(map),
       hbm_bytes_per_cycle_(hbm_bytes_per_s / (cfg.clock_ghz * 1e9)),
-      where_(std::move(where)) {}
+      where_(std::move(where)),
+      attention_(cfg.attention.make()),
+      gemm_heuristic_(cfg.gemm.heuristic.make()) {}
+
+KernelPlanner::~KernelPlanner() = default;
+
+void KernelPlanner::plan_attention(const trace::Op& op, std::vector<KernelPlan>& out) {
+  if (op.inputs.size() < 3 || op.outputs.empty()) {
+    throw InputError("trace op " + quote_for_message(op.name) +
+                     ": attention needs inputs Q, K, V and an output");
+  }
+  trace::DType t = op.inputs[0].dtype;
+  if (rate_for(cfg_.compute.tensor_macs_per_cycle, t) <= 0 &&
+      rate_for(cfg_.compute.vector_macs_per_cycle, t) <= 0) {
+    no_unit(op, t);
+  }
+  attention_->plan(op, *this, out);
+}
 
 double KernelPlanner::peak_macs_per_cycle(trace::DType t) const {
   double r = rate_for(cfg_.compute.tensor_macs_per_cycle, t);
@@ -153,51 +168,11 @@ void KernelPlanner::plan_gemm(const Gemm& g, std::vector<KernelPlan>& out) {
 }
 
 void KernelPlanner::plan_tensor_gemm(const Gemm& g, std::vector<KernelPlan>& out) {
-  const auto& cc = cfg_.compute;
-  const double rate = rate_for(cc.tensor_macs_per_cycle, g.dtype);
-  const uint64_t units = cc.units;
   const GemmConfig& gc = cfg_.gemm;
-  struct Choice {
-    TileShape t;
-    uint64_t split = 1;
-    double est = std::numeric_limits<double>::infinity();
-    uint32_t occupancy = 1;
-  } best;
-  for (const TileShape& t : gc.tiles) {
-    uint64_t smem = uint64_t{t.stages} * (t.bm * t.bk * g.a_bytes + t.bk * t.bn * g.b_bytes);
-    if (smem > cfg_.smem.capacity_bytes) {
-      continue;
-    }
-    uint32_t occ = static_cast<uint32_t>(
-        std::min<uint64_t>(cc.max_ctas_per_unit, cfg_.smem.capacity_bytes / smem));
-    uint64_t tm = ceil_div(g.m, t.bm), tn = ceil_div(g.n, t.bn);
-    for (uint64_t split = 1; split <= gc.max_split_k; split *= 2) {
-      if (split > 1 && g.k < split * 2 * t.bk) {
-        break;
-      }
-      uint64_t kper = pad(ceil_div(g.k, split), t.bk);
-      if (split > 1 && (split - 1) * kper >= g.k) {
-        break;
-      }
-      uint64_t grid = g.batch * tm * tn * split;
-      double waves = std::ceil(static_cast<double>(grid) / static_cast<double>(units));
-      double macs = static_cast<double>(pad(std::min(t.bm, g.m), gc.mma_m) *
-                                        pad(std::min(t.bn, g.n), gc.mma_n) * pad(kper, gc.mma_k));
-      double bytes = static_cast<double>(
-          (std::min(t.bm, g.m) * g.a_bytes + std::min(t.bn, g.n) * g.b_bytes) * kper);
-      double t_cta = std::max(macs / rate, bytes / cfg_.noc.port_bytes_per_cycle);
-      double unique = static_cast<double>(g.batch) *
-                      static_cast<double>(g.m * g.k * g.a_bytes + g.n * g.k * g.b_bytes +
-                                          g.m * g.n * g.c_bytes);
-      double partial = split > 1 ? 2.0 * static_cast<double>(g.batch * g.m * g.n * 4 * split) : 0;
-      double est = std::max(waves * t_cta, (unique + partial) / hbm_bytes_per_cycle_) +
-                   (split > 1 ? cc.kernel_launch_ns * cfg_.clock_ghz : 0);
-      if (est < best.est * 0.999) {
-        best = Choice{t, split, est, occ};
-      }
-    }
-  }
-  if (!std::isfinite(best.est)) {
+  const std::optional<GemmTiling> best = gemm_heuristic_->choose(
+      GemmShape{g.batch, g.m, g.n, g.k, g.dtype, g.a_bytes, g.b_bytes, g.c_bytes},
+      GemmMachine{cfg_, hbm_bytes_per_cycle_});
+  if (!best) {
     throw InputError(where_("gemm.tiles"),
                      "no thread-block tile fits smem.capacity_bytes = " +
                          std::to_string(cfg_.smem.capacity_bytes) + " for " +
@@ -206,10 +181,10 @@ void KernelPlanner::plan_tensor_gemm(const Gemm& g, std::vector<KernelPlan>& out
                          " (expected at least one tile whose "
                          "stages x (BM x BK + BK x BN) x element bytes fits)");
   }
-  const TileShape t = best.t;
-  const uint64_t split = best.split;
+  const TileShape t = best->tile;
+  const uint64_t split = best->split_k;
   const uint64_t tm = ceil_div(g.m, t.bm), tn = ceil_div(g.n, t.bn);
-  const uint64_t kper = pad(ceil_div(g.k, split), t.bk);
+  const uint64_t kper = round_up(ceil_div(g.k, split), t.bk);
   const uint64_t swz = std::max<uint64_t>(1, std::min<uint64_t>(gc.swizzle, tm));
   TensorLoc ws{};
   if (split > 1) {
@@ -221,7 +196,7 @@ void KernelPlanner::plan_tensor_gemm(const Gemm& g, std::vector<KernelPlan>& out
            std::to_string(t.bk) + (split > 1 ? "_splitk" + std::to_string(split) : "");
   k.ctas = g.batch * tm * tn * split;
   k.stages = t.stages;
-  k.occupancy = best.occupancy;
+  k.occupancy = best->occupancy;
   k.dtype = g.dtype;
   k.cta = [g, t, split, tm, tn, kper, swz, ws, mma_m, mma_n, mma_k](uint64_t idx, CtaWork& w) {
     uint64_t per = tm * tn;
@@ -238,7 +213,8 @@ void KernelPlanner::plan_tensor_gemm(const Gemm& g, std::vector<KernelPlan>& out
     w.loads.push_back(
         Load{g.b_base(b) + (j * t.bn * g.k + k0 * c) * g.b_bytes, c * kk * g.b_bytes, g.b_tensor});
     double steps = static_cast<double>(w.steps);
-    double macs = static_cast<double>(pad(r, mma_m) * pad(c, mma_n) * pad(kk, mma_k));
+    double macs =
+        static_cast<double>(round_up(r, mma_m) * round_up(c, mma_n) * round_up(kk, mma_k));
     w.step.tensor_macs = macs / steps;
     // Each warp (64x64 warp tile) reads its A rows and B columns from shared memory.
     double rep_a = std::max(1.0, static_cast<double>(t.bn) / 64.0);

@@ -28,7 +28,7 @@ RUNS = {
     "a100std-gpt2-dec": ["--machine", "configs/study/a100-standard.json", *G, "--prompt", "64",
                          "--generate", "4"],
     "a100-split-dec": ["--machine", "a100-sxm4-80gb", *G, "--prompt", "64", "--generate", "3",
-                       "--set", "machine.flash.split_kv=0",
+                       "--set", "machine.attention.split_kv=0",
                        "--set", "workload.run.attention=split"],
     "a100-bert-enc": ["--machine", "a100-sxm4-80gb", "--workload", "bert-base", "--mode",
                       "encoder", "--prompt", "128"],

@@ -154,7 +154,8 @@ std::vector<Case> catalogue() {
   auto add = [&](Case c) { cases.push_back(std::move(c)); };
 
   // ---- machine configs ----
-  add(cimsim_case("machine_truncated", {{"m.json", a100.substr(0, 700)}},
+  // Cut between two keys, so the parser runs out of input where it expects the next key.
+  add(cimsim_case("machine_truncated", {{"m.json", a100.substr(0, a100.find("\"compute\""))}},
                   run_machine("{IN}/m.json"),
                   {"{IN}/m.json:", "invalid JSON", "unexpected end of input"}));
   add(cimsim_case("machine_binary_garbage", {{"m.json", garbage(4096, 1)}},
@@ -211,6 +212,25 @@ std::vector<Case> catalogue() {
   add(cimsim_case(
       "machine_unknown_memory_preset", {{"m.json", machine_over_a100(R"("memory": "hbm9")")}},
       run_machine("{IN}/m.json"), {"{IN}/m.json: machine.memory", "\"hbm9\"", "hbm2e"}));
+  add(cimsim_case("machine_unknown_attention_kernel",
+                  {{"m.json", machine_over_a100(R"("attention": "flash9")")}},
+                  run_machine("{IN}/m.json"),
+                  {"{IN}/m.json: machine.attention", "\"flash9\"", "\"flash\", \"standard\""}));
+  add(cimsim_case(
+      "machine_attention_unknown_parameter",
+      {{"m.json", machine_over_a100(R"("attention": {"name": "flash", "split_kvv": 2})")}},
+      run_machine("{IN}/m.json"),
+      {"{IN}/m.json: machine.attention.split_kvv", "unknown key for \"flash\"", "split_kv"}));
+  add(cimsim_case(
+      "machine_attention_sram_beyond_shared_memory",
+      {{"m.json", machine_over_a100(R"("attention": {"name": "flash", "sram_bytes": 1000000})")}},
+      run_machine("{IN}/m.json"),
+      {"{IN}/m.json: machine.attention.sram_bytes", "at most smem.capacity_bytes = 167936",
+       "1000000"}));
+  add(cimsim_case("machine_unknown_gemm_heuristic",
+                  {{"m.json", machine_over_a100(R"("gemm": {"heuristic": "fast"})")}},
+                  run_machine("{IN}/m.json"),
+                  {"{IN}/m.json: machine.gemm.heuristic", "\"fast\"", "\"fastest\""}));
 
   // ---- memory configs ----
   add(cimsim_case("memory_capacity_overflows_64_bits",

@@ -44,8 +44,8 @@ TEST(Attention, FlashMovesSeveralTimesLessAndFallsWithSram) {
   std::vector<trace::Op> ops{test::attention("att", heads, d, n, n, false, h)};
   std::vector<test::Run> runs;
   std::vector<std::string> names = {"std", "f32k", "f64k", "f160k"};
-  std::vector<std::string> extra = {"attention=\"standard\"", "flash.sram_bytes=32768",
-                                    "flash.sram_bytes=65536", "flash.sram_bytes=163840"};
+  std::vector<std::string> extra = {"attention=\"standard\"", "attention.sram_bytes=32768",
+                                    "attention.sram_bytes=65536", "attention.sram_bytes=163840"};
   for (size_t i = 0; i < names.size(); ++i) {
     auto sets = kSmallL2;
     sets.push_back(extra[i]);
@@ -105,8 +105,10 @@ TEST(Attention, SplitKvDecodeUsesMoreUnitsAndReadsTheSameKv) {
   trace::TraceHeader h;
   std::vector<trace::Op> ops{test::attention("dec", heads, d, 1, kv, true, h, true, kv)};
   test::Run plain = test::build(test::machine_doc("a100-sxm4-80gb"), "plain");
-  test::Run split = test::build(test::machine_doc("a100-sxm4-80gb", {"flash.split_kv=0"}), "split");
-  test::Run four = test::build(test::machine_doc("a100-sxm4-80gb", {"flash.split_kv=4"}), "four");
+  test::Run split =
+      test::build(test::machine_doc("a100-sxm4-80gb", {"attention.split_kv=0"}), "split");
+  test::Run four =
+      test::build(test::machine_doc("a100-sxm4-80gb", {"attention.split_kv=4"}), "four");
   auto reps = test::simulate({&plain, &split, &four}, h, ops);
   const double kv_bytes = 2.0 * kv * heads * d * 2;
   for (const auto& rep : reps) {
