@@ -43,7 +43,7 @@ class Flash final : public AttentionKernel {
     }
   }
 
-  void plan(const trace::Op& op, KernelPlanner& planner,
+  void plan(const trace::Op& op, const AttentionFusion& fused, KernelPlanner& planner,
             std::vector<KernelPlan>& out) const override;
 
  private:
@@ -60,7 +60,8 @@ class Flash final : public AttentionKernel {
   FlashParams p_;
 };
 
-void Flash::plan(const trace::Op& op, KernelPlanner& planner, std::vector<KernelPlan>& out) const {
+void Flash::plan(const trace::Op& op, const AttentionFusion& /*fused*/, KernelPlanner& planner,
+                 std::vector<KernelPlan>& out) const {
   const MachineConfig& cfg = planner.config();
   AddressMap& map = planner.map();
   const trace::AttentionShape a = op.attn;

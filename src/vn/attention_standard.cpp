@@ -12,12 +12,12 @@ namespace {
 
 class StandardAttention final : public AttentionKernel {
  public:
-  void plan(const trace::Op& op, KernelPlanner& planner,
+  void plan(const trace::Op& op, const AttentionFusion& fused, KernelPlanner& planner,
             std::vector<KernelPlan>& out) const override;
 };
 
-void StandardAttention::plan(const trace::Op& op, KernelPlanner& planner,
-                             std::vector<KernelPlan>& out) const {
+void StandardAttention::plan(const trace::Op& op, const AttentionFusion& /*fused*/,
+                             KernelPlanner& planner, std::vector<KernelPlan>& out) const {
   AddressMap& map = planner.map();
   const trace::AttentionShape a = op.attn;
   const uint64_t batch = std::max<uint64_t>(1, a.batch), heads = std::max<uint64_t>(1, a.heads);

@@ -43,14 +43,16 @@ void Describe<ComputeConfig>::fields(Fields<ComputeConfig>& f) {
              "matrix-unit MACs per unit per cycle by data type (dense, no sparsity)");
   f.optional("vector_macs_per_cycle", &ComputeConfig::vector_macs_per_cycle,
              "SIMD / CUDA-core MACs per unit per cycle by data type");
+  f.optional("tensor_efficiency", &ComputeConfig::tensor_efficiency,
+             "share of the matrix units' peak MAC rate a kernel's main loop sustains (sustained "
+             "clock under the power limit, MMA issue); 1: the data-sheet peak",
+             in_range(0.05, 1));
   f.required("vector_flops_per_cycle", &ComputeConfig::vector_flops_per_cycle,
              "fp32 elementwise FLOPs per unit per cycle", positive());
   f.required("sfu_ops_per_cycle", &ComputeConfig::sfu_ops_per_cycle,
              "special-function (exp, tanh, rsqrt) ops per unit per cycle", positive());
   f.optional("max_ctas_per_unit", &ComputeConfig::max_ctas_per_unit,
              "co-resident thread blocks per unit (deepens the load pipeline)", at_least(1));
-  f.optional("kernel_launch_ns", &ComputeConfig::kernel_launch_ns,
-             "launch and completion overhead of one kernel in ns", at_least(0));
   f.optional("cta_launch_cycles", &ComputeConfig::cta_launch_cycles,
              "cycles to dispatch one thread block to a unit");
   f.optional("gemv_max_rows", &ComputeConfig::gemv_max_rows,
@@ -116,6 +118,12 @@ void Describe<GemmConfig>::fields(Fields<GemmConfig>& f) {
   f.optional("mma_m", &GemmConfig::mma_m, "MMA instruction M", at_least(1));
   f.optional("mma_n", &GemmConfig::mma_n, "MMA instruction N", at_least(1));
   f.optional("mma_k", &GemmConfig::mma_k, "MMA instruction K", at_least(1));
+  f.optional("warp_tile_m", &GemmConfig::warp_tile_m,
+             "rows of the tile one warp (or warpgroup) computes; A is read once per such tile",
+             at_least(1));
+  f.optional("warp_tile_n", &GemmConfig::warp_tile_n,
+             "columns of the tile one warp (or warpgroup) computes; B is read once per such tile",
+             at_least(1));
   f.optional("heuristic", &GemmConfig::heuristic,
              "how the tile and split-K factor of a tensor-core GEMM are chosen");
   f.check([](const GemmConfig& g, const Check& k) {
@@ -158,9 +166,23 @@ void Describe<MachineConfig>::fields(Fields<MachineConfig>& f) {
   f.optional("description", &MachineConfig::description, "one line for cimsim info");
   // Bounded like the memory clock: a clock near 0 makes simulated time overflow.
   f.required("clock_ghz", &MachineConfig::clock_ghz, "core clock in GHz", in_range(0.01, 100));
+  f.optional("area_mm2", &MachineConfig::area_mm2,
+             "die area in mm2 (the compute die; 0: not stated), reported under budget",
+             at_least(0));
+  f.optional("process_nm", &MachineConfig::process_nm,
+             "process node in nm as the vendor names it (0: not stated)", at_least(0));
+  f.optional("tdp_w", &MachineConfig::tdp_w,
+             "board / package power limit (TDP) in W (0: not stated), reported as peak_power_w",
+             at_least(0));
   f.optional("attention", &MachineConfig::attention,
              "kernels of a fused attention op (by name, or an object with the kernel's "
              "parameters)");
+  f.optional("execution", &MachineConfig::execution,
+             "how the host launches kernels: eager (one by one) or graph (a CUDA Graph per "
+             "phase), with their launch costs");
+  f.optional("fusion", &MachineConfig::fusion,
+             "fusions of consecutive ops into one kernel, tried in this order (empty: every op "
+             "runs as its own kernels)");
   f.required("compute", &MachineConfig::compute, "compute units");
   f.required("smem", &MachineConfig::smem, "per-unit shared memory");
   f.required("l2", &MachineConfig::l2, "L2 cache");
@@ -190,6 +212,15 @@ void Describe<MachineConfig>::fields(Fields<MachineConfig>& f) {
       }
     }
     m.attention.make()->check(m, k);
+    for (size_t i = 0; i < m.fusion.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (m.fusion[j].name == m.fusion[i].name) {
+          k.fail("fusion[" + std::to_string(i) + "]",
+                 "expected each fusion once, got " + quote_for_message(m.fusion[i].name) +
+                     " again (also fusion[" + std::to_string(j) + "])");
+        }
+      }
+    }
   });
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 
 #include "cimsim/common/error.hpp"
 #include "cimsim/vn/bound.hpp"
@@ -54,6 +55,8 @@ void VnExecutor::start(std::unique_ptr<trace::OpSource> trace) {
       [doc](const std::string& path) { return doc.where(doc.root_name + "." + path); });
   memo_ = std::make_unique<FastForwardMemo>(*map_, machine_->l2(),
                                             memory_->peak_bandwidth_bytes_per_s());
+  launch_ = cfg_.execution.make();
+  fuser_ = std::make_unique<Fuser>(cfg_.fusion);
   set_ops_total(source_->header().op_count);
   std::string n = std::string(machine_->name()) + "_player";
   sc_core::sc_spawn(sc_core::sc_bind(&VnExecutor::player, this), n.c_str());
@@ -80,14 +83,28 @@ const stats::Counts& VnExecutor::memory_now() {
 
 void VnExecutor::player() {
   try {
-    trace::Op op;
+    // One phase at a time: fusions look ahead within it (fusion.hpp), and at its start the
+    // host waits for the previous phase before launching (execution.hpp).
+    std::deque<trace::Op> phase;
+    trace::Op next;
+    bool have = source_->next(next);
     bool first = true;
-    while (source_->next(op)) {
+    while (have) {
+      const trace::Phase p = next.phase;
+      while (have && next.phase == p) {
+        phase.push_back(std::move(next));
+        next = trace::Op{};
+        have = source_->next(next);
+      }
       if (first) {
         memory_first_ = memory_now();
         first = false;
       }
-      run_op(op);
+      launch_->begin_phase(now_ps());
+      ++phases_;
+      while (!phase.empty()) {
+        run_group(fuser_->take(phase, *planner_));
+      }
     }
     if (!first) {
       // Everything the memory counted from the first op's start to the last one's end belongs
@@ -102,17 +119,24 @@ void VnExecutor::player() {
   finish(static_cast<uint64_t>(std::llround(now_ps())));
 }
 
-void VnExecutor::run_op(const trace::Op& op) {
-  std::vector<KernelPlan> kernels = planner_->plan(op);
-  memo_->set_op(op);
+void VnExecutor::run_group(const OpGroup& group) {
+  map_->begin_use();
+  std::vector<KernelPlan> kernels = planner_->plan(group);
+  const trace::Op& anchor = group.ops[group.anchor];
+  memo_->set_ops(group.ops, map_->used_scratch());
   report::OpCost cost;
   const uint64_t start = static_cast<uint64_t>(std::llround(now_ps()));
   cost.start_ps = start;
   FastForwardMemo::Key key{0, 0};
   const Recording* hit = nullptr;
+  FastForwardMemo::TrafficDelta delta;
   if (options().fast_forward) {
-    key = memo_->key(op);
-    hit = memo_->try_replay(key, replay_writebacks_);
+    key = memo_->key(group.ops, group.variant);
+    hit = memo_->try_replay(key, replay_writebacks_, delta);
+  }
+  uint64_t flops = 0;
+  for (const auto& op : group.ops) {
+    flops += op.flops;
   }
   if (hit != nullptr) {
     // Write-backs the recorded op did not have go to the memory for real, alongside the
@@ -134,11 +158,21 @@ void VnExecutor::run_op(const trace::Op& op) {
     for (const auto& w : replay_writebacks_) {
       wb_bytes += w.bytes;
     }
-    // Their share of the memory's bandwidth, as if the op were memory bound.
-    const double extra_ps =
-        static_cast<double>(wb_bytes) / memory_->peak_bandwidth_bytes_per_s() * 1e12;
-    sc_core::wait(sc_core::sc_time(std::ceil(static_cast<double>(hit->duration_ps) + extra_ps),
-                                   sc_core::SC_PS));
+    // The recorded kernels, placed by the launch model as if they ran now; the write-backs'
+    // share of the memory's bandwidth after them, as if the op were memory bound.
+    for (uint64_t k_ps : hit->kernel_ps) {
+      const double at = std::max(launch_->kernel_start_ps(gpu_end_ps_), now_ps());
+      launch_idle_ps_ += at - gpu_end_ps_;
+      gpu_end_ps_ = at + static_cast<double>(k_ps);
+    }
+    kernels_ += hit->kernel_ps.size();
+    // Traffic that differs from the recording's (within the memo's share) adds or saves its
+    // time at peak bandwidth.
+    const double extra_ps = static_cast<double>(static_cast<int64_t>(wb_bytes) + delta.fill_bytes +
+                                                delta.writeback_bytes) /
+                            memory_->peak_bandwidth_bytes_per_s() * 1e12;
+    gpu_end_ps_ = std::max(now_ps(), gpu_end_ps_ + extra_ps);
+    wait_until_ps(gpu_end_ps_);
     while (!l2.idle()) {
       sc_core::wait(l2.idle_event());
     }
@@ -151,6 +185,15 @@ void VnExecutor::run_op(const trace::Op& op) {
         mem_during.actions[a] = 0;
       }
       cost.counts.add(mem_during);
+    }
+    if ((delta.fill_bytes != 0 || delta.writeback_bytes != 0) && has_hbm_link_) {
+      // The HBM bytes the L2 asked for, exactly; the DRAM's actions stay the recording's.
+      auto shift = [](uint64_t& v, int64_t d) {
+        v = static_cast<uint64_t>(std::max<int64_t>(0, static_cast<int64_t>(v) + d));
+      };
+      shift(cost.counts.read_bytes[hbm_link_], delta.fill_bytes);
+      shift(cost.counts.write_bytes[hbm_link_], delta.writeback_bytes);
+      ++ff_near_traffic_;
     }
     cost.bound = hit->bound;
     cost.fast_forwarded = true;
@@ -165,11 +208,19 @@ void VnExecutor::run_op(const trace::Op& op) {
     if (options().fast_forward) {
       l2.set_log(&log_);
     }
+    Recording rec;
     for (const auto& k : kernels) {
-      machine_->run_kernel(k);
+      if (k.ctas == 0) {
+        continue;
+      }
+      const double at = std::max(launch_->kernel_start_ps(gpu_end_ps_), now_ps());
+      launch_idle_ps_ += at - gpu_end_ps_;
+      machine_->run_kernel(k, at);
+      gpu_end_ps_ = now_ps();
+      rec.kernel_ps.push_back(static_cast<uint64_t>(std::llround(gpu_end_ps_ - at)));
     }
     l2.set_log(nullptr);
-    kernels_ += kernels.size();
+    kernels_ += rec.kernel_ps.size();
     cost.end_ps = static_cast<uint64_t>(std::llround(now_ps()));
     cost.counts = machine_->live().counts;
     sub_counts(cost.counts, live_before);
@@ -179,28 +230,46 @@ void VnExecutor::run_op(const trace::Op& op) {
     ++sim_ops_;
     uint64_t hbm =
         has_hbm_link_ ? cost.counts.read_bytes[hbm_link_] + cost.counts.write_bytes[hbm_link_] : 0;
-    trace::DType t = op.inputs.empty() ? trace::DType::fp16 : op.inputs[0].dtype;
-    cost.bound = classify_bound(static_cast<double>(op.flops),
-                                op_peak_flops_per_s(op.kind, t, planner_.get(), cfg_),
+    trace::DType t = anchor.inputs.empty() ? trace::DType::fp16 : anchor.inputs[0].dtype;
+    cost.bound = classify_bound(static_cast<double>(flops),
+                                op_peak_flops_per_s(anchor.kind, t, planner_.get(), cfg_),
                                 static_cast<double>(hbm), memory_->peak_bandwidth_bytes_per_s(),
                                 static_cast<double>(cost.end_ps - start) * 1e-12);
     if (options().fast_forward) {
-      memo_->remember(key, Recording{cost.end_ps - start, cost.counts, cost.bound}, log_,
-                      l2.traffic() - traffic_before);
+      rec.counts = cost.counts;
+      rec.bound = cost.bound;
+      memo_->remember(key, rec, log_, l2.traffic() - traffic_before);
     }
   }
-  auto& s = op_stats_[{op.phase.kind, op.name}];
-  if (s.count == 0) {
-    s.kind = op.kind;
-    s.dtype = op.inputs.empty() ? trace::DType::fp16 : op.inputs[0].dtype;
+  gpu_end_ps_ = now_ps();
+  if (group.name != nullptr) {
+    ++fused_groups_[*group.name];
   }
-  s.count++;
-  s.flops += op.flops;
-  s.ps += cost.end_ps - start;
-  if (has_hbm_link_) {
-    s.hbm_bytes += cost.counts.read_bytes[hbm_link_] + cost.counts.write_bytes[hbm_link_];
+  // The group's cost on its anchor; the other ops ran inside its kernels.
+  for (size_t i = 0; i < group.ops.size(); ++i) {
+    const trace::Op& op = group.ops[i];
+    auto& s = op_stats_[{op.phase.kind, op.name}];
+    if (s.count == 0) {
+      s.kind = op.kind;
+      s.dtype = op.inputs.empty() ? trace::DType::fp16 : op.inputs[0].dtype;
+    }
+    s.count++;
+    if (i == group.anchor) {
+      s.flops += flops;
+      s.ps += cost.end_ps - start;
+      if (has_hbm_link_) {
+        s.hbm_bytes += cost.counts.read_bytes[hbm_link_] + cost.counts.write_bytes[hbm_link_];
+      }
+      record(op, cost);
+    } else {
+      report::OpCost inside;
+      inside.start_ps = inside.end_ps = cost.end_ps;
+      inside.counts.reset(registry());
+      inside.bound = "fused";
+      inside.fast_forwarded = cost.fast_forwarded;
+      record(op, inside);
+    }
   }
-  record(op, cost);
 }
 
 uint64_t VnExecutor::requested_bytes() const {
@@ -263,21 +332,32 @@ Json VnExecutor::metrics() const {
   m["compute_utilization_dtype"] = config::enum_name(main_type);
   m["bandwidth_utilization"] = peak_bw > 0 ? achieved_bw / peak_bw : 0.0;
   m["kernels"] = kernels_;
+  m["execution"] = Json{{"name", cfg_.execution.name},
+                        {"phases", phases_},
+                        {"gpu_idle_between_kernels_s", launch_idle_ps_ * 1e-12}};
+  Json fused = Json::object();
+  for (const auto& [name, n] : fused_groups_) {
+    fused[name] = n;
+  }
+  m["fusion"] = fused;
   m["thread_blocks"] = machine_->ctas_run();
   m["fast_forward"] = Json{
       {"enabled", options().fast_forward},
       {"ops_fast_forwarded", ff_ops_},
       {"ops_simulated", sim_ops_},
       {"ops_fast_forwarded_with_writebacks", ff_with_writebacks_},
+      {"ops_fast_forwarded_with_other_traffic", ff_near_traffic_},
       {"replay_trials_failed", memo_ ? memo_->trials_failed() : 0},
       {"fast_forwarded_seconds", static_cast<double>(ff_ps_) * 1e-12},
       {"what",
-       "an op identical in kind, shapes, data types and bytes to an earlier simulated op, with "
-       "the same sectors of its own tensors in L2, replays that op's recorded L2 accesses on "
-       "the L2 tags; if the L2 then asks the memory for exactly the same fills and write-backs "
-       "(bytes and requests), the op's recorded time and action counts stand in for simulating "
-       "it (the DRAM itself is not simulated for it); if the fills are the same and only this "
-       "op writes back evicted data, the write-backs are simulated alongside the replay; "
+       "an op (or fused group) identical in kind, shapes, data types and bytes to an earlier "
+       "simulated one, with about the same share of its own tensors in L2, replays that op's "
+       "recorded L2 accesses on the L2 tags; if the L2 then asks the memory for the same fills "
+       "and write-backs (bytes and requests), the recorded kernel times (placed again by the "
+       "launch model) and action counts stand in for simulating it (the DRAM itself is not "
+       "simulated for it); if only this op writes back evicted data, the write-backs are "
+       "simulated alongside the replay; if fills and write-backs differ by at most 0.5 %, the "
+       "HBM bytes are corrected and the difference's time at peak bandwidth added or taken off; "
        "otherwise the tags are rolled back and the op is simulated"}};
   m["attention"] = cfg_.attention.name;
   m["roofline"] = roofline(

@@ -1,6 +1,7 @@
 #include "cimsim/vn/fast_forward.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace cimsim::vn {
 
@@ -35,12 +36,16 @@ FastForwardMemo::FastForwardMemo(AddressMap& map, L2Module& l2, double peak_byte
 
 FastForwardMemo::~FastForwardMemo() = default;
 
-void FastForwardMemo::set_op(const trace::Op& op) {
+void FastForwardMemo::set_ops(const std::vector<trace::Op>& ops,
+                              const std::vector<uint32_t>& scratch) {
+  scratch_ = scratch;
   op_tensors_.clear();
-  for (const auto* list : {&op.inputs, &op.outputs}) {
-    for (const auto& t : *list) {
-      const TensorLoc* l = map_.find(t.id);
-      op_tensors_.push_back(l != nullptr ? l->index : UINT32_MAX);
+  for (const auto& op : ops) {
+    for (const auto* list : {&op.inputs, &op.outputs}) {
+      for (const auto& t : *list) {
+        const TensorLoc* l = map_.find(t.id);
+        op_tensors_.push_back(l != nullptr ? l->index : UINT32_MAX);
+      }
     }
   }
 }
@@ -59,39 +64,54 @@ uint32_t FastForwardMemo::tensor_of(int32_t role) const {
                               : op_tensors_[static_cast<size_t>(role)];
 }
 
-FastForwardMemo::Key FastForwardMemo::key(const trace::Op& op) const {
-  uint64_t h = mix(0x1234, static_cast<uint64_t>(op.kind));
-  for (uint64_t v : {op.mm.batch, op.mm.m, op.mm.n, op.mm.k, op.attn.batch, op.attn.heads,
-                     op.attn.kv_heads, op.attn.head_dim, op.attn.q_len, op.attn.kv_len,
-                     uint64_t{op.attn.causal}, op.rows.rows, op.rows.cols}) {
-    h = mix(h, v);
-  }
-  for (const auto* list : {&op.inputs, &op.outputs}) {
-    h = mix(h, list->size());
-    for (const auto& t : *list) {
-      h = mix(mix(mix(h, static_cast<uint64_t>(t.kind)), static_cast<uint64_t>(t.dtype)), t.bytes);
-      for (uint64_t d : t.shape) {
-        h = mix(h, d);
+FastForwardMemo::Key FastForwardMemo::key(const std::vector<trace::Op>& ops,
+                                          uint64_t variant) const {
+  uint64_t h = variant == 0 ? 0x1234 : mix(0x4321, variant);
+  for (const auto& op : ops) {
+    h = mix(h, static_cast<uint64_t>(op.kind));
+    for (uint64_t v :
+         {op.mm.batch, op.mm.m, op.mm.n, op.mm.k, op.attn.batch, op.attn.heads, op.attn.kv_heads,
+          op.attn.head_dim, op.attn.q_len, op.attn.kv_len, uint64_t{op.attn.causal}, op.rows.rows,
+          op.rows.cols, static_cast<uint64_t>(op.phase.kind)}) {
+      h = mix(h, v);
+    }
+    for (const auto* list : {&op.inputs, &op.outputs}) {
+      h = mix(h, list->size());
+      for (const auto& t : *list) {
+        h = mix(mix(mix(h, static_cast<uint64_t>(t.kind)), static_cast<uint64_t>(t.dtype)),
+                t.bytes);
+        for (uint64_t d : t.shape) {
+          h = mix(h, d);
+        }
       }
     }
   }
-  // L2 state as it concerns the op: exactly which sectors of its own tensors (and of scratch)
-  // are present and dirty, found by looking up the blocks of those tensors. The rest of the
-  // L2 (what the op would evict) is checked by the trial replay, not here.
+  // L2 state as it concerns the op: which sectors of its own tensors (and of the scratch its
+  // kernels use) are present and dirty, found by looking up the blocks of those tensors;
+  // coarsely in h (the resident share of its own tensors), exactly in g. The rest of the L2 (what
+  // the op would evict) is checked by the trial replay, not here.
   const L2Cache& cache = l2_.cache();
   const uint64_t bb = cache.block_bytes();
   uint64_t g = mix(h, 0x5151);
-  auto add_tensor = [&](uint64_t role, uint32_t tensor) {
+  auto add_tensor = [&](uint64_t role, uint32_t tensor, bool coarse) {
     const TensorLoc& loc = map_.at(tensor);
     const uint64_t first = loc.base / bb,
                    last = (loc.base + std::max<uint64_t>(loc.size, 1) - 1) / bb;
     L2Cache::BlockState b;
+    uint64_t valid = 0, dirty = 0;
     for (uint64_t blk = first; blk <= last; ++blk) {
       if (cache.lookup(blk, b) && b.tensor == tensor) {
+        valid += static_cast<uint64_t>(__builtin_popcountll(b.valid));
+        dirty += static_cast<uint64_t>(__builtin_popcountll(b.dirty));
         for (uint64_t v : {role, blk - first, b.valid, b.dirty}) {
-          h = mix(h, v);
           g = mix(g, ~v);
         }
+      }
+    }
+    if (coarse) {
+      const uint64_t sectors = (last - first + 1) * 64;
+      for (uint64_t v : {role, valid * 32 / sectors, dirty * 32 / sectors}) {
+        h = mix(h, v);
       }
     }
   };
@@ -100,28 +120,41 @@ FastForwardMemo::Key FastForwardMemo::key(const trace::Op& op) const {
     if (t == UINT32_MAX || role_of(t) != static_cast<int32_t>(r)) {
       continue;  // not placed, or already seen in an earlier role
     }
-    add_tensor(r, t);
+    add_tensor(r, t, true);
   }
-  for (uint32_t t : map_.scratch_indices()) {
+  // Scratch (split-K partials, log-sum-exp) is written before it is read within an op, so
+  // its state changes no fill; only the exact hash holds it (the trial replay decides).
+  for (uint32_t t : scratch_) {
     if (role_of(t) >= kScratchRole) {
-      add_tensor(static_cast<uint64_t>(kScratchRole) + t, t);
+      add_tensor(static_cast<uint64_t>(kScratchRole) + t, t, false);
     }
   }
   return {h, g};
 }
 
-const Recording* FastForwardMemo::try_replay(const Key& key, std::vector<AddrRange>& writebacks) {
+const Recording* FastForwardMemo::try_replay(const Key& key, std::vector<AddrRange>& writebacks,
+                                             TrafficDelta& delta) {
+  delta = TrafficDelta{};
   auto it = memo_.find(key.first);
   if (it == memo_.end()) {
     return nullptr;
   }
   auto& variants = it->second;
   L2Cache& cache = l2_.cache();
+  // Recordings of the same L2 state first.
+  std::vector<size_t> order;
   for (size_t v = 0; v < variants.size(); ++v) {
-    const Memo& m = *variants[v];
-    if (m.check != key.second) {
-      continue;
+    if (variants[v]->check == key.second) {
+      order.push_back(v);
     }
+  }
+  for (size_t v = 0; v < variants.size(); ++v) {
+    if (variants[v]->check != key.second) {
+      order.push_back(v);
+    }
+  }
+  for (size_t v : order) {
+    const Memo& m = *variants[v];
     // Replay the recorded accesses on the tags. The replay stands in for the op if the L2
     // asks the memory for exactly what it asked when the op was simulated, or for the same
     // fills plus write-backs of data the op evicts where the recorded op wrote nothing back:
@@ -139,19 +172,36 @@ const Recording* FastForwardMemo::try_replay(const Key& key, std::vector<AddrRan
     const bool same_fills = t.fill_bytes == m.traffic.fill_bytes &&
                             t.read_requests == m.traffic.read_requests &&
                             t.read_bytes == m.traffic.read_bytes;
-    const bool exact = same_fills && t.writebacks == m.traffic.writebacks &&
-                       t.writeback_bytes == m.traffic.writeback_bytes;
+    const bool same_writebacks =
+        t.writebacks == m.traffic.writebacks && t.writeback_bytes == m.traffic.writeback_bytes;
     // Write-backs the recorded op did not have are simulated, but not their contention with
     // the op's own traffic (the replay adds their time at the memory's peak bandwidth, right
     // for a memory-bound op): allowed only where that time is a small part of the op's.
     const bool small_writebacks =
         same_fills && m.traffic.writebacks == 0 &&
         static_cast<double>(t.writeback_bytes) / peak_bytes_per_s_ * 1e12 <=
-            kReplayWritebackShare * static_cast<double>(m.rec.duration_ps);
-    if (exact || small_writebacks) {
+            kReplayWritebackShare * static_cast<double>(m.rec.duration_ps());
+    // Traffic within a small share of the recording's: the recording stands in, corrected.
+    const int64_t d_fill =
+        static_cast<int64_t>(t.read_bytes) - static_cast<int64_t>(m.traffic.read_bytes);
+    const int64_t d_wb =
+        static_cast<int64_t>(t.writeback_bytes) - static_cast<int64_t>(m.traffic.writeback_bytes);
+    const double recorded = static_cast<double>(m.traffic.read_bytes + m.traffic.writeback_bytes);
+    // Near: the difference is a small share of the recording's traffic, or its time at peak
+    // bandwidth a small share of the recording's time.
+    const double diff = static_cast<double>(std::llabs(d_fill) + std::llabs(d_wb));
+    const bool near =
+        recorded > 0 && (diff <= kReplayTrafficShare * recorded ||
+                         diff / peak_bytes_per_s_ * 1e12 <=
+                             kReplayTrafficShare * static_cast<double>(m.rec.duration_ps()));
+    if ((same_fills && (same_writebacks || small_writebacks)) || near) {
       cache.commit();
-      if (exact) {
-        writebacks.clear();
+      if (!small_writebacks || same_writebacks) {
+        writebacks.clear();  // the recording's write-backs stand in for them
+      }
+      if (!(same_fills && same_writebacks) && !small_writebacks) {
+        delta.fill_bytes = d_fill;
+        delta.writeback_bytes = d_wb;
       }
       if (v > 0) {
         std::rotate(variants.begin(), variants.begin() + static_cast<std::ptrdiff_t>(v),

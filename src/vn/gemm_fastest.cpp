@@ -2,7 +2,8 @@
 // split-K factor up to gemm.max_split_k, is estimated and the fastest kept, as cuBLAS's and
 // CUTLASS's profilers pick a kernel. The estimate of one candidate is
 //   max(waves x per-CTA time, (unique operand bytes + split-K partials) / HBM bandwidth)
-//   + one kernel launch if split-K adds a reduction kernel,
+//   + with split-K, the reduction kernel: the partials read back at HBM bandwidth and one
+//     kernel's launch overhead,
 // with waves of CTAs over the units (wave quantisation) and the per-CTA time the larger of
 // its MACs padded to the MMA shape at the matrix-unit rate and its operand bytes at the port
 // bandwidth.
@@ -23,7 +24,7 @@ class Fastest final : public GemmHeuristic {
   std::optional<GemmTiling> choose(const GemmShape& g, const GemmMachine& m) const override {
     const MachineConfig& cfg = m.config;
     const auto& cc = cfg.compute;
-    const double rate = rate_for(cc.tensor_macs_per_cycle, g.dtype);
+    const double rate = rate_for(cc.tensor_macs_per_cycle, g.dtype) * cc.tensor_efficiency;
     const uint64_t units = cc.units;
     const GemmConfig& gc = cfg.gemm;
     std::optional<GemmTiling> best;
@@ -40,24 +41,27 @@ class Fastest final : public GemmHeuristic {
         if (split > 1 && g.k < split * 2 * t.bk) {
           break;
         }
-        uint64_t kper = round_up(ceil_div(g.k, split), t.bk);
+        uint64_t kper = round_up_to(ceil_div(g.k, split), t.bk);
         if (split > 1 && (split - 1) * kper >= g.k) {
           break;
         }
         uint64_t grid = g.batch * tm * tn * split;
         double waves = std::ceil(static_cast<double>(grid) / static_cast<double>(units));
-        double macs =
-            static_cast<double>(round_up(std::min(t.bm, g.m), gc.mma_m) *
-                                round_up(std::min(t.bn, g.n), gc.mma_n) * round_up(kper, gc.mma_k));
+        double macs = static_cast<double>(round_up_to(std::min(t.bm, g.m), gc.mma_m) *
+                                          round_up_to(std::min(t.bn, g.n), gc.mma_n) *
+                                          round_up_to(kper, gc.mma_k));
         double bytes = static_cast<double>(
             (std::min(t.bm, g.m) * g.a_bytes + std::min(t.bn, g.n) * g.b_bytes) * kper);
         double t_cta = std::max(macs / rate, bytes / cfg.noc.port_bytes_per_cycle);
         double unique = static_cast<double>(g.batch) *
                         static_cast<double>(g.m * g.k * g.a_bytes + g.n * g.k * g.b_bytes +
                                             g.m * g.n * g.c_bytes);
-        double partial = split > 1 ? 2.0 * static_cast<double>(g.batch * g.m * g.n * 4 * split) : 0;
-        double est = std::max(waves * t_cta, (unique + partial) / m.hbm_bytes_per_cycle) +
-                     (split > 1 ? cc.kernel_launch_ns * cfg.clock_ghz : 0);
+        // Split-K: the GEMM writes fp32 partials, and a second kernel reads them back after it.
+        double partials = split > 1 ? static_cast<double>(g.batch * g.m * g.n * 4 * split) : 0;
+        double est = std::max(waves * t_cta, (unique + partials) / m.hbm_bytes_per_cycle);
+        if (split > 1) {
+          est += partials / m.hbm_bytes_per_cycle + m.kernel_overhead_cycles;
+        }
         if (est < best_est * 0.999) {
           best_est = est;
           best = GemmTiling{t, split, occ};

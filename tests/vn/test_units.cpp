@@ -143,7 +143,7 @@ TEST(L2Cache, TrialRollsBackToTheExactStateAndCommitKeepsIt) {
 // Algorithm 1's block sizes (Bc = ceil(M / 4d), Br = min(Bc, d)) as they show in its kernel:
 // one CTA per head, Tc x Tr steps, K_j loads of Bc rows.
 TEST(FlashBlocks, Algorithm1BlockSizes) {
-  config::ConfigDoc doc = test::machine_doc("a100-sxm4-80gb");
+  config::ConfigDoc doc = test::machine_doc("a100-sxm4-80gb", {"attention=\"flash\""});
   MachineConfig cfg = parse_machine(doc);
   AddressMap map(uint64_t{1} << 36, 32768);
   KernelPlanner planner(cfg, map, 2e12, [](const std::string& p) { return p; });

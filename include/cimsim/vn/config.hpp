@@ -16,6 +16,8 @@
 #include "cimsim/config/registry.hpp"
 #include "cimsim/trace/op.hpp"
 #include "cimsim/vn/attention_kernel.hpp"
+#include "cimsim/vn/execution.hpp"
+#include "cimsim/vn/fusion.hpp"
 #include "cimsim/vn/gemm_heuristic.hpp"
 
 #if __has_include("cimsim/memory/memory_system.hpp")
@@ -32,10 +34,12 @@ struct ComputeConfig {
   std::map<std::string, double> tensor_macs_per_cycle;
   // SIMD/CUDA-core multiply-accumulates per unit per cycle, by data type (GEMV, fallback).
   std::map<std::string, double> vector_macs_per_cycle;
+  // Share of the matrix units' peak rate a kernel's main loop sustains (clock under the power
+  // limit, MMA issue); 1: the data-sheet peak.
+  double tensor_efficiency = 1.0;
   double vector_flops_per_cycle = 0;  // fp32 elementwise FLOPs per unit per cycle
   double sfu_ops_per_cycle = 0;       // exp/tanh/rsqrt per unit per cycle
   uint32_t max_ctas_per_unit = 2;     // co-resident thread blocks (latency hiding)
-  double kernel_launch_ns = 0;        // per kernel, launch + tail synchronisation
   uint64_t cta_launch_cycles = 0;     // per thread block dispatch
   uint64_t gemv_max_rows = 4;         // M at or below which a matmul runs as a SIMD GEMV
 };
@@ -66,6 +70,9 @@ struct GemmConfig {
   uint32_t swizzle = 8;          // thread-block raster swizzle width (CUTLASS log-tile)
   uint32_t max_split_k = 16;
   uint64_t mma_m = 16, mma_n = 8, mma_k = 16;  // MMA instruction shape (padding granularity)
+  // Tile of one warp (mma.sync) or warpgroup (wgmma): each reads its A rows and B columns
+  // from shared memory, so operands are read bn / warp_tile_n and bm / warp_tile_m times.
+  uint64_t warp_tile_m = 64, warp_tile_n = 64;
   config::Choice<GemmHeuristicAxis> heuristic{"fastest"};  // picks the tile and split-K
 };
 
@@ -93,7 +100,12 @@ struct MachineConfig {
   std::string name;
   std::string description;
   double clock_ghz = 0;
+  // The package's physical budget (report "budget"): die area, process node, board power
+  // limit; 0: not stated.
+  double area_mm2 = 0, process_nm = 0, tdp_w = 0;
   config::Choice<AttentionAxis> attention{"flash"};  // kernels of a fused attention op
+  config::Choice<ExecutionAxis> execution{"eager"};  // how the host launches kernels
+  std::vector<config::Choice<FusionAxis>> fusion;    // ops run as one kernel, tried in order
   ComputeConfig compute;
   SramConfig smem;
   L2Config l2;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <exception>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,11 +38,15 @@ class VnExecutor : public exec::ExecutorBase {
 
  protected:
   Json metrics() const override;
+  std::optional<Budget> budget() const override {
+    return Budget{cfg_.area_mm2, cfg_.process_nm, cfg_.tdp_w};
+  }
   stats::Counts unattributed() const override;
 
  private:
   void player();
-  void run_op(const trace::Op& op);
+  // Runs a group of ops (one op, or ops the machine fuses) and records each of them.
+  void run_group(const OpGroup& group);
   const stats::Counts& memory_now();
 
   config::ConfigDoc doc_;
@@ -55,11 +60,17 @@ class VnExecutor : public exec::ExecutorBase {
   stats::LinkId hbm_link_ = 0;
   bool has_hbm_link_ = false;
   std::unique_ptr<FastForwardMemo> memo_;
+  std::unique_ptr<LaunchModel> launch_;
+  std::unique_ptr<Fuser> fuser_;
+  double gpu_end_ps_ = 0;      // when the last kernel ended
+  double launch_idle_ps_ = 0;  // GPU idle between kernels (gaps, waiting for the host)
+  uint64_t phases_ = 0;
+  std::map<std::string, uint64_t> fused_groups_;  // by fusion name
   std::vector<L2Access> log_;
   std::vector<AddrRange> replay_writebacks_;
   std::vector<stats::ActionId> background_;
   uint64_t ff_ops_ = 0, sim_ops_ = 0, ff_ps_ = 0;
-  uint64_t ff_with_writebacks_ = 0;
+  uint64_t ff_with_writebacks_ = 0, ff_near_traffic_ = 0;
   stats::Counts attributed_hbm_;  // memory counts from the first op's start to the last's end
   stats::Counts memory_first_, memory_now_;
   double memory_now_ps_ = -1;

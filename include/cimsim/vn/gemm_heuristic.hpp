@@ -38,7 +38,8 @@ struct GemmTiling {
 // What the heuristic may consult besides the machine config.
 struct GemmMachine {
   const MachineConfig& config;
-  double hbm_bytes_per_cycle = 0;  // peak memory bandwidth per core cycle
+  double hbm_bytes_per_cycle = 0;     // peak memory bandwidth per core cycle
+  double kernel_overhead_cycles = 0;  // what one more kernel adds (launch model)
 };
 
 class GemmHeuristic {
