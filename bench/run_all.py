@@ -6,8 +6,9 @@
 Groups (the speed targets of the issues they come from):
   memtrace  HBM controller: 1M-request streaming and random traces on hbm2, hbm2e and hbm3,
             timing checker off; target >= 5 M requests per second of wall time.
-  vn        von Neumann machine on a100-sxm4-80gb: GPT-2 small 1024 + 128 (<= 10 s) and
-            Llama-2-7B 2048 + 128 (<= 60 s, <= 1 GiB).
+  vn        von Neumann machine on a100-sxm4-80gb: GPT-2 small 1024 + 128 (<= 10 s),
+            Llama-2-7B 2048 + 128 (<= 60 s, <= 1 GiB), ENTP GPT-2 small with 256 generated
+            tokens (<= 30 s).
   cim       CIM fabric on isaac (chips auto): GPT-2 small 1024 + 128 (<= 10 s), Llama-2-7B
             2048 + 32 (<= 60 s), ENTP GPT-2 small with 256 generated tokens (<= 30 s).
   scaling   how wall time grows with the workload: generated tokens doubled, on both machines,
@@ -38,6 +39,9 @@ RUNS = [
     ("vn", "Llama-2-7B decoder 2048 + 128, a100-sxm4-80gb", 60, 1024,
      ["--machine", "a100-sxm4-80gb", "--workload", "llama-2-7b", "--prompt", "2048",
       "--generate", "128"]),
+    ("vn", "GPT-2 small ENTP, 256 generated, a100-sxm4-80gb", 30, None,
+     ["--machine", "a100-sxm4-80gb", "--workload", "gpt2-small", "--mode", "entp",
+      "--prompt", "1", "--generate", "256"]),
     ("cim", "GPT-2 small decoder 1024 + 128, isaac", 10, None,
      ["--machine", "isaac", "--workload", "gpt2-small", "--prompt", "1024",
       "--generate", "128"] + OVERFLOW),

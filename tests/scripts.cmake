@@ -38,3 +38,10 @@ cimsim_script_test(scripts.study test_study.py 60 "scripts")
 add_test(NAME scripts.golden_machine_reports
   COMMAND ${CIMSIM_PY} ${CMAKE_SOURCE_DIR}/tests/golden/machine_reports.py $<TARGET_FILE:cimsim> --check)
 set_tests_properties(scripts.golden_machine_reports PROPERTIES TIMEOUT 300 LABELS "scripts;golden")
+
+# The validation table's script (scripts/validate.py) on its smallest figure, so that it cannot
+# rot; the full table is a benchmark (bench/validate.sh).
+add_test(NAME scripts.validate_one_figure
+  COMMAND ${CIMSIM_PY} ${CMAKE_SOURCE_DIR}/tests/scripts/test_validate.py $<TARGET_FILE:cimsim>)
+set_tests_properties(scripts.validate_one_figure PROPERTIES TIMEOUT 300 LABELS "scripts"
+  ENVIRONMENT "CIMSIM_DATA_DIR=${CMAKE_SOURCE_DIR}")

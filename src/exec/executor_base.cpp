@@ -35,6 +35,16 @@ Json ExecutorBase::report() const {
   Json section = recorder_->finish(unattributed(), end_ps_);
   for (auto& [k, v] : section.items()) out[k] = v;
   out["metrics"] = metrics();
+  if (auto b = budget()) {
+    const Json& t = out["totals"];
+    const double seconds = t["seconds"].get<double>();
+    out["budget"] =
+        Json{{"area_mm2", b->area_mm2},
+             {"process_nm", b->process_nm},
+             {"peak_power_w", b->peak_power_w},
+             {"average_power_w", seconds > 0 ? t["energy_j"].get<double>() / seconds : 0.0},
+             {"static_power_w", seconds > 0 ? t["static_energy_j"].get<double>() / seconds : 0.0}};
+  }
   out["config"] = config_;
   return out;
 }

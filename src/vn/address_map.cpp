@@ -1,5 +1,7 @@
 #include "cimsim/vn/address_map.hpp"
 
+#include <algorithm>
+
 #include "cimsim/common/checked_math.hpp"
 #include "cimsim/common/error.hpp"
 
@@ -83,9 +85,14 @@ const TensorLoc& AddressMap::scratch(const std::string& name, uint64_t bytes) {
   std::string key = "\x01scratch." + name;
   auto it = by_id_.find(key);
   if (it != by_id_.end() && locs_[it->second].size >= bytes) {
-    return locs_[it->second];
+    const TensorLoc& loc = locs_[it->second];
+    if (std::find(used_scratch_.begin(), used_scratch_.end(), loc.index) == used_scratch_.end()) {
+      used_scratch_.push_back(loc.index);
+    }
+    return loc;
   }
   const TensorLoc& loc = allocate(key, bytes);
+  used_scratch_.push_back(loc.index);
   if (scratch_.size() <= loc.index) {
     scratch_.resize(loc.index + 1, false);
   }

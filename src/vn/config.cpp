@@ -36,12 +36,6 @@ MachineConfig parse_machine(const config::ConfigDoc& doc) {
 namespace cimsim::config {
 using namespace cimsim::vn;
 
-const std::vector<std::pair<AttentionImpl, const char*>>& EnumNames<AttentionImpl>::names() {
-  static const std::vector<std::pair<AttentionImpl, const char*>> n = {
-      {AttentionImpl::flash, "flash"}, {AttentionImpl::standard, "standard"}};
-  return n;
-}
-
 void Describe<ComputeConfig>::fields(Fields<ComputeConfig>& f) {
   f.required("units", &ComputeConfig::units, "number of SMs (GPU) or cores (CPU)", at_least(1));
   f.optional("unit_name", &ComputeConfig::unit_name, "component name of one unit: sm, core");
@@ -49,14 +43,16 @@ void Describe<ComputeConfig>::fields(Fields<ComputeConfig>& f) {
              "matrix-unit MACs per unit per cycle by data type (dense, no sparsity)");
   f.optional("vector_macs_per_cycle", &ComputeConfig::vector_macs_per_cycle,
              "SIMD / CUDA-core MACs per unit per cycle by data type");
+  f.optional("tensor_efficiency", &ComputeConfig::tensor_efficiency,
+             "share of the matrix units' peak MAC rate a kernel's main loop sustains (sustained "
+             "clock under the power limit, MMA issue); 1: the data-sheet peak",
+             in_range(0.05, 1));
   f.required("vector_flops_per_cycle", &ComputeConfig::vector_flops_per_cycle,
              "fp32 elementwise FLOPs per unit per cycle", positive());
   f.required("sfu_ops_per_cycle", &ComputeConfig::sfu_ops_per_cycle,
              "special-function (exp, tanh, rsqrt) ops per unit per cycle", positive());
   f.optional("max_ctas_per_unit", &ComputeConfig::max_ctas_per_unit,
              "co-resident thread blocks per unit (deepens the load pipeline)", at_least(1));
-  f.optional("kernel_launch_ns", &ComputeConfig::kernel_launch_ns,
-             "launch and completion overhead of one kernel in ns", at_least(0));
   f.optional("cta_launch_cycles", &ComputeConfig::cta_launch_cycles,
              "cycles to dispatch one thread block to a unit");
   f.optional("gemv_max_rows", &ComputeConfig::gemv_max_rows,
@@ -122,20 +118,19 @@ void Describe<GemmConfig>::fields(Fields<GemmConfig>& f) {
   f.optional("mma_m", &GemmConfig::mma_m, "MMA instruction M", at_least(1));
   f.optional("mma_n", &GemmConfig::mma_n, "MMA instruction N", at_least(1));
   f.optional("mma_k", &GemmConfig::mma_k, "MMA instruction K", at_least(1));
+  f.optional("warp_tile_m", &GemmConfig::warp_tile_m,
+             "rows of the tile one warp (or warpgroup) computes; A is read once per such tile",
+             at_least(1));
+  f.optional("warp_tile_n", &GemmConfig::warp_tile_n,
+             "columns of the tile one warp (or warpgroup) computes; B is read once per such tile",
+             at_least(1));
+  f.optional("heuristic", &GemmConfig::heuristic,
+             "how the tile and split-K factor of a tensor-core GEMM are chosen");
   f.check([](const GemmConfig& g, const Check& k) {
     if (g.tiles.empty()) {
       k.fail("tiles", "expected at least one tile, got an empty array");
     }
   });
-}
-
-void Describe<FlashConfig>::fields(Fields<FlashConfig>& f) {
-  f.optional("sram_bytes", &FlashConfig::sram_bytes,
-             "SRAM size M the blocks are sized for, in bytes (0: smem.capacity_bytes)");
-  f.optional("split_kv", &FlashConfig::split_kv,
-             "thread blocks per (sequence, head), each over a share of the KV blocks, combined "
-             "by a reduction kernel (FlashDecoding); 1: no split, 0: enough to fill the units",
-             in_range(0, 1024));
 }
 
 void Describe<EnergyConfig>::fields(Fields<EnergyConfig>& f) {
@@ -171,14 +166,28 @@ void Describe<MachineConfig>::fields(Fields<MachineConfig>& f) {
   f.optional("description", &MachineConfig::description, "one line for cimsim info");
   // Bounded like the memory clock: a clock near 0 makes simulated time overflow.
   f.required("clock_ghz", &MachineConfig::clock_ghz, "core clock in GHz", in_range(0.01, 100));
+  f.optional("area_mm2", &MachineConfig::area_mm2,
+             "die area in mm2 (the compute die; 0: not stated), reported under budget",
+             at_least(0));
+  f.optional("process_nm", &MachineConfig::process_nm,
+             "process node in nm as the vendor names it (0: not stated)", at_least(0));
+  f.optional("tdp_w", &MachineConfig::tdp_w,
+             "board / package power limit (TDP) in W (0: not stated), reported as peak_power_w",
+             at_least(0));
   f.optional("attention", &MachineConfig::attention,
-             "fused attention ops run as FlashAttention (flash) or separate kernels (standard)");
+             "kernels of a fused attention op (by name, or an object with the kernel's "
+             "parameters)");
+  f.optional("execution", &MachineConfig::execution,
+             "how the host launches kernels: eager (one by one) or graph (a CUDA Graph per "
+             "phase), with their launch costs");
+  f.optional("fusion", &MachineConfig::fusion,
+             "fusions of consecutive ops into one kernel, tried in this order (empty: every op "
+             "runs as its own kernels)");
   f.required("compute", &MachineConfig::compute, "compute units");
   f.required("smem", &MachineConfig::smem, "per-unit shared memory");
   f.required("l2", &MachineConfig::l2, "L2 cache");
   f.required("noc", &MachineConfig::noc, "interconnect");
   f.required("gemm", &MachineConfig::gemm, "GEMM kernel mapping");
-  f.optional("flash", &MachineConfig::flash, "FlashAttention settings");
   f.required("energy", &MachineConfig::energy, "energy per action");
   f.required("static_power", &MachineConfig::static_power, "static power");
 #ifdef CIMSIM_VN_HAVE_MEMORY
@@ -202,10 +211,15 @@ void Describe<MachineConfig>::fields(Fields<MachineConfig>& f) {
                    std::to_string(m.smem.capacity_bytes));
       }
     }
-    if (m.flash.sram_bytes > m.smem.capacity_bytes) {
-      k.fail("flash.sram_bytes",
-             "expected at most smem.capacity_bytes = " + std::to_string(m.smem.capacity_bytes) +
-                 ", got " + std::to_string(m.flash.sram_bytes));
+    m.attention.make()->check(m, k);
+    for (size_t i = 0; i < m.fusion.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (m.fusion[j].name == m.fusion[i].name) {
+          k.fail("fusion[" + std::to_string(i) + "]",
+                 "expected each fusion once, got " + quote_for_message(m.fusion[i].name) +
+                     " again (also fusion[" + std::to_string(j) + "])");
+        }
+      }
     }
   });
 }

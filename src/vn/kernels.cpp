@@ -1,4 +1,5 @@
-// GEMM/GEMV mapping, streaming row kernels and KV-cache copies (attention is in attention.cpp).
+// GEMM/GEMV mapping, streaming row kernels and KV-cache copies (attention kernels are in
+// attention_*.cpp, GEMM tiling heuristics in gemm_*.cpp).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -10,9 +11,6 @@
 namespace cimsim::vn {
 
 namespace {
-uint64_t pad(uint64_t v, uint64_t g) {
-  return ceil_div(v, g) * g;
-}
 constexpr uint64_t kStreamStageBytes = 8192;
 constexpr uint64_t kStreamCtaBytes = 32768;
 }  // namespace
@@ -54,7 +52,26 @@ KernelPlanner::KernelPlanner(const MachineConfig& cfg, AddressMap& map, double h
     : cfg_(cfg),
       map_(map),
       hbm_bytes_per_cycle_(hbm_bytes_per_s / (cfg.clock_ghz * 1e9)),
-      where_(std::move(where)) {}
+      where_(std::move(where)),
+      kernel_overhead_cycles_(cfg.execution.make()->kernel_overhead_ps() * 1e-3 * cfg.clock_ghz),
+      attention_(cfg.attention.make()),
+      gemm_heuristic_(cfg.gemm.heuristic.make()) {}
+
+KernelPlanner::~KernelPlanner() = default;
+
+void KernelPlanner::plan_attention(const trace::Op& op, const AttentionFusion& fused,
+                                   std::vector<KernelPlan>& out) {
+  if (op.inputs.size() < 3 || op.outputs.empty()) {
+    throw InputError("trace op " + quote_for_message(op.name) +
+                     ": attention needs inputs Q, K, V and an output");
+  }
+  trace::DType t = op.inputs[0].dtype;
+  if (rate_for(cfg_.compute.tensor_macs_per_cycle, t) <= 0 &&
+      rate_for(cfg_.compute.vector_macs_per_cycle, t) <= 0) {
+    no_unit(op, t);
+  }
+  attention_->plan(op, fused, *this, out);
+}
 
 double KernelPlanner::peak_macs_per_cycle(trace::DType t) const {
   double r = rate_for(cfg_.compute.tensor_macs_per_cycle, t);
@@ -93,7 +110,7 @@ std::vector<KernelPlan> KernelPlanner::plan(const trace::Op& op) {
       plan_matmul(op, out);
       break;
     case trace::OpKind::attention:
-      plan_attention(op, out);
+      plan_attention(op, AttentionFusion{}, out);
       break;
     case trace::OpKind::kv_write:
     case trace::OpKind::kv_read:
@@ -107,7 +124,25 @@ std::vector<KernelPlan> KernelPlanner::plan(const trace::Op& op) {
 
 // ---- GEMM ---------------------------------------------------------------------------------
 
+std::vector<KernelPlan> KernelPlanner::plan(const OpGroup& group) {
+  if (group.pattern == nullptr) {
+    return plan(group.ops.front());
+  }
+  std::vector<KernelPlan> out;
+  group.pattern->plan(group, *this, out);
+  return out;
+}
+
+Load KernelPlanner::whole(const trace::Tensor& t) {
+  const TensorLoc& l = map_.tensor(t);
+  return Load{l.base, std::min(t.bytes, l.size), l.index};
+}
+
 void KernelPlanner::plan_matmul(const trace::Op& op, std::vector<KernelPlan>& out) {
+  plan_gemm(gemm_of(op), out);
+}
+
+KernelPlanner::Gemm KernelPlanner::gemm_of(const trace::Op& op) {
   if (op.inputs.size() < 2 || op.outputs.empty()) {
     throw InputError("trace op " + quote_for_message(op.name) +
                      ": a matmul needs two input tensors and one output");
@@ -140,12 +175,30 @@ void KernelPlanner::plan_matmul(const trace::Op& op, std::vector<KernelPlan>& ou
       rate_for(cfg_.compute.vector_macs_per_cycle, g.dtype) <= 0) {
     no_unit(op, g.dtype);
   }
-  plan_gemm(g, out);
+  return g;
 }
 
-void KernelPlanner::plan_gemm(const Gemm& g, std::vector<KernelPlan>& out) {
-  if (g.m == 0 || g.n == 0 || g.k == 0) {
+namespace {
+using Columns = KernelPlanner::Columns;
+// Calls fn(band, first column within the band, columns) for the bands columns [lo, hi) cover.
+template <class F>
+void for_each_band(const std::vector<Columns>& bands, uint64_t lo, uint64_t hi, F fn) {
+  for (const Columns& c : bands) {
+    uint64_t a = std::max(lo, c.n0), b = std::min(hi, c.n0 + c.n);
+    if (a < b) {
+      fn(c, a - c.n0, b - a);
+    }
+  }
+}
+}  // namespace
+
+void KernelPlanner::plan_gemm(const Gemm& gemm, std::vector<KernelPlan>& out) {
+  if (gemm.m == 0 || gemm.n == 0 || gemm.k == 0) {
     return;
+  }
+  Gemm g = gemm;
+  if (g.columns.empty()) {
+    g.columns.push_back(Columns{0, g.n, g.b_tensor, g.c_tensor, g.b_base, g.c_base});
   }
   bool has_tensor = rate_for(cfg_.compute.tensor_macs_per_cycle, g.dtype) > 0;
   bool has_vector = rate_for(cfg_.compute.vector_macs_per_cycle, g.dtype) > 0;
@@ -157,51 +210,11 @@ void KernelPlanner::plan_gemm(const Gemm& g, std::vector<KernelPlan>& out) {
 }
 
 void KernelPlanner::plan_tensor_gemm(const Gemm& g, std::vector<KernelPlan>& out) {
-  const auto& cc = cfg_.compute;
-  const double rate = rate_for(cc.tensor_macs_per_cycle, g.dtype);
-  const uint64_t units = cc.units;
   const GemmConfig& gc = cfg_.gemm;
-  struct Choice {
-    TileShape t;
-    uint64_t split = 1;
-    double est = std::numeric_limits<double>::infinity();
-    uint32_t occupancy = 1;
-  } best;
-  for (const TileShape& t : gc.tiles) {
-    uint64_t smem = uint64_t{t.stages} * (t.bm * t.bk * g.a_bytes + t.bk * t.bn * g.b_bytes);
-    if (smem > cfg_.smem.capacity_bytes) {
-      continue;
-    }
-    uint32_t occ = static_cast<uint32_t>(
-        std::min<uint64_t>(cc.max_ctas_per_unit, cfg_.smem.capacity_bytes / smem));
-    uint64_t tm = ceil_div(g.m, t.bm), tn = ceil_div(g.n, t.bn);
-    for (uint64_t split = 1; split <= gc.max_split_k; split *= 2) {
-      if (split > 1 && g.k < split * 2 * t.bk) {
-        break;
-      }
-      uint64_t kper = pad(ceil_div(g.k, split), t.bk);
-      if (split > 1 && (split - 1) * kper >= g.k) {
-        break;
-      }
-      uint64_t grid = g.batch * tm * tn * split;
-      double waves = std::ceil(static_cast<double>(grid) / static_cast<double>(units));
-      double macs = static_cast<double>(pad(std::min(t.bm, g.m), gc.mma_m) *
-                                        pad(std::min(t.bn, g.n), gc.mma_n) * pad(kper, gc.mma_k));
-      double bytes = static_cast<double>(
-          (std::min(t.bm, g.m) * g.a_bytes + std::min(t.bn, g.n) * g.b_bytes) * kper);
-      double t_cta = std::max(macs / rate, bytes / cfg_.noc.port_bytes_per_cycle);
-      double unique = static_cast<double>(g.batch) *
-                      static_cast<double>(g.m * g.k * g.a_bytes + g.n * g.k * g.b_bytes +
-                                          g.m * g.n * g.c_bytes);
-      double partial = split > 1 ? 2.0 * static_cast<double>(g.batch * g.m * g.n * 4 * split) : 0;
-      double est = std::max(waves * t_cta, (unique + partial) / hbm_bytes_per_cycle_) +
-                   (split > 1 ? cc.kernel_launch_ns * cfg_.clock_ghz : 0);
-      if (est < best.est * 0.999) {
-        best = Choice{t, split, est, occ};
-      }
-    }
-  }
-  if (!std::isfinite(best.est)) {
+  const std::optional<GemmTiling> best = gemm_heuristic_->choose(
+      GemmShape{g.batch, g.m, g.n, g.k, g.dtype, g.a_bytes, g.b_bytes, g.c_bytes},
+      GemmMachine{cfg_, hbm_bytes_per_cycle_, kernel_overhead_cycles_});
+  if (!best) {
     throw InputError(where_("gemm.tiles"),
                      "no thread-block tile fits smem.capacity_bytes = " +
                          std::to_string(cfg_.smem.capacity_bytes) + " for " +
@@ -210,24 +223,26 @@ void KernelPlanner::plan_tensor_gemm(const Gemm& g, std::vector<KernelPlan>& out
                          " (expected at least one tile whose "
                          "stages x (BM x BK + BK x BN) x element bytes fits)");
   }
-  const TileShape t = best.t;
-  const uint64_t split = best.split;
+  const TileShape t = best->tile;
+  const uint64_t split = best->split_k;
   const uint64_t tm = ceil_div(g.m, t.bm), tn = ceil_div(g.n, t.bn);
-  const uint64_t kper = pad(ceil_div(g.k, split), t.bk);
+  const uint64_t kper = round_up_to(ceil_div(g.k, split), t.bk);
   const uint64_t swz = std::max<uint64_t>(1, std::min<uint64_t>(gc.swizzle, tm));
   TensorLoc ws{};
   if (split > 1) {
     ws = map_.scratch("splitk", g.batch * split * tm * tn * t.bm * t.bn * 4);
   }
   const uint64_t mma_m = gc.mma_m, mma_n = gc.mma_n, mma_k = gc.mma_k;
+  const uint64_t warp_m = gc.warp_tile_m, warp_n = gc.warp_tile_n;
   KernelPlan k;
   k.name = g.name + "_" + std::to_string(t.bm) + "x" + std::to_string(t.bn) + "x" +
            std::to_string(t.bk) + (split > 1 ? "_splitk" + std::to_string(split) : "");
   k.ctas = g.batch * tm * tn * split;
   k.stages = t.stages;
-  k.occupancy = best.occupancy;
+  k.occupancy = best->occupancy;
   k.dtype = g.dtype;
-  k.cta = [g, t, split, tm, tn, kper, swz, ws, mma_m, mma_n, mma_k](uint64_t idx, CtaWork& w) {
+  k.cta = [g, t, split, tm, tn, kper, swz, ws, mma_m, mma_n, mma_k, warp_m, warp_n](uint64_t idx,
+                                                                                    CtaWork& w) {
     uint64_t per = tm * tn;
     uint64_t bz = idx / per, tile = idx % per;
     uint64_t b = bz / split, s = bz % split;
@@ -239,14 +254,18 @@ void KernelPlanner::plan_tensor_gemm(const Gemm& g, std::vector<KernelPlan>& out
     w.steps = ceil_div(kk, t.bk);
     w.loads.push_back(
         Load{g.a_base(b) + (i * t.bm * g.k + k0 * r) * g.a_bytes, r * kk * g.a_bytes, g.a_tensor});
-    w.loads.push_back(
-        Load{g.b_base(b) + (j * t.bn * g.k + k0 * c) * g.b_bytes, c * kk * g.b_bytes, g.b_tensor});
+    for_each_band(g.columns, j * t.bn, j * t.bn + c,
+                  [&](const Columns& band, uint64_t lo, uint64_t n) {
+                    w.loads.push_back(Load{band.b_base(b) + (lo * g.k + k0 * n) * g.b_bytes,
+                                           n * kk * g.b_bytes, band.b_tensor});
+                  });
     double steps = static_cast<double>(w.steps);
-    double macs = static_cast<double>(pad(r, mma_m) * pad(c, mma_n) * pad(kk, mma_k));
+    double macs =
+        static_cast<double>(round_up_to(r, mma_m) * round_up_to(c, mma_n) * round_up_to(kk, mma_k));
     w.step.tensor_macs = macs / steps;
-    // Each warp (64x64 warp tile) reads its A rows and B columns from shared memory.
-    double rep_a = std::max(1.0, static_cast<double>(t.bn) / 64.0);
-    double rep_b = std::max(1.0, static_cast<double>(t.bm) / 64.0);
+    // Each warp (or warpgroup) tile reads its A rows and B columns from shared memory.
+    double rep_a = std::max(1.0, static_cast<double>(t.bn) / static_cast<double>(warp_n));
+    double rep_b = std::max(1.0, static_cast<double>(t.bm) / static_cast<double>(warp_m));
     w.step.smem_read =
         (static_cast<double>(r * g.a_bytes) * rep_a + static_cast<double>(c * g.b_bytes) * rep_b) *
         static_cast<double>(kk) / steps;
@@ -260,20 +279,32 @@ void KernelPlanner::plan_tensor_gemm(const Gemm& g, std::vector<KernelPlan>& out
       w.stores.push_back(Load{ws.base + ((b * split + s) * per + i * tn + j) * t.bm * t.bn * 4,
                               r * c * 4, ws.index});
     } else {
-      w.stores.push_back(Load{g.c_base(b) + (i * t.bm * g.n + j * t.bn * r) * g.c_bytes,
-                              r * c * g.c_bytes, g.c_tensor});
+      for_each_band(
+          g.columns, j * t.bn, j * t.bn + c, [&](const Columns& band, uint64_t lo, uint64_t n) {
+            w.stores.push_back(Load{band.c_base(b) + (i * t.bm * band.n + lo * r) * g.c_bytes,
+                                    r * n * g.c_bytes, band.c_tensor});
+          });
     }
-    w.epilogue.vector_flops = static_cast<double>(r * c);
+    // The accumulate (and bias, activation) of each output element; split-K leaves the rest
+    // to the reduction.
+    const ElementCost epi = split > 1 ? ElementCost{1, 0} : g.epilogue;
+    w.epilogue.vector_flops = static_cast<double>(r * c) * epi.flops;
+    w.epilogue.sfu_ops = static_cast<double>(r * c) * epi.sfu;
     w.epilogue.smem_write = static_cast<double>(r * c * out_bytes);
     w.epilogue.smem_read = static_cast<double>(r * c * out_bytes);
   };
   out.push_back(std::move(k));
   if (split > 1) {
     std::vector<Load> reads{Load{ws.base, g.batch * split * tm * tn * t.bm * t.bn * 4, ws.index}};
-    std::vector<Load> writes{Load{g.c_base(0), g.batch * g.m * g.n * g.c_bytes, g.c_tensor}};
-    out.push_back(stream_kernel("splitk_reduce", reads, {}, writes,
-                                static_cast<double>(g.batch * g.m * g.n * split),
-                                ElementCost{1, 0}));
+    std::vector<Load> writes;
+    for (const Columns& band : g.columns) {
+      writes.push_back(Load{band.c_base(0), g.batch * g.m * band.n * g.c_bytes, band.c_tensor});
+    }
+    // One add per partial; the epilogue's extra work (an activation) once per output.
+    const double per = static_cast<double>(split);
+    out.push_back(stream_kernel(
+        "splitk_reduce", reads, {}, writes, static_cast<double>(g.batch * g.m * g.n * split),
+        ElementCost{1 + (g.epilogue.flops - 1) / per, g.epilogue.sfu / per}));
   }
 }
 
@@ -294,14 +325,22 @@ void KernelPlanner::plan_gemv(const Gemm& g, std::vector<KernelPlan>& out) {
     uint64_t band = rows * g.k * g.b_bytes;
     w.steps = std::max<uint64_t>(1, ceil_div(band, kStreamStageBytes));
     w.loads.push_back(Load{g.a_base(b), g.m * g.k * g.a_bytes, g.a_tensor});
-    w.loads.push_back(Load{g.b_base(b) + j * rows_per * g.k * g.b_bytes, band, g.b_tensor});
+    for_each_band(g.columns, j * rows_per, j * rows_per + rows,
+                  [&](const Columns& c, uint64_t lo, uint64_t n) {
+                    w.loads.push_back(
+                        Load{c.b_base(b) + lo * g.k * g.b_bytes, n * g.k * g.b_bytes, c.b_tensor});
+                  });
     double steps = static_cast<double>(w.steps);
     w.step.vector_macs = static_cast<double>(g.m * rows * g.k) / steps;
     w.step.smem_write = static_cast<double>(band + g.m * g.k * g.a_bytes) / steps;
     w.step.smem_read = w.step.smem_write;
-    w.stores.push_back(
-        Load{g.c_base(b) + j * rows_per * g.m * g.c_bytes, g.m * rows * g.c_bytes, g.c_tensor});
-    w.epilogue.vector_flops = static_cast<double>(g.m * rows);
+    for_each_band(g.columns, j * rows_per, j * rows_per + rows,
+                  [&](const Columns& c, uint64_t lo, uint64_t n) {
+                    w.stores.push_back(
+                        Load{c.c_base(b) + lo * g.m * g.c_bytes, g.m * n * g.c_bytes, c.c_tensor});
+                  });
+    w.epilogue.vector_flops = static_cast<double>(g.m * rows) * g.epilogue.flops;
+    w.epilogue.sfu_ops = static_cast<double>(g.m * rows) * g.epilogue.sfu;
   };
   out.push_back(std::move(k));
 }

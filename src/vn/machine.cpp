@@ -94,26 +94,30 @@ VnMachine::VnMachine(sc_core::sc_module_name name, const MachineConfig& cfg, Mem
 
 VnMachine::~VnMachine() = default;
 
-double VnMachine::step_ps(const StepWork& s, trace::DType t) const {
+double VnMachine::step_ps(const StepWork& s, trace::DType t, bool serial_matmul) const {
   const auto& c = cfg_.compute;
-  double cycles = 0;
+  // Matrix work runs at the rate the units sustain (compute.tensor_efficiency); a type with
+  // no matrix unit runs on the SIMD units at their rate.
+  double matrix = 0;
   if (s.tensor_macs > 0) {
-    double r = rate_for(c.tensor_macs_per_cycle, t);
+    double r = rate_for(c.tensor_macs_per_cycle, t) * c.tensor_efficiency;
     if (r <= 0) {
       r = rate_for(c.vector_macs_per_cycle, t);
     }
-    cycles = std::max(cycles, s.tensor_macs / std::max(r, 1e-9));
+    matrix = s.tensor_macs / std::max(r, 1e-9);
   }
   if (s.vector_macs > 0) {
     double r = rate_for(c.vector_macs_per_cycle, t);
     if (r <= 0) {
-      r = rate_for(c.tensor_macs_per_cycle, t);
+      r = rate_for(c.tensor_macs_per_cycle, t) * c.tensor_efficiency;
     }
-    cycles = std::max(cycles, s.vector_macs / std::max(r, 1e-9));
+    matrix = std::max(matrix, s.vector_macs / std::max(r, 1e-9));
   }
-  cycles = std::max(cycles, s.vector_flops / c.vector_flops_per_cycle);
-  cycles = std::max(cycles, s.sfu_ops / c.sfu_ops_per_cycle);
-  cycles = std::max(cycles, (s.smem_read + s.smem_write) / cfg_.smem.bandwidth_bytes_per_cycle);
+  const double other =
+      std::max(s.vector_flops / c.vector_flops_per_cycle, s.sfu_ops / c.sfu_ops_per_cycle);
+  const double smem = (s.smem_read + s.smem_write) / cfg_.smem.bandwidth_bytes_per_cycle;
+  const double cycles =
+      serial_matmul ? std::max(matrix + other, smem) : std::max({matrix, other, smem});
   return cycles * cycle_ps();
 }
 
@@ -173,7 +177,7 @@ void VnMachine::run_cta(unsigned u, const KernelPlan& k, uint64_t idx) {
                                    sc_core::SC_PS));
   }
   const double t0 = now_ps();
-  const double c = step_ps(w.step, k.dtype);
+  const double c = step_ps(w.step, k.dtype, k.serial_matmul);
   uint64_t total = 0;
   for (const auto& l : w.loads) {
     total += l.bytes;
@@ -235,7 +239,7 @@ void VnMachine::run_cta(unsigned u, const KernelPlan& k, uint64_t idx) {
       prev_end = now_ps();
     }
   }
-  double epi = step_ps(w.epilogue, k.dtype);
+  double epi = step_ps(w.epilogue, k.dtype, false);
   if (epi > 0) {
     wait_until_ps(now_ps() + epi);
   }
@@ -264,13 +268,11 @@ void VnMachine::unit_thread(unsigned u) {
   }
 }
 
-void VnMachine::run_kernel(const KernelPlan& kernel) {
+void VnMachine::run_kernel(const KernelPlan& kernel, double start_ps) {
   if (kernel.ctas == 0) {
     return;
   }
-  if (cfg_.compute.kernel_launch_ns > 0) {
-    sc_core::wait(sc_core::sc_time(cfg_.compute.kernel_launch_ns, sc_core::SC_NS));
-  }
+  wait_until_ps(start_ps);
   kernel_ = &kernel;
   next_cta_ = 0;
   ctas_done_ = 0;

@@ -154,7 +154,8 @@ std::vector<Case> catalogue() {
   auto add = [&](Case c) { cases.push_back(std::move(c)); };
 
   // ---- machine configs ----
-  add(cimsim_case("machine_truncated", {{"m.json", a100.substr(0, 700)}},
+  // Cut between two keys, so the parser runs out of input where it expects the next key.
+  add(cimsim_case("machine_truncated", {{"m.json", a100.substr(0, a100.find("\"compute\""))}},
                   run_machine("{IN}/m.json"),
                   {"{IN}/m.json:", "invalid JSON", "unexpected end of input"}));
   add(cimsim_case("machine_binary_garbage", {{"m.json", garbage(4096, 1)}},
@@ -211,6 +212,47 @@ std::vector<Case> catalogue() {
   add(cimsim_case(
       "machine_unknown_memory_preset", {{"m.json", machine_over_a100(R"("memory": "hbm9")")}},
       run_machine("{IN}/m.json"), {"{IN}/m.json: machine.memory", "\"hbm9\"", "hbm2e"}));
+  add(cimsim_case(
+      "machine_unknown_attention_kernel",
+      {{"m.json", machine_over_a100(R"("attention": "flash9")")}}, run_machine("{IN}/m.json"),
+      {"{IN}/m.json: machine.attention", "\"flash9\"", "\"flash\", \"flash2\", \"standard\""}));
+  add(cimsim_case(
+      "machine_attention_unknown_parameter",
+      {{"m.json", machine_over_a100(R"("attention": {"name": "flash", "split_kvv": 2})")}},
+      run_machine("{IN}/m.json"),
+      {"{IN}/m.json: machine.attention.split_kvv", "unknown key for \"flash\"", "split_kv"}));
+  add(cimsim_case(
+      "machine_attention_sram_beyond_shared_memory",
+      {{"m.json", machine_over_a100(R"("attention": {"name": "flash", "sram_bytes": 1000000})")}},
+      run_machine("{IN}/m.json"),
+      {"{IN}/m.json: machine.attention.sram_bytes", "at most smem.capacity_bytes = 167936",
+       "1000000"}));
+  add(cimsim_case(
+      "machine_negative_launch_gap",
+      {{"m.json", machine_over_a100(R"("execution": {"name": "graph", "gap_ns": -1})")}},
+      run_machine("{IN}/m.json"), {"{IN}/m.json: machine.execution.gap_ns", "-1"}));
+  add(cimsim_case("machine_unknown_execution",
+                  {{"m.json", machine_over_a100(R"("execution": "lazy")")}},
+                  run_machine("{IN}/m.json"),
+                  {"{IN}/m.json: machine.execution", "\"lazy\"", "\"eager\", \"graph\""}));
+  add(cimsim_case("machine_unknown_fusion",
+                  {{"m.json", machine_over_a100(R"("fusion": ["add_norm", "qkv"])")}},
+                  run_machine("{IN}/m.json"),
+                  {"{IN}/m.json: machine.fusion[1]", "\"qkv\"", "\"merged_gemm\""}));
+  add(cimsim_case("machine_fusion_listed_twice",
+                  {{"m.json", machine_over_a100(R"("fusion": ["add_norm", "add_norm"])")}},
+                  run_machine("{IN}/m.json"),
+                  {"{IN}/m.json: machine.fusion[1]", "each fusion once", "\"add_norm\""}));
+  add(cimsim_case("machine_tensor_efficiency_zero",
+                  {{"m.json", machine_over_a100(R"("compute": {"tensor_efficiency": 0})")}},
+                  run_machine("{IN}/m.json"),
+                  {"{IN}/m.json: machine.compute.tensor_efficiency", "got 0"}));
+  add(cimsim_case("machine_negative_area", {{"m.json", machine_over_a100(R"("area_mm2": -826)")}},
+                  run_machine("{IN}/m.json"), {"{IN}/m.json: machine.area_mm2", "-826"}));
+  add(cimsim_case("machine_unknown_gemm_heuristic",
+                  {{"m.json", machine_over_a100(R"("gemm": {"heuristic": "fast"})")}},
+                  run_machine("{IN}/m.json"),
+                  {"{IN}/m.json: machine.gemm.heuristic", "\"fast\"", "\"fastest\""}));
 
   // ---- memory configs ----
   add(cimsim_case("memory_capacity_overflows_64_bits",

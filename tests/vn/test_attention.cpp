@@ -13,8 +13,7 @@ double op_bytes(const Json& rep, const std::string& name, const char* link) {
 }
 
 // A small L2 so that HBM sees what SRAM asks for (the paper's model has no L2).
-const std::vector<std::string> kSmallL2 = {"l2.capacity_bytes=262144",
-                                           "compute.kernel_launch_ns=0"};
+const std::vector<std::string> kSmallL2 = {"l2.capacity_bytes=262144", "execution=\"eager\""};
 
 TEST(Attention, StandardHbmBytesGrowAsNSquared) {
   auto sets = kSmallL2;
@@ -44,8 +43,10 @@ TEST(Attention, FlashMovesSeveralTimesLessAndFallsWithSram) {
   std::vector<trace::Op> ops{test::attention("att", heads, d, n, n, false, h)};
   std::vector<test::Run> runs;
   std::vector<std::string> names = {"std", "f32k", "f64k", "f160k"};
-  std::vector<std::string> extra = {"attention=\"standard\"", "flash.sram_bytes=32768",
-                                    "flash.sram_bytes=65536", "flash.sram_bytes=163840"};
+  std::vector<std::string> extra = {"attention=\"standard\"",
+                                    R"(attention={"name":"flash","sram_bytes":32768})",
+                                    R"(attention={"name":"flash","sram_bytes":65536})",
+                                    R"(attention={"name":"flash","sram_bytes":163840})"};
   for (size_t i = 0; i < names.size(); ++i) {
     auto sets = kSmallL2;
     sets.push_back(extra[i]);
@@ -92,7 +93,8 @@ TEST(Attention, DecodeKvReadsGrowLinearlyWithContext) {
     double read =
         test::op_entry(rep, "dec" + std::to_string(kv))["bytes"]["hbm"]["read"].get<double>();
     double kv_bytes = 2.0 * kv * heads * d * 2;  // K and V rows up to kv_len, all heads
-    EXPECT_GE(read, kv_bytes) << kv;
+    // The steps share one cache: what the small L2 kept of the previous step may hit.
+    EXPECT_GE(read, kv_bytes - 262144) << kv;
     EXPECT_LE(read, kv_bytes * 1.02 + 65536) << kv;
   }
 }
@@ -104,9 +106,12 @@ TEST(Attention, SplitKvDecodeUsesMoreUnitsAndReadsTheSameKv) {
   const uint64_t heads = 32, d = 128, kv = 4096;
   trace::TraceHeader h;
   std::vector<trace::Op> ops{test::attention("dec", heads, d, 1, kv, true, h, true, kv)};
-  test::Run plain = test::build(test::machine_doc("a100-sxm4-80gb"), "plain");
-  test::Run split = test::build(test::machine_doc("a100-sxm4-80gb", {"flash.split_kv=0"}), "split");
-  test::Run four = test::build(test::machine_doc("a100-sxm4-80gb", {"flash.split_kv=4"}), "four");
+  test::Run plain =
+      test::build(test::machine_doc("a100-sxm4-80gb", {"attention=\"flash\""}), "plain");
+  test::Run split = test::build(
+      test::machine_doc("a100-sxm4-80gb", {R"(attention={"name":"flash","split_kv":0})"}), "split");
+  test::Run four = test::build(
+      test::machine_doc("a100-sxm4-80gb", {R"(attention={"name":"flash","split_kv":4})"}), "four");
   auto reps = test::simulate({&plain, &split, &four}, h, ops);
   const double kv_bytes = 2.0 * kv * heads * d * 2;
   for (const auto& rep : reps) {

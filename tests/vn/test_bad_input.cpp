@@ -50,7 +50,7 @@ TEST(BadInput, UnknownAttentionImplementation) {
       {"config", "--machine", "a100-sxm4-80gb", "--set", "machine.attention=\"sparse\""});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("machine.attention"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("\"flash\", \"standard\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("\"flash\", \"flash2\", \"standard\""), std::string::npos) << r.err;
 }
 
 TEST(BadInput, DataTypeWithoutAUnitIsAClearError) {

@@ -20,7 +20,7 @@ TEST(Gemm, Large8192CubedIsComputeBoundNearButBelowPeak) {
   EXPECT_LE(achieved, kPeakFp16);
   EXPECT_GE(achieved, 0.85 * kPeakFp16) << "achieved " << achieved / 1e12 << " TFLOPS";
   EXPECT_EQ(test::op_entry(rep, "big")["bound"].begin().key(), "compute")
-      << test::op_entry(rep, "big").dump() << rep["totals"].dump() << rep["metrics"].dump();
+      << test::op_entry(rep, "big").dump() << rep["totals"].dump();
   // MACs counted on the tensor cores: exactly the useful ones (8192 is a multiple of every tile).
   bool found = false;
   for (const auto& c : rep["components"]) {
@@ -30,6 +30,20 @@ TEST(Gemm, Large8192CubedIsComputeBoundNearButBelowPeak) {
     }
   }
   EXPECT_TRUE(found);
+}
+
+// compute.tensor_efficiency is fitted to this measurement (docs/validation.md lists it as a
+// fit, not a validation): cuBLAS's best bf16 GEMM on an A100-SXM4, 267.9 TFLOPS at
+// 6912 x 16384 x 2048 (S. Bekman, ML Engineering Open Book, MAMF table, CUDA 12.1). The test
+// keeps the fit from drifting when the GEMM model changes.
+TEST(Gemm, MaximumAchievableRateIsTheMeasuredOne) {
+  auto doc = test::machine_doc("a100-sxm4-80gb");
+  test::Run run = test::build(doc, "m0");
+  trace::TraceHeader h;
+  std::vector<trace::Op> ops{test::matmul("mamf", 6912, 16384, 2048, h)};
+  Json rep = test::simulate({&run}, h, ops)[0];
+  double achieved = 2.0 * 6912 * 16384 * 2048 / test::op_seconds(rep, "mamf");
+  EXPECT_NEAR(achieved, 267.9e12, 0.01 * 267.9e12);
 }
 
 TEST(Gemm, DecodeGemvIsMemoryBoundNearHbmBandwidth) {

@@ -140,19 +140,32 @@ TEST(L2Cache, TrialRollsBackToTheExactStateAndCommitKeepsIt) {
   }
 }
 
+// Algorithm 1's block sizes (Bc = ceil(M / 4d), Br = min(Bc, d)) as they show in its kernel:
+// one CTA per head, Tc x Tr steps, K_j loads of Bc rows.
 TEST(FlashBlocks, Algorithm1BlockSizes) {
-  config::ConfigDoc doc = test::machine_doc("a100-sxm4-80gb");
+  config::ConfigDoc doc = test::machine_doc("a100-sxm4-80gb", {"attention=\"flash\""});
   MachineConfig cfg = parse_machine(doc);
   AddressMap map(uint64_t{1} << 36, 32768);
   KernelPlanner planner(cfg, map, 2e12, [](const std::string& p) { return p; });
-  // M = 167936 B / 2 B = 83968 elements.
-  FlashBlocks f64 = planner.flash_blocks(64, 2);
-  EXPECT_EQ(f64.m_elems, 83968u);
-  EXPECT_EQ(f64.bc, 328u);  // ceil(83968 / 256)
-  EXPECT_EQ(f64.br, 64u);   // min(328, 64)
-  FlashBlocks f128 = planner.flash_blocks(128, 2);
-  EXPECT_EQ(f128.bc, 164u);
-  EXPECT_EQ(f128.br, 128u);
+  trace::TraceHeader h;
+  // M = 167936 B / 2 B = 83968 elements; d = 64: Bc = ceil(83968 / 256) = 328, Br = 64;
+  // d = 128: Bc = 164, Br = 128.
+  struct Case {
+    uint64_t d, bc, br;
+  };
+  for (Case c : {Case{64, 328, 64}, Case{128, 164, 128}}) {
+    const uint64_t n = 4096;
+    auto op = test::attention("att" + std::to_string(c.d), 2, c.d, n, n, false, h);
+    std::vector<KernelPlan> kernels = planner.plan(op);
+    ASSERT_EQ(kernels.size(), 1u);
+    EXPECT_EQ(kernels[0].ctas, 2u);  // one per head
+    CtaWork w;
+    kernels[0].cta(0, w);
+    uint64_t tc = (n + c.bc - 1) / c.bc, tr = n / c.br;
+    EXPECT_EQ(w.steps, tc * tr) << c.d;
+    EXPECT_EQ(w.loads[0].bytes, c.bc * c.d * 2) << c.d;  // K_0
+    EXPECT_EQ(w.loads[2].bytes, c.br * c.d * 2) << c.d;  // Q_0
+  }
 }
 
 TEST(GemmMapper, TilesFitSharedMemoryAndCoverTheOutput) {

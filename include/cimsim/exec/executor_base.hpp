@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cimsim/exec/executor.hpp"
@@ -35,6 +36,13 @@ class ExecutorBase : public Executor {
 
   // Machine-specific parts of the report section.
   virtual Json metrics() const { return Json::object(); }
+  // The machine's physical budget (for comparisons normalised by area or power): die area,
+  // process node, peak power (TDP); 0 where the config does not state it. No budget: none in
+  // the report. The report adds the run's average and static power.
+  struct Budget {
+    double area_mm2 = 0, process_nm = 0, peak_power_w = 0;
+  };
+  virtual std::optional<Budget> budget() const { return std::nullopt; }
   // Actions and bytes no op caused (DRAM refresh, background), for the totals.
   virtual stats::Counts unattributed() const;
 

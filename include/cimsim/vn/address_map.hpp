@@ -33,6 +33,9 @@ class AddressMap {
   bool is_scratch(uint32_t index) const { return index < scratch_.size() && scratch_[index]; }
   // Indices of the scratch tensors, in order of creation.
   const std::vector<uint32_t>& scratch_indices() const { return scratch_list_; }
+  // The scratch tensors asked for since the last begin_use() (what one op's kernels use).
+  void begin_use() { used_scratch_.clear(); }
+  const std::vector<uint32_t>& used_scratch() const { return used_scratch_; }
   uint64_t fixed_bytes() const { return fixed_end_; }
   size_t size() const { return locs_.size(); }
 
@@ -44,6 +47,7 @@ class AddressMap {
   std::vector<TensorLoc> locs_;
   std::vector<bool> scratch_;
   std::vector<uint32_t> scratch_list_;
+  std::vector<uint32_t> used_scratch_;
 };
 
 }  // namespace cimsim::vn

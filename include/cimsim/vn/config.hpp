@@ -13,7 +13,12 @@
 #include <vector>
 
 #include "cimsim/config/describe.hpp"
+#include "cimsim/config/registry.hpp"
 #include "cimsim/trace/op.hpp"
+#include "cimsim/vn/attention_kernel.hpp"
+#include "cimsim/vn/execution.hpp"
+#include "cimsim/vn/fusion.hpp"
+#include "cimsim/vn/gemm_heuristic.hpp"
 
 #if __has_include("cimsim/memory/memory_system.hpp")
 #include "cimsim/memory/config.hpp"
@@ -22,8 +27,6 @@
 
 namespace cimsim::vn {
 
-enum class AttentionImpl : uint8_t { flash, standard };
-
 struct ComputeConfig {
   uint32_t units = 0;            // SMs (GPU) or cores (CPU)
   std::string unit_name = "sm";  // component name prefix in reports
@@ -31,10 +34,12 @@ struct ComputeConfig {
   std::map<std::string, double> tensor_macs_per_cycle;
   // SIMD/CUDA-core multiply-accumulates per unit per cycle, by data type (GEMV, fallback).
   std::map<std::string, double> vector_macs_per_cycle;
+  // Share of the matrix units' peak rate a kernel's main loop sustains (clock under the power
+  // limit, MMA issue); 1: the data-sheet peak.
+  double tensor_efficiency = 1.0;
   double vector_flops_per_cycle = 0;  // fp32 elementwise FLOPs per unit per cycle
   double sfu_ops_per_cycle = 0;       // exp/tanh/rsqrt per unit per cycle
   uint32_t max_ctas_per_unit = 2;     // co-resident thread blocks (latency hiding)
-  double kernel_launch_ns = 0;        // per kernel, launch + tail synchronisation
   uint64_t cta_launch_cycles = 0;     // per thread block dispatch
   uint64_t gemv_max_rows = 4;         // M at or below which a matmul runs as a SIMD GEMV
 };
@@ -60,26 +65,15 @@ struct NocConfig {
   uint64_t memory_latency_cycles = 0;    // L2 slice <-> HBM controller
 };
 
-struct TileShape {
-  uint64_t bm = 0, bn = 0, bk = 0;
-  uint32_t stages = 2;
-};
-
 struct GemmConfig {
   std::vector<TileShape> tiles;  // candidate thread-block tiles (CUTLASS-style)
   uint32_t swizzle = 8;          // thread-block raster swizzle width (CUTLASS log-tile)
   uint32_t max_split_k = 16;
   uint64_t mma_m = 16, mma_n = 8, mma_k = 16;  // MMA instruction shape (padding granularity)
-};
-
-struct FlashConfig {
-  // On-chip SRAM the FlashAttention blocks are sized for, in bytes (0: the whole shared memory).
-  uint64_t sram_bytes = 0;
-  // FlashDecoding-style split of the KV sequence: each (sequence, head) runs as this many
-  // thread blocks over consecutive KV blocks, writing fp32 partial O, l, m that a reduction
-  // kernel combines. 1: no split (the paper's Algorithm 1); 0: as many splits as fill the
-  // units when there are fewer (sequence, head) pairs than units.
-  uint32_t split_kv = 1;
+  // Tile of one warp (mma.sync) or warpgroup (wgmma): each reads its A rows and B columns
+  // from shared memory, so operands are read bn / warp_tile_n and bm / warp_tile_m times.
+  uint64_t warp_tile_m = 64, warp_tile_n = 64;
+  config::Choice<GemmHeuristicAxis> heuristic{"fastest"};  // picks the tile and split-K
 };
 
 struct EnergyConfig {
@@ -106,13 +100,17 @@ struct MachineConfig {
   std::string name;
   std::string description;
   double clock_ghz = 0;
-  AttentionImpl attention = AttentionImpl::flash;
+  // The package's physical budget (report "budget"): die area, process node, board power
+  // limit; 0: not stated.
+  double area_mm2 = 0, process_nm = 0, tdp_w = 0;
+  config::Choice<AttentionAxis> attention{"flash"};  // kernels of a fused attention op
+  config::Choice<ExecutionAxis> execution{"eager"};  // how the host launches kernels
+  std::vector<config::Choice<FusionAxis>> fusion;    // ops run as one kernel, tried in order
   ComputeConfig compute;
   SramConfig smem;
   L2Config l2;
   NocConfig noc;
   GemmConfig gemm;
-  FlashConfig flash;
   EnergyConfig energy;
   StaticPowerConfig static_power;
 #ifdef CIMSIM_VN_HAVE_MEMORY
@@ -129,10 +127,6 @@ MachineConfig parse_machine(const config::ConfigDoc& doc);
 }  // namespace cimsim::vn
 
 namespace cimsim::config {
-template <>
-struct EnumNames<vn::AttentionImpl> {
-  static const std::vector<std::pair<vn::AttentionImpl, const char*>>& names();
-};
 template <>
 struct Describe<vn::ComputeConfig> {
   static constexpr const char* doc = "compute units (SMs or cores) and their execution units";
@@ -162,11 +156,6 @@ template <>
 struct Describe<vn::GemmConfig> {
   static constexpr const char* doc = "GEMM kernel mapping (CUTLASS-style tiling)";
   static void fields(Fields<vn::GemmConfig>& f);
-};
-template <>
-struct Describe<vn::FlashConfig> {
-  static constexpr const char* doc = "FlashAttention (Dao et al. 2022, Algorithm 1) settings";
-  static void fields(Fields<vn::FlashConfig>& f);
 };
 template <>
 struct Describe<vn::EnergyConfig> {

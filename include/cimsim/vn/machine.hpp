@@ -54,8 +54,9 @@ class VnMachine : public sc_core::sc_module {
             stats::Registry& registry);
   ~VnMachine() override;
 
-  // Runs one kernel to completion; call from an SC_THREAD.
-  void run_kernel(const KernelPlan& kernel);
+  // Runs one kernel to completion, starting it at `start_ps` (the launch model's answer) or
+  // now if that has passed; call from an SC_THREAD.
+  void run_kernel(const KernelPlan& kernel, double start_ps = 0);
   // One event per main-loop step instead of one per thread block (tests).
   void set_step_mode(bool on) { step_mode_ = on; }
 
@@ -74,7 +75,7 @@ class VnMachine : public sc_core::sc_module {
   struct UnitState;
   void unit_thread(unsigned unit);
   void run_cta(unsigned unit, const KernelPlan& k, uint64_t idx);
-  double step_ps(const StepWork& s, trace::DType t) const;
+  double step_ps(const StepWork& s, trace::DType t, bool serial_matmul) const;
   void count_cta(const CtaWork& w, trace::DType t);
 
   const MachineConfig& cfg_;
