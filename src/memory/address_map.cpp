@@ -66,7 +66,8 @@ AddressMap::AddressMap(const MemoryConfig& c) {
   }
   burst_shift_ = log2u(c.burst_bytes());
   capacity_ = c.capacity_bytes();
-  xor_hash_ = c.address_mapping.xor_bank_hash;
+  hash_owner_ = c.address_mapping.hash.make(sizes_);
+  hash_ = hash_owner_.get();
   channels_ = o.channels_per_stack;
   pcs_ = o.pseudo_channels;
   banks_per_group_ = o.banks_per_group;
@@ -79,24 +80,9 @@ AddressMap::AddressMap(const MemoryConfig& c) {
   }
 }
 
-void AddressMap::hash(std::array<uint32_t, kFields>& v, bool inverse) const {
-  // Bank group takes the lowest row digit, bank the next: each a permutation of its field.
-  uint32_t row = v[kRo];
-  uint32_t nbg = sizes_[kBg], nba = sizes_[kBa];
-  uint32_t kbg = row % nbg, kba = (row / nbg) % nba;
-  auto mix = [inverse](uint32_t x, uint32_t k, uint32_t n) {
-    if (pow2(n)) {
-      return x ^ k;
-    }
-    return inverse ? (x + n - k) % n : (x + k) % n;
-  };
-  v[kBg] = mix(v[kBg], kbg, nbg);
-  v[kBa] = mix(v[kBa], kba, nba);
-}
-
 DecodedAddress AddressMap::decode_general(uint64_t address) const {
   uint64_t rest = address >> burst_shift_;
-  std::array<uint32_t, kFields> v{};
+  FieldValues v{};
   // While the value fits in 32 bits, quotient and remainder by multiplication, exact for 32-bit
   // values and divisors (Lemire, Kaser, Kurz, "Faster remainder by direct computation",
   // Software: Practice and Experience 49(6), 2019); a division costs ten times as much.
@@ -118,7 +104,7 @@ DecodedAddress AddressMap::decode_general(uint64_t address) const {
 }
 
 uint64_t AddressMap::encode(const DecodedAddress& d) const {
-  std::array<uint32_t, kFields> v{};
+  FieldValues v{};
   v[kPc] = d.unit % pcs_;
   v[kCh] = (d.unit / pcs_) % channels_;
   v[kSt] = d.unit / (pcs_ * channels_);
@@ -126,8 +112,8 @@ uint64_t AddressMap::encode(const DecodedAddress& d) const {
   v[kBa] = d.bank % banks_per_group_;
   v[kRo] = d.row;
   v[kCo] = d.column;
-  if (xor_hash_) {
-    hash(v, true);
+  if (hash_ != nullptr) {
+    hash_->invert(v);
   }
   uint64_t value = 0;
   for (int i = kFields - 1; i >= 0; --i) {

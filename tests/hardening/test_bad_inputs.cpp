@@ -376,7 +376,7 @@ std::vector<Case> catalogue() {
   // ---- memory traces (cimsim memtrace) ----
   add(cimsim_case("memtrace_binary_garbage", {{"m.trc", garbage(4096, 3)}},
                   memtrace("hbm2", "{IN}/m.trc"),
-                  {"{IN}/m.trc:1", "expected \"0xADDR READ|WRITE CYCLE\""}));
+                  {"{IN}/m.trc:1", "expected \"0xADDR READ|WRITE CYCLE [REQUESTOR]\""}));
   add(cimsim_case("memtrace_unknown_operation", {{"m.trc", "0x0 READ 1\n0x40 XREAD 2\n"}},
                   memtrace("hbm2", "{IN}/m.trc"),
                   {"{IN}/m.trc:2", "\"0x40 XREAD 2\"", "unknown operation \"XREAD\""}));

@@ -40,8 +40,8 @@ TEST(AddressMap, SequentialBurstsVisitEveryChannelFirst) {
 // digit carry (columns, rows, the five-stack digit of hbm2e) and with the bank hash.
 TEST(AddressMap, CursorWalksConsecutiveBurstsLikeDecode) {
   for (const auto& c : {preset("hbm2"), preset("hbm2e"), preset("hbm3"),
-                        preset("hbm2", {"address_mapping.xor_bank_hash=true"}),
-                        preset("hbm2e", {"address_mapping.xor_bank_hash=true",
+                        preset("hbm2", {"address_mapping.hash=xor"}),
+                        preset("hbm2e", {"address_mapping.hash=xor",
                                          "address_mapping.order=StRoBaBgCoChPc"})}) {
     AddressMap m(c);
     const uint64_t burst = m.burst_bytes();
@@ -72,8 +72,8 @@ TEST(AddressMap, FiveStacksAreAMixedRadixDigit) {
 
 TEST(AddressMap, EncodeInvertsDecodeAlsoWithXorHash) {
   for (bool hash : {false, true}) {
-    MemoryConfig c = preset(
-        "hbm2e", {std::string("address_mapping.xor_bank_hash=") + (hash ? "true" : "false")});
+    MemoryConfig c =
+        preset("hbm2e", {std::string("address_mapping.hash=") + (hash ? "xor" : "none")});
     AddressMap m(c);
     uint64_t x = 12345;
     for (int i = 0; i < 10000; ++i) {
@@ -83,7 +83,7 @@ TEST(AddressMap, EncodeInvertsDecodeAlsoWithXorHash) {
     }
   }
   // With the hash, addresses that differ only in the row land in different banks.
-  MemoryConfig c = preset("hbm2", {"address_mapping.xor_bank_hash=true"});
+  MemoryConfig c = preset("hbm2", {"address_mapping.hash=xor"});
   AddressMap m(c);
   std::set<uint32_t> banks;
   DecodedAddress d{0, 0, 0, 0};

@@ -5,15 +5,16 @@
 // the next, then the channel, the pseudo-channel, the bank group, the column, the bank and the
 // row. The bytes inside one burst are always the lowest bits. For power-of-two field sizes
 // this is the familiar bit slicing of Ramulator/DRAMsim3; other sizes (5 stacks) divide.
-// With xor_bank_hash the bank group and bank are permuted by the low row digits (XOR for
-// power-of-two counts, addition modulo the count otherwise), so addresses that differ only in
-// the row spread over banks.
+// The config's address hash (address_hash.hpp, e.g. "xor") then permutes fields; with
+// none, decoding calls nothing.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "cimsim/memory/address_hash.hpp"
 #include "cimsim/memory/config.hpp"
 
 namespace cimsim::memory {
@@ -45,8 +46,8 @@ class AddressMap {
     auto field = [this, burst](Field f) {
       return static_cast<uint32_t>(burst >> bit_offset_[f]) & (sizes_[f] - 1);
     };
-    if (xor_hash_) {
-      std::array<uint32_t, kFields> v;
+    if (hash_ != nullptr) {
+      FieldValues v;
       for (int f = 0; f < kFields; ++f) {
         v[f] = field(static_cast<Field>(f));
       }
@@ -66,25 +67,25 @@ class AddressMap {
   uint32_t burst_bytes() const { return 1u << burst_shift_; }
 
  private:
-  enum Field { kSt, kCh, kPc, kBg, kBa, kRo, kCo, kFields };
+  using Field = AddressField;
+  static constexpr int kFields = kAddressFields;
   struct Digit {
     Field field;
     uint32_t size;
     uint32_t shift;      // log2(size) if a power of two, else 0xFF
     uint64_t magic = 0;  // other sizes: 2^64 / size rounded up, to divide 32-bit values
   };
-  void hash(std::array<uint32_t, kFields>& v, bool inverse) const;
   DecodedAddress decode_general(uint64_t address) const;
-  DecodedAddress finish(std::array<uint32_t, kFields>& v) const {
-    if (xor_hash_) {
-      hash(v, false);
+  DecodedAddress finish(FieldValues& v) const {
+    if (hash_ != nullptr) {
+      hash_->apply(v);
     }
     return combine(v);
   }
   // Reads the digits one by one: a copy of the whole array would be one wide load of
   // values just stored one at a time (by Cursor::next()), which the CPU cannot forward from
   // the stores and waits for (a store-forwarding stall: about 7 % of a Llama-2-7B run).
-  DecodedAddress combine(const std::array<uint32_t, kFields>& v) const {
+  DecodedAddress combine(const FieldValues& v) const {
     DecodedAddress out;
     out.unit = (v[kSt] * channels_ + v[kCh]) * pcs_ + v[kPc];
     out.bank = v[kBg] * banks_per_group_ + v[kBa];
@@ -94,11 +95,12 @@ class AddressMap {
   }
 
   std::array<Digit, kFields> digits_{};         // least significant first
-  std::array<uint32_t, kFields> sizes_{};       // by field
+  FieldValues sizes_{};                         // by field
   std::array<uint32_t, kFields> bit_offset_{};  // by field, if all_pow2_: its lowest bit
   uint32_t burst_shift_ = 0;
   uint64_t capacity_ = 0;
-  bool xor_hash_ = false;
+  std::shared_ptr<const AddressHash> hash_owner_;
+  const AddressHash* hash_ = nullptr;  // hash_owner_, or nullptr for none
   bool all_pow2_ = false;
   uint32_t channels_ = 0, pcs_ = 0, banks_per_group_ = 0;
 
@@ -117,10 +119,10 @@ class AddressMap {
       }
     }
     DecodedAddress get() const {
-      if (!map_->xor_hash_) {
+      if (map_->hash_ == nullptr) {
         return map_->combine(v_);
       }
-      std::array<uint32_t, kFields> v = v_;
+      FieldValues v = v_;
       return map_->finish(v);
     }
     void next() {
@@ -134,7 +136,7 @@ class AddressMap {
 
    private:
     const AddressMap* map_;
-    std::array<uint32_t, kFields> v_{};  // by field
+    FieldValues v_{};  // by field
   };
 };
 
