@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "cimsim/common/checked_math.hpp"
+#include "cimsim/memory/offchip.hpp"
 
 namespace cimsim::memory {
 
@@ -69,7 +70,7 @@ MemoryActions declare_memory(stats::Registry& registry, const std::string& compo
                                  energy.energy_pj(action), energy.source());
   }
   registry.component(component, energy.static_power_w(), 0, units);
-  out.link = registry.link("hbm", "HBM <-> on-chip");
+  out.link = registry.link(kOffChipName, "HBM <-> on-chip");
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include "cimsim/config/describe.hpp"
 #include "cimsim/memory/energy.hpp"
 #include "cimsim/memory/memtrace.hpp"
+#include "cimsim/memory/offchip.hpp"
 
 namespace cimsim::memory {
 
@@ -30,7 +31,7 @@ Json memtrace_report(const MemoryConfig& config, const std::string& trace_path,
   // Energy the way every cimsim report applies it: counts x table + static power x time.
   stats::Registry registry;
   EnergyTable table(config);
-  MemoryActions actions = declare_memory(registry, "hbm", table, config.units());
+  MemoryActions actions = declare_memory(registry, kOffChipName, table, config.units());
   stats::Counts counts;
   counts.reset(registry);
   add_memory_counts(actions, s, config.burst_bytes(), counts);

@@ -49,7 +49,7 @@ struct MemoryActions {
 };
 
 // Declares the actions of `component` with their energies, its static power and the link
-// "hbm" ("HBM <-> on-chip").
+// kOffChipName ("HBM <-> on-chip", offchip.hpp).
 MemoryActions declare_memory(stats::Registry& registry, const std::string& component,
                              const EnergyTable& energy, uint32_t units);
 
