@@ -1,11 +1,12 @@
 // Permutation-based interleaving (Zhang, Zhu and Zhang, "A permutation-based page interleaving
 // scheme to reduce row-buffer conflicts and exploit data locality", MICRO 2000): each field in
-// `fields` is permuted by the next digit of the `key` field (XOR for power-of-two sizes,
-// addition modulo the size otherwise), so that addresses that differ only in the key (a
-// row-strided pattern, or two streams a power of two apart) land in different banks or
-// channels while a row's columns stay together. The default, bank group then bank keyed by
-// the row, is Zhang et al.'s scheme; with the channel fields it is the XOR partition indexing
-// of GPU simulators (GPGPU-Sim's "bitwise permutation" memory-partition indexing).
+// `fields` is permuted by the next digit of a key (XOR for power-of-two sizes, addition modulo
+// the size otherwise), so that addresses that differ only in the key (a row-strided pattern,
+// or two streams a power of two apart) land in different banks or channels while a row's
+// columns stay together. The key is the sum of the `key` fields' values (one field: its
+// value); the key fields are left unchanged, so the hash is a bijection. The default, bank
+// group then bank keyed by the row, is Zhang et al.'s scheme; with the channel fields it is
+// the XOR memory-partition indexing of GPU simulators (GPGPU-Sim's "bitwise permutation").
 #include <string>
 #include <vector>
 
@@ -17,55 +18,53 @@ namespace {
 
 struct XorParams {
   std::string fields = "BgBa";  // permuted, in order, each by the next digit of the key
-  std::string key = "Ro";       // the field whose digits permute them (left unchanged)
+  std::string key = "Ro";       // the fields whose sum is the key (left unchanged)
 };
 
-constexpr const char* kFieldNames[] = {"St", "Ch", "Pc", "Bg", "Ba", "Ro", "Co"};
+constexpr const char* kHashFieldNames[] = {"St", "Ch", "Pc", "Bg", "Ba", "Ro", "Co"};
 
-int field_of(const std::string& name) {
-  for (int f = 0; f < kAddressFields; ++f) {
-    if (name == kFieldNames[f]) {
-      return f;
+// Field names ("BgBa"), each once and none of `taken`; PolicyConfigError at `key` otherwise.
+std::vector<int> hash_fields(const std::string& names, const char* key,
+                             const std::vector<int>& taken) {
+  std::vector<int> out;
+  bool ok = !names.empty() && names.size() % 2 == 0;
+  for (size_t i = 0; ok && i < names.size(); i += 2) {
+    int f = -1;
+    for (int g = 0; g < kAddressFields; ++g) {
+      f = names.compare(i, 2, kHashFieldNames[g]) == 0 ? g : f;
     }
+    for (int g : out) {
+      ok = ok && g != f;
+    }
+    for (int g : taken) {
+      ok = ok && g != f;
+    }
+    ok = ok && f >= 0;
+    out.push_back(f);
   }
-  return -1;
+  if (!ok) {
+    throw PolicyConfigError(key, "expected field names among St Ch Pc Bg Ba Ro Co, each once" +
+                                     std::string(taken.empty() ? "" : ", none of the key's") +
+                                     ", got \"" + names + "\"");
+  }
+  return out;
 }
 
 class XorHash final : public AddressHash {
  public:
-  XorHash(const XorParams& p, const FieldValues& sizes) : sizes_(sizes) {
-    key_ = field_of(p.key);
-    if (key_ < 0) {
-      throw PolicyConfigError("address_mapping.hash.key",
-                              "expected one of St Ch Pc Bg Ba Ro Co, got \"" + p.key + "\"");
-    }
-    if (p.fields.empty() || p.fields.size() % 2 != 0) {
-      throw PolicyConfigError("address_mapping.hash.fields",
-                              "expected field names such as \"BgBa\", got \"" + p.fields + "\"");
-    }
-    for (size_t i = 0; i < p.fields.size(); i += 2) {
-      const int f = field_of(p.fields.substr(i, 2));
-      bool again = false;
-      for (int g : fields_) {
-        again = again || g == f;
-      }
-      if (f < 0 || f == key_ || again) {
-        throw PolicyConfigError("address_mapping.hash.fields",
-                                "expected fields other than the key (" + p.key +
-                                    "), each once, got \"" + p.fields + "\"");
-      }
-      fields_.push_back(f);
-    }
-  }
+  XorHash(const XorParams& p, const FieldValues& sizes)
+      : sizes_(sizes),
+        key_(hash_fields(p.key, "address_mapping.hash.key", {})),
+        fields_(hash_fields(p.fields, "address_mapping.hash.fields", key_)) {}
   void apply(FieldValues& v) const override {
-    uint32_t key = v[key_];
+    uint32_t key = key_of(v);
     for (int f : fields_) {
       v[f] = permute_digit(v[f], key % sizes_[f], sizes_[f]);
       key /= sizes_[f];
     }
   }
   void invert(FieldValues& v) const override {
-    uint32_t key = v[key_];
+    uint32_t key = key_of(v);
     for (int f : fields_) {
       v[f] = unpermute_digit(v[f], key % sizes_[f], sizes_[f]);
       key /= sizes_[f];
@@ -73,8 +72,15 @@ class XorHash final : public AddressHash {
   }
 
  private:
+  uint32_t key_of(const FieldValues& v) const {
+    uint32_t key = 0;
+    for (int f : key_) {
+      key += v[f];
+    }
+    return key;
+  }
   FieldValues sizes_;
-  int key_ = kRo;
+  std::vector<int> key_;
   std::vector<int> fields_;
 };
 
@@ -88,8 +94,9 @@ struct Describe<memory::XorParams> {
   static void fields(Fields<memory::XorParams>& f) {
     f.optional("fields", &memory::XorParams::fields,
                "fields permuted, in order, each by the next digit of the key (e.g. \"BgBa\", "
-               "\"StChPcBgBa\")");
-    f.optional("key", &memory::XorParams::key, "the field whose digits permute them");
+               "\"StChPc\")");
+    f.optional("key", &memory::XorParams::key,
+               "the fields whose sum is the key, left unchanged (e.g. \"Ro\", \"CoBaRo\")");
   }
 };
 }  // namespace cimsim::config
@@ -97,7 +104,7 @@ struct Describe<memory::XorParams> {
 namespace cimsim::memory {
 
 CIMSIM_REGISTER(AddressHashAxis, XorParams, "xor",
-                "fields permuted by the digits of another (default: bank group and bank by the "
+                "fields permuted by the digits of a key (default: bank group and bank by the "
                 "row; Zhang et al., MICRO 2000)",
                 [](const XorParams& p, const FieldValues& sizes) -> std::unique_ptr<AddressHash> {
                   return std::make_unique<XorHash>(p, sizes);

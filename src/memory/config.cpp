@@ -279,10 +279,13 @@ MemoryConfig load_memory_config(const std::string& name_or_file,
                                 const std::vector<config::Assignment>& sets) {
   config::ConfigDoc doc = config::load_config(config::memory_kind(), name_or_file);
   config::resolve_references<MemoryConfig>(doc);
-  Json schema = memory_schema();
+  Json schema;  // built only if needed: it costs more than the rest of loading
   for (const auto& a : sets) {
     if (a.root != "memory") {
       continue;
+    }
+    if (schema.is_null()) {
+      schema = memory_schema();
     }
     config::apply_assignment(doc, a, schema);
   }

@@ -1,6 +1,8 @@
 // Small pieces with hand-computed values: address mapping, energy table, latency percentiles.
 #include <set>
+#include <tuple>
 
+#include "cimsim/common/error.hpp"
 #include "cimsim/memory/address_map.hpp"
 #include "cimsim/memory/energy.hpp"
 #include "cimsim/memory/stats.hpp"
@@ -39,10 +41,10 @@ TEST(AddressMap, SequentialBurstsVisitEveryChannelFirst) {
 // The cursor that splits large requests walks the same bursts decode() gives, across every
 // digit carry (columns, rows, the five-stack digit of hbm2e) and with the bank hash.
 TEST(AddressMap, CursorWalksConsecutiveBurstsLikeDecode) {
-  for (const auto& c : {preset("hbm2"), preset("hbm2e"), preset("hbm3"),
-                        preset("hbm2", {"address_mapping.hash=xor"}),
-                        preset("hbm2e", {"address_mapping.hash=xor",
-                                         "address_mapping.order=StRoBaBgCoChPc"})}) {
+  for (const auto& c :
+       {preset("hbm2"), preset("hbm2e"), preset("hbm3"),
+        preset("hbm2", {"address_mapping.hash=xor"}),
+        preset("hbm2e", {"address_mapping.hash=xor", "address_mapping.order=StRoBaBgCoChPc"})}) {
     AddressMap m(c);
     const uint64_t burst = m.burst_bytes();
     for (uint64_t start :
@@ -57,7 +59,7 @@ TEST(AddressMap, CursorWalksConsecutiveBurstsLikeDecode) {
 }
 
 TEST(AddressMap, FiveStacksAreAMixedRadixDigit) {
-  MemoryConfig c = preset("hbm2e");
+  MemoryConfig c = preset("hbm2e", {"address_mapping.order=RoBaCoBgPcChSt"});
   AddressMap m(c);
   EXPECT_EQ(m.capacity_bytes(), 80ull << 30);
   // St is the lowest digit (size 5), then Ch (8), then Pc (2): burst 7 = stack 2,
@@ -95,6 +97,99 @@ TEST(AddressMap, EncodeInvertsDecodeAlsoWithXorHash) {
   EXPECT_EQ(AddressMap::check_order("RoBaCoBgPcChSt"), "");
   EXPECT_NE(AddressMap::check_order("RoBaCoBgPcChCh"), "");
   EXPECT_NE(AddressMap::check_order("RoBa"), "");
+}
+
+// The GPU presets' order "RoBaBgCoStChPcCo1Bg1Co2" on hbm2e, digits from the least
+// significant: Co2 (4), Bg1 (2), Co1 (2), Pc (2), Ch (8), St (5), Co (the 2 bits left: 4),
+// Bg (2 bits left: 4), Ba (4), Ro; the hash is switched off here to read the digits plainly.
+TEST(AddressMap, SplitFieldsByHand) {
+  MemoryConfig c = preset("hbm2e", {"address_mapping.hash=none"});
+  ASSERT_EQ(c.address_mapping.order, "RoBaBgCoStChPcCo1Bg1Co2");
+  AddressMap m(c);
+  auto at = [&m](uint64_t burst) { return m.decode(burst * 32); };
+  for (uint64_t b = 0; b < 4; ++b) {  // a 128 B piece: one bank group, consecutive columns
+    EXPECT_EQ(at(b), (DecodedAddress{0, 0, 0, static_cast<uint32_t>(b)}));
+  }
+  EXPECT_EQ(at(4), (DecodedAddress{0, 4, 0, 0}));        // bank group 1 (bank = group x 4 + bank)
+  EXPECT_EQ(at(8), (DecodedAddress{0, 0, 0, 4}));        // the next four columns
+  EXPECT_EQ(at(15), (DecodedAddress{0, 4, 0, 7}));       // the last burst of the 512 B visit
+  EXPECT_EQ(at(16).unit, 1u);                            // the next pseudo-channel
+  EXPECT_EQ(at(32).unit, 2u);                            // channel 1: unit (0 x 8 + 1) x 2 + 0
+  EXPECT_EQ(at(256).unit, 16u);                          // stack 1: unit (1 x 8 + 0) x 2 + 0
+  EXPECT_EQ(at(16 * 80), (DecodedAddress{0, 0, 0, 8}));  // column bits 3-4: 8
+  EXPECT_EQ(at(16 * 80 * 4), (DecodedAddress{0, 8, 0, 0}));   // bank group bits 1-2: group 2
+  EXPECT_EQ(at(16 * 80 * 16), (DecodedAddress{0, 1, 0, 0}));  // bank 1
+  EXPECT_EQ(at(16 * 80 * 64), (DecodedAddress{0, 0, 1, 0}));  // row 1
+  // Everything at once: burst 3 + 4 x 1 + 8 x 1 + 16 x (Pc 1 + 2 x (Ch 5 + 8 x St 3))
+  // + 1280 x (Co 2 + 4 x (Bg 3 + 4 x (Ba 2 + 4 x Ro 777))): column 3 + 4 + 8 x 2 = 23, bank
+  // group 1 + 2 x 3 = 7, bank 2, unit (3 x 8 + 5) x 2 + 1 = 59, row 777.
+  const uint64_t burst = 3 + 4 + 8 + 16 * (1 + 2 * (5 + 8 * 3)) +
+                         uint64_t{1280} * (2 + 4 * (3 + 4 * (2 + 4 * uint64_t{777})));
+  EXPECT_EQ(at(burst), (DecodedAddress{59, 7 * 4 + 2, 777, 23}));
+  EXPECT_EQ(m.encode(at(burst)), burst * 32);
+}
+
+// With the hash the bank group and bank are XORed with the row's low digits: row 13 = 5 + 8 x 1
+// flips bank group bits 0 and 2 and bank bit 0.
+TEST(AddressMap, XorHashByHand) {
+  MemoryConfig plain = preset("hbm2e", {"address_mapping.hash=none"});
+  MemoryConfig hashed = preset("hbm2e");
+  ASSERT_EQ(hashed.address_mapping.hash.name, "xor");
+  AddressMap p(plain), h(hashed);
+  for (uint32_t group : {0u, 3u, 6u}) {
+    for (uint32_t bank : {0u, 2u}) {
+      const uint64_t a = p.encode(DecodedAddress{7, group * 4 + bank, 13, 9});
+      EXPECT_EQ(h.decode(a), (DecodedAddress{7, (group ^ 5) * 4 + (bank ^ 1), 13, 9}));
+    }
+  }
+}
+
+// Every burst of a small memory decodes to a different place, and back, under split orders
+// and hashes (including the channels, five stacks and addition modulo 5).
+TEST(AddressMap, MappingsAreBijections) {
+  const std::vector<std::string> shrink = {
+      "organisation.rows=8", "organisation.channels_per_stack=2", "organisation.stacks=5"};
+  for (const auto& extra : std::vector<std::vector<std::string>>{
+           {"address_mapping.hash=none"},
+           {},
+           {"address_mapping.hash={\"name\": \"xor\", \"fields\": \"StChPcBgBa\"}"},
+           {"address_mapping.order=CoRoBa1BgStBa1ChPc",
+            "address_mapping.hash={\"name\": \"xor\", \"fields\": \"ChSt\", "
+            "\"key\": \"BaRo\"}"}}) {
+    std::vector<std::string> sets = shrink;
+    sets.insert(sets.end(), extra.begin(), extra.end());
+    MemoryConfig c = preset("hbm2e", sets);
+    AddressMap m(c);
+    const uint64_t bursts = m.capacity_bytes() / m.burst_bytes();
+    ASSERT_EQ(bursts, uint64_t{5} * 2 * 2 * 32 * 8 * 32);
+    std::set<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>> seen;
+    AddressMap::Cursor cursor(m, 0);
+    for (uint64_t b = 0; b < bursts; ++b, cursor.next()) {
+      const DecodedAddress d = m.decode(b * m.burst_bytes());
+      ASSERT_EQ(cursor.get(), d) << b;
+      ASSERT_LT(d.unit, c.units());
+      ASSERT_LT(d.bank, c.banks_per_unit());
+      ASSERT_EQ(m.encode(d), b * m.burst_bytes()) << b;
+      seen.insert({d.unit, d.bank, d.row, d.column});
+    }
+    EXPECT_EQ(seen.size(), bursts);
+  }
+}
+
+TEST(AddressMap, SplitOrdersThatCannotWork) {
+  auto error = [](const std::string& order) {
+    try {
+      preset("hbm2e", {"address_mapping.order=" + order});
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_NE(error("RoBaBgCo2StChPc").find("add up to 2, expected 5"), std::string::npos);
+  EXPECT_NE(error("RoBaBgCoSt1ChPcSt").find("not a power of two"), std::string::npos);
+  EXPECT_NE(error("RoBaBgCoStChPcCo").find("appears twice"), std::string::npos);
+  EXPECT_NE(error("RoBaBgCoStChPcCo0").find("[1, 31]"), std::string::npos);
+  EXPECT_NE(error("RoBaBgCoStChPcCo9").find("add up to 9, expected 5"), std::string::npos);
 }
 
 TEST(Energy, IddTableByHand) {

@@ -5,6 +5,10 @@
 // the next, then the channel, the pseudo-channel, the bank group, the column, the bank and the
 // row. The bytes inside one burst are always the lowest bits. For power-of-two field sizes
 // this is the familiar bit slicing of Ramulator/DRAMsim3; other sizes (5 stacks) divide.
+// A power-of-two field may be split into several digits by giving bit counts: in
+// "RoBaBgCoStChPcBg1Co2" the lowest 2 bits of the column (4 bursts) come first, then 1 bit of
+// the bank group, the pseudo-channels, and the rest of the column and bank group above them
+// (GPGPU-Sim/Accel-Sim's "dramid@8" style: a few hundred bytes per channel).
 // The config's address hash (address_hash.hpp, e.g. "xor") then permutes fields; with
 // none, decoding calls nothing.
 #pragma once
@@ -33,12 +37,14 @@ class AddressMap {
  public:
   explicit AddressMap(const MemoryConfig& config);
 
-  // "" if `order` names St Ch Pc Bg Ba Ro Co exactly once each, else what is wrong.
+  // "" if `order` is well formed (every field St Ch Pc Bg Ba Ro Co at least once; a field
+  // more than once only with bit counts, "Co2"), else what is wrong. Whether the counts fit
+  // the field sizes is checked when a map is built (PolicyConfigError at address_mapping.order).
   static std::string check_order(const std::string& order);
 
   // `address` must be below capacity_bytes(); the bytes within a burst are ignored.
   DecodedAddress decode(uint64_t address) const {
-    if (!all_pow2_) {
+    if (!all_pow2_ || split_) {
       return decode_general(address);
     }
     // Every field a power of two: each is a bit range of the burst index.
@@ -69,10 +75,12 @@ class AddressMap {
  private:
   using Field = AddressField;
   static constexpr int kFields = kAddressFields;
+  static constexpr int kMaxDigits = 16;
   struct Digit {
-    Field field;
-    uint32_t size;
-    uint32_t shift;      // log2(size) if a power of two, else 0xFF
+    Field field = kSt;
+    uint32_t size = 1;
+    uint32_t shift = 0;  // log2(size) if a power of two, else 0xFF
+    uint32_t low = 0;    // its lowest bit within the field (a split field has several digits)
     uint64_t magic = 0;  // other sizes: 2^64 / size rounded up, to divide 32-bit values
   };
   DecodedAddress decode_general(uint64_t address) const;
@@ -94,9 +102,11 @@ class AddressMap {
     return out;
   }
 
-  std::array<Digit, kFields> digits_{};         // least significant first
+  std::array<Digit, kMaxDigits> digits_{};      // least significant first
+  int ndigits_ = 0;                             // kFields unless a field is split
+  bool split_ = false;                          // a field has more than one digit
   FieldValues sizes_{};                         // by field
-  std::array<uint32_t, kFields> bit_offset_{};  // by field, if all_pow2_: its lowest bit
+  std::array<uint32_t, kFields> bit_offset_{};  // by field, if all_pow2_ && !split_
   uint32_t burst_shift_ = 0;
   uint64_t capacity_ = 0;
   std::shared_ptr<const AddressHash> hash_owner_;
@@ -112,9 +122,10 @@ class AddressMap {
    public:
     Cursor(const AddressMap& map, uint64_t address) : map_(&map) {
       uint64_t rest = address >> map.burst_shift_;
-      for (int i = 0; i < kFields; ++i) {
+      for (int i = 0; i < map.ndigits_; ++i) {
         const Digit& d = map.digits_[i];
-        v_[d.field] = static_cast<uint32_t>(rest % d.size);
+        digit_[i] = static_cast<uint32_t>(rest % d.size);
+        v_[d.field] += digit_[i] << d.low;
         rest /= d.size;
       }
     }
@@ -126,7 +137,12 @@ class AddressMap {
       return map_->finish(v);
     }
     void next() {
-      for (const Digit& d : map_->digits_) {
+      if (map_->split_) {
+        next_split();
+        return;
+      }
+      for (int i = 0; i < kFields; ++i) {  // one digit per field: the digit is the field
+        const Digit& d = map_->digits_[i];
         if (++v_[d.field] < d.size) {
           return;
         }
@@ -135,8 +151,20 @@ class AddressMap {
     }
 
    private:
+    void next_split() {
+      for (int i = 0; i < map_->ndigits_; ++i) {
+        const Digit& d = map_->digits_[i];
+        if (++digit_[i] < d.size) {
+          v_[d.field] += 1u << d.low;
+          return;
+        }
+        digit_[i] = 0;
+        v_[d.field] -= (d.size - 1) << d.low;
+      }
+    }
     const AddressMap* map_;
-    FieldValues v_{};  // by field
+    FieldValues v_{};                           // by field
+    std::array<uint32_t, kMaxDigits> digit_{};  // by digit (kept for split fields)
   };
 };
 
