@@ -180,7 +180,12 @@ void Describe<memory::Energy>::fields(Fields<memory::Energy>& f) {
   f.optional("idd4w_ma", &E::idd4w_ma, "IDD4W: burst write", nonneg);
   f.optional("idd5ab_ma", &E::idd5ab_ma, "IDD5AB: all-bank refresh", nonneg);
   f.optional("idd5pb_ma", &E::idd5pb_ma, "IDD5PB: per-bank refresh (0 = IDD5AB scaled)", nonneg);
-  f.optional("io_pj_per_bit", &E::io_pj_per_bit, "interface energy per bit moved (idd model)",
+  f.optional("io_pj_per_bit", &E::io_pj_per_bit,
+             "interface (I/O) energy per bit of a read or write burst (action io_burst)", nonneg);
+  f.optional("on_die_pj_per_bit", &E::on_die_pj_per_bit,
+             "idd model: on-die data movement per bit of a burst (array to interface), instead "
+             "of VDD (IDD4R/IDD4W - IDD3N) tBurst, which describes the same current; 0: from "
+             "the currents (pj_per_bit model: read/write_pj_per_bit instead)",
              nonneg);
   f.optional("read_pj_per_bit", &E::read_pj_per_bit, "read energy per bit (pj_per_bit)", nonneg);
   f.optional("write_pj_per_bit", &E::write_pj_per_bit, "write energy per bit (pj_per_bit)", nonneg);

@@ -115,14 +115,15 @@ enum class EnergyModel { kIdd, kPjPerBit };
 struct Energy {
   EnergyModel model = EnergyModel::kIdd;
   double vdd_v = 1.2;
-  double idd0_ma = 65;       // one ACT-PRE cycle (tRC) of one bank, others precharged
-  double idd2n_ma = 40;      // precharged standby
-  double idd3n_ma = 55;      // active standby (a row open)
-  double idd4r_ma = 390;     // burst read
-  double idd4w_ma = 500;     // burst write
-  double idd5ab_ma = 250;    // all-bank refresh
-  double idd5pb_ma = 0;      // per-bank refresh; 0 = derive from idd5ab_ma over the banks
-  double io_pj_per_bit = 0;  // interface (PHY + TSV + interposer) energy, added to each burst
+  double idd0_ma = 65;           // one ACT-PRE cycle (tRC) of one bank, others precharged
+  double idd2n_ma = 40;          // precharged standby
+  double idd3n_ma = 55;          // active standby (a row open)
+  double idd4r_ma = 390;         // burst read
+  double idd4w_ma = 500;         // burst write
+  double idd5ab_ma = 250;        // all-bank refresh
+  double idd5pb_ma = 0;          // per-bank refresh; 0 = derive from idd5ab_ma over the banks
+  double io_pj_per_bit = 0;      // interface (PHY, interposer) per bit of a burst: io_burst
+  double on_die_pj_per_bit = 0;  // moving a burst's data on the die (idd model; 0: IDD4R/W)
   // pj_per_bit model
   double read_pj_per_bit = 0;
   double write_pj_per_bit = 0;
