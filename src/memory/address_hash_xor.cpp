@@ -53,21 +53,34 @@ std::vector<int> hash_fields(const std::string& names, const char* key,
 class XorHash final : public AddressHash {
  public:
   XorHash(const XorParams& p, const FieldValues& sizes)
-      : sizes_(sizes),
-        key_(hash_fields(p.key, "address_mapping.hash.key", {})),
-        fields_(hash_fields(p.fields, "address_mapping.hash.fields", key_)) {}
+      : key_(hash_fields(p.key, "address_mapping.hash.key", {})) {
+    for (int f : hash_fields(p.fields, "address_mapping.hash.fields", key_)) {
+      uint32_t shift = 0;
+      while ((1u << shift) < sizes[f]) {
+        ++shift;
+      }
+      permuted_.push_back(Permuted{f, sizes[f], (1u << shift) == sizes[f] ? shift : kNotPow2});
+    }
+  }
+  // Once per decoded address: a power-of-two field (the usual case) takes its key digit by
+  // mask and shift, with no division.
   void apply(FieldValues& v) const override {
     uint32_t key = key_of(v);
-    for (int f : fields_) {
-      v[f] = permute_digit(v[f], key % sizes_[f], sizes_[f]);
-      key /= sizes_[f];
+    for (const Permuted& p : permuted_) {
+      if (p.shift != kNotPow2) {
+        v[p.field] ^= key & (p.size - 1);
+        key >>= p.shift;
+      } else {
+        v[p.field] = permute_digit(v[p.field], key % p.size, p.size);
+        key /= p.size;
+      }
     }
   }
   void invert(FieldValues& v) const override {
     uint32_t key = key_of(v);
-    for (int f : fields_) {
-      v[f] = unpermute_digit(v[f], key % sizes_[f], sizes_[f]);
-      key /= sizes_[f];
+    for (const Permuted& p : permuted_) {
+      v[p.field] = unpermute_digit(v[p.field], key % p.size, p.size);
+      key /= p.size;
     }
   }
 
@@ -79,9 +92,14 @@ class XorHash final : public AddressHash {
     }
     return key;
   }
-  FieldValues sizes_;
+  static constexpr uint32_t kNotPow2 = 0xFF;
+  struct Permuted {
+    int field;
+    uint32_t size;
+    uint32_t shift;  // log2(size), or kNotPow2
+  };
   std::vector<int> key_;
-  std::vector<int> fields_;
+  std::vector<Permuted> permuted_;
 };
 
 }  // namespace

@@ -160,28 +160,43 @@ AddressMap::AddressMap(const MemoryConfig& c) {
   }
 }
 
+namespace {
+// The next digit of `rest` (and `rest` divided by its size). While the value fits in 32 bits,
+// quotient and remainder by multiplication, exact for 32-bit values and divisors (Lemire,
+// Kaser, Kurz, "Faster remainder by direct computation", Software: Practice and Experience
+// 49(6), 2019); a division costs ten times as much.
+template <class Digit>
+[[gnu::always_inline]] inline uint32_t take_digit(const Digit& d, uint64_t& rest, bool narrow) {
+  uint32_t digit = 0;
+  if (d.shift != 0xFFu) {
+    digit = static_cast<uint32_t>(rest & (d.size - 1));
+    rest >>= d.shift;
+  } else if (narrow) {
+    const uint64_t fraction = d.magic * rest;
+    digit = static_cast<uint32_t>((static_cast<__uint128_t>(fraction) * d.size) >> 64);
+    rest = static_cast<uint64_t>((static_cast<__uint128_t>(d.magic) * rest) >> 64);
+  } else {
+    digit = static_cast<uint32_t>(rest % d.size);
+    rest /= d.size;
+  }
+  return digit;
+}
+}  // namespace
+
 DecodedAddress AddressMap::decode_general(uint64_t address) const {
   uint64_t rest = address >> burst_shift_;
   FieldValues v{};
-  // While the value fits in 32 bits, quotient and remainder by multiplication, exact for 32-bit
-  // values and divisors (Lemire, Kaser, Kurz, "Faster remainder by direct computation",
-  // Software: Practice and Experience 49(6), 2019); a division costs ten times as much.
   const bool narrow = rest <= 0xFFFFFFFFu;
-  for (int i = 0; i < ndigits_; ++i) {
-    const Digit& d = digits_[i];
-    uint32_t digit = 0;
-    if (d.shift != 0xFFu) {
-      digit = static_cast<uint32_t>(rest & (d.size - 1));
-      rest >>= d.shift;
-    } else if (narrow) {
-      const uint64_t fraction = d.magic * rest;
-      digit = static_cast<uint32_t>((static_cast<__uint128_t>(fraction) * d.size) >> 64);
-      rest = static_cast<uint64_t>((static_cast<__uint128_t>(d.magic) * rest) >> 64);
-    } else {
-      digit = static_cast<uint32_t>(rest % d.size);
-      rest /= d.size;
+  if (!split_) {
+    // One digit per field, a fixed count: the loop unrolls.
+    for (int i = 0; i < kFields; ++i) {
+      v[digits_[i].field] = take_digit(digits_[i], rest, narrow);
     }
-    v[d.field] |= digit << d.low;  // a digit of a field not split: low 0, the only one
+  } else {
+    for (int i = 0; i < ndigits_; ++i) {
+      const Digit& d = digits_[i];
+      v[d.field] |= take_digit(d, rest, narrow) << d.low;
+    }
   }
   return finish(v);
 }
