@@ -1,0 +1,125 @@
+// One attention op, computed by hand, under each dynamic-matmul policy (digital, sram_cim,
+// write_xbar): the action counts and the op's time follow from the documented model
+// (docs/cim.md, "Dynamic matmuls") without running anything else. The op is a decode step
+// of two heads of 64 dimensions over 8 keys, with Q, K and V already in tile 0 when the phase
+// starts (no weights, no KV cache: nothing to move), on ISAAC's 1.2 GHz clock (a cycle is
+// llround(1000 / 1.2) = 833 ps).
+#include <gtest/gtest.h>
+
+#include "cim/cim_test_util.hpp"
+
+namespace cimsim::test {
+namespace {
+
+constexpr uint64_t kCyclePs = 833;
+
+// batch 1, 2 heads (2 KV heads), head_dim 64, one query over 8 keys, causal.
+std::unique_ptr<VectorSource> one_attention() {
+  trace::TraceHeader h;
+  h.model = "tiny";
+  h.mode = "decoder";
+  h.batch = 1;
+  h.prompt = 7;
+  h.generate = 2;
+  h.layers = 1;
+  trace::Op op;
+  op.kind = trace::OpKind::attention;
+  op.name = "L0.attn";
+  op.layer = 0;
+  op.phase = trace::Phase{trace::PhaseKind::decode, 1};
+  op.attn = trace::AttentionShape{1, 2, 2, 64, 1, 8, true};
+  auto act = [](const std::string& id, uint64_t bytes) {
+    trace::Tensor t;
+    t.id = id;
+    t.bytes = bytes;
+    return t;
+  };
+  op.inputs = {act("q", 2 * 64 * 2), act("k", 8 * 2 * 64 * 2), act("v", 8 * 2 * 64 * 2)};
+  op.outputs = {act("out", 2 * 64 * 2)};
+  return std::make_unique<VectorSource>(h, std::vector<trace::Op>{op});
+}
+
+Json run(const std::string& policy) {
+  auto c = preset("isaac", Json{{"dynamic_matmul", policy}});
+  auto f = make_fabric(c);
+  f->start(one_attention());
+  sc_core::sc_start();
+  EXPECT_TRUE(f->done());
+  return f->report();
+}
+
+double op_seconds(const Json& r) {
+  return r["ops"][0]["busy_seconds"].get<double>();
+}
+
+TEST(DynamicPolicy, DigitalAttentionOnTheVectorUnitByHand) {
+  Json r = run("digital");
+  // Causal, one query at position 8: 8 pairs per head, 16 in all.
+  // MACs 2 x 16 x 64 (QK^T and PV) = 2048; 16 scale multiplies; 2 x 16 adds (max, sum);
+  // 16 exps; one reciprocal per row and head = 2 divisions.
+  EXPECT_EQ(action_count(r, "tile.vector_unit", "mac"), 2048u);
+  EXPECT_EQ(action_count(r, "tile.vector_unit", "mul"), 16u);
+  EXPECT_EQ(action_count(r, "tile.vector_unit", "add"), 32u);
+  EXPECT_EQ(action_count(r, "tile.vector_unit", "exp"), 16u);
+  EXPECT_EQ(action_count(r, "tile.vector_unit", "div"), 2u);
+  // Buffer: K and V (2 x 8 x 2 x 64 x 2 B = 4096 B) and Q (256 B) read, 256 B written, in
+  // 256-bit accesses: 136 reads, 8 writes.
+  EXPECT_EQ(action_count(r, "tile.buffer", "read"), 136u);
+  EXPECT_EQ(action_count(r, "tile.buffer", "write"), 8u);
+  // Time: 16 lanes, 3 cycles per exp or division: ceil((2048 + 16 + 32 + 3 x 18) / 16) = 135
+  // cycles, below the 144 buffer accesses, so 144 cycles; plus the 2-cycle buffer latency.
+  EXPECT_NEAR(op_seconds(r), (144 + 2) * kCyclePs * 1e-12, 1e-15);
+}
+
+TEST(DynamicPolicy, SramCimAttentionInTheArraysByHand) {
+  Json r = run("sram_cim");
+  // SRAM CIM arrays: 256 x 256 one-bit cells, 16-bit values take 16 cells. K^T per head is
+  // 64 x 8 values = one array; V per head is 8 x 64 values = 1024 columns = 4 arrays.
+  // Writes: K^T 64 x 8 x 16 and V 8 x 64 x 16 bits per head, 2 heads: 32768 bits.
+  EXPECT_EQ(action_count(r, "sram_cim", "write_bit"), 32768u);
+  EXPECT_EQ(r["totals"]["bytes"]["sram_cim"]["write"].get<uint64_t>(), 32768u / 8);
+  // MVMs: 16 input bits, one step per bit over the used rows: K^T 64 rows, V 4 x 8 rows, per
+  // head: (64 + 32) x 16 x 2 heads = 3072 row steps.
+  EXPECT_EQ(action_count(r, "sram_cim", "row_step"), 3072u);
+  // Softmax on the vector unit: 16 scores: 32 adds, 16 exps, 32 multiplies, 2 divisions.
+  EXPECT_EQ(action_count(r, "tile.vector_unit", "exp"), 16u);
+  EXPECT_EQ(action_count(r, "tile.vector_unit", "add"), 32u);
+  EXPECT_EQ(action_count(r, "tile.vector_unit", "mul"), 32u);
+  EXPECT_EQ(action_count(r, "tile.vector_unit", "div"), 2u);
+  EXPECT_EQ(r["metrics"]["dynamic_writes"]["cells"].get<uint64_t>(), 32768u);
+  // 10 arrays, 4 per tile: 3 rounds. A round: the longer write (K^T: 64 rows x 2 ns = 128 ns)
+  // + QK^T (16 steps x 2 ns) + the softmax (ceil((4 x 16 + 2 x 16 x 3) / 16) = 10 cycles,
+  // shared over the rounds: 8330 / 3 ps) + PV (16 x 2 ns).
+  const uint64_t round_ps = 128000 + 32000 + 10 * kCyclePs / 3 + 32000;
+  EXPECT_EQ(r["metrics"]["dynamic_writes"]["array_rounds"].get<uint64_t>(), 3u);
+  EXPECT_NEAR(op_seconds(r), 3 * round_ps * 1e-12, 1e-15);
+}
+
+TEST(DynamicPolicy, WriteXbarAttentionInProgrammedCrossbarsByHand) {
+  Json r = run("write_xbar");
+  // ReRAM crossbars: 128 x 128 2-bit cells, a 16-bit value takes 8 cells. K^T per head is
+  // 64 rows x 64 columns = 1 crossbar, V 8 rows x 512 columns = 4 crossbars: 10 in all,
+  // which fit one pool tile (12 PEs x 8 crossbars), so one round.
+  // Cells programmed: (64 x 8 + 8 x 64) x 8 cells x 2 heads = 16384, one iteration each.
+  EXPECT_EQ(action_count(r, "xbar", "program_cell"), 16384u);
+  EXPECT_EQ(r["metrics"]["dynamic_writes"]["cells"].get<uint64_t>(), 16384u);
+  EXPECT_EQ(r["metrics"]["dynamic_writes"]["bits"].get<uint64_t>(), 2 * 16384u);
+  // MVMs, 16 one-bit slices: K^T drives 64 rows and converts 64 columns per slice; V drives
+  // 4 x 8 rows and converts 4 x 128 columns; per head (64 + 32) x 16 = 1536 row reads and
+  // DAC conversions, (64 + 512) x 16 = 9216 conversions; 2 heads.
+  EXPECT_EQ(action_count(r, "xbar", "read_row"), 3072u);
+  EXPECT_EQ(action_count(r, "dac", "convert"), 3072u);
+  EXPECT_EQ(action_count(r, "adc", "convert"), 18432u);
+  EXPECT_EQ(action_count(r, "sample_hold", "sample"), 18432u);
+  // A round: the longer write (K^T's 64 rows x 85.7 ns) + QK^T (16 x 100 ns reads, the
+  // 64-column conversion (50 ns) hidden behind them, 50 ns fill) + softmax (10 cycles) + PV
+  // (16 x 100 ns, the 128-column conversion 100 ns as fill).
+  const uint64_t round_ps = 64 * 85700 + (50000 + 1600000) + 10 * kCyclePs + (100000 + 1600000);
+  EXPECT_EQ(r["metrics"]["dynamic_writes"]["array_rounds"].get<uint64_t>(), 1u);
+  EXPECT_NEAR(op_seconds(r), round_ps * 1e-12, 1e-15);
+  // Wear: the pool's cells are written once on average (writes spread round-robin).
+  EXPECT_EQ(r["metrics"]["endurance"]["max_writes_per_cell_per_run"].get<uint64_t>(), 1u);
+}
+
+}  // namespace
+}  // namespace cimsim::test
