@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "cimsim/cim/config_fields.hpp"
+#include "cimsim/cim/dynamic_policy.hpp"
 #include "cimsim/common/checked_math.hpp"
 
 namespace cimsim::cim {
@@ -90,10 +91,7 @@ void check_cim_config(const CimConfig& c, const config::Check& check) {
                                              format_number(c.adc.sample_rate_gsps));
     }
   }
-  if (c.dynamic_matmul == DynamicMatmul::sram_cim && c.sram_cim.arrays_per_tile == 0) {
-    check.fail("sram_cim.arrays_per_tile",
-               "expected at least 1 when dynamic_matmul is \"sram_cim\", got 0");
-  }
+  c.dynamic_matmul.make(PolicySetup{&c, 16})->check(c, check);
   if (c.pe.input_register.width_bits == 0 || c.tile.buffer.width_bits == 0) {
     check.fail("tile.buffer.width_bits", "expected a width >= 1");
   }
@@ -112,13 +110,6 @@ const std::vector<std::pair<Readout, const char*>>& EnumNames<Readout>::names() 
 const std::vector<std::pair<SignedWeights, const char*>>& EnumNames<SignedWeights>::names() {
   static const std::vector<std::pair<SignedWeights, const char*>> n = {
       {SignedWeights::offset, "offset"}, {SignedWeights::differential, "differential"}};
-  return n;
-}
-const std::vector<std::pair<DynamicMatmul, const char*>>& EnumNames<DynamicMatmul>::names() {
-  static const std::vector<std::pair<DynamicMatmul, const char*>> n = {
-      {DynamicMatmul::digital, "digital"},
-      {DynamicMatmul::sram_cim, "sram_cim"},
-      {DynamicMatmul::write_xbar, "write_xbar"}};
   return n;
 }
 
@@ -229,6 +220,7 @@ void Describe<SampleHoldConfig>::fields(Fields<SampleHoldConfig>& f) {
 
 void Describe<AdcConfig>::fields(Fields<AdcConfig>& f) {
   using A = AdcConfig;
+  f.optional("model", &A::model, "how time, energy and area follow from bits and rate");
   f.optional("bits", &A::bits, "resolution", in_range(1, 24));
   f.optional("sample_rate_gsps", &A::sample_rate_gsps, "conversions per ns", at_least(0));
   f.optional("bits_saved_by_encoding", &A::bits_saved_by_encoding,

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "cimsim/cim/adc.hpp"
+#include "cimsim/cim/dynamic_policy.hpp"
 #include "cimsim/cim/mvm.hpp"
 #include "cimsim/config/describe.hpp"
 
@@ -59,10 +61,8 @@ EnergyTable energy_table(const CimConfig& c) {
   auto sh = given_or(c.sample_hold.energy_pj, c.sample_hold.power_mw * step,
                      "sample_hold.power_mw x full-activity step " + num(step) + " ns");
   add("sample_hold", "sample", sh.first, sh.second);
-  double adc_rate = c.adc.sample_rate_gsps > 0 ? c.adc.sample_rate_gsps : 1.0;
-  auto adc = given_or(c.adc.energy_pj, c.adc.power_mw / adc_rate,
-                      "adc.power_mw / sample_rate_gsps " + num(c.adc.sample_rate_gsps));
-  add("adc", "convert", adc.first, adc.second);
+  auto adc_model = c.adc.model.make(c.adc);
+  add("adc", "convert", adc_model->energy_pj(), adc_model->energy_source());
   // Conversions per second a PE makes at full activity, shared by its shift-and-add units.
   double conv_rate = static_cast<double>(c.pe.crossbars) * x.cols / step;  // per ns
   double per_unit = c.pe.shift_adds > 0 ? conv_rate / c.pe.shift_adds : conv_rate;
@@ -142,7 +142,8 @@ std::vector<BudgetItem> budget(const CimConfig& c) {
   double shs = x.readout == Readout::adc ? static_cast<double>(c.pe.crossbars) * x.cols : 0;
   item("sample_hold", "pe", shs, c.sample_hold.power_mw, c.sample_hold.static_mw,
        c.sample_hold.area_mm2);
-  item("adc", "pe", c.pe.adcs, c.adc.power_mw, c.adc.static_mw, c.adc.area_mm2);
+  auto adc = c.adc.model.make(c.adc);
+  item("adc", "pe", c.pe.adcs, adc->peak_power_mw(), adc->static_mw(), adc->area_mm2());
   item("shift_add", "pe", c.pe.shift_adds, c.shift_add.power_mw, c.shift_add.static_mw,
        c.shift_add.area_mm2);
   const auto& ir = c.pe.input_register;
@@ -164,10 +165,7 @@ std::vector<BudgetItem> budget(const CimConfig& c) {
        t.shift_add.area_mm2);
   item("tile.output_register", "tile", 1, t.output_register.power_mw, t.output_register.static_mw,
        t.output_register.area_mm2);
-  const auto& s = c.sram_cim;
-  if (c.dynamic_matmul == DynamicMatmul::sram_cim) {  // the arrays exist only for that policy
-    item("sram_cim", "tile", s.arrays_per_tile, s.power_mw, s.static_mw, s.area_mm2, s.extension);
-  }
+  c.dynamic_matmul.make(PolicySetup{&c, 16})->add_budget(c, b);
   for (const auto& o : t.other) {
     item("tile." + o.name, "tile", o.count, o.power_mw, o.static_mw, o.area_mm2, o.extension);
   }

@@ -19,7 +19,9 @@
 #include <string>
 #include <vector>
 
+#include "cimsim/cim/axes.hpp"
 #include "cimsim/config/describe.hpp"
+#include "cimsim/config/registry.hpp"
 
 namespace cimsim::cim {
 
@@ -30,8 +32,6 @@ enum class Readout : uint8_t { adc, digital };
 // the inputs subtracted digitally; no extra columns) or differential column pairs (twice the
 // columns and conversions, subtraction after the ADC).
 enum class SignedWeights : uint8_t { offset, differential };
-// Where QK^T and PV (operands that change every token) run.
-enum class DynamicMatmul : uint8_t { digital, sram_cim, write_xbar };
 
 // "auto" (size the system to hold the model) or a fixed number of chips.
 struct ChipCount {
@@ -83,6 +83,7 @@ struct SampleHoldConfig {
 };
 
 struct AdcConfig {
+  config::Choice<AdcModelAxis> model{"table"};  // adc.hpp
   uint32_t bits = 8;
   double sample_rate_gsps = 1.28;
   // Bits an encoding saves (ISAAC's weight flipping keeps the MSB of the sum below 2^(n-1)).
@@ -212,7 +213,8 @@ struct CimConfig {
   uint32_t max_chips = 4096;
   SignedWeights signed_weights = SignedWeights::offset;
   Replication replication;
-  DynamicMatmul dynamic_matmul = DynamicMatmul::digital;
+  config::Choice<DynamicMatmulAxis> dynamic_matmul{"digital"};  // dynamic_policy.hpp
+  config::Choice<MapperAxis> mapper{"spatial"};                 // mapper.hpp
   std::optional<uint32_t> weight_bits;      // fixed-point width; default the trace's dtype
   std::optional<uint32_t> activation_bits;  // fixed-point width; default the trace's dtype
   uint32_t partial_sum_bytes = 4;
@@ -251,10 +253,6 @@ struct EnumNames<cim::Readout> {
 template <>
 struct EnumNames<cim::SignedWeights> {
   static const std::vector<std::pair<cim::SignedWeights, const char*>>& names();
-};
-template <>
-struct EnumNames<cim::DynamicMatmul> {
-  static const std::vector<std::pair<cim::DynamicMatmul, const char*>>& names();
 };
 
 template <>

@@ -31,6 +31,7 @@ void describe_cim_fields(config::Fields<T>& f) {
              "\"auto\" copies weights into spare capacity, \"none\", or a fixed copy count");
   f.optional("dynamic_matmul", m(&B::dynamic_matmul),
              "where QK^T and PV run: digital units, SRAM CIM arrays, or written ReRAM crossbars");
+  f.optional("mapper", m(&B::mapper), "how weights are placed (spatial: ISAAC's layout)");
   f.optional("weight_bits", m(&B::weight_bits),
              "fixed-point weight width (default: the trace's weight dtype)", in_range(1, 64));
   f.optional("activation_bits", m(&B::activation_bits),

@@ -96,8 +96,25 @@ struct MapRequest {
   ConfigWhere where;              // names the config file in errors
 };
 
-// Throws InputError (naming machine.* settings) when a weight cannot be mapped at all,
-// "auto" needs more than max_chips, or a fixed replication factor cannot be honoured.
+// The mapper axis (machine.mapper, axes.hpp): one implementation per file, "spatial"
+// (mapper_spatial.cpp) the layout described above.
+class Mapper {
+ public:
+  virtual ~Mapper() = default;
+  // PEs one copy of every weight takes (what sizing starts from).
+  virtual uint64_t pes_for_one_copy(const CimConfig& config, const MapRequest& request) const = 0;
+  // Places every weight on a system of `chips` chips: copies per machine.replication, the
+  // dynamic-matmul reservation after the weights. Throws InputError (naming machine.*
+  // settings) when a weight cannot be mapped at all or a fixed replication factor cannot be
+  // honoured.
+  virtual Mapping place(const CimConfig& config, const MapRequest& request,
+                        uint32_t chips) const = 0;
+};
+
+// The chip count: machine.chips, or with "auto" the fewest chips holding one copy of every
+// weight (plus the dynamic reservation when it is required); InputError above max_chips.
+uint32_t chips_for(const CimConfig& config, uint64_t pes_for_one_copy, const MapRequest& request);
+// Sizes the system and places the weights with the configured mapper.
 Mapping map_weights(const CimConfig& config, const MapRequest& request);
 
 // Cells of one weight value: ceil(bits / bits_per_cell), doubled for differential columns.
