@@ -1,7 +1,9 @@
 // ADC model "table": the preset's tabulated figures at its resolution and rate (the source
 // paper's per-ADC power, leakage and area, e.g. ISAAC Table II's 2 mW, 0.0012 mm2 at 8 bits
-// and 1.28 GS/s). Energy per conversion = the power at full rate / the rate, unless the
-// preset gives adc.energy_pj.
+// and 1.28 GS/s). Energy per conversion = the dynamic power at full rate (power_mw less its
+// leakage static_mw) / the rate, unless the preset gives adc.energy_pj.
+#include <algorithm>
+
 #include "cimsim/cim/adc.hpp"
 #include "cimsim/cim/config.hpp"
 
@@ -13,7 +15,7 @@ class TableAdc final : public AdcModel {
   explicit TableAdc(const AdcConfig& c) : c_(c) {}
   double rate_gsps() const override { return c_.sample_rate_gsps; }
   double energy_pj() const override {
-    return c_.energy_pj ? *c_.energy_pj : c_.power_mw / usable_rate();
+    return c_.energy_pj ? *c_.energy_pj : std::max(0.0, c_.power_mw - c_.static_mw) / usable_rate();
   }
   std::string energy_source() const override {
     return c_.energy_pj

@@ -167,9 +167,11 @@ namespace {
 // Docs must be string literals: the schema generator keeps the pointer.
 template <class T>
 void power_area(Fields<T>& f, double T::*power, double T::*stat, double T::*area) {
-  f.optional("power_mw", power, "peak power of one unit (see the object's doc for the unit)",
+  f.optional("power_mw", power,
+             "power of one unit at full activity, leakage included (see the object's doc)",
              at_least(0));
-  f.optional("static_mw", stat, "leakage power of one unit", at_least(0));
+  f.optional("static_mw", stat,
+             "leakage (idle) power of one unit, part of power_mw; charged by time", at_least(0));
   f.optional("area_mm2", area, "area of one unit", at_least(0));
 }
 }  // namespace
@@ -242,7 +244,12 @@ void Describe<StorageConfig>::fields(Fields<StorageConfig>& f) {
   f.optional("width_bits", &S::width_bits, "access width", at_least(1));
   power_area(f, &S::power_mw, &S::static_mw, &S::area_mm2);
   f.optional("energy_pj_per_access", &S::energy_pj_per_access,
-             "per access of width_bits (default: power / clock)", at_least(0));
+             "per access of width_bits (default: dynamic power / clock)", at_least(0));
+  f.optional("retention_us", &S::retention_us,
+             "eDRAM retention: each row is refreshed once per this time (0: SRAM, no refresh)",
+             at_least(0));
+  f.optional("refresh_energy_pj_per_row", &S::refresh_energy_pj_per_row,
+             "refreshing one row of width_bits (default: one access)", at_least(0));
 }
 
 void Describe<OtherComponent>::fields(Fields<OtherComponent>& f) {

@@ -114,7 +114,17 @@ Json Fabric::metrics() const {
 }
 
 stats::Counts Fabric::unattributed() const {
-  return io_.unattributed();
+  stats::Counts c = io_.unattributed();
+  // eDRAM refresh: no op causes it; every row of every tile buffer once per retention time,
+  // spread evenly over the run.
+  const auto& b = cfg_.tile.buffer;
+  if (b.retention_us > 0) {
+    double rows = std::ceil(static_cast<double>(b.capacity_bytes) * 8 / b.width_bits);
+    double refreshes =
+        rows * topo_->tiles() * static_cast<double>(end_ps()) / (b.retention_us * 1e6);
+    c.actions[ids_.buf_refresh] += static_cast<uint64_t>(refreshes);
+  }
+  return c;
 }
 
 }  // namespace cimsim::cim

@@ -102,7 +102,10 @@ struct StorageConfig {
   uint64_t capacity_bytes = 0;
   uint32_t width_bits = 256;
   double power_mw = 0, static_mw = 0, area_mm2 = 0;
-  std::optional<double> energy_pj_per_access;  // default: power / clock
+  std::optional<double> energy_pj_per_access;  // default: dynamic power / clock
+  // eDRAM: every row of width_bits is refreshed once per retention time (0: SRAM, none).
+  double retention_us = 0;
+  std::optional<double> refresh_energy_pj_per_row;  // default: one access
 };
 
 // A component counted for area and power only (no actions): control units, instruction
