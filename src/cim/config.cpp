@@ -12,6 +12,21 @@ uint32_t CimConfig::routers_per_chip() const {
   return static_cast<uint32_t>(ceil_div(chip.tiles, router.tiles_per_router));
 }
 
+ProgramCost program_cost(const CimConfig& c) {
+  const auto& p = c.crossbar.program;
+  ProgramCost k;
+  if (p.iterations_per_level > 0) {
+    double top = std::ldexp(1.0, static_cast<int>(c.crossbar.bits_per_cell)) - 1;
+    k.row_iterations = 1 + p.iterations_per_level * top;
+    k.cell_pulses = 1 + p.iterations_per_level * top / 2;
+    k.worst_cell_pulses = k.row_iterations;
+  } else {
+    k.row_iterations = k.cell_pulses = k.worst_cell_pulses = p.iterations;
+  }
+  k.row_ns = k.row_iterations * (p.pulse_ns + p.verify_ns);
+  return k;
+}
+
 uint32_t adc_bits_needed(uint64_t rows, uint32_t cell_bits, uint32_t dac_bits) {
   // The largest column sum is rows x (2^cell_bits - 1) x (2^dac_bits - 1); an ADC of n bits
   // resolves 2^n levels (0 .. 2^n - 1).
@@ -180,11 +195,15 @@ void Describe<ProgramConfig>::fields(Fields<ProgramConfig>& f) {
   using P = ProgramConfig;
   f.required("pulse_ns", &P::pulse_ns, "one program pulse on a row", positive());
   f.optional("verify_ns", &P::verify_ns, "one verify read of a row", at_least(0));
-  f.optional("iterations", &P::iterations, "mean pulse+verify iterations per row", at_least(1));
+  f.optional("iterations", &P::iterations,
+             "pulse+verify iterations per row (when iterations_per_level is 0)", at_least(1));
+  f.optional("iterations_per_level", &P::iterations_per_level,
+             "multi-level cells: program-and-verify pulses per level step (0: use iterations)",
+             at_least(0));
   f.required("energy_pj_per_cell", &P::energy_pj_per_cell,
-             "energy per cell per iteration (pulse and verify)", at_least(0));
+             "energy per cell per pulse (its share of the verify included)", at_least(0));
   f.optional("endurance_writes", &P::endurance_writes,
-             "program operations a cell survives (0: unlimited)", at_least(0));
+             "switching pulses a cell survives (0: unlimited)", at_least(0));
   f.optional("parallel_crossbars_per_pe", &P::parallel_crossbars_per_pe,
              "crossbars of a PE programmed at the same time", at_least(1));
 }

@@ -63,19 +63,16 @@ class WriteXbarPolicy final : public ArrayPolicy {
   uint64_t arrays_in_system(uint32_t) const override { return pool_.size() * arrays_per_tile(); }
   uint32_t tile_of_array_block(uint64_t block) const override { return pool_.at(block); }
   TileJob::Resource resource() const override { return TileJob::Resource::pes; }
-  double row_write_ns() const override {
-    const auto& p = cfg_.crossbar.program;
-    return p.iterations * (p.pulse_ns + p.verify_ns);
-  }
+  double row_write_ns() const override { return program_cost(cfg_).row_ns; }
   void count_writes(FabricServices& fabric, uint64_t cells, uint64_t rows) override {
-    const auto& p = cfg_.crossbar.program;
+    const ProgramCost k = program_cost(cfg_);
     const Actions& ids = fabric.ids();
     auto& n = fabric.counts().actions;
     n[ids.xbar_program_cell] +=
-        static_cast<uint64_t>(std::llround(static_cast<double>(cells) * p.iterations));
-    if (p.verify_ns > 0) {
+        static_cast<uint64_t>(std::llround(static_cast<double>(cells) * k.cell_pulses));
+    if (cfg_.crossbar.program.verify_ns > 0) {
       n[ids.xbar_verify_row] +=
-          static_cast<uint64_t>(std::llround(static_cast<double>(rows) * p.iterations));
+          static_cast<uint64_t>(std::llround(static_cast<double>(rows) * k.row_iterations));
     }
     stats_.bits += cells * cfg_.crossbar.bits_per_cell;
   }

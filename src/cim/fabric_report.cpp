@@ -101,21 +101,27 @@ Json fabric_metrics(const FabricReportInput& in) {
       {"cells", dyn.cells}, {"bits", dyn.bits}, {"rows", dyn.rows}, {"array_rounds", dyn.rounds}};
 
   // Wear: the most-written cell over one run of the workload, and how long the cells last if
-  // the workload repeats back to back at the simulated rate.
+  // the workload repeats back to back at the simulated rate. Endurance counts switching
+  // pulses; a program-and-verify of the most-stressed cell (the top level) applies
+  // worst_cell_pulses of them.
   double limit = cfg_.crossbar.program.endurance_writes;
   uint64_t worst = reprog_max;
   std::string where = reprog_max > 0 ? "weights reprogrammed during inference" : "";
   in.policy.worst_wear(in.stores, worst, where);
+  const double pulses_per_program = program_cost(cfg_).worst_cell_pulses;
+  const double pulses = static_cast<double>(worst) * pulses_per_program;
   double run_s = static_cast<double>(in.end_ps) * 1e-12;
-  Json e = Json{{"endurance_writes_per_cell", limit > 0 ? Json(limit) : Json("unlimited")},
+  Json e = Json{{"endurance_pulses_per_cell", limit > 0 ? Json(limit) : Json("unlimited")},
                 {"max_writes_per_cell_per_run", worst},
+                {"pulses_per_write_worst_cell", pulses_per_program},
+                {"max_pulses_per_cell_per_run", pulses},
                 {"most_written", where.empty() ? Json(nullptr) : Json(where)},
                 {"run_seconds", run_s}};
   if (worst > 0 && limit > 0) {
-    double life = limit / static_cast<double>(worst) * run_s;
+    double life = limit / pulses * run_s;
     e["lifetime_seconds"] = life;
     e["lifetime_years"] = life / (365.25 * 24 * 3600);
-    e["runs_until_worn_out"] = limit / static_cast<double>(worst);
+    e["runs_until_worn_out"] = limit / pulses;
   } else {
     e["lifetime_seconds"] = nullptr;
     e["note"] =

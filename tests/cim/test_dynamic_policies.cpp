@@ -100,8 +100,9 @@ TEST(DynamicPolicy, WriteXbarAttentionInProgrammedCrossbarsByHand) {
   // ReRAM crossbars: 128 x 128 2-bit cells, a 16-bit value takes 8 cells. K^T per head is
   // 64 rows x 64 columns = 1 crossbar, V 8 rows x 512 columns = 4 crossbars: 10 in all,
   // which fit one pool tile (12 PEs x 8 crossbars), so one round.
-  // Cells programmed: (64 x 8 + 8 x 64) x 8 cells x 2 heads = 16384, one iteration each.
-  EXPECT_EQ(action_count(r, "xbar", "program_cell"), 16384u);
+  // Cells programmed: (64 x 8 + 8 x 64) x 8 cells x 2 heads = 16384; program-and-verify of 4
+  // levels at 2 pulses per level step: the mean cell takes 1 + 2 x 1.5 = 4 pulses.
+  EXPECT_EQ(action_count(r, "xbar", "program_cell"), 4 * 16384u);
   EXPECT_EQ(r["metrics"]["dynamic_writes"]["cells"].get<uint64_t>(), 16384u);
   EXPECT_EQ(r["metrics"]["dynamic_writes"]["bits"].get<uint64_t>(), 2 * 16384u);
   // MVMs, 16 one-bit slices: K^T drives 64 rows and converts 64 columns per slice; V drives
@@ -111,14 +112,45 @@ TEST(DynamicPolicy, WriteXbarAttentionInProgrammedCrossbarsByHand) {
   EXPECT_EQ(action_count(r, "dac", "convert"), 3072u);
   EXPECT_EQ(action_count(r, "adc", "convert"), 18432u);
   EXPECT_EQ(action_count(r, "sample_hold", "sample"), 18432u);
-  // A round: the longer write (K^T's 64 rows x 85.7 ns) + QK^T (16 x 100 ns reads, the
-  // 64-column conversion (50 ns) hidden behind them, 50 ns fill) + softmax (10 cycles) + PV
-  // (16 x 100 ns, the 128-column conversion 100 ns as fill).
-  const uint64_t round_ps = 64 * 85700 + (50000 + 1600000) + 10 * kCyclePs + (100000 + 1600000);
+  // A round: the longer write (K^T's 64 rows, each until its top-level cells verify:
+  // 1 + 2 x 3 = 7 iterations of 85.7 ns) + QK^T (16 x 100 ns reads, the 64-column conversion
+  // (50 ns) hidden behind them, 50 ns fill) + softmax (10 cycles) + PV (16 x 100 ns, the
+  // 128-column conversion 100 ns as fill).
+  const uint64_t round_ps = 64 * 7 * 85700 + (50000 + 1600000) + 10 * kCyclePs + (100000 + 1600000);
   EXPECT_EQ(r["metrics"]["dynamic_writes"]["array_rounds"].get<uint64_t>(), 1u);
   EXPECT_NEAR(op_seconds(r), round_ps * 1e-12, 1e-15);
-  // Wear: the pool's cells are written once on average (writes spread round-robin).
-  EXPECT_EQ(r["metrics"]["endurance"]["max_writes_per_cell_per_run"].get<uint64_t>(), 1u);
+  // Wear: the pool's cells are written once on average (writes spread round-robin), a
+  // top-level cell with 7 pulses; 1e6 pulses last 1e6 / 7 runs.
+  const Json& e = r["metrics"]["endurance"];
+  EXPECT_EQ(e["max_writes_per_cell_per_run"].get<uint64_t>(), 1u);
+  EXPECT_DOUBLE_EQ(e["max_pulses_per_cell_per_run"].get<double>(), 7.0);
+  EXPECT_NEAR(e["runs_until_worn_out"].get<double>(), 1e6 / 7, 1e-6);
+}
+
+}  // namespace
+}  // namespace cimsim::test
+
+namespace cimsim::test {
+namespace {
+
+TEST(DynamicPolicy, ProgramAndVerifyOfMultiLevelCellsByHand) {
+  // ISAAC's 2-bit cells, 2 pulses per level step, 85.7 ns per pulse with its verify: a row
+  // holding all 4 levels verifies after 1 + 2 x 3 = 7 iterations; the mean cell takes
+  // 1 + 2 x 3 / 2 = 4 pulses; the top level 7.
+  cim::ProgramCost k = cim::program_cost(preset("isaac"));
+  EXPECT_DOUBLE_EQ(k.row_iterations, 7);
+  EXPECT_DOUBLE_EQ(k.cell_pulses, 4);
+  EXPECT_DOUBLE_EQ(k.worst_cell_pulses, 7);
+  EXPECT_NEAR(k.row_ns, 7 * 85.7, 1e-9);
+  // One-bit cells: two levels, 1 + 2 = 3 iterations, 2 pulses on average.
+  cim::ProgramCost one = cim::program_cost(
+      preset("isaac", Json::parse(R"({"crossbar": {"bits_per_cell": 1, "rows_at_once": 128}})")));
+  EXPECT_DOUBLE_EQ(one.row_iterations, 3);
+  EXPECT_DOUBLE_EQ(one.cell_pulses, 2);
+  // Without iterations_per_level, every row takes `iterations` (SRAM writes: one).
+  cim::ProgramCost sram = cim::program_cost(preset("sram-dcim"));
+  EXPECT_DOUBLE_EQ(sram.row_iterations, 1);
+  EXPECT_NEAR(sram.row_ns, 2.0, 1e-12);
 }
 
 }  // namespace

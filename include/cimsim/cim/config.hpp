@@ -45,14 +45,27 @@ struct Replication {
   uint32_t factor = 1;
 };
 
-// Writing cells: row by row, each row with write-verify iterations.
+// Writing cells: row by row, each row with program-and-verify iterations (a pulse on the row's
+// selected cells, then a verify read of the row).
 struct ProgramConfig {
-  double pulse_ns = 0;            // one program pulse on a row (its selected cells at once)
-  double verify_ns = 0;           // one verify read of the row
-  double iterations = 1;          // mean pulse+verify iterations until a row verifies
-  double energy_pj_per_cell = 0;  // per cell per iteration (pulse and verify)
-  double endurance_writes = 0;    // program operations a cell survives; 0: unlimited (SRAM)
+  double pulse_ns = 0;    // one program pulse on a row (its selected cells at once)
+  double verify_ns = 0;   // one verify read of the row
+  double iterations = 1;  // pulse+verify iterations per row when iterations_per_level is 0
+  // Multi-level cells (incremental-step program-and-verify from the reset state): pulses per
+  // level step. A cell written to level k of the 2^bits_per_cell takes 1 + this x k pulses;
+  // 0: every row takes `iterations`, whatever the levels.
+  double iterations_per_level = 0;
+  double energy_pj_per_cell = 0;           // per cell per pulse (its share of the verify included)
+  double endurance_writes = 0;             // switching pulses a cell survives; 0: unlimited (SRAM)
   uint32_t parallel_crossbars_per_pe = 1;  // crossbars of a PE programmed at the same time
+};
+
+// What programming a row costs once the levels are known (program_cost()).
+struct ProgramCost {
+  double row_iterations = 1;     // pulse+verify iterations until the row's slowest cell verifies
+  double cell_pulses = 1;        // mean pulses per cell (energy): data spread over the levels
+  double worst_cell_pulses = 1;  // pulses of a cell written to the top level (wear)
+  double row_ns = 0;             // row_iterations x (pulse + verify)
 };
 
 struct CrossbarConfig {
@@ -239,6 +252,12 @@ struct CimConfig {
   uint64_t crossbars_per_chip() const { return crossbars_per_tile() * chip.tiles; }
   uint32_t routers_per_chip() const;
 };
+
+// Program-and-verify of the crossbar cells: a row holds cells of every level (128 columns of
+// weights or K/V values), so its time is set by the top level, 1 + per_level x (L - 1)
+// iterations, while the mean cell needs 1 + per_level x (L - 1) / 2 pulses (levels equally
+// likely) and the most-stressed cell the top level's pulses.
+ProgramCost program_cost(const CimConfig& c);
 
 // ADC bits needed to read `rows` rows of `cell_bits` cells with `dac_bits` inputs at once.
 uint32_t adc_bits_needed(uint64_t rows, uint32_t cell_bits, uint32_t dac_bits);
