@@ -12,6 +12,16 @@ uint32_t CimConfig::routers_per_chip() const {
   return static_cast<uint32_t>(ceil_div(chip.tiles, router.tiles_per_router));
 }
 
+uint32_t CimConfig::stacks_for(uint32_t chips) const {
+  return offchip.chips_per_stack == 0 ? 1
+                                      : static_cast<uint32_t>(std::max<uint64_t>(
+                                            1, ceil_div(chips, offchip.chips_per_stack)));
+}
+
+uint32_t CimConfig::stack_of(uint32_t chip) const {
+  return offchip.chips_per_stack == 0 ? 0 : chip / offchip.chips_per_stack;
+}
+
 ProgramCost program_cost(const CimConfig& c) {
   const auto& p = c.crossbar.program;
   ProgramCost k;
@@ -54,6 +64,18 @@ void check_cim_config(const CimConfig& c, const config::Check& check) {
     check.fail("chips", "expected at most max_chips (" + std::to_string(c.max_chips) + "), got " +
                             std::to_string(c.chips.count) +
                             " (raise max_chips for a larger system)");
+  }
+  if (c.iso_area_mm2 && c.iso_power_w) {
+    check.fail("iso_power_w", "expected either iso_area_mm2 or iso_power_w, not both");
+  }
+  for (const char* key : {"iso_area_mm2", "iso_power_w"}) {
+    bool set = key[4] == 'a' ? c.iso_area_mm2.has_value() : c.iso_power_w.has_value();
+    if (set && !c.chips.automatic) {
+      check.fail(key,
+                 "expected chips \"auto\" with a budget (the budget sizes the system), got "
+                 "chips = " +
+                     std::to_string(c.chips.count));
+    }
   }
   if (x.rows_at_once && *x.rows_at_once > x.rows) {
     check.fail("crossbar.rows_at_once", "expected at most crossbar.rows (" +
@@ -367,6 +389,23 @@ void Describe<ChipConfig>::fields(Fields<ChipConfig>& f) {
   f.optional("links", &ChipConfig::links, "chip-to-chip links");
   f.optional("global_buffer", &ChipConfig::global_buffer, "global buffer");
   f.optional("other", &ChipConfig::other, "other components per chip");
+}
+
+void Describe<OffchipLinkConfig>::fields(Fields<OffchipLinkConfig>& f) {
+  using L = OffchipLinkConfig;
+  f.optional("bandwidth_gbytes_s", &L::bandwidth_gbytes_s, "per stack link", positive());
+  f.optional("latency_ns", &L::latency_ns, "added to every access", at_least(0));
+  f.optional("energy_pj_per_bit", &L::energy_pj_per_bit, "interface energy per bit moved",
+             at_least(0));
+  f.optional("static_mw", &L::static_mw, "idle power of one link", at_least(0));
+  f.optional("area_mm2", &L::area_mm2, "area of one link's PHY on the chip side", at_least(0));
+}
+
+void Describe<OffchipConfig>::fields(Fields<OffchipConfig>& f) {
+  f.optional("chips_per_stack", &OffchipConfig::chips_per_stack,
+             "chips sharing one HBM stack, their data in it (0: one stack for all chips)",
+             in_range(0, 1 << 20));
+  f.optional("link", &OffchipConfig::link, "the stack-to-chip link");
 }
 
 void Describe<SramCimConfig>::fields(Fields<SramCimConfig>& f) {

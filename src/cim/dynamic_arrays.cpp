@@ -102,6 +102,20 @@ bool ArrayPolicy::place_in_arrays(const trace::AttentionShape* first, uint64_t p
   return true;
 }
 
+uint32_t ArrayPolicy::chips_for_kv(const CimConfig&, const trace::AttentionShape* first,
+                                   uint64_t positions, uint64_t layers, uint64_t) const {
+  if (first == nullptr || arrays_per_chip() == 0) {
+    return 0;
+  }
+  KvArrays g = arrays_.geometry(positions, first->head_dim, first->kv_heads, first->batch);
+  return static_cast<uint32_t>(ceil_div(g.arrays_per_layer * layers, arrays_per_chip()));
+}
+
+uint64_t ArrayPolicy::kv_misplaced(const std::vector<KvStore>& stores) const {
+  return std::count_if(stores.begin(), stores.end(),
+                       [](const KvStore& s) { return !is_array_level(s.level); });
+}
+
 uint64_t ArrayPolicy::available(const std::vector<uint32_t>& tiles) const {
   return std::max<uint64_t>(1, arrays_per_tile() * tiles.size());
 }

@@ -2,6 +2,7 @@
 // counts of attention done digitally.
 #include "cimsim/cim/dynamic_policy.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "cimsim/common/checked_math.hpp"
@@ -19,6 +20,24 @@ std::vector<uint32_t> DynamicPolicy::exec_tiles(const ExecCandidates& c) const {
     return *c.layer;
   }
   return c.input;
+}
+
+uint32_t DynamicPolicy::chips_for_kv(const CimConfig& c, const trace::AttentionShape*, uint64_t,
+                                     uint64_t, uint64_t kv_bytes) const {
+  // The KV share of every tile buffer (what the activation reserve leaves) and the global
+  // buffer, chip by chip.
+  auto per_tile = static_cast<uint64_t>(static_cast<double>(c.tile.buffer.capacity_bytes) *
+                                        (1.0 - c.activation_reserve_fraction));
+  uint64_t per_chip = per_tile * c.chip.tiles + c.chip.global_buffer.capacity_bytes;
+  if (kv_bytes == 0 || per_chip == 0) {
+    return 0;
+  }
+  return static_cast<uint32_t>(std::min<uint64_t>(UINT32_MAX, ceil_div(kv_bytes, per_chip)));
+}
+
+uint64_t DynamicPolicy::kv_misplaced(const std::vector<KvStore>& stores) const {
+  return std::count_if(stores.begin(), stores.end(),
+                       [](const KvStore& s) { return s.level == KvLevel::offchip; });
 }
 
 Window DynamicPolicy::kv_write(FabricServices&, KvStore& store, const trace::AttentionShape&,

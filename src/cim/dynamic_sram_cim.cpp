@@ -30,6 +30,9 @@ class SramCimPolicy final : public ArrayPolicy {
   uint64_t arrays_in_system(uint32_t tiles) const override {
     return uint64_t{cfg_.sram_cim.arrays_per_tile} * tiles;
   }
+  uint64_t arrays_per_chip() const override {
+    return uint64_t{cfg_.sram_cim.arrays_per_tile} * cfg_.chip.tiles;
+  }
   uint32_t tile_of_array_block(uint64_t block) const override {
     return static_cast<uint32_t>(block);
   }

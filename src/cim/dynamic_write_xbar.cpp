@@ -61,6 +61,7 @@ class WriteXbarPolicy final : public ArrayPolicy {
   KvLevel level() const override { return KvLevel::crossbar; }
   uint64_t arrays_per_tile() const override { return uint64_t{cfg_.pe.crossbars} * cfg_.tile.pes; }
   uint64_t arrays_in_system(uint32_t) const override { return pool_.size() * arrays_per_tile(); }
+  uint64_t arrays_per_chip() const override { return 0; }  // the reservation holds the caches
   uint32_t tile_of_array_block(uint64_t block) const override { return pool_.at(block); }
   TileJob::Resource resource() const override { return TileJob::Resource::pes; }
   double row_write_ns() const override { return program_cost(cfg_).row_ns; }

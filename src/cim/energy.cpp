@@ -147,6 +147,8 @@ EnergyTable energy_table(const CimConfig& c) {
   add("sram_cim", "row_step", c.sram_cim.energy_pj_per_row_step, "sram_cim.energy_pj_per_row_step");
   add("sram_cim", "write_bit", c.sram_cim.write_energy_pj_per_bit,
       "sram_cim.write_energy_pj_per_bit");
+  add("offchip_link", "byte", c.offchip.link.energy_pj_per_bit * 8,
+      "offchip.link.energy_pj_per_bit x 8");
   return t;
 }
 
@@ -304,6 +306,7 @@ Actions declare_fabric(const CimConfig& c, uint32_t chips, stats::Registry& r) {
   ids.gb_byte = a("global_buffer", "byte");
   ids.sram_row_step = a("sram_cim", "row_step");
   ids.sram_write_bit = a("sram_cim", "write_bit");
+  ids.offchip_link_byte = a("offchip_link", "byte");
   // Static power and area for the whole system; every component the budget lists.
   double tiles = static_cast<double>(chips) * c.chip.tiles;
   for (const auto& i : budget(c)) {
@@ -316,6 +319,9 @@ Actions declare_fabric(const CimConfig& c, uint32_t chips, stats::Registry& r) {
     }
     r.component(i.name, n * i.static_mw / 1000.0, n * i.area_mm2, static_cast<uint64_t>(n));
   }
+  const double stacks = c.stacks_for(chips);
+  r.component("offchip_link", stacks * c.offchip.link.static_mw / 1000.0,
+              stacks * c.offchip.link.area_mm2, static_cast<uint64_t>(stacks));
   ids.buffer = r.link("buffer", "tile buffers (eDRAM/SRAM) <-> PEs and vector units");
   ids.global_buffer = r.link("global_buffer", "chip global buffer <-> tiles");
   ids.noc = r.link("noc", "on-chip mesh, payload bytes per transfer");

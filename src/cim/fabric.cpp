@@ -12,9 +12,8 @@ Fabric::Fabric(const sc_core::sc_module_name& module_name, const CimConfig& conf
     : sc_core::sc_module(module_name),
       exec::ExecutorBase(report_name, "cim", std::move(config_json), std::move(options)),
       cfg_(config),
-      where_(where ? std::move(where) : [](const std::string& path) { return path; }) {
-  mem_ = memory();
-  io_.mem_socket.bind(mem_->target());
+      where_(where ? std::move(where) : [](const std::string& path) { return path; }),
+      memory_(memory) {
   SC_THREAD(run);
 }
 
@@ -35,28 +34,57 @@ void Fabric::start(std::unique_ptr<trace::OpSource> trace) {
   }
   TraceUse use = read_trace_use(cfg_, header_, first_phase_);
   policy_ = cfg_.dynamic_matmul.make(PolicySetup{&cfg_, use.activation_bits});
-  plan_ = plan_fabric(cfg_, header_, use, *policy_, where_);
+  // Size, map and place the KV caches; with chips "auto" add chips while caches are not
+  // where the policy wants them and more chips help (the sizing's estimate is exact unless a
+  // layer's cache cannot be split the way the estimate assumes, e.g. into a global buffer).
+  uint64_t misplaced = UINT64_MAX;
+  for (uint32_t at_least = 1;;) {
+    FabricPlan plan = plan_fabric(cfg_, header_, use, *policy_, where_, at_least);
+    auto topo = std::make_unique<Topology>(cfg_, plan.mapping.chips);
+    KvPlacement kv = place_kv(cfg_, header_, plan, *topo, *policy_);
+    uint64_t now = policy_->kv_misplaced(kv.stores);
+    if (now >= misplaced) {
+      break;  // no better than with fewer chips: keep those
+    }
+    plan_ = std::move(plan);
+    topo_ = std::move(topo);
+    kv_ = std::move(kv);
+    misplaced = now;
+    if (plan_.sizing.mode != "auto" || misplaced == 0 || plan_.sizing.chips_for_kv == 0 ||
+        plan_.mapping.chips >= cfg_.max_chips) {
+      break;
+    }
+    at_least = plan_.mapping.chips + 1;
+  }
+  policy_->attach_pool(plan_.pool_tiles, plan_.pool_cells);
   build_modules();
-  kv_ = place_kv(cfg_, header_, plan_, *topo_, *policy_);
+  std::string base = module_base_name();
+  mem_ = memory_(plan_.stacks, base + "_hbm");
+  io_.mem_socket.bind(mem_->target());
   ids_ = declare_fabric(cfg_, plan_.mapping.chips, registry());
   mem_->declare(registry());
   start_recording(cfg_.clock_ghz);
-  io_.attach(cfg_, *topo_, ids_, registry(), *mem_, tile_ctx_.cycle_ps, options().fast_forward);
+  io_.attach(cfg_, *topo_, ids_, registry(), *mem_, plan_.stacks, tile_ctx_.cycle_ps,
+             options().fast_forward);
   OpRecorder& recorder = *this;
   ops_ = std::make_unique<FabricOps>(cfg_, plan_, kv_, io_, *policy_, recorder);
 }
 
-void Fabric::build_modules() {
-  topo_ = std::make_unique<Topology>(cfg_, plan_.mapping.chips);
-  uint64_t cycle = static_cast<uint64_t>(std::llround(1000.0 / cfg_.clock_ghz));
-  noc_ctx_ = NocContext{&cfg_, topo_.get(), &ids_, cycle};
-  tile_ctx_ = TileContext{&cfg_, &ids_, cycle, plan_.activation_bits};
+std::string Fabric::module_base_name() const {
   std::string base = sc_core::sc_module::name();
   for (auto& ch : base) {
     if (ch == '.') {
       ch = '_';
     }
   }
+  return base;
+}
+
+void Fabric::build_modules() {
+  uint64_t cycle = static_cast<uint64_t>(std::llround(1000.0 / cfg_.clock_ghz));
+  noc_ctx_ = NocContext{&cfg_, topo_.get(), &ids_, cycle};
+  tile_ctx_ = TileContext{&cfg_, &ids_, cycle, plan_.activation_bits};
+  std::string base = module_base_name();
   uint32_t routers = topo_->routers_per_chip() * topo_->chips();
   routers_.reserve(routers);
   for (uint32_t r = 0; r < routers; ++r) {

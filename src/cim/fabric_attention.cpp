@@ -42,7 +42,7 @@ Loc FabricOps::kv_source(KvStore& s, uint64_t bytes, uint64_t ready_ps) {
     l.window = io_.global_buffer(chip, bytes, at, false);
     l.parts.push_back(Part{s.tiles.front(), bytes});
   } else if (s.level == KvLevel::offchip) {
-    uint64_t t = io_.hbm(bytes, false, ready, s.hbm_address);
+    uint64_t t = io_.hbm(bytes, false, ready, s.hbm_stack, s.hbm_address);
     l.window = Window::at(t);
     l.parts.push_back(Part{s.tiles.front(), bytes});
   } else {
@@ -177,7 +177,8 @@ void FabricOps::op_kv_write(const trace::Op& op) {
       done = io_.global_buffer(io_.topology().chip_of(s->tiles.front()), bytes, arrived, true);
       break;
     case KvLevel::offchip:
-      done = Window::at(io_.hbm(bytes, true, arrived.last, s->hbm_address + first_new));
+      done =
+          Window::at(io_.hbm(bytes, true, arrived.last, s->hbm_stack, s->hbm_address + first_new));
       break;
     case KvLevel::sram_cim:
     case KvLevel::crossbar:

@@ -34,7 +34,7 @@ void add_since(stats::Counts& out, const stats::Counts& now, const stats::Counts
 FabricIo::FabricIo() : mem_socket("mem_port"), tile_socket("tiles") {}
 
 void FabricIo::attach(const CimConfig& config, const Topology& topology, const Actions& ids,
-                      const stats::Registry& registry, const OffChipMemory& memory,
+                      const stats::Registry& registry, const OffChipMemory& memory, uint32_t stacks,
                       uint64_t cycle_ps, bool fast_forward) {
   cfg_ = &config;
   topo_ = &topology;
@@ -44,6 +44,8 @@ void FabricIo::attach(const CimConfig& config, const Topology& topology, const A
   cycle_ps_ = cycle_ps;
   fast_forward_ = fast_forward;
   gb_free_.assign(topology.chips(), 0);
+  link_free_.assign(stacks, 0);
+  stack_bytes_ = memory.capacity_bytes() / stacks;
   cur_.reset(registry);
   mem_seen_.reset(registry);
   ff_counts_.reset(registry);
@@ -117,9 +119,9 @@ std::vector<Window> FabricIo::deliver(const Loc& src, const std::vector<uint32_t
   return out;
 }
 
-void FabricIo::hbm_stream(uint64_t bytes, bool write, uint64_t& addr) {
-  // Transactions of at most 4 MiB keep the memory model's queues small.
-  const uint64_t cap = mem_->capacity_bytes();
+void FabricIo::hbm_stream(uint64_t bytes, bool write, uint64_t base, uint64_t cap, uint64_t& addr) {
+  // Transactions of at most 4 MiB keep the memory model's queues small; a stream wraps
+  // within its stack.
   const uint64_t chunk = std::max<uint64_t>(1, std::min<uint64_t>(cap / 2, uint64_t{4} << 20));
   while (bytes > 0) {
     uint64_t len = std::min(bytes, chunk);
@@ -127,7 +129,7 @@ void FabricIo::hbm_stream(uint64_t bytes, bool write, uint64_t& addr) {
       addr = 0;
     }
     mem_payload_.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-    mem_payload_.set_address(addr);
+    mem_payload_.set_address(base + addr);
     mem_payload_.set_data_ptr(nullptr);
     mem_payload_.set_data_length(static_cast<unsigned int>(len));
     mem_payload_.set_streaming_width(static_cast<unsigned int>(len));
@@ -143,7 +145,8 @@ void FabricIo::hbm_stream(uint64_t bytes, bool write, uint64_t& addr) {
   }
 }
 
-uint64_t FabricIo::hbm(uint64_t bytes, bool write, uint64_t ready_ps, uint64_t address) {
+uint64_t FabricIo::hbm(uint64_t bytes, bool write, uint64_t ready_ps, uint32_t stack,
+                       uint64_t offset) {
   uint64_t now = io_now_ps();
   if (ready_ps > now) {
     sc_core::wait(sc_core::sc_time(static_cast<double>(ready_ps - now), sc_core::SC_PS));
@@ -151,21 +154,32 @@ uint64_t FabricIo::hbm(uint64_t bytes, bool write, uint64_t ready_ps, uint64_t a
   if (bytes == 0) {
     return io_now_ps();
   }
-  uint64_t addr = address % mem_->capacity_bytes();
+  // The stack's link carries the stream as the stack delivers it (one reservation per
+  // stream, busy-until): the stream is done when both have finished, plus the link latency.
+  const auto& link = cfg_->offchip.link;
+  const uint64_t start = io_now_ps();
+  const uint64_t link_start = std::max(start, link_free_.at(stack));
+  link_free_[stack] =
+      link_start + static_cast<uint64_t>(
+                       std::ceil(static_cast<double>(bytes) * 1000.0 / link.bandwidth_gbytes_s));
+  cur_.actions[ids_->offchip_link_byte] += bytes;
+  const uint64_t link_done = link_free_[stack] + ns_to_ps(link.latency_ns);
+  const uint64_t base = uint64_t{stack} * stack_bytes_;
+  uint64_t addr = offset % stack_bytes_;
   if (!fast_forward_ || bytes < 4 * kStreamSample) {
-    hbm_stream(bytes, write, addr);
-    return io_now_ps();
+    hbm_stream(bytes, write, base, stack_bytes_, addr);
+    return std::max(io_now_ps() + ns_to_ps(link.latency_ns), link_done);
   }
   // Fast path for a long sequential stream: simulate a warm-up sample and a measured sample
   // in full, then charge the rest at the measured steady-state rate (time and every memory
   // action except refreshes, which the memory issues itself when it catches up). A test
   // shows the whole run within 1% of the full simulation; fast_forward=false simulates all.
-  hbm_stream(kStreamSample, write, addr);
+  hbm_stream(kStreamSample, write, base, stack_bytes_, addr);
   stats::Counts before;
   before.reset(*registry_);
   mem_->add_counts(before);
   uint64_t t_before = io_now_ps();
-  hbm_stream(kStreamSample, write, addr);
+  hbm_stream(kStreamSample, write, base, stack_bytes_, addr);
   stats::Counts after;
   after.reset(*registry_);
   mem_->add_counts(after);
@@ -182,7 +196,7 @@ uint64_t FabricIo::hbm(uint64_t bytes, bool write, uint64_t ready_ps, uint64_t a
   auto extra =
       static_cast<uint64_t>(std::llround(static_cast<double>(io_now_ps() - t_before) * scale));
   sc_core::wait(sc_core::sc_time(static_cast<double>(extra), sc_core::SC_PS));
-  return io_now_ps();
+  return std::max(io_now_ps() + ns_to_ps(link.latency_ns), link_done);
 }
 
 Window FabricIo::global_buffer(uint32_t chip, uint64_t bytes, const Window& ready, bool write) {

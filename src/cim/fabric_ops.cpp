@@ -159,6 +159,48 @@ void FabricOps::publish(const trace::Op& op, const Loc& out, bool activations_on
   }
 }
 
+std::vector<uint64_t> FabricOps::load_strips(const std::vector<uint64_t>& strips,
+                                             uint64_t ready_ps) {
+  // One stream per HBM stack (each chip group's weights are in its own stack), one after
+  // another, then each strip travels from its chip's gateway and is programmed row by row
+  // after its PEs finish what they hold now.
+  const uint64_t region = plan_.mapping.weight_region;
+  std::vector<uint64_t> done(strips.size(), 0);
+  std::vector<uint64_t> bytes(plan_.stacks, 0);
+  std::vector<uint32_t> stack(strips.size());
+  for (size_t i = 0; i < strips.size(); ++i) {
+    const Strip& s = plan_.strip(strips[i]);
+    stack[i] = io_.stack_of_tile(plan_.physical(s.first_vpe).first);
+    bytes[stack[i]] += ceil_div(s.cells * cfg_.crossbar.bits_per_cell, 8);
+  }
+  for (uint32_t k = 0; k < plan_.stacks; ++k) {
+    if (bytes[k] == 0) {
+      continue;
+    }
+    uint64_t t = io_.hbm(bytes[k], false, ready_ps, k, 0);
+    for (size_t i = 0; i < strips.size(); ++i) {
+      if (stack[i] != k) {
+        continue;
+      }
+      const Strip& s = plan_.strip(strips[i]);
+      auto [tile, pe] = plan_.physical(s.first_vpe);
+      uint64_t b = ceil_div(s.cells * cfg_.crossbar.bits_per_cell, 8);
+      TileJob job;
+      job.kind = TileJob::Kind::program;
+      job.strip = &s;
+      job.pe0 = pe;
+      job.in = io_.send(io_.gateway_tile(io_.topology().chip_of(tile)), tile, b, Window::at(t));
+      job.bytes = b;
+      done[i] = io_.tile_job(tile, job).last;
+      for (uint64_t p = s.first_vpe; p < s.first_vpe + s.pes; ++p) {
+        pe_owner_[p % region] = static_cast<int64_t>(strips[i]);
+        ++pe_programs_[p % region];
+      }
+    }
+  }
+  return done;
+}
+
 void FabricOps::program_all() {
   // Initial weight load: every strip that has PEs of its own (with a fabric too small, the
   // first fabric-full in trace order), read from off-chip memory and programmed row by row.
@@ -172,29 +214,15 @@ void FabricOps::program_all() {
     }
     load.push_back(g);
     bytes += ceil_div(s.cells * cfg_.crossbar.bits_per_cell, 8);
-  }
-  uint64_t t_hbm = io_.hbm(bytes, false, 0, 0);
-  uint64_t end = t_hbm;
-  for (uint64_t g : load) {
-    const Strip& s = plan_.strip(g);
-    auto [tile, pe] = plan_.physical(s.first_vpe);
-    uint64_t b = ceil_div(s.cells * cfg_.crossbar.bits_per_cell, 8);
-    Window w = io_.send(io_.gateway_tile(io_.topology().chip_of(tile)), tile, b, Window::at(t_hbm));
-    TileJob job;
-    job.kind = TileJob::Kind::program;
-    job.strip = &s;
-    job.pe0 = pe;
-    job.in = w;
-    job.bytes = b;
-    end = std::max(end, io_.tile_job(tile, job).last);
-    for (uint64_t p = s.first_vpe; p < s.first_vpe + s.pes; ++p) {
-      pe_owner_[p] = static_cast<int64_t>(g);
-      ++pe_programs_[p];
-    }
     stats_.setup_cells += s.cells;
+  }
+  uint64_t end = now_ps();
+  for (uint64_t t : load_strips(load, 0)) {
+    end = std::max(end, t);
   }
   stats_.setup_bytes = bytes;
   uint64_t now = now_ps();
+  end = std::max(end, now);
   if (end > now) {
     sc_core::wait(sc_core::sc_time(static_cast<double>(end - now), sc_core::SC_PS));
   }
@@ -248,27 +276,17 @@ std::vector<uint64_t> FabricOps::ensure_programmed(uint32_t w, uint32_t r) {
   if (stale.empty()) {
     return ready;
   }
-  uint64_t t = io_.hbm(bytes, false, now_ps(), 0);
+  std::vector<uint64_t> ids;
   for (size_t i : stale) {
-    const Strip& s = strips[i];
-    auto [tile, pe] = plan_.physical(s.first_vpe);
-    uint64_t b = ceil_div(s.cells * cfg_.crossbar.bits_per_cell, 8);
-    Window arrive =
-        io_.send(io_.gateway_tile(io_.topology().chip_of(tile)), tile, b, Window::at(t));
-    TileJob job;
-    job.kind = TileJob::Kind::program;
-    job.strip = &s;
-    job.pe0 = pe;
-    job.in = arrive;
-    job.bytes = b;
-    ready[i] = io_.tile_job(tile, job).last;
-    for (uint64_t p = s.first_vpe; p < s.first_vpe + s.pes; ++p) {
-      pe_owner_[p % plan_.mapping.weight_region] = static_cast<int64_t>(first + i);
-      ++pe_programs_[p % plan_.mapping.weight_region];
-    }
+    ids.push_back(first + i);
+  }
+  std::vector<uint64_t> done = load_strips(ids, now_ps());
+  for (size_t k = 0; k < stale.size(); ++k) {
+    const Strip& s = strips[stale[k]];
+    ready[stale[k]] = done[k];
     ++stats_.reprogrammed_strips;
     stats_.reprogrammed_cells += s.cells;
-    stats_.reprogrammed_bytes += b;
+    stats_.reprogrammed_bytes += ceil_div(s.cells * cfg_.crossbar.bits_per_cell, 8);
   }
   return ready;
 }
@@ -382,7 +400,8 @@ void FabricOps::digital_matmul(const trace::Op& op, uint64_t macs) {
   for (const auto& t : op.inputs) {
     wbytes += t.kind == trace::TensorKind::weight ? t.bytes : 0;
   }
-  uint64_t t = io_.hbm(wbytes, false, xin.window.first, 0);
+  uint64_t t =
+      io_.hbm(wbytes, false, xin.window.first, io_.stack_of_tile(xin.parts.front().tile), 0);
   Loc out;
   double n = static_cast<double>(xin.parts.size());
   bool have = false;
@@ -501,7 +520,7 @@ void FabricOps::op_embedding(const trace::Op& op) {
   }
   uint64_t start = phase_start_ps_;
   uint64_t addr = plan_.embedding_address.empty() ? 0 : plan_.embedding_address.front();
-  uint64_t t = io_.hbm(gather, false, start, addr);
+  uint64_t t = io_.hbm(gather, false, start, 0, addr);
   uint32_t home = plan_.mapping.weights.empty() ? 0 : plan_.physical(0).first;
   Window w = io_.send(io_.gateway_tile(io_.topology().chip_of(home)), home, gather, Window::at(t));
   TileJob job;

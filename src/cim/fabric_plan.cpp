@@ -69,19 +69,19 @@ const Strip& FabricPlan::strip(uint64_t global) const {
   return mapping.weights[r.weight].replicas[r.replica][r.strip];
 }
 
+uint64_t FabricPlan::allocate(uint32_t stack, uint64_t bytes) {
+  uint64_t at = stack_used.at(stack);
+  stack_used[stack] += bytes;
+  return at;
+}
+
 FabricPlan plan_fabric(const CimConfig& cfg, const trace::TraceHeader& h, const TraceUse& use,
-                       DynamicPolicy& policy, const ConfigWhere& where) {
+                       DynamicPolicy& policy, const ConfigWhere& where, uint32_t at_least) {
   FabricPlan plan;
   plan.pes_per_tile = cfg.tile.pes;
   plan.activation_bits = use.activation_bits;
   plan.weight_bits = use.weight_bits;
   plan.first_attention = use.first_attention;
-  for (const auto& d : h.weights) {
-    if (std::find(use.gathered.begin(), use.gathered.end(), d.id) != use.gathered.end()) {
-      plan.embedding_address.push_back(plan.next_address);
-      plan.next_address += d.bytes;
-    }
-  }
 
   MapRequest req;
   req.weights = use.weights;
@@ -94,8 +94,29 @@ FabricPlan plan_fabric(const CimConfig& cfg, const trace::TraceHeader& h, const 
   req.dynamic_pes = r.pes;
   req.dynamic_required = r.required;
   req.where = where;
-  plan.mapping = map_weights(cfg, req);
+  auto mapper = cfg.mapper.make();
+  SizingInput in;
+  in.pes_for_one_copy = mapper->pes_for_one_copy(cfg, req);
+  in.reserved_pes = r.pes;
+  in.reserve_required = r.required;
+  in.at_least = at_least;
+  uint64_t kv_bytes = 0;
+  for (const auto& d : h.kv_caches) {
+    kv_bytes += d.bytes;
+  }
+  if (!h.kv_caches.empty()) {
+    in.chips_for_kv = policy.chips_for_kv(cfg, attn, h.prompt + h.generate, layers, kv_bytes);
+  }
+  plan.sizing = size_system(cfg, in, where);
+  plan.mapping = mapper->place(cfg, req, plan.sizing.chips);
   const Mapping& m = plan.mapping;
+  plan.stacks = cfg.stacks_for(m.chips);
+  plan.stack_used.assign(plan.stacks, 0);
+  for (const auto& d : h.weights) {  // tables gathered by `embedding` stay in stack 0
+    if (std::find(use.gathered.begin(), use.gathered.end(), d.id) != use.gathered.end()) {
+      plan.embedding_address.push_back(plan.allocate(0, d.bytes));
+    }
+  }
   const auto& links = cfg.chip.links;
   if (m.chips > 1 && links.count == 0) {
     throw InputError(
@@ -123,8 +144,8 @@ FabricPlan plan_fabric(const CimConfig& cfg, const trace::TraceHeader& h, const 
       plan.pool_tiles.push_back(static_cast<uint32_t>(t));
     }
   }
-  policy.attach_pool(plan.pool_tiles,
-                     m.dynamic_pes * cfg.pe.crossbars * cfg.crossbar.rows * cfg.crossbar.cols);
+  plan.pool_cells = m.dynamic_pes * cfg.pe.crossbars * cfg.crossbar.rows * cfg.crossbar.cols;
+  policy.attach_pool(plan.pool_tiles, plan.pool_cells);
   // Tiles of each layer's weights (distinct, in placement order), for locality.
   for (uint32_t w = 0; w < m.weights.size(); ++w) {
     auto& list = plan.layer_tiles[m.weights[w].use.layer];

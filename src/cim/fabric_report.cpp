@@ -1,6 +1,8 @@
 // The fabric's machine-specific report section (fabric_report.hpp).
 #include "cimsim/cim/fabric_report.hpp"
 
+#include "cimsim/cim/sizing.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -42,6 +44,16 @@ Json fabric_metrics(const FabricReportInput& in) {
                      {"crossbars_total", xbars_total},
                      {"crossbars_used", xbars_used},
                      {"routers", uint64_t{in.topology.routers_per_chip()} * mapping_.chips}};
+  // How the system was sized and what did not fit in it.
+  Json sizing = sizing_json(in.plan.sizing);
+  sizing["hbm_stacks"] = in.plan.stacks;
+  sizing["weights_resident"] = mapping_.fits;
+  uint64_t offchip_layers = 0;
+  for (const auto& s : in.stores) {
+    offchip_layers += s.level == KvLevel::offchip ? 1 : 0;
+  }
+  sizing["kv_cache_layers_offchip"] = offchip_layers;
+  m["sizing"] = sizing;
   m["crossbar_utilisation"] =
       Json{{"cells_used", mapping_.cells_used()},
            {"of_used_crossbars", ratio(cells_used, static_cast<double>(xbars_used * R * C))},

@@ -50,13 +50,37 @@ KvPlacement place_kv(const CimConfig& cfg, const trace::TraceHeader& h, FabricPl
   if (policy.place_in_arrays(attn, h.prompt + h.generate, tiles, kv.stores)) {
     return kv;
   }
+  // Takes a store's bytes from the candidates' free KV share, in order.
+  auto take = [&](KvStore& s, const std::vector<uint32_t>& cand) {
+    s.level = KvLevel::tile_buffer;
+    uint64_t left = s.bytes;
+    for (uint32_t t : cand) {
+      if (left == 0) {
+        break;
+      }
+      uint64_t part = std::min(left, kv_free[t]);
+      if (part == 0) {
+        continue;
+      }
+      kv_free[t] -= part;
+      left -= part;
+      s.tiles.push_back(t);
+    }
+  };
+  auto free_in = [&](const std::vector<uint32_t>& cand) {
+    uint64_t free = 0;
+    for (uint32_t t : cand) {
+      free += kv_free[t];
+    }
+    return free;
+  };
   for (auto& s : kv.stores) {
     const auto& near = plan.layer_tiles[s.layer];
+    const uint32_t chip = near.empty() ? 0 : topo.chip_of(near.front());
     // Candidate buffers: the layer's own tiles, then the other tiles of its chip, nearest
     // (by tile index) first.
     std::vector<uint32_t> cand = near;
     if (!near.empty()) {
-      uint32_t chip = topo.chip_of(near.front());
       std::vector<uint32_t> rest;
       for (uint32_t t = chip * cfg.chip.tiles; t < (chip + 1) * cfg.chip.tiles; ++t) {
         if (std::find(near.begin(), near.end(), t) == near.end()) {
@@ -69,28 +93,10 @@ KvPlacement place_kv(const CimConfig& cfg, const trace::TraceHeader& h, FabricPl
       });
       cand.insert(cand.end(), rest.begin(), rest.end());
     }
-    uint64_t free = 0;
-    for (uint32_t t : cand) {
-      free += kv_free[t];
-    }
-    if (!cand.empty() && free >= s.bytes) {
-      s.level = KvLevel::tile_buffer;
-      uint64_t left = s.bytes;
-      for (uint32_t t : cand) {
-        if (left == 0) {
-          break;
-        }
-        uint64_t take = std::min(left, kv_free[t]);
-        if (take == 0) {
-          continue;
-        }
-        kv_free[t] -= take;
-        left -= take;
-        s.tiles.push_back(t);
-      }
+    if (!cand.empty() && free_in(cand) >= s.bytes) {
+      take(s, cand);
       continue;
     }
-    uint32_t chip = near.empty() ? 0 : topo.chip_of(near.front());
     uint32_t gateway = chip * cfg.chip.tiles;
     if (gb_left[chip] >= s.bytes) {
       gb_left[chip] -= s.bytes;
@@ -98,10 +104,32 @@ KvPlacement place_kv(const CimConfig& cfg, const trace::TraceHeader& h, FabricPl
       s.tiles.push_back(gateway);
       continue;
     }
+    // Then the buffers of the other chips, nearest chip first (over the chip links).
+    if (!near.empty() && topo.chips() > 1) {
+      std::vector<uint32_t> chips;
+      for (uint32_t c = 0; c < topo.chips(); ++c) {
+        if (c != chip) {
+          chips.push_back(c);
+        }
+      }
+      std::stable_sort(chips.begin(), chips.end(), [&](uint32_t a, uint32_t b) {
+        return topo.chip_hops(chip, a) < topo.chip_hops(chip, b);
+      });
+      std::vector<uint32_t> wide = cand;
+      for (uint32_t c : chips) {
+        for (uint32_t t = c * cfg.chip.tiles; t < (c + 1) * cfg.chip.tiles; ++t) {
+          wide.push_back(t);
+        }
+      }
+      if (free_in(wide) >= s.bytes) {
+        take(s, wide);
+        continue;
+      }
+    }
     s.level = KvLevel::offchip;
     s.tiles.push_back(gateway);
-    s.hbm_address = plan.next_address;
-    plan.next_address += s.bytes;
+    s.hbm_stack = cfg.stack_of(chip);
+    s.hbm_address = plan.allocate(s.hbm_stack, s.bytes);
   }
   return kv;
 }

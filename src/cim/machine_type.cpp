@@ -12,8 +12,8 @@ namespace {
 // The fabric's view of memory::MemorySystem.
 class HbmAdapter : public OffChipMemory {
  public:
-  HbmAdapter(const memory::MemoryConfig& config, bool check_timing)
-      : mem_(std::make_unique<memory::MemorySystem>("hbm", config, check_timing)) {}
+  HbmAdapter(const memory::MemoryConfig& config, bool check_timing, const std::string& name)
+      : mem_(std::make_unique<memory::MemorySystem>(name.c_str(), config, check_timing)) {}
   tlm::tlm_target_socket<32>& target() override { return mem_->socket; }
   uint64_t capacity_bytes() const override { return mem_->capacity_bytes(); }
   double peak_bandwidth_bytes_per_s() const override { return mem_->peak_bandwidth_bytes_per_s(); }
@@ -23,6 +23,18 @@ class HbmAdapter : public OffChipMemory {
  private:
   std::unique_ptr<memory::MemorySystem> mem_;
 };
+
+// The preset describes one stack; the fabric has one per chip group, each group's data in its
+// own stack: the stack becomes the most significant address digit (the other digits keep
+// their order, so each stack interleaves as the preset says).
+memory::MemoryConfig per_chip_group(memory::MemoryConfig m, uint32_t stacks) {
+  if (stacks > 1) {
+    m.organisation.stacks = stacks;
+    std::string& order = m.address_mapping.order;
+    order = "St" + order.erase(order.find("St"), 2);
+  }
+  return m;
+}
 
 }  // namespace
 
@@ -43,7 +55,9 @@ exec::MachineType cim_machine_type() {
         c.name.empty() ? std::filesystem::path(doc.file).stem().string() : c.name;
     memory::MemoryConfig mem = c.memory;
     bool check = options.check_memory_timing;
-    OffChipFactory factory = [mem, check] { return std::make_unique<HbmAdapter>(mem, check); };
+    OffChipFactory factory = [mem, check](uint32_t stacks, const std::string& name) {
+      return std::make_unique<HbmAdapter>(per_chip_group(mem, stacks), check, name);
+    };
     ConfigWhere where = [doc](const std::string& path) { return doc.where(path); };
     return std::make_unique<Fabric>(module_name.c_str(), c, config::to_json(c), report_name,
                                     options, factory, where);

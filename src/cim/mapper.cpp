@@ -1,5 +1,7 @@
 #include "cimsim/cim/mapper.hpp"
 
+#include "cimsim/cim/sizing.hpp"
+
 #include <algorithm>
 
 #include "cimsim/common/checked_math.hpp"
@@ -37,29 +39,14 @@ uint64_t Mapping::cells_used() const {
   return n;
 }
 
-uint32_t chips_for(const CimConfig& c, uint64_t pes_for_one_copy, const MapRequest& req) {
-  const ConfigWhere where = req.where ? req.where : [](const std::string& path) { return path; };
-  if (!c.chips.automatic) {
-    return c.chips.count;
-  }
-  const uint64_t P = c.tile.pes;
-  uint64_t tiles =
-      ceil_div(pes_for_one_copy, P) + (req.dynamic_required ? ceil_div(req.dynamic_pes, P) : 0);
-  uint64_t chips = std::max<uint64_t>(1, ceil_div(tiles, c.chip.tiles));
-  if (chips > c.max_chips) {
-    throw InputError(where("machine.max_chips"),
-                     "the model needs " + std::to_string(chips) + " chips of " +
-                         std::to_string(c.chip.tiles) + " tiles to hold its weights once, " +
-                         "more than max_chips = " + std::to_string(c.max_chips) +
-                         " (raise max_chips or fix machine.chips to reprogram weights)");
-  }
-  return static_cast<uint32_t>(chips);
-}
-
 Mapping map_weights(const CimConfig& c, const MapRequest& req) {
+  const ConfigWhere where = req.where ? req.where : [](const std::string& path) { return path; };
   auto mapper = c.mapper.make();
-  uint32_t chips = chips_for(c, mapper->pes_for_one_copy(c, req), req);
-  return mapper->place(c, req, chips);
+  SizingInput in;
+  in.pes_for_one_copy = mapper->pes_for_one_copy(c, req);
+  in.reserved_pes = req.dynamic_pes;
+  in.reserve_required = req.dynamic_required;
+  return mapper->place(c, req, size_system(c, in, where).chips);
 }
 
 }  // namespace cimsim::cim

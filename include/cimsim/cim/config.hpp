@@ -221,12 +221,32 @@ struct SramCimConfig {
   bool extension = false;
 };
 
+// Off-chip memory attachment: the HBM stacks of the system (machine.memory describes one
+// stack) and the link from each stack to the chips it serves.
+struct OffchipLinkConfig {
+  double bandwidth_gbytes_s = 256;  // per stack link
+  double latency_ns = 0;
+  double energy_pj_per_bit = 0;
+  double static_mw = 0;  // per link
+  double area_mm2 = 0;   // per link (on the chip side)
+};
+struct OffchipConfig {
+  // Chips sharing one stack (each group's weights, KV and tables live in its own stack);
+  // 0: one stack for the whole system.
+  uint32_t chips_per_stack = 1;
+  OffchipLinkConfig link;
+};
+
 struct CimConfig {
   std::string name;
   std::string description;
   double clock_ghz = 1.0;  // digital clock of tiles, buses, routers; the report's cycles
   ChipCount chips;
   uint32_t max_chips = 4096;
+  // Size the system to a budget (with chips "auto"): the most chips whose area (peak power)
+  // fits; weights that do not fit are reprogrammed, spare PEs hold copies (sizing.hpp).
+  std::optional<double> iso_area_mm2;
+  std::optional<double> iso_power_w;
   SignedWeights signed_weights = SignedWeights::offset;
   Replication replication;
   config::Choice<DynamicMatmulAxis> dynamic_matmul{"digital"};  // dynamic_policy.hpp
@@ -245,12 +265,15 @@ struct CimConfig {
   RouterConfig router;
   ChipConfig chip;
   SramCimConfig sram_cim;
+  OffchipConfig offchip;
 
   // Derived geometry.
   uint32_t rows_at_once() const { return crossbar.rows_at_once.value_or(crossbar.rows); }
   uint64_t crossbars_per_tile() const { return uint64_t{pe.crossbars} * tile.pes; }
   uint64_t crossbars_per_chip() const { return crossbars_per_tile() * chip.tiles; }
   uint32_t routers_per_chip() const;
+  uint32_t stacks_for(uint32_t chips) const;  // HBM stacks of a system of `chips` chips
+  uint32_t stack_of(uint32_t chip) const;
 };
 
 // Program-and-verify of the crossbar cells: a row holds cells of every level (128 columns of
@@ -318,6 +341,8 @@ CIMSIM_CIM_DESCRIBE(ChipLinkConfig, "chip-to-chip links")
 CIMSIM_CIM_DESCRIBE(GlobalBufferConfig, "a chip's global buffer")
 CIMSIM_CIM_DESCRIBE(ChipConfig, "a chip")
 CIMSIM_CIM_DESCRIBE(SramCimConfig, "SRAM CIM arrays for dynamic matmuls")
+CIMSIM_CIM_DESCRIBE(OffchipLinkConfig, "the link between an HBM stack and its chips")
+CIMSIM_CIM_DESCRIBE(OffchipConfig, "HBM stacks and how the chips reach them")
 #undef CIMSIM_CIM_DESCRIBE
 
 // The fabric without its off-chip memory (tests use it with a stand-in memory).

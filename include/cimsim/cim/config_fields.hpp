@@ -21,10 +21,17 @@ void describe_cim_fields(config::Fields<T>& f) {
   f.required("clock_ghz", m(&B::clock_ghz),
              "digital clock of tiles, buses and routers (the report's cycles)", positive());
   f.optional("chips", m(&B::chips),
-             "\"auto\" sizes the system to hold the model; a number fixes it (weights that do "
-             "not fit are reprogrammed during inference)");
+             "\"auto\" sizes the system to hold the weights and the KV cache at the longest "
+             "context (or to iso_area_mm2 / iso_power_w); a number fixes it (weights that do not "
+             "fit are reprogrammed during inference)");
   f.optional("max_chips", m(&B::max_chips), "upper bound for \"auto\" and for a fixed count",
              at_least(1));
+  f.optional("iso_area_mm2", m(&B::iso_area_mm2),
+             "size the system to this silicon area: the most chips that fit (chips \"auto\")",
+             positive());
+  f.optional("iso_power_w", m(&B::iso_power_w),
+             "size the system to this peak power: the most chips that fit (chips \"auto\")",
+             positive());
   f.optional("signed_weights", m(&B::signed_weights),
              "offset: bias-encoded weights, correction in digital; differential: column pairs");
   f.optional("replication", m(&B::replication),
@@ -51,6 +58,7 @@ void describe_cim_fields(config::Fields<T>& f) {
   f.required("router", m(&B::router), "on-chip mesh");
   f.required("chip", m(&B::chip), "chips");
   f.optional("sram_cim", m(&B::sram_cim), "SRAM CIM arrays for dynamic matmuls");
+  f.optional("offchip", m(&B::offchip), "HBM stacks per chip group and their links");
   f.check([](const T& c, const config::Check& check) { check_cim_config(c, check); });
 }
 

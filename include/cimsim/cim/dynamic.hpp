@@ -29,7 +29,8 @@ struct KvStore {
   uint64_t bytes = 0;           // K + V at full length
   uint64_t positions = 0;       // capacity in positions
   uint64_t written = 0;         // positions present
-  uint64_t hbm_address = 0;
+  uint32_t hbm_stack = 0;       // off-chip: the stack of the layer's chip group
+  uint64_t hbm_address = 0;     // off-chip: offset in that stack
   uint64_t ready_first_ps = 0, ready_last_ps = 0;  // when the written rows are there
   std::vector<uint32_t> writes_per_position;       // endurance (crossbar level)
   uint32_t max_writes() const;

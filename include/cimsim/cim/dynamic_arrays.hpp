@@ -51,6 +51,10 @@ class ArrayPolicy : public DynamicPolicy {
 
   bool place_in_arrays(const trace::AttentionShape* first, uint64_t positions, uint32_t tiles,
                        std::vector<KvStore>& stores) const override;
+  uint32_t chips_for_kv(const CimConfig& c, const trace::AttentionShape* first, uint64_t positions,
+                        uint64_t layers, uint64_t kv_bytes) const override;
+  // Caches not resident in the arrays.
+  uint64_t kv_misplaced(const std::vector<KvStore>& stores) const override;
   Window attention(FabricServices& fabric, AttentionJob& job) override;
   const char* attention_bound() const override { return "dynamic_cim"; }
   Window kv_write(FabricServices& fabric, KvStore& store, const trace::AttentionShape& a,
@@ -63,6 +67,8 @@ class ArrayPolicy : public DynamicPolicy {
   virtual KvLevel level() const = 0;
   virtual uint64_t arrays_per_tile() const = 0;
   virtual uint64_t arrays_in_system(uint32_t tiles) const = 0;
+  // Arrays a chip adds for the KV caches (0: they come from the reservation instead).
+  virtual uint64_t arrays_per_chip() const = 0;
   virtual uint32_t tile_of_array_block(uint64_t block) const = 0;  // block of arrays_per_tile
   virtual TileJob::Resource resource() const = 0;
   virtual double row_write_ns() const = 0;

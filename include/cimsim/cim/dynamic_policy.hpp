@@ -93,6 +93,13 @@ class DynamicPolicy {
   virtual DynamicReservation reserve(const trace::AttentionShape*, uint64_t, uint64_t) const {
     return {};
   }
+  // Sizing (chips "auto"): the fewest chips that hold every layer's KV cache, `kv_bytes` in
+  // all at `positions` positions, where the policy keeps it (0: none, or in its reservation).
+  virtual uint32_t chips_for_kv(const CimConfig& c, const trace::AttentionShape* first,
+                                uint64_t positions, uint64_t layers, uint64_t kv_bytes) const;
+  // Caches a placement keeps elsewhere than the policy wants them (auto sizing adds chips
+  // while that helps): by default, those off-chip.
+  virtual uint64_t kv_misplaced(const std::vector<KvStore>& stores) const;
   // The tiles reserved for the policy (after the mapper has placed them) and their cells.
   virtual void attach_pool(const std::vector<uint32_t>&, uint64_t) {}
   // KV placement: puts every layer's cache in the policy's arrays when all of them fit and

@@ -45,6 +45,7 @@ struct Actions {
   stats::ActionId act_unit = 0, tile_shift_add = 0, tile_out_reg = 0;
   stats::ActionId flit_hop = 0, chip_link_byte = 0, gb_byte = 0;
   stats::ActionId sram_row_step = 0, sram_write_bit = 0;
+  stats::ActionId offchip_link_byte = 0;
   stats::LinkId buffer = 0, global_buffer = 0, noc = 0, chip_link = 0, sram_cim = 0;
 };
 
@@ -60,7 +61,8 @@ struct EnergyTable {
 };
 EnergyTable energy_table(const CimConfig& config);
 
-// Declares every component (static power and area for `chips` chips), action and link.
+// Declares every component (static power and area for `chips` chips and their HBM stacks'
+// links), action and link.
 Actions declare_fabric(const CimConfig& config, uint32_t chips, stats::Registry& registry);
 
 // One line of the area/power budget: a component, how many its parent has, per-unit values.

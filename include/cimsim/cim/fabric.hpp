@@ -64,6 +64,7 @@ class Fabric : public sc_core::sc_module, public exec::ExecutorBase, private OpR
 
  private:
   void build_modules();
+  std::string module_base_name() const;
   void run();
   void record_op(const trace::Op& op, const report::OpCost& cost) override { record(op, cost); }
   void record_setup(const std::string& label, const report::OpCost& cost) override {
@@ -71,7 +72,8 @@ class Fabric : public sc_core::sc_module, public exec::ExecutorBase, private OpR
   }
 
   CimConfig cfg_;
-  ConfigWhere where_;  // names the config file in errors found when the trace is known
+  ConfigWhere where_;      // names the config file in errors found when the trace is known
+  OffChipFactory memory_;  // built once the system's size (its stacks) is known
   std::unique_ptr<OffChipMemory> mem_;
   FabricIo io_;
 

@@ -4,9 +4,10 @@
 //   tile_job   a b_transport to a tile (tile.hpp), answered with a window of time
 //   send       a transfer from tile to tile over the mesh and chip links (noc.hpp)
 //   deliver    gather a distributed activation at one tile, then a path multicast
-//   hbm        a blocking off-chip read or write (the only thing that blocks the fabric's
-//              thread, because memory contention must be exact); long streams take the fast
-//              path (a measured sample, the rest extrapolated)
+//   hbm        a blocking off-chip read or write in one chip group's HBM stack (the only
+//              thing that blocks the fabric's thread, because memory contention must be
+//              exact), then over that stack's link to its chips (bandwidth, latency, energy);
+//              long streams take the fast path (a measured sample, the rest extrapolated)
 //   global_buffer  a chip's global buffer (bandwidth and latency, busy-until)
 // Everything an op causes is counted here (the tiles and the network add into the op's
 // counts); take_op_counts() hands them to the recorder with the memory's own counts since
@@ -46,8 +47,8 @@ class FabricIo final : public FabricServices {
 
   // Once the system is built and every action declared.
   void attach(const CimConfig& config, const Topology& topology, const Actions& ids,
-              const stats::Registry& registry, const OffChipMemory& memory, uint64_t cycle_ps,
-              bool fast_forward);
+              const stats::Registry& registry, const OffChipMemory& memory, uint32_t stacks,
+              uint64_t cycle_ps, bool fast_forward);
 
   // FabricServices.
   Window tile_job(uint32_t tile, TileJob& job) override;
@@ -60,9 +61,10 @@ class FabricIo final : public FabricServices {
   // broadcast: the destinations need the same data (else each its own share).
   std::vector<Window> deliver(const Loc& src, const std::vector<uint32_t>& dst,
                               const std::vector<uint64_t>& bytes, double fraction, bool broadcast);
-  // A blocking off-chip read or write of `bytes` starting no earlier than ready_ps; returns
-  // when it completes.
-  uint64_t hbm(uint64_t bytes, bool write, uint64_t ready_ps, uint64_t address);
+  // A blocking off-chip read or write of `bytes` at `offset` in `stack`, starting no earlier
+  // than ready_ps; returns when the data has crossed the stack's link.
+  uint64_t hbm(uint64_t bytes, bool write, uint64_t ready_ps, uint32_t stack, uint64_t offset);
+  uint32_t stack_of_tile(uint32_t tile) const { return cfg_->stack_of(topo_->chip_of(tile)); }
   Window global_buffer(uint32_t chip, uint64_t bytes, const Window& ready, bool write);
   uint32_t gateway_tile(uint32_t chip) const { return chip * cfg_->chip.tiles; }
   const Topology& topology() const { return *topo_; }
@@ -77,7 +79,7 @@ class FabricIo final : public FabricServices {
   static constexpr uint64_t kStreamSample = uint64_t{256} << 10;
 
  private:
-  void hbm_stream(uint64_t bytes, bool write, uint64_t& addr);
+  void hbm_stream(uint64_t bytes, bool write, uint64_t base, uint64_t cap, uint64_t& addr);
 
   const CimConfig* cfg_ = nullptr;
   const Topology* topo_ = nullptr;
@@ -93,7 +95,9 @@ class FabricIo final : public FabricServices {
   stats::LinkId hbm_link_ = 0;
   uint64_t ff_bytes_ = 0;
   bool op_fast_forwarded_ = false;
-  std::vector<uint64_t> gb_free_;  // per chip
+  std::vector<uint64_t> gb_free_;    // per chip
+  std::vector<uint64_t> link_free_;  // per stack link
+  uint64_t stack_bytes_ = 0;         // capacity of one stack
   tlm::tlm_generic_payload job_payload_, mem_payload_;
 };
 

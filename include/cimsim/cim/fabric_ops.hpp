@@ -67,6 +67,7 @@ class FabricOps {
   void op_batched_matmul(const trace::Op& op);
   void digital_matmul(const trace::Op& op, uint64_t macs);
   std::vector<uint64_t> ensure_programmed(uint32_t weight, uint32_t replica);
+  std::vector<uint64_t> load_strips(const std::vector<uint64_t>& strips, uint64_t ready_ps);
   void finish_op(const trace::Op& op, uint64_t start_ps, uint64_t end_ps, const std::string& bound);
 
   Loc input_loc(const trace::Tensor& t) const;

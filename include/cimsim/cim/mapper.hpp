@@ -111,10 +111,8 @@ class Mapper {
                         uint32_t chips) const = 0;
 };
 
-// The chip count: machine.chips, or with "auto" the fewest chips holding one copy of every
-// weight (plus the dynamic reservation when it is required); InputError above max_chips.
-uint32_t chips_for(const CimConfig& config, uint64_t pes_for_one_copy, const MapRequest& request);
-// Sizes the system and places the weights with the configured mapper.
+// Sizes the system for the weights alone (sizing.hpp) and places them with the configured
+// mapper (the fabric sizes with the KV caches too, fabric_plan.hpp).
 Mapping map_weights(const CimConfig& config, const MapRequest& request);
 
 // Cells of one weight value: ceil(bits / bits_per_cell), doubled for differential columns.

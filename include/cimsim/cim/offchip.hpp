@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <tlm>
 
 #include "cimsim/stats/registry.hpp"
@@ -25,7 +26,10 @@ class OffChipMemory {
   virtual void add_counts(stats::Counts& counts) const = 0;
 };
 
-// Called inside the fabric's constructor, so the memory module is the fabric's child.
-using OffChipFactory = std::function<std::unique_ptr<OffChipMemory>()>;
+// Called once the fabric knows its size: a memory of `stacks` stacks (each chip group's data
+// in its own stack: addresses [i x capacity / stacks, (i + 1) x capacity / stacks) are stack
+// i's), as a module named `name`.
+using OffChipFactory =
+    std::function<std::unique_ptr<OffChipMemory>(uint32_t stacks, const std::string& name)>;
 
 }  // namespace cimsim::cim
