@@ -27,17 +27,20 @@ class SarAdc final : public AdcModel {
   SarAdc(const SarParams& p, const AdcConfig& c) : p_(p), c_(c) {}
   double rate_gsps() const override { return c_.sample_rate_gsps; }
   double energy_pj() const override {
-    return p_.fom_fj_per_step * std::pow(2.0, static_cast<double>(c_.bits) - p_.enob_loss_bits) *
-           1e-3;
+    return p_.fom_fj_per_step * c_.node_scale.energy *
+           std::pow(2.0, static_cast<double>(c_.bits) - p_.enob_loss_bits) * 1e-3;
   }
   std::string energy_source() const override {
     return "SAR: Walden FoM " + config::format_number(p_.fom_fj_per_step) + " fJ x 2^(" +
            std::to_string(c_.bits) + " - " + config::format_number(p_.enob_loss_bits) + ")";
   }
-  double peak_power_mw() const override { return energy_pj() * c_.sample_rate_gsps + p_.static_mw; }
-  double static_mw() const override { return p_.static_mw; }
+  double peak_power_mw() const override { return energy_pj() * c_.sample_rate_gsps + static_mw(); }
+  double static_mw() const override {
+    return p_.static_mw * c_.node_scale.energy / c_.node_scale.delay;
+  }
   double area_mm2() const override {
-    return p_.reference_area_mm2 * std::pow(2.0, static_cast<double>(c_.bits) - p_.reference_bits);
+    return p_.reference_area_mm2 * c_.node_scale.area *
+           std::pow(2.0, static_cast<double>(c_.bits) - p_.reference_bits);
   }
 
  private:

@@ -4,7 +4,9 @@
 
 #include "cimsim/cim/config_fields.hpp"
 #include "cimsim/cim/dynamic_policy.hpp"
+#include "cimsim/cim/technology.hpp"
 #include "cimsim/common/checked_math.hpp"
+#include "cimsim/common/error.hpp"
 
 namespace cimsim::cim {
 
@@ -406,6 +408,56 @@ void Describe<OffchipConfig>::fields(Fields<OffchipConfig>& f) {
              "chips sharing one HBM stack, their data in it (0: one stack for all chips)",
              in_range(0, 1 << 20));
   f.optional("link", &OffchipConfig::link, "the stack-to-chip link");
+}
+
+namespace {
+void flavor_check(const std::string& flavor, const std::string& key, const Check& check) {
+  if (flavor != "hp" && flavor != "lp") {
+    check.fail(key, "expected \"hp\" or \"lp\", got " + quote_for_message(flavor));
+  }
+}
+}  // namespace
+
+void Describe<NodeTarget>::fields(Fields<NodeTarget>& f) {
+  f.required("process_nm", &NodeTarget::process_nm,
+             "target node (Stillmaker and Baas 2017: 180, 130, 90, 65, 45, 32, 20, 16, 14, 10, 7)",
+             positive());
+  f.required("vdd", &NodeTarget::vdd, "supply voltage at the target node", in_range(0.3, 2));
+  f.optional("flavor", &NodeTarget::flavor, "hp (high performance) or lp (low power)");
+  f.check([](const NodeTarget& t, const Check& check) {
+    flavor_check(t.flavor, "flavor", check);
+    if (!stillmaker_node(t.process_nm)) {
+      check.fail("process_nm",
+                 "expected one of 180, 130, 90, 65, 45, 32, 20, 16, 14, 10, 7 "
+                 "(the nodes Stillmaker and Baas 2017 tabulate), got " +
+                     format_number(t.process_nm));
+    }
+  });
+}
+
+void Describe<TechnologyConfig>::fields(Fields<TechnologyConfig>& f) {
+  using T = TechnologyConfig;
+  f.optional("process_nm", &T::process_nm, "node the figures were published at (0: not stated)",
+             at_least(0));
+  f.optional("vdd", &T::vdd, "supply voltage of the figures", at_least(0));
+  f.optional("flavor", &T::flavor, "hp (high performance) or lp (low power)");
+  f.optional("scale_to", &T::scale_to,
+             "scale area, energy and delay to this node (Stillmaker and Baas 2017)");
+  f.check([](const T& t, const Check& check) {
+    flavor_check(t.flavor, "flavor", check);
+    if (t.scale_to && !stillmaker_node(t.process_nm)) {
+      check.fail("process_nm",
+                 "expected one of 180, 130, 90, 65, 45, 32, 20, 16, 14, 10, 7 to "
+                 "scale from (the nodes Stillmaker and Baas 2017 tabulate), got " +
+                     format_number(t.process_nm));
+    }
+    if (t.scale_to && (t.vdd < 0.3 || t.vdd > 2)) {
+      check.fail("vdd",
+                 "expected the supply voltage of the figures in [0.3, 2] to scale from, "
+                 "got " +
+                     format_number(t.vdd));
+    }
+  });
 }
 
 void Describe<SramCimConfig>::fields(Fields<SramCimConfig>& f) {

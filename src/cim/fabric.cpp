@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "cimsim/cim/fabric_report.hpp"
+#include "cimsim/cim/technology.hpp"
 
 namespace cimsim::cim {
 
@@ -11,7 +12,7 @@ Fabric::Fabric(const sc_core::sc_module_name& module_name, const CimConfig& conf
                const OffChipFactory& memory, ConfigWhere where)
     : sc_core::sc_module(module_name),
       exec::ExecutorBase(report_name, "cim", std::move(config_json), std::move(options)),
-      cfg_(config),
+      cfg_(scale_to_node(config)),
       where_(where ? std::move(where) : [](const std::string& path) { return path; }),
       memory_(memory) {
   SC_THREAD(run);
@@ -139,6 +140,41 @@ Json Fabric::metrics() const {
                        io_.fast_forwarded_bytes(),
                        end_ps()};
   return fabric_metrics(in);
+}
+
+Json Fabric::report() const {
+  Json section = ExecutorBase::report();
+  // The normalised comparison's inputs: the system's silicon area (every declared component
+  // with an area: the chips, their links), its node, its peak power (the chips at full
+  // activity, plus the idle power of what is not on them: HBM stacks, stack links), and the
+  // run's average and static power.
+  double area = 0, static_w = 0, static_off_chip_w = 0;
+  for (const auto& c : section["components"]) {
+    area += c.contains("area_mm2") ? c["area_mm2"].get<double>() : 0.0;
+    static_w += c["static_power_w"].get<double>();
+    const std::string name = c["name"];
+    if (name == "hbm" || name == "offchip_link") {
+      static_off_chip_w += c["static_power_w"].get<double>();
+    }
+  }
+  const double seconds = section["totals"]["seconds"].get<double>();
+  const double nm = process_nm(cfg_);
+  Json budget{
+      {"area_mm2", area},
+      {"process_nm", nm > 0 ? Json(nm) : Json(nullptr)},
+      {"peak_power_w", plan_.sizing.chip_peak_power_w * plan_.mapping.chips + static_off_chip_w},
+      {"average_power_w",
+       seconds > 0 ? Json(section["totals"]["energy_j"].get<double>() / seconds) : Json(nullptr)},
+      {"static_power_w", static_w}};
+  if (plan_.sizing.mode == "iso_area" || plan_.sizing.mode == "iso_power") {
+    budget["sized"] = Json{{"mode", plan_.sizing.mode}, {"budget", plan_.sizing.budget}};
+  }
+  Json out = Json::object();
+  for (auto& [k, v] : section.items()) {
+    if (k == "metrics") out["budget"] = budget;
+    out[k] = v;
+  }
+  return out;
 }
 
 stats::Counts Fabric::unattributed() const {

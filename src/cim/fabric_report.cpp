@@ -2,6 +2,7 @@
 #include "cimsim/cim/fabric_report.hpp"
 
 #include "cimsim/cim/sizing.hpp"
+#include "cimsim/cim/technology.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -54,6 +55,7 @@ Json fabric_metrics(const FabricReportInput& in) {
   }
   sizing["kv_cache_layers_offchip"] = offchip_layers;
   m["sizing"] = sizing;
+  m["technology"] = technology_json(cfg_);
   m["crossbar_utilisation"] =
       Json{{"cells_used", mapping_.cells_used()},
            {"of_used_crossbars", ratio(cells_used, static_cast<double>(xbars_used * R * C))},

@@ -282,6 +282,20 @@ std::vector<Case> catalogue() {
                   run_machine("{IN}/m.json"),
                   {"{IN}/m.json: machine.adc.model", "\"sar\", \"table\"", "got \"flash\""}));
 
+  add(cimsim_case(
+      "cim_scale_to_unknown_node",
+      {{"m.json", isaac_with(R"("technology": {"scale_to": {"process_nm": 5, "vdd": 0.7}})")}},
+      run_machine("{IN}/m.json"),
+      {"{IN}/m.json: machine.technology.scale_to.process_nm", "Stillmaker and Baas 2017",
+       "got 5"}));
+  add(cimsim_case(
+      "cim_scale_from_untabulated_node",
+      {{"m.json",
+        R"({"extends": "{SRC}/configs/machines/sram-dcim.json", "technology": {"scale_to": {"process_nm": 7, "vdd": 0.7}}})"}},
+      run_machine("{IN}/m.json"),
+      {"configs/machines/sram-dcim.json: machine.technology.process_nm", "to scale from",
+       "got 22"}));
+
   // ---- workload configs ----
   add(cimsim_case("workload_truncated", {{"w.json", std::string(kTinyWorkload).substr(0, 120)}},
                   run_workload("{IN}/w.json"), {"{IN}/w.json:", "invalid JSON"}));

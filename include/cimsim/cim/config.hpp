@@ -95,8 +95,15 @@ struct SampleHoldConfig {
   std::optional<double> energy_pj;                   // per sample
 };
 
+// Technology scaling applied to a component model's own parameters (technology.hpp sets it;
+// not part of the config file).
+struct NodeScale {
+  double area = 1, energy = 1, delay = 1;
+};
+
 struct AdcConfig {
   config::Choice<AdcModelAxis> model{"table"};  // adc.hpp
+  NodeScale node_scale;                         // for models with their own figures (sar)
   uint32_t bits = 8;
   double sample_rate_gsps = 1.28;
   // Bits an encoding saves (ISAAC's weight flipping keeps the MSB of the sum below 2^(n-1)).
@@ -221,6 +228,19 @@ struct SramCimConfig {
   bool extension = false;
 };
 
+// The node the figures are at, and optionally one to scale them to (technology.hpp).
+struct NodeTarget {
+  double process_nm = 7;
+  double vdd = 0.7;
+  std::string flavor = "hp";  // "hp" or "lp" (below 65 nm)
+};
+struct TechnologyConfig {
+  double process_nm = 0;  // 0: not stated
+  double vdd = 0;
+  std::string flavor = "hp";
+  std::optional<NodeTarget> scale_to;
+};
+
 // Off-chip memory attachment: the HBM stacks of the system (machine.memory describes one
 // stack) and the link from each stack to the chips it serves.
 struct OffchipLinkConfig {
@@ -266,6 +286,7 @@ struct CimConfig {
   ChipConfig chip;
   SramCimConfig sram_cim;
   OffchipConfig offchip;
+  TechnologyConfig technology;
 
   // Derived geometry.
   uint32_t rows_at_once() const { return crossbar.rows_at_once.value_or(crossbar.rows); }
@@ -343,6 +364,8 @@ CIMSIM_CIM_DESCRIBE(ChipConfig, "a chip")
 CIMSIM_CIM_DESCRIBE(SramCimConfig, "SRAM CIM arrays for dynamic matmuls")
 CIMSIM_CIM_DESCRIBE(OffchipLinkConfig, "the link between an HBM stack and its chips")
 CIMSIM_CIM_DESCRIBE(OffchipConfig, "HBM stacks and how the chips reach them")
+CIMSIM_CIM_DESCRIBE(NodeTarget, "a technology node to scale the figures to")
+CIMSIM_CIM_DESCRIBE(TechnologyConfig, "the technology node of the figures")
 #undef CIMSIM_CIM_DESCRIBE
 
 // The fabric without its off-chip memory (tests use it with a stand-in memory).

@@ -59,6 +59,8 @@ void describe_cim_fields(config::Fields<T>& f) {
   f.required("chip", m(&B::chip), "chips");
   f.optional("sram_cim", m(&B::sram_cim), "SRAM CIM arrays for dynamic matmuls");
   f.optional("offchip", m(&B::offchip), "HBM stacks per chip group and their links");
+  f.optional("technology", m(&B::technology),
+             "node of the figures; scale_to scales them to another node");
   f.check([](const T& c, const config::Check& check) { check_cim_config(c, check); });
 }
 

@@ -52,6 +52,8 @@ class Fabric : public sc_core::sc_module, public exec::ExecutorBase, private OpR
   ~Fabric() override;
 
   void start(std::unique_ptr<trace::OpSource> trace) override;
+  // The machine section with its "budget" (docs/report-format.md) before "metrics".
+  Json report() const override;
 
   // Inspection (tests, after start()).
   const Mapping& mapping() const { return plan_.mapping; }
