@@ -146,6 +146,12 @@ const std::vector<std::pair<Readout, const char*>>& EnumNames<Readout>::names() 
                                                                  {Readout::digital, "digital"}};
   return n;
 }
+const std::vector<std::pair<ActivationOverflow, const char*>>&
+EnumNames<ActivationOverflow>::names() {
+  static const std::vector<std::pair<ActivationOverflow, const char*>> n = {
+      {ActivationOverflow::spill, "spill"}, {ActivationOverflow::error, "error"}};
+  return n;
+}
 const std::vector<std::pair<SignedWeights, const char*>>& EnumNames<SignedWeights>::names() {
   static const std::vector<std::pair<SignedWeights, const char*>> n = {
       {SignedWeights::offset, "offset"}, {SignedWeights::differential, "differential"}};

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "cimsim/common/error.hpp"
+
 #include "cimsim/cim/fabric_report.hpp"
 #include "cimsim/cim/technology.hpp"
 
@@ -68,7 +70,7 @@ void Fabric::start(std::unique_ptr<trace::OpSource> trace) {
   io_.attach(cfg_, *topo_, ids_, registry(), *mem_, plan_.stacks, tile_ctx_.cycle_ps,
              options().fast_forward);
   OpRecorder& recorder = *this;
-  ops_ = std::make_unique<FabricOps>(cfg_, plan_, kv_, io_, *policy_, recorder);
+  ops_ = std::make_unique<FabricOps>(cfg_, plan_, kv_, io_, *policy_, recorder, where_);
 }
 
 std::string Fabric::module_base_name() const {
@@ -115,16 +117,22 @@ void Fabric::build_modules() {
 }
 
 void Fabric::run() {
-  ops_->program_all();
-  trace::Op op;
-  for (;;) {
-    if (!first_phase_.empty()) {
-      op = std::move(first_phase_.front());
-      first_phase_.pop_front();
-    } else if (!trace_->next(op)) {
-      break;
+  try {
+    ops_->program_all();
+    trace::Op op;
+    for (;;) {
+      if (!first_phase_.empty()) {
+        op = std::move(first_phase_.front());
+        first_phase_.pop_front();
+      } else if (!trace_->next(op)) {
+        break;
+      }
+      ops_->run(op);
     }
-    ops_->run(op);
+  } catch (const InputError&) {
+    // An input the run cannot continue with (activation_overflow "error"): this machine
+    // stops, the others finish, and report() raises it (exit 2, nothing written).
+    error_ = std::current_exception();
   }
   finish(ops_->elapsed_ps());
 }
@@ -136,6 +144,7 @@ Json Fabric::metrics() const {
                        *policy_,
                        *topo_,
                        ops_->stats(),
+                       ops_->buffers().metrics(),
                        options().fast_forward,
                        io_.fast_forwarded_bytes(),
                        end_ps()};
@@ -143,6 +152,9 @@ Json Fabric::metrics() const {
 }
 
 Json Fabric::report() const {
+  if (error_) {
+    std::rethrow_exception(error_);
+  }
   Json section = ExecutorBase::report();
   // The normalised comparison's inputs: the system's silicon area (every declared component
   // with an area: the chips, their links), its node, its peak power (the chips at full

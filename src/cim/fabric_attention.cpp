@@ -116,6 +116,18 @@ void FabricOps::op_attention(const trace::Op& op) {
   if (!a.causal) {
     job.kv_ready.first = job.kv_ready.last;
   }
+  // Each exec tile holds the K and V it reads, whole when several query rows reuse them (a
+  // single query streams them position by position), unless they are read in place from the
+  // KV share or sit in arrays; and a row of Q and of output.
+  const bool kv_delivered =
+      !job.resident && !(store != nullptr && store->level == KvLevel::tile_buffer);
+  const uint64_t rows = std::max<uint64_t>(1, a.q_len * a.batch);
+  const uint64_t row = ceil_div(job.q_bytes, rows) + ceil_div(job.out_bytes, rows);
+  for (size_t i = 0; i < exec.size(); ++i) {
+    uint64_t kv = kv_delivered ? share_of(job.kv_bytes, exec.size()) : 0;
+    kv = a.q_len > 1 ? kv : ceil_div(kv, std::max<uint64_t>(1, a.kv_len));
+    job.q_ready[i] = job.q_ready[i].merge(hold(op, exec[i], kv + row, 1, job.kv_ready));
+  }
 
   Loc out;
   out.window = policy_.attention(io_, job);
@@ -253,6 +265,21 @@ void FabricOps::op_batched_matmul(const trace::Op& op) {
       job.in = job.in.merge(w);
     }
   }
+  // Each exec tile holds its share of the second operand (K^T or V) when several rows of the
+  // first reuse it (one row streams it), a row of the first and a row of output.
+  uint64_t held = 0;
+  for (size_t i = 1; i < acts.size(); ++i) {
+    held += share_of(acts[i]->bytes, exec.size());
+  }
+  held = op.mm.m > 1 ? held : ceil_div(held, std::max<uint64_t>(1, op.mm.k));
+  const uint64_t rows = std::max<uint64_t>(1, op.mm.m * op.mm.batch);
+  const uint64_t row = ceil_div(share_of(a.bytes, exec.size()), rows) +
+                       ceil_div(share_of(job.write_bytes, exec.size()), rows);
+  Window spilled = job.in;
+  for (uint32_t t : exec) {
+    spilled = spilled.merge(hold(op, t, held + row, 1, job.in));
+  }
+  job.in = spilled;
   Loc out;
   out.window = policy_.batched_matmul(io_, job);
   for (uint32_t t : exec) {

@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "cimsim/common/checked_math.hpp"
+#include "cimsim/common/error.hpp"
 
 namespace cimsim::cim {
 
@@ -84,8 +85,15 @@ bool row_reduction(trace::OpKind k) {
 }  // namespace
 
 FabricOps::FabricOps(const CimConfig& config, const FabricPlan& plan, KvPlacement& kv, FabricIo& io,
-                     DynamicPolicy& policy, OpRecorder& recorder)
-    : cfg_(config), plan_(plan), kv_(kv), io_(io), policy_(policy), recorder_(recorder) {
+                     DynamicPolicy& policy, OpRecorder& recorder, ConfigWhere where)
+    : cfg_(config),
+      plan_(plan),
+      kv_(kv),
+      io_(io),
+      policy_(policy),
+      recorder_(recorder),
+      where_(std::move(where)),
+      buffers_(config, kv.global_buffer_free) {
   pe_owner_.assign(plan.mapping.total_pes, -1);
   pe_programs_.assign(plan.mapping.total_pes, 0);
 }
@@ -149,6 +157,37 @@ void FabricOps::finish_op(const trace::Op& op, uint64_t start_ps, uint64_t end_p
                  op.name.c_str(), (start_ps - t0_ps_) * 1e-6, (end_ps - t0_ps_) * 1e-6);
   }
   recorder_.record_op(op, cost);
+}
+
+Window FabricOps::hold(const trace::Op& op, uint32_t tile, uint64_t need, uint64_t times,
+                       const Window& ready) {
+  const uint64_t excess = buffers_.excess(need);
+  if (excess == 0) {
+    return ready;
+  }
+  if (cfg_.activation_overflow == ActivationOverflow::error) {
+    throw InputError(
+        where_("machine.tile.buffer.capacity_bytes"),
+        "op " + op.name + " needs " + std::to_string(need) + " bytes at once in tile " +
+            std::to_string(tile) + "'s activation reserve, which holds " +
+            std::to_string(buffers_.reserve_bytes()) + " (capacity_bytes x " +
+            "activation_reserve_fraction); machine.activation_overflow is \"error\" (set it "
+            "to \"spill\", or raise the capacity or the fraction)");
+  }
+  // Written out and read back: to the chip's global buffer when it has room, else to the
+  // chip group's HBM stack (past the data allocated there).
+  const uint64_t bytes = checked_mul(excess, std::max<uint64_t>(1, times), "spilled bytes");
+  const uint32_t chip = io_.topology().chip_of(tile);
+  if (buffers_.global_buffer_holds(chip, bytes)) {
+    buffers_.spilled(bytes, true);
+    Window w = io_.global_buffer(chip, bytes, ready, true);
+    return io_.global_buffer(chip, bytes, w, false);
+  }
+  buffers_.spilled(bytes, false);
+  const uint32_t stack = io_.stack_of_tile(tile);
+  const uint64_t at = plan_.stack_used.at(stack);
+  uint64_t t = io_.hbm(bytes, true, ready.last, stack, at);
+  return Window::at(io_.hbm(bytes, false, t, stack, at));
 }
 
 void FabricOps::publish(const trace::Op& op, const Loc& out, bool activations_only) {
@@ -350,6 +389,8 @@ void FabricOps::op_matmul(const trace::Op& op) {
           s.row_split ? (s.n1 - s.n0) * cfg_.partial_sum_bytes : bytes_of(s.n1 - s.n0, out_bits);
       job.row_blocks = ceil_div(s.k1 - s.k0, cfg_.crossbar.rows);
       job.offset_correction = cfg_.signed_weights == SignedWeights::offset;
+      // Rows stream through the strip: one row in and one row out at a time.
+      job.in = hold(op, tiles[i], job.in_bytes_per_vector + job.out_bytes_per_vector, m_r, job.in);
       Window w = io_.tile_job(tiles[i], job);
       uint64_t out_bytes = bytes_of(m_r * (s.n1 - s.n0), out_bits);
       if (s.row_split) {
@@ -364,7 +405,9 @@ void FabricOps::op_matmul(const trace::Op& op) {
           add.kind = TileJob::Kind::vector;
           add.rows = m_r;
           add.mix.add = m_r * (s.n1 - s.n0);
-          add.in = arrived.merge(it->second.second);
+          // The reducer holds a row of its own partial sums and one of the incoming.
+          add.in = hold(op, it->second.first, 2 * (s.n1 - s.n0) * cfg_.partial_sum_bytes, m_r,
+                        arrived.merge(it->second.second));
           it->second.second = io_.tile_job(it->second.first, add);
           w = it->second.second;
         }
@@ -478,7 +521,7 @@ void FabricOps::op_vector(const trace::Op& op) {
     job.mix = scaled(mix, share[i]);
     job.read_bytes = scaled(op.bytes_read(), share[i]);
     job.write_bytes = scaled(out_bytes, share[i]);
-    job.in = ready[i];
+    job.in = hold(op, tiles[i], ceil_div(job.read_bytes + job.write_bytes, rows), rows, ready[i]);
     done[i] = io_.tile_job(tiles[i], job);
   }
   if (row_reduction(op.kind) && tiles.size() > 1) {

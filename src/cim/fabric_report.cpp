@@ -110,6 +110,7 @@ Json fabric_metrics(const FabricReportInput& in) {
                       {"tiles", s.tiles.size()}});
   }
   m["kv_cache"] = kv;
+  m["buffers"] = in.buffers;
   const DynamicStats& dyn = in.policy.stats();
   m["dynamic_writes"] = Json{
       {"cells", dyn.cells}, {"bits", dyn.bits}, {"rows", dyn.rows}, {"array_rounds", dyn.rounds}};

@@ -23,6 +23,7 @@ KvStore* KvPlacement::find(const trace::Op& op) {
 KvPlacement place_kv(const CimConfig& cfg, const trace::TraceHeader& h, FabricPlan& plan,
                      const Topology& topo, const DynamicPolicy& policy) {
   KvPlacement kv;
+  kv.global_buffer_free.assign(topo.chips(), cfg.chip.global_buffer.capacity_bytes);
   if (h.kv_caches.empty()) {
     return kv;
   }
@@ -30,7 +31,7 @@ KvPlacement place_kv(const CimConfig& cfg, const trace::TraceHeader& h, FabricPl
   std::vector<uint64_t> kv_free(
       tiles, static_cast<uint64_t>(static_cast<double>(cfg.tile.buffer.capacity_bytes) *
                                    (1.0 - cfg.activation_reserve_fraction)));
-  std::vector<uint64_t> gb_left(topo.chips(), cfg.chip.global_buffer.capacity_bytes);
+  std::vector<uint64_t>& gb_left = kv.global_buffer_free;
   // One store per layer, K and V together.
   std::unordered_map<int32_t, size_t> by_layer;
   for (const auto& d : h.kv_caches) {

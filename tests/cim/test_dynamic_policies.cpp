@@ -13,32 +13,6 @@ namespace {
 
 constexpr uint64_t kCyclePs = 833;
 
-// batch 1, 2 heads (2 KV heads), head_dim 64, one query over 8 keys, causal.
-std::unique_ptr<VectorSource> one_attention() {
-  trace::TraceHeader h;
-  h.model = "tiny";
-  h.mode = "decoder";
-  h.batch = 1;
-  h.prompt = 7;
-  h.generate = 2;
-  h.layers = 1;
-  trace::Op op;
-  op.kind = trace::OpKind::attention;
-  op.name = "L0.attn";
-  op.layer = 0;
-  op.phase = trace::Phase{trace::PhaseKind::decode, 1};
-  op.attn = trace::AttentionShape{1, 2, 2, 64, 1, 8, true};
-  auto act = [](const std::string& id, uint64_t bytes) {
-    trace::Tensor t;
-    t.id = id;
-    t.bytes = bytes;
-    return t;
-  };
-  op.inputs = {act("q", 2 * 64 * 2), act("k", 8 * 2 * 64 * 2), act("v", 8 * 2 * 64 * 2)};
-  op.outputs = {act("out", 2 * 64 * 2)};
-  return std::make_unique<VectorSource>(h, std::vector<trace::Op>{op});
-}
-
 Json run(const std::string& policy) {
   auto c = preset("isaac", Json{{"dynamic_matmul", policy}});
   auto f = make_fabric(c);

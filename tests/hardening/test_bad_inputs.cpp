@@ -296,6 +296,15 @@ std::vector<Case> catalogue() {
       {"configs/machines/sram-dcim.json: machine.technology.process_nm", "to scale from",
        "got 22"}));
 
+  add(cimsim_case(
+      "cim_activation_overflow_error",
+      {{"m.json",
+        isaac_with(
+            R"("activation_overflow": "error", "tile": {"buffer": {"capacity_bytes": 64}})")}},
+      run_machine("{IN}/m.json"),
+      {"{IN}/m.json: machine.tile.buffer.capacity_bytes", "activation reserve, which holds 32",
+       "machine.activation_overflow is \"error\""}));
+
   // ---- workload configs ----
   add(cimsim_case("workload_truncated", {{"w.json", std::string(kTinyWorkload).substr(0, 120)}},
                   run_workload("{IN}/w.json"), {"{IN}/w.json:", "invalid JSON"}));

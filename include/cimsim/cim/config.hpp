@@ -33,6 +33,10 @@ enum class Readout : uint8_t { adc, digital };
 // columns and conversions, subtraction after the ADC).
 enum class SignedWeights : uint8_t { offset, differential };
 
+// What happens when an op needs more of a tile buffer's activation reserve than it has
+// (buffer_capacity.hpp): the excess spills to the global buffer or HBM, or the run stops.
+enum class ActivationOverflow : uint8_t { spill, error };
+
 // "auto" (size the system to hold the model) or a fixed number of chips.
 struct ChipCount {
   bool automatic = true;
@@ -275,6 +279,7 @@ struct CimConfig {
   std::optional<uint32_t> activation_bits;  // fixed-point width; default the trace's dtype
   uint32_t partial_sum_bytes = 4;
   double activation_reserve_fraction = 0.5;  // of each tile buffer kept for activations
+  ActivationOverflow activation_overflow = ActivationOverflow::spill;
   CrossbarConfig crossbar;
   DacConfig dac;
   SampleHoldConfig sample_hold;
@@ -315,6 +320,10 @@ namespace cimsim::config {
 template <>
 struct EnumNames<cim::Readout> {
   static const std::vector<std::pair<cim::Readout, const char*>>& names();
+};
+template <>
+struct EnumNames<cim::ActivationOverflow> {
+  static const std::vector<std::pair<cim::ActivationOverflow, const char*>>& names();
 };
 template <>
 struct EnumNames<cim::SignedWeights> {

@@ -48,6 +48,9 @@ void describe_cim_fields(config::Fields<T>& f) {
   f.optional("activation_reserve_fraction", m(&B::activation_reserve_fraction),
              "share of each tile buffer kept for activations; the rest may hold KV cache",
              in_range(0, 1));
+  f.optional("activation_overflow", m(&B::activation_overflow),
+             "an op needing more of a buffer's activation reserve: \"spill\" the excess to the "
+             "global buffer or HBM (and read it back), or \"error\" (the run stops)");
   f.required("crossbar", m(&B::crossbar), "crossbar arrays");
   f.optional("dac", m(&B::dac), "input DACs");
   f.optional("sample_hold", m(&B::sample_hold), "sample-and-hold circuits");

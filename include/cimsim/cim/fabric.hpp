@@ -28,6 +28,7 @@
 #pragma once
 
 #include <deque>
+#include <exception>
 #include <memory>
 #include <string>
 #include <systemc>
@@ -95,6 +96,7 @@ class Fabric : public sc_core::sc_module, public exec::ExecutorBase, private OpR
   std::vector<std::unique_ptr<Tile>> tiles_;
   std::vector<std::unique_ptr<Router>> routers_;
   std::unique_ptr<ChipNetwork> chip_net_;
+  std::exception_ptr error_;  // an input error found while running (report() raises it)
 };
 
 }  // namespace cimsim::cim

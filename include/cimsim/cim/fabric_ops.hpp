@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cimsim/cim/buffer_capacity.hpp"
 #include "cimsim/cim/fabric_io.hpp"
 #include "cimsim/cim/fabric_plan.hpp"
 #include "cimsim/cim/kv_placement.hpp"
@@ -47,7 +48,7 @@ struct FabricOpStats {
 class FabricOps {
  public:
   FabricOps(const CimConfig& config, const FabricPlan& plan, KvPlacement& kv, FabricIo& io,
-            DynamicPolicy& policy, OpRecorder& recorder);
+            DynamicPolicy& policy, OpRecorder& recorder, ConfigWhere where);
 
   // The initial weight load (setup, outside the inference totals); inference starts after it.
   void program_all();
@@ -56,6 +57,7 @@ class FabricOps {
   // Inference time so far (the end of the last phase).
   uint64_t elapsed_ps() const { return phase_end_ps_ - t0_ps_; }
   FabricOpStats stats() const;
+  const BufferCapacity& buffers() const { return buffers_; }
 
  private:
   void op_matmul(const trace::Op& op);
@@ -74,6 +76,10 @@ class FabricOps {
   Loc kv_source(KvStore& store, uint64_t bytes, uint64_t ready_ps);
   std::vector<uint32_t> tiles_of(const Loc& loc) const;
   void publish(const trace::Op& op, const Loc& out, bool activations_only);
+  // An op needs `need` bytes of a tile's activation reserve at once, `times` over (rows): the
+  // excess spills (and is read back) before `ready` is of use, or the run stops.
+  Window hold(const trace::Op& op, uint32_t tile, uint64_t need, uint64_t times,
+              const Window& ready);
 
   const CimConfig& cfg_;
   const FabricPlan& plan_;
@@ -81,6 +87,8 @@ class FabricOps {
   FabricIo& io_;
   DynamicPolicy& policy_;
   OpRecorder& recorder_;
+  ConfigWhere where_;
+  BufferCapacity buffers_;
 
   std::unordered_map<std::string, Loc> live_;  // this phase's activations
   trace::Phase phase_;

@@ -19,6 +19,7 @@ struct FabricReportInput {
   const DynamicPolicy& policy;
   const Topology& topology;
   FabricOpStats ops;
+  Json buffers;  // BufferCapacity::metrics()
   bool fast_forward = true;
   uint64_t fast_forwarded_bytes = 0;
   uint64_t end_ps = 0;

@@ -22,6 +22,7 @@ namespace cimsim::cim {
 struct KvPlacement {
   std::vector<KvStore> stores;                    // one per layer, K and V together
   std::unordered_map<std::string, size_t> index;  // K or V tensor id -> store
+  std::vector<uint64_t> global_buffer_free;       // per chip, beside the caches
   // The store of an op's KV tensors (nullptr: none).
   KvStore* find(const trace::Op& op);
 };
