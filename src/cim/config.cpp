@@ -422,6 +422,15 @@ void flavor_check(const std::string& flavor, const std::string& key, const Check
     check.fail(key, "expected \"hp\" or \"lp\", got " + quote_for_message(flavor));
   }
 }
+
+void node_check(double nm, const char* what, const Check& check) {
+  if (!stillmaker_node(nm)) {
+    check.fail("process_nm", std::string("expected one of 180, 130, 90, 65, 45, 32, 20, 16, 14, "
+                                         "10, 7") +
+                                 what + " (the nodes Stillmaker and Baas 2017 tabulate), got " +
+                                 format_number(nm));
+  }
+}
 }  // namespace
 
 void Describe<NodeTarget>::fields(Fields<NodeTarget>& f) {
@@ -432,12 +441,7 @@ void Describe<NodeTarget>::fields(Fields<NodeTarget>& f) {
   f.optional("flavor", &NodeTarget::flavor, "hp (high performance) or lp (low power)");
   f.check([](const NodeTarget& t, const Check& check) {
     flavor_check(t.flavor, "flavor", check);
-    if (!stillmaker_node(t.process_nm)) {
-      check.fail("process_nm",
-                 "expected one of 180, 130, 90, 65, 45, 32, 20, 16, 14, 10, 7 "
-                 "(the nodes Stillmaker and Baas 2017 tabulate), got " +
-                     format_number(t.process_nm));
-    }
+    node_check(t.process_nm, "", check);
   });
 }
 
@@ -451,11 +455,8 @@ void Describe<TechnologyConfig>::fields(Fields<TechnologyConfig>& f) {
              "scale area, energy and delay to this node (Stillmaker and Baas 2017)");
   f.check([](const T& t, const Check& check) {
     flavor_check(t.flavor, "flavor", check);
-    if (t.scale_to && !stillmaker_node(t.process_nm)) {
-      check.fail("process_nm",
-                 "expected one of 180, 130, 90, 65, 45, 32, 20, 16, 14, 10, 7 to "
-                 "scale from (the nodes Stillmaker and Baas 2017 tabulate), got " +
-                     format_number(t.process_nm));
+    if (t.scale_to) {
+      node_check(t.process_nm, " to scale from", check);
     }
     if (t.scale_to && (t.vdd < 0.3 || t.vdd > 2)) {
       check.fail("vdd",

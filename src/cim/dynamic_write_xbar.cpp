@@ -78,14 +78,7 @@ class WriteXbarPolicy final : public ArrayPolicy {
     stats_.bits += cells * cfg_.crossbar.bits_per_cell;
   }
   void count_mvms(FabricServices& fabric, const MvmCounts& m) override {
-    const Actions& ids = fabric.ids();
-    auto& n = fabric.counts().actions;
-    n[ids.dac] += m.dac_conversions;
-    n[ids.xbar_read_row] += m.row_reads;
-    n[ids.sample_hold] += m.samples;
-    n[ids.adc] += m.adc_conversions;
-    n[ids.pe_shift_add] += m.shift_adds;
-    n[ids.adder_tree] += m.adder_tree;
+    add_mvm_actions(fabric.ids(), fabric.counts().actions, m);
   }
   void scratch_written(uint64_t cells) override { pool_cell_writes_ += cells; }
 

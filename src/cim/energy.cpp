@@ -31,6 +31,15 @@ double full_activity_step_ns(const CimConfig& c) {
   return static_cast<double>(std::max(model.read_ps(), model.convert_ps(pe))) / 1000.0;
 }
 
+void add_mvm_actions(const Actions& ids, std::vector<uint64_t>& n, const MvmCounts& m) {
+  n[ids.dac] += m.dac_conversions;
+  n[ids.xbar_read_row] += m.row_reads;
+  n[ids.sample_hold] += m.samples;
+  n[ids.adc] += m.adc_conversions;
+  n[ids.pe_shift_add] += m.shift_adds;
+  n[ids.adder_tree] += m.adder_tree;
+}
+
 double EnergyTable::get(const std::string& component, const std::string& action) const {
   for (const auto& e : entries) {
     if (e.component == component && e.action == action) {

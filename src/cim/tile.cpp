@@ -112,12 +112,7 @@ void Tile::do_mvm(TileJob& job) {
 
   const uint64_t v = job.vectors;
   MvmCounts mc = s.per_vector.scaled(v);
-  n[ids.dac] += mc.dac_conversions;
-  n[ids.xbar_read_row] += mc.row_reads;
-  n[ids.sample_hold] += mc.samples;
-  n[ids.adc] += mc.adc_conversions;
-  n[ids.pe_shift_add] += mc.shift_adds;
-  n[ids.adder_tree] += mc.adder_tree;
+  add_mvm_actions(ids, n, mc);
   // Every DAC conversion takes dac.bits of its row's input from the input register.
   n[ids.in_reg] +=
       ceil_div(checked_mul(mc.dac_conversions, c.dac.bits, "bits"), c.pe.input_register.width_bits);

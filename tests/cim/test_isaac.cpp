@@ -46,6 +46,15 @@ TEST(Isaac, DerivedEnergiesReproduceThePaperPowersAtFullActivity) {
   EXPECT_NEAR(e.get("adc", "convert"), (2.0 - 0.2) / 1.28, 1e-12);  // 1.8 mW dynamic at 1.28 GS/s
 }
 
+// A tiny decoder on a one-chip ISAAC system.
+Json one_chip_run() {
+  auto f = make_fabric(preset("isaac", Json::parse(R"({"chips": 1})")));
+  f->start(TinyTrace(TinyModel{1, 128, 2, 2, 64, 256, 100}, TinyRun{TinyMode::decoder, 4, 2, 1})
+               .source());
+  sc_core::sc_start();
+  return f->report();
+}
+
 // The static power of one ISAAC chip, derived by hand from the sources: ISAAC Table II's
 // power of each component times the leakage share puma-simulator (include/constants.py, 32 nm,
 // the same ISAAC-derived components as dynamic + leakage) gives that component; a ReRAM
@@ -68,12 +77,7 @@ TEST(Isaac, StaticPowerOfAChipFromTheSources) {
   const double links = 4 * 2600 * 0.9;
   const double chip_w = (168 * tile + routers + links) / 1000;
   // The fabric declares that static power for a one-chip system (memory apart).
-  auto c = preset("isaac", Json::parse(R"({"chips": 1})"));
-  auto f = make_fabric(c);
-  TinyTrace t(TinyModel{1, 128, 2, 2, 64, 256, 100}, TinyRun{TinyMode::decoder, 4, 2, 1});
-  f->start(t.source());
-  sc_core::sc_start();
-  Json r = f->report();
+  Json r = one_chip_run();
   double declared = 0;
   for (const auto& comp : r["components"]) {
     if (comp["name"] != "hbm") declared += comp["static_power_w"].get<double>();
@@ -88,12 +92,8 @@ TEST(Isaac, StaticPowerOfAChipFromTheSources) {
 // eDRAM refresh: every 256-bit row of every 64 KB tile buffer once per 40 us (Barth et al.
 // 2011), at one access's dynamic energy, charged to the run as a whole.
 TEST(Isaac, EdramBuffersAreRefreshedOncePerRetentionTime) {
-  auto c = preset("isaac", Json::parse(R"({"chips": 1})"));
-  auto f = make_fabric(c);
-  TinyTrace t(TinyModel{1, 128, 2, 2, 64, 256, 100}, TinyRun{TinyMode::decoder, 4, 2, 1});
-  f->start(t.source());
-  sc_core::sc_start();
-  Json r = f->report();
+  cim::CimConfig c = preset("isaac", Json::parse(R"({"chips": 1})"));
+  Json r = one_chip_run();
   const double seconds = r["totals"]["seconds"].get<double>();
   const double rows = 65536.0 * 8 / 256;  // 2048 per buffer
   const double expected = rows * 168 * seconds / 40e-6;

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "cimsim/cim/config.hpp"
+#include "cimsim/cim/mvm.hpp"
 #include "cimsim/common/json.hpp"
 #include "cimsim/stats/registry.hpp"
 
@@ -48,6 +49,9 @@ struct Actions {
   stats::ActionId offchip_link_byte = 0;
   stats::LinkId buffer = 0, global_buffer = 0, noc = 0, chip_link = 0, sram_cim = 0;
 };
+
+// Adds the actions of MVMs (DACs, row reads, samples, conversions, shift-adds, adder tree).
+void add_mvm_actions(const Actions& ids, std::vector<uint64_t>& actions, const MvmCounts& m);
 
 // Per-action energies (pJ) after derivation, with the text saying where each came from.
 struct EnergyTable {
