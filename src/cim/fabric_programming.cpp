@@ -118,6 +118,7 @@ std::vector<uint64_t> FabricOps::ensure_programmed(uint32_t w, uint32_t r) {
     return ready;
   }
   std::vector<uint64_t> ids;
+  ids.reserve(stale.size());
   for (size_t i : stale) {
     ids.push_back(first + i);
   }
