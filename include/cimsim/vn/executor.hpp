@@ -38,8 +38,8 @@ class VnExecutor : public exec::ExecutorBase {
 
  protected:
   Json metrics() const override;
-  std::optional<Budget> budget() const override {
-    return Budget{cfg_.area_mm2, cfg_.process_nm, cfg_.tdp_w};
+  std::optional<Budget> budget(const Json& /*section*/) const override {
+    return Budget{cfg_.area_mm2, cfg_.process_nm, cfg_.tdp_w, "", 0};
   }
   stats::Counts unattributed() const override;
 
