@@ -23,8 +23,8 @@ uint64_t io_scaled(uint64_t n, double share) {
 FabricIo::FabricIo() : mem_socket("mem_port"), tile_socket("tiles") {}
 
 void FabricIo::attach(const CimConfig& config, const Topology& topology, const Actions& ids,
-                      const stats::Registry& registry, const memory::OffChipMemory& memory, uint32_t stacks,
-                      uint64_t cycle_ps, bool fast_forward) {
+                      const stats::Registry& registry, const memory::OffChipMemory& memory,
+                      uint32_t stacks, uint64_t cycle_ps, bool fast_forward) {
   cfg_ = &config;
   topo_ = &topology;
   ids_ = &ids;

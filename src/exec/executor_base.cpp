@@ -37,13 +37,13 @@ Json ExecutorBase::report() const {
   if (auto b = budget(out)) {
     const Json& t = out["totals"];
     const double seconds = t["seconds"].get<double>();
-    Json budget{
-        {"area_mm2", b->area_mm2},
-        {"process_nm", b->process_nm > 0 ? Json(b->process_nm) : Json(nullptr)},
-        {"peak_power_w", b->peak_power_w},
-        {"average_power_w", seconds > 0 ? Json(t["energy_j"].get<double>() / seconds) : Json(nullptr)},
-        {"static_power_w",
-         seconds > 0 ? Json(t["static_energy_j"].get<double>() / seconds) : Json(nullptr)}};
+    Json budget{{"area_mm2", b->area_mm2},
+                {"process_nm", b->process_nm > 0 ? Json(b->process_nm) : Json(nullptr)},
+                {"peak_power_w", b->peak_power_w},
+                {"average_power_w",
+                 seconds > 0 ? Json(t["energy_j"].get<double>() / seconds) : Json(nullptr)},
+                {"static_power_w",
+                 seconds > 0 ? Json(t["static_energy_j"].get<double>() / seconds) : Json(nullptr)}};
     if (!b->sized_mode.empty()) {
       budget["sized"] = Json{{"mode", b->sized_mode}, {"budget", b->sized_budget}};
     }

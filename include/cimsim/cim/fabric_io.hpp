@@ -21,8 +21,8 @@
 
 #include "cimsim/cim/dynamic_policy.hpp"
 #include "cimsim/cim/noc.hpp"
-#include "cimsim/memory/offchip.hpp"
 #include "cimsim/cim/tile.hpp"
+#include "cimsim/memory/offchip.hpp"
 #include "cimsim/stats/registry.hpp"
 
 namespace cimsim::cim {
