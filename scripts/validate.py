@@ -208,9 +208,10 @@ Llama-2-7B batch-1 decode 99 W (0.81 J per 8.2 ms step), Llama-2-7B prefill of 2
 139 W (15.7 J in 112.8 ms; 51 W of it static). The part's TDP is 400 W (A100 datasheet), and
 the preset's source for the fitted tensor efficiency attributes it to the clock the SMs
 sustain under that limit in a dense GEMM, i.e. a draw at the limit for compute-bound work;
-gpt-fast's decode figure was taken under a 330 W cap; Splitwise (Patel et al., ISCA 2024)
-reports that the token phase loses little latency under lower power caps while the prompt
-phase is power-sensitive. So the modelled power is low by
+gpt-fast's decode figure was taken under a 330 W cap; POLCA (Patel et al., arXiv
+2308.12908, A100 clusters) shows the prompt phase drawing close to the power limit and the
+token phase markedly less, and Splitwise (Patel et al., ISCA 2024) that the token phase can
+run at lower power. docs/vn.md (Power) has the per-component breakdown. So the modelled power is low by
 roughly 2-3x for compute-bound prefill (139 W against ~400 W) and, less certainly, for decode
 (no published batch-1 A100 decode draw was found; the 330 W cap bounds it from above). The
 energy tables (`energy.tensor_mac_pj` 0.4 pJ per fp16 MAC, SM and L2 per-byte energies)
