@@ -185,7 +185,11 @@ NOTES = """## Reading the table
   lands at 8.9 ms. What the model lacks is a per-kernel cost of ~4-5 us on the GPU (grid
   launch and drain between dependent kernels, prologue and epilogue of GEMMs of 128-384
   rows in TensorRT 8.4 / TensorRT-LLM 0.5's kernels) that no published figure separates from
-  the rest; no parameter was set from these figures, so they stay outside 10 %. Conditions:
+  the rest; no parameter was set from these figures, so they stay outside 10 %. Nor would
+  one close them all: with a GPU-side gap of 4 us per kernel instead of 0.5 us (a sensitivity
+  run, not a setting) BERT-large and BERT-base at 128 land at -4 % and +1 %, but at 384 at
+  -30 % and -32 %: at 384 rows TensorRT 8.4's GEMMs themselves run well below the model's
+  rate, which a launch parameter cannot express. Conditions:
   the BERT README's table comes from `scripts/inference_benchmark.sh --gpu Ampere`, which
   runs the C++ `build/perf --enable_graph` (CUDA Graphs) if it was built and `perf.py`
   (eager enqueue) otherwise; both time CUDA events around the enqueue, host copies excluded
