@@ -32,6 +32,7 @@ cimsim_script_test(scripts.sweep_spec test_sweep_spec.py 60 "scripts;sweep"
   "CIMSIM_DATA_DIR=${CMAKE_SOURCE_DIR}")
 cimsim_script_test(scripts.table test_table.py 60 "scripts")
 cimsim_script_test(scripts.study test_study.py 60 "scripts")
+cimsim_script_test(scripts.common test_common.py 60 "scripts")
 
 # Refactoring guard (not an accuracy test): the reports of a fixed set of small runs have the
 # digests recorded in tests/golden/machine_reports.sha256 (--update after an intended change).

@@ -136,6 +136,12 @@ def atomic_write(path, data, mode=0o644):
     """Writes bytes or text to path via a temporary file in the same directory + rename."""
     if isinstance(data, str):
         data = data.encode("utf-8")
+    if os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path):
+        # A device or pipe (/dev/null, a FIFO): written in place, as replacing it by a rename
+        # would replace the device node itself.
+        with open(path, "wb") as f:
+            f.write(data)
+        return
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
                                dir=directory)

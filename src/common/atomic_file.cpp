@@ -50,6 +50,21 @@ extern "C" void remove_temps_and_exit(int sig) {
 }  // namespace
 
 void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& fill) {
+  // A device or pipe (/dev/null, /dev/stdout, a FIFO) is written in place: renaming a file
+  // over it would replace the device node (as root, /dev/null itself), and there is no
+  // half-written file to avoid.
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+    std::ofstream out(path, std::ios::binary);
+    if (!out)
+      throw InputError(path, "cannot write output (" + std::string(std::strerror(errno)) + ")");
+    fill(out);
+    out.flush();
+    if (!out)
+      throw InputError(path, "writing output failed (" + std::string(std::strerror(errno)) + ")");
+    return;
+  }
   std::string temp = path + ".tmp." + std::to_string(::getpid());
   int slot = register_temp(temp);
   try {
@@ -85,6 +100,10 @@ void check_output_path(const std::string& path) {
   fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   std::error_code ec;
   if (fs::is_directory(p, ec)) throw InputError(path, "is a directory, expected a file name");
+  if (fs::exists(p, ec) && !fs::is_regular_file(p, ec)) {  // a device or pipe: written in place
+    if (::access(p.c_str(), W_OK) != 0) throw InputError(path, "is not writable");
+    return;
+  }
   if (!fs::is_directory(dir, ec)) throw InputError(path, "output directory does not exist");
   if (::access(dir.c_str(), W_OK) != 0) throw InputError(path, "output directory is not writable");
 }

@@ -109,6 +109,12 @@ void Describe<TileShape>::fields(Fields<TileShape>& f) {
   f.required("bn", &TileShape::bn, "tile columns (N)", at_least(1));
   f.required("bk", &TileShape::bk, "K slice per main-loop step", at_least(1));
   f.optional("stages", &TileShape::stages, "shared-memory pipeline stages", in_range(1, 16));
+  f.optional("warp_m", &TileShape::warp_m,
+             "rows of one warp's (warpgroup's) tile inside it; 0: gemm.warp_tile_m",
+             in_range(0, 1u << 20));
+  f.optional("warp_n", &TileShape::warp_n,
+             "columns of one warp's (warpgroup's) tile inside it; 0: gemm.warp_tile_n",
+             in_range(0, 1u << 20));
 }
 
 void Describe<GemmConfig>::fields(Fields<GemmConfig>& f) {

@@ -38,7 +38,8 @@ void VnExecutor::start(std::unique_ptr<trace::OpSource> trace) {
       cfg_, *map_, memory_->peak_bandwidth_bytes_per_s(),
       [doc](const std::string& path) { return doc.where(doc.root_name + "." + path); });
   memo_ = std::make_unique<FastForwardMemo>(*map_, machine_->l2(),
-                                            memory_->peak_bandwidth_bytes_per_s());
+                                            memory_->peak_bandwidth_bytes_per_s(),
+                                            cfg_.compute.gemv_max_rows, cfg_.gemm.mma_m);
   launch_ = cfg_.execution.make();
   fuser_ = std::make_unique<Fuser>(cfg_.fusion);
   set_ops_total(source_->header().op_count);
@@ -161,6 +162,11 @@ void VnExecutor::run_group(const OpGroup& group) {
     }
     cost.end_ps = static_cast<uint64_t>(std::llround(now_ps()));
     cost.counts = hit->counts;
+    // Recorded for other rows (the same padded M): what the thread blocks count is this op's.
+    if (hit->m_rows != memo_->matmul_rows(group.ops)) {
+      cost.counts -= hit->plan;
+      cost.counts += machine_->plan_counts(kernels);
+    }
     if (!replay_writebacks_.empty()) {
       stats::Counts mem_during = memory_now() - mem_before;
       for (stats::ActionId a : background_) {
@@ -217,6 +223,10 @@ void VnExecutor::run_group(const OpGroup& group) {
     if (options().fast_forward) {
       rec.counts = cost.counts;
       rec.bound = cost.bound;
+      rec.m_rows = memo_->matmul_rows(group.ops);
+      if (rec.m_rows != 0) {
+        rec.plan = machine_->plan_counts(kernels);
+      }
       memo_->remember(key, rec, log_, l2.traffic() - traffic_before);
     }
   }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "cimsim/common/checked_math.hpp"
+
 namespace cimsim::vn {
 
 namespace {
@@ -31,8 +33,13 @@ struct FastForwardMemo::Memo {
   L2Traffic traffic;  // what the op asked of the memory
 };
 
-FastForwardMemo::FastForwardMemo(AddressMap& map, L2Module& l2, double peak_bytes_per_s)
-    : map_(map), l2_(l2), peak_bytes_per_s_(peak_bytes_per_s) {}
+FastForwardMemo::FastForwardMemo(AddressMap& map, L2Module& l2, double peak_bytes_per_s,
+                                 uint64_t gemv_max_rows, uint64_t m_quantum)
+    : map_(map),
+      l2_(l2),
+      peak_bytes_per_s_(peak_bytes_per_s),
+      gemv_max_rows_(gemv_max_rows),
+      m_quantum_(std::max<uint64_t>(1, m_quantum)) {}
 
 FastForwardMemo::~FastForwardMemo() = default;
 
@@ -64,25 +71,44 @@ uint32_t FastForwardMemo::tensor_of(int32_t role) const {
                               : op_tensors_[static_cast<size_t>(role)];
 }
 
+uint64_t FastForwardMemo::matmul_rows(const std::vector<trace::Op>& ops) const {
+  uint64_t m_rows = 0;
+  for (const auto& op : ops) {
+    if (op.kind == trace::OpKind::matmul && op.mm.m > gemv_max_rows_ && m_quantum_ > 1) {
+      m_rows = op.mm.m;
+    }
+  }
+  return m_rows;
+}
+
 FastForwardMemo::Key FastForwardMemo::key(const std::vector<trace::Op>& ops,
                                           uint64_t variant) const {
   uint64_t h = variant == 0 ? 0x1234 : mix(0x4321, variant);
+  // A group with a tensor-core matmul of M rows is keyed by M rounded up to the MMA's M: its
+  // kernels pad their rows to it, so the tiles, the thread blocks and their MACs are the same
+  // for every M of that step, and what differs (the activation rows read and written) is left
+  // to the trial replay's traffic check. This lets an ENTP pass, one token longer than the
+  // last, replay the last pass's GEMMs.
+  const uint64_t m_rows = matmul_rows(ops);
+  const uint64_t m_key = m_rows == 0 ? 0 : ceil_div(m_rows, m_quantum_) * m_quantum_;
+  auto rows = [&](uint64_t v) { return m_rows != 0 && v == m_rows ? m_key : v; };
   for (const auto& op : ops) {
     h = mix(h, static_cast<uint64_t>(op.kind));
-    for (uint64_t v :
-         {op.mm.batch, op.mm.m, op.mm.n, op.mm.k, op.attn.batch, op.attn.heads, op.attn.kv_heads,
-          op.attn.head_dim, op.attn.q_len, op.attn.kv_len, uint64_t{op.attn.causal}, op.attn.window,
-          op.rows.rows,
-          op.rows.cols, static_cast<uint64_t>(op.phase.kind)}) {
+    for (uint64_t v : {op.mm.batch, rows(op.mm.m), op.mm.n, op.mm.k, op.attn.batch, op.attn.heads,
+                       op.attn.kv_heads, op.attn.head_dim, op.attn.q_len, op.attn.kv_len,
+                       uint64_t{op.attn.causal}, op.attn.window, rows(op.rows.rows), op.rows.cols,
+                       static_cast<uint64_t>(op.phase.kind)}) {
       h = mix(h, v);
     }
     for (const auto* list : {&op.inputs, &op.outputs}) {
       h = mix(h, list->size());
       for (const auto& t : *list) {
-        h = mix(mix(mix(h, static_cast<uint64_t>(t.kind)), static_cast<uint64_t>(t.dtype)),
-                t.bytes);
+        h = mix(mix(h, static_cast<uint64_t>(t.kind)), static_cast<uint64_t>(t.dtype));
+        // An activation's bytes follow from its shape (with the rows rounded as above).
+        const bool rounded = m_rows != 0 && t.kind != trace::TensorKind::weight;
+        h = mix(h, rounded ? 0 : t.bytes);
         for (uint64_t d : t.shape) {
-          h = mix(h, d);
+          h = mix(h, rounded ? rows(d) : d);
         }
       }
     }
@@ -160,6 +186,16 @@ const Recording* FastForwardMemo::try_replay(const Key& key, std::vector<AddrRan
     // asks the memory for exactly what it asked when the op was simulated, or for the same
     // fills plus write-backs of data the op evicts where the recorded op wrote nothing back:
     // then those write-backs are sent to the memory for real.
+    // A recording of more rows than this op's tensors hold (its M rounded to the same key)
+    // would touch addresses past them: not a candidate.
+    const bool fits = std::all_of(m.log.begin(), m.log.end(), [&](const Memo::Access& a) {
+      const TensorLoc& loc = map_.at(tensor_of(a.role));
+      return a.offset >= 0 && static_cast<uint64_t>(a.offset) + a.bytes <= loc.size;
+    });
+    if (!fits) {
+      ++trials_failed_;
+      continue;
+    }
     cache.begin_trial();
     L2Traffic t;
     writebacks.clear();

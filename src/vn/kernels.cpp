@@ -233,7 +233,7 @@ void KernelPlanner::plan_tensor_gemm(const Gemm& g, std::vector<KernelPlan>& out
     ws = map_.scratch("splitk", g.batch * split * tm * tn * t.bm * t.bn * 4);
   }
   const uint64_t mma_m = gc.mma_m, mma_n = gc.mma_n, mma_k = gc.mma_k;
-  const uint64_t warp_m = gc.warp_tile_m, warp_n = gc.warp_tile_n;
+  const uint64_t warp_m = warp_rows(t, cfg_), warp_n = warp_cols(t, cfg_);
   KernelPlan k;
   k.name = g.name + "_" + std::to_string(t.bm) + "x" + std::to_string(t.bn) + "x" +
            std::to_string(t.bk) + (split > 1 ? "_splitk" + std::to_string(split) : "");

@@ -123,8 +123,8 @@ double VnMachine::step_ps(const StepWork& s, trace::DType t, bool serial_matmul)
   return cycles * cycle_ps();
 }
 
-void VnMachine::count_cta(const CtaWork& w, trace::DType t) {
-  auto& a = live_.counts.actions;
+void VnMachine::count_cta(const CtaWork& w, trace::DType t, stats::Counts& into) const {
+  auto& a = into.actions;
   double n = static_cast<double>(w.steps);
   size_t i = static_cast<size_t>(t);
   if (w.step.tensor_macs > 0) {
@@ -145,8 +145,32 @@ void VnMachine::count_cta(const CtaWork& w, trace::DType t) {
   uint64_t wr = to_count(w.step.smem_write * n + w.epilogue.smem_write);
   a[smem_read_] += rd;
   a[smem_write_] += wr;
-  live_.counts.read_bytes[live_.smem_link] += rd;
-  live_.counts.write_bytes[live_.smem_link] += to_count(w.epilogue.smem_write);
+  into.read_bytes[live_.smem_link] += rd;
+  into.write_bytes[live_.smem_link] += to_count(w.epilogue.smem_write);
+}
+
+stats::Counts VnMachine::plan_counts(const std::vector<KernelPlan>& kernels) const {
+  stats::Counts c;
+  c.actions.assign(live_.counts.actions.size(), 0);
+  c.read_bytes.assign(live_.counts.read_bytes.size(), 0);
+  c.write_bytes.assign(live_.counts.write_bytes.size(), 0);
+  CtaWork w;
+  for (const KernelPlan& k : kernels) {
+    for (uint64_t idx = 0; idx < k.ctas; ++idx) {
+      w.clear();
+      k.cta(idx, w);
+      count_cta(w, k.dtype, c);
+      for (const auto* list : {&w.loads, &w.stores}) {
+        const bool store = list == &w.stores;
+        for (const Load& l : *list) {
+          c.actions[live_.noc_byte] += l.bytes;
+          c.actions[store ? live_.l2_write : live_.l2_read] += l.bytes;
+          (store ? c.write_bytes : c.read_bytes)[live_.l2_link] += l.bytes;
+        }
+      }
+    }
+  }
+  return c;
 }
 
 namespace {
@@ -173,7 +197,7 @@ void VnMachine::run_cta(unsigned u, const KernelPlan& k, uint64_t idx) {
   CtaWork& w = st.work;
   w.clear();
   k.cta(idx, w);
-  count_cta(w, k.dtype);
+  count_cta(w, k.dtype, live_.counts);
   if (cfg_.compute.cta_launch_cycles > 0) {
     sc_core::wait(sc_core::sc_time(static_cast<double>(cfg_.compute.cta_launch_cycles) * cycle_ps(),
                                    sc_core::SC_PS));

@@ -1,6 +1,8 @@
 // The command-line contract: subcommands, --help, exit codes and one-line errors.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "support/harness.hpp"
 
 namespace cimsim::test {
@@ -66,6 +68,17 @@ TEST(Cli, OutputIntoAMissingDirectoryFailsBeforeRunning) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("output directory does not exist"), std::string::npos) << r.err;
   EXPECT_EQ(count_entries(dir), 0);
+}
+
+// A device is written in place: renaming a temporary file over /dev/null (as root) would
+// replace the device node with a regular file.
+TEST(Cli, OutputToADeviceKeepsTheDevice) {
+  namespace fs = std::filesystem;
+  ASSERT_TRUE(fs::is_character_file("/dev/null"));
+  CommandResult r = run_cimsim({"lower", "--workload", "gpt2-small", "--prompt", "4", "--generate",
+                                "1", "--out", "/dev/null"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::is_character_file("/dev/null"));
 }
 
 TEST(Cli, SchemaKindMustExist) {

@@ -253,6 +253,11 @@ std::vector<Case> catalogue() {
                   {{"m.json", machine_over_a100(R"("gemm": {"heuristic": "fast"})")}},
                   run_machine("{IN}/m.json"),
                   {"{IN}/m.json: machine.gemm.heuristic", "\"fast\"", "\"fastest\""}));
+  add(cimsim_case(
+      "machine_gemm_tile_negative_warp_tile",
+      {{"m.json", machine_over_a100(
+                      R"("gemm": {"tiles": [{"bm": 64, "bn": 64, "bk": 32, "warp_m": -32}]})")}},
+      run_machine("{IN}/m.json"), {"{IN}/m.json: machine.gemm.tiles[0].warp_m", "-32"}));
 
   // ---- memory configs ----
   add(cimsim_case("memory_capacity_overflows_64_bits",

@@ -46,6 +46,41 @@ TEST(Gemm, MaximumAchievableRateIsTheMeasuredOne) {
   EXPECT_NEAR(achieved, 267.9e12, 0.01 * 267.9e12);
 }
 
+// A large GEMM whose operands do not fit the L2 with small tiles: 64 x 64 tiles would reload
+// A and B panels (19.3 GB over the crossbar, 3.8 M cycles at 5120 B/clk) more than the
+// crossbar carries in the time the tensor cores need (2.3 M cycles); the heuristic's crossbar
+// bound keeps it on large tiles. Independent check: LLMCompass (Zhang et al., ISCA 2024,
+// ae/figure5/ab/real_hardware/matmul_A100.csv) measured this GEMM at 262.2 TFLOPS (fp16,
+// torch.matmul on an A100 80GB, host wall time with launch and synchronisation).
+TEST(Gemm, LargeGemmPicksTilesTheCrossbarCanFeed) {
+  auto doc = test::machine_doc("a100-sxm4-80gb");
+  test::Run run = test::build(doc, "m0");
+  trace::TraceHeader h;
+  std::vector<trace::Op> ops{test::matmul("g", 2048, 12288, 12288, h)};
+  Json rep = test::simulate({&run}, h, ops)[0];
+  double achieved = 2.0 * 2048 * 12288 * 12288 / test::op_seconds(rep, "g");
+  EXPECT_NEAR(achieved, 262.2e12, 0.1 * 262.2e12) << achieved / 1e12 << " TFLOPS";
+  // L2 -> SM bytes of the tiles chosen: below the 19.3 GB of 64 x 64 tiles.
+  EXPECT_LT(test::link_bytes(rep, "l2", "read"), 0.8 * 19.3e9);
+}
+
+// Each warp reads its A rows and B columns from shared memory: a 64 x 64 tile of 32 x 32 warps
+// (CUTLASS 64x64x32_32x32x32) reads A twice and B twice per K step. 128 x 128 x 256 on one
+// such tile without split-K: 4 CTAs of 64 x 64 x 256, each reading (64 x 2 B x 2 + 64 x 2 B x 2)
+// x 256 = 131072 bytes in its main loop, plus its 64 x 64 fp16 result once in the epilogue.
+TEST(Gemm, WarpTilesSetTheSharedMemoryReads) {
+  auto doc = test::machine_doc(
+      "a100-sxm4-80gb",
+      {"gemm.tiles=[{\"bm\": 64, \"bn\": 64, \"bk\": 32, \"stages\": 4, \"warp_m\": 32, "
+       "\"warp_n\": 32}]",
+       "gemm.max_split_k=1"});
+  test::Run run = test::build(doc, "m0");
+  trace::TraceHeader h;
+  std::vector<trace::Op> ops{test::matmul("g", 128, 128, 256, h)};
+  Json rep = test::simulate({&run}, h, ops)[0];
+  EXPECT_DOUBLE_EQ(test::link_bytes(rep, "smem", "read"), 4.0 * (131072 + 64 * 64 * 2));
+}
+
 TEST(Gemm, DecodeGemvIsMemoryBoundNearHbmBandwidth) {
   auto doc = test::machine_doc("a100-sxm4-80gb");
   test::Run run = test::build(doc, "m0");

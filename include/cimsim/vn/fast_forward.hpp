@@ -51,6 +51,11 @@ struct Recording {
   std::vector<uint64_t> kernel_ps;
   stats::Counts counts;
   std::string bound;
+  // A group keyed by its matmul's padded rows (FastForwardMemo::matmul_rows; 0: not so
+  // keyed): the rows it was simulated with and what its thread blocks counted whatever their
+  // timing (VnMachine::plan_counts), which a replay for other rows exchanges for its own.
+  uint64_t m_rows = 0;
+  stats::Counts plan;
   uint64_t duration_ps() const {
     uint64_t t = 0;
     for (uint64_t k : kernel_ps) {
@@ -65,12 +70,18 @@ class FastForwardMemo {
   // Two independent hashes: the first finds the recordings, the second checks them.
   using Key = std::pair<uint64_t, uint64_t>;
 
-  FastForwardMemo(AddressMap& map, L2Module& l2, double peak_bytes_per_s);
+  // `gemv_max_rows`, `m_quantum`: a matmul of more rows than gemv_max_rows runs on the matrix
+  // units, its rows padded to m_quantum (the MMA's M); such groups are keyed by the padded M.
+  FastForwardMemo(AddressMap& map, L2Module& l2, double peak_bytes_per_s,
+                  uint64_t gemv_max_rows = 0, uint64_t m_quantum = 1);
   ~FastForwardMemo();
 
   // The ops (one, or a fused group) the next key(), try_replay() and remember() refer to (the
   // roles of their tensors), and the scratch tensors their kernels use.
   void set_ops(const std::vector<trace::Op>& ops, const std::vector<uint32_t>& scratch);
+  // The rows of the group's tensor-core matmul (more than gemv_max_rows), or 0: such a
+  // group is keyed by its rows rounded up to m_quantum.
+  uint64_t matmul_rows(const std::vector<trace::Op>& ops) const;
   // The ops' signatures, `variant` (a fusion's choice) and the L2 state of their own tensors
   // (and of scratch).
   Key key(const std::vector<trace::Op>& ops, uint64_t variant) const;
@@ -105,6 +116,8 @@ class FastForwardMemo {
   AddressMap& map_;
   L2Module& l2_;
   double peak_bytes_per_s_;
+  uint64_t gemv_max_rows_;
+  uint64_t m_quantum_;
   std::vector<uint32_t> op_tensors_;  // tensor index per role of the current op
   std::vector<uint32_t> scratch_;     // scratch tensors the current op's kernels use
   // Recorded ops by key; several variants per key (most recently replayed first) whose L2

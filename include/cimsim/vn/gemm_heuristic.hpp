@@ -20,6 +20,10 @@ struct MachineConfig;
 struct TileShape {
   uint64_t bm = 0, bn = 0, bk = 0;
   uint32_t stages = 2;
+  // Tile of one warp (warpgroup) inside it; 0: gemm.warp_tile_m / warp_tile_n (capped by the
+  // tile). Each warp reads its A rows and B columns from shared memory, so smaller warp tiles
+  // read the operands more often.
+  uint64_t warp_m = 0, warp_n = 0;
 };
 
 // One (batched) GEMM C[b] = A[b] x B[b] as the heuristic sees it.
@@ -48,6 +52,16 @@ class GemmHeuristic {
   // The tiling to run `g` with, or nothing if no configured tile fits shared memory.
   virtual std::optional<GemmTiling> choose(const GemmShape& g, const GemmMachine& m) const = 0;
 };
+
+// The warp (warpgroup) tile of `t` on this machine (TileShape::warp_m/n or the gemm defaults,
+// capped by the tile).
+uint64_t warp_rows(const TileShape& t, const MachineConfig& cfg);
+uint64_t warp_cols(const TileShape& t, const MachineConfig& cfg);
+
+// The fastest configured tiling of `g` by the estimate of gemm_estimate.cpp (waves x per-CTA
+// time, the HBM and crossbar bandwidth bounds, split-K's reduction), or nothing if no tile fits
+// shared memory. Shared by the heuristics that pick "the fastest" for some shape.
+std::optional<GemmTiling> fastest_tiling(const GemmShape& g, const GemmMachine& m);
 
 struct GemmHeuristicAxis : config::Axis<std::unique_ptr<GemmHeuristic>()> {
   static constexpr const char* key = "machine.gemm.heuristic";

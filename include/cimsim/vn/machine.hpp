@@ -44,6 +44,12 @@ class VnMachine : public sc_core::sc_module {
   // One event per main-loop step instead of one per thread block (tests).
   void set_step_mode(bool on) { step_mode_ = on; }
 
+  // What the thread blocks of `kernels` count whatever their timing: their actions (MACs,
+  // SIMD and SFU work, shared memory) and the bytes they load from and store to the L2 (the
+  // NoC's and the L2's per-byte actions, the L2 and shared-memory links). Not the L2's fills,
+  // which depend on its state.
+  stats::Counts plan_counts(const std::vector<KernelPlan>& kernels) const;
+
   LiveCounts& live() { return live_; }
   const LiveCounts& live() const { return live_; }
   L2Module& l2() { return *l2_; }
@@ -60,7 +66,7 @@ class VnMachine : public sc_core::sc_module {
   void unit_thread(unsigned unit);
   void run_cta(unsigned unit, const KernelPlan& k, uint64_t idx);
   double step_ps(const StepWork& s, trace::DType t, bool serial_matmul) const;
-  void count_cta(const CtaWork& w, trace::DType t);
+  void count_cta(const CtaWork& w, trace::DType t, stats::Counts& into) const;
 
   const MachineConfig& cfg_;
   double miss_latency_ps_ = 0;
