@@ -138,13 +138,25 @@ void Fabric::run() {
 }
 
 Json Fabric::metrics() const {
+  FlowStats flow;
+  for (const auto& t : tiles_) {
+    flow += t->flow_stats();
+  }
+  Json buffers = ops_->buffers().metrics();
+  buffers["flow_control"] =
+      Json{{"packet_bytes", tiles_.empty() ? 0 : tiles_[0]->packet_bytes()},
+           {"input_buffer_packets_per_pe", tiles_.empty() ? 0 : tiles_[0]->inbox_packets_per_pe()},
+           {"streams", flow.streams},
+           {"event_streams", flow.event_streams},
+           {"stalled_rows", flow.stalled_rows},
+           {"sender_stall_ps", flow.stall_ps}};
   FabricReportInput in{cfg_,
                        plan_,
                        kv_.stores,
                        *policy_,
                        *topo_,
                        ops_->stats(),
-                       ops_->buffers().metrics(),
+                       buffers,
                        options().fast_forward,
                        io_.fast_forwarded_bytes(),
                        end_ps()};

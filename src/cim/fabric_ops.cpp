@@ -232,6 +232,27 @@ Loc FabricOps::input_loc(const trace::Tensor& t) const {
   return l;
 }
 
+std::vector<uint64_t> FabricOps::credit_loops(const std::vector<uint32_t>& tiles) const {
+  // Each destination of a path multicast (FabricIo::deliver) receives from the previous
+  // destination on another router; the first, the hub, from a tile of its own router. A
+  // credit crosses the routers back as one flit (router latency plus a link cycle each) and
+  // the next row's head crosses them forward.
+  const Topology& topo = io_.topology();
+  const uint64_t per_router = (uint64_t{cfg_.router.latency_cycles} + 1) * io_.cycle_ps();
+  std::vector<uint64_t> loop(tiles.size(), 2 * per_router);
+  uint32_t prev = tiles.empty() ? 0 : tiles[0];
+  for (size_t i = 1; i < tiles.size(); ++i) {
+    uint32_t ra = topo.router_of(prev), rb = topo.router_of(tiles[i]);
+    if (ra != rb) {
+      loop[i] = 2 * per_router * topo.router_traversals(ra, rb);
+      prev = tiles[i];
+    } else {
+      loop[i] = loop[i - 1];
+    }
+  }
+  return loop;
+}
+
 void FabricOps::op_matmul(const trace::Op& op) {
   const trace::Tensor* wt = op.weight();
   const trace::Tensor* x = nullptr;
@@ -276,6 +297,7 @@ void FabricOps::op_matmul(const trace::Op& op) {
     }
     std::vector<Window> arrive =
         io_.deliver(xin, tiles, need, static_cast<double>(m_r) / static_cast<double>(m), true);
+    const std::vector<uint64_t> loop = credit_loops(tiles);
     // Row-split strips: partial sums of one column range meet at its first strip's tile.
     std::unordered_map<uint64_t, std::pair<uint32_t, Window>> reducer;
     for (size_t i = 0; i < strips.size(); ++i) {
@@ -291,6 +313,8 @@ void FabricOps::op_matmul(const trace::Op& op) {
           s.row_split ? (s.n1 - s.n0) * cfg_.partial_sum_bytes : bytes_of(s.n1 - s.n0, out_bits);
       job.row_blocks = ceil_div(s.k1 - s.k0, cfg_.crossbar.rows);
       job.offset_correction = cfg_.signed_weights == SignedWeights::offset;
+      job.bounded_input = true;
+      job.credit_loop_ps = loop[i];
       // Rows stream through the strip: one row in and one row out at a time.
       job.in = hold(op, tiles[i], job.in_bytes_per_vector + job.out_bytes_per_vector, m_r, job.in);
       Window w = io_.tile_job(tiles[i], job);

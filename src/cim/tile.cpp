@@ -18,7 +18,15 @@ OpMix& OpMix::operator+=(const OpMix& o) {
 }
 
 Tile::Tile(const sc_core::sc_module_name& name, const TileContext& ctx)
-    : sc_core::sc_module(name), socket("socket"), noc("noc"), ctx_(ctx) {
+    : sc_core::sc_module(name),
+      socket("socket"),
+      noc("noc"),
+      ctx_(ctx),
+      packet_bytes_(std::max<uint64_t>(1, ctx.config->router.flit_bits / 8)),
+      inbox_packets_per_pe_(
+          static_cast<uint64_t>(static_cast<double>(ctx.config->tile.buffer.capacity_bytes) *
+                                ctx.config->activation_reserve_fraction) /
+          packet_bytes_ / std::max<uint32_t>(1, ctx.config->tile.pes)) {
   socket.register_b_transport(this, &Tile::b_transport);
   pe_free_.assign(ctx.config->tile.pes, 0);
 }
@@ -31,20 +39,23 @@ uint64_t Tile::pes_free(uint32_t pe0, uint32_t pes) const {
   return t;
 }
 
+FlowStats Tile::flow_stats() const {
+  FlowStats f;
+  for (const auto& [pes, buffer] : inbox_) {
+    f += buffer.stats();
+  }
+  return f;
+}
+
 uint64_t Tile::accesses(uint64_t bytes, uint32_t width_bits) const {
   return ceil_div(checked_mul(bytes, 8, "bits"), width_bits);
 }
 
 Window Tile::stream(uint64_t& free, const Window& in, uint64_t fill, uint64_t per_item,
                     uint64_t items) const {
-  // Starts on the first input, cannot end before the last input plus one item's latency.
-  // The resource is busy for the job's work, not while it waits for a slow input: jobs of
-  // other streams fill those gaps, as a dataflow tile works on whatever rows have arrived.
-  uint64_t start = std::max(in.first, free);
-  uint64_t work = checked_mul(items, per_item, "busy time");
-  uint64_t end = std::max(start + fill + work, in.last + fill + per_item);
-  free = start + fill + work;
-  return Window{start + fill + per_item, end};
+  StreamTiming t = stream_closed_form(free, in, fill, per_item, items);
+  free = t.busy_until_ps;
+  return t.out;
 }
 
 Window Tile::stream_shared(uint64_t& free, const Window& in, uint64_t fill, uint64_t per_item,
@@ -108,7 +119,26 @@ void Tile::do_mvm(TileJob& job) {
                  accesses(job.out_bytes_per_vector, c.tile.bus.width_bits);
   uint64_t per_vector = std::max({s.timing.per_vector_ps(), bus * cyc, (buf_in + buf_out) * cyc});
   uint64_t fill = s.timing.fill_ps + uint64_t{c.tile.buffer_latency_cycles} * cyc;
-  job.out = stream_pes(job.pe0, s.pes, job.in, fill, per_vector, job.vectors);
+  if (job.bounded_input) {
+    FlowStream fs;
+    fs.arrive = job.in;
+    fs.rows = job.vectors;
+    fs.packets_per_row = ceil_div(job.in_bytes_per_vector, packet_bytes_);
+    fs.credit_loop_ps = job.credit_loop_ps;
+    auto it = inbox_.find({job.pe0, s.pes});
+    if (it == inbox_.end()) {
+      it = inbox_
+               .emplace(std::make_pair(job.pe0, s.pes), CreditBuffer(inbox_packets_per_pe_ * s.pes))
+               .first;
+    }
+    FlowResult r = it->second.stream(fs, FlowConsumer{pes_free(job.pe0, s.pes), fill, per_vector});
+    for (uint32_t i = job.pe0; i < job.pe0 + s.pes && i < pe_free_.size(); ++i) {
+      pe_free_[i] = r.timing.busy_until_ps;
+    }
+    job.out = r.timing.out;
+  } else {
+    job.out = stream_pes(job.pe0, s.pes, job.in, fill, per_vector, job.vectors);
+  }
 
   const uint64_t v = job.vectors;
   MvmCounts mc = s.per_vector.scaled(v);

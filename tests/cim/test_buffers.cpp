@@ -88,3 +88,42 @@ TEST(Buffers, WithoutSpillingTheRunStopsNamingTheCapacity) {
 
 }  // namespace
 }  // namespace cimsim::test
+
+namespace cimsim::test {
+namespace {
+
+// The MVM input buffers' credits (flow_control.hpp, hand-computed timing in
+// test_flow_control.cpp): here only that the fabric wires them as documented.
+Json run_tiny(const Json& patch) {
+  TinyTrace t(TinyModel{}, TinyRun{TinyMode::decoder, 64, 2, 1});
+  auto f = make_fabric(preset("isaac", patch));
+  f->start(t.source());
+  sc_core::sc_start();
+  EXPECT_TRUE(f->done());
+  return f->report()["metrics"]["buffers"]["flow_control"];
+}
+
+TEST(BufferCredits, ASmallShareMakesSendersWait) {
+  // 8 KiB buffer: 4,096 bytes of reserve / 4-byte packets (32-bit flits) / 12 IMAs = 85
+  // packets per IMA, less than one 256-element 16-bit row (128 packets): one row per
+  // share, so the 64 prompt rows of every strip (one copy of each weight) wait for their
+  // credits one by one wherever they arrive faster than one per row period and credit loop.
+  Json f = run_tiny(
+      Json::parse(R"({"tile": {"buffer": {"capacity_bytes": 8192}}, "replication": "none"})"));
+  EXPECT_EQ(f["packet_bytes"].get<uint64_t>(), 4u);
+  EXPECT_EQ(f["input_buffer_packets_per_pe"].get<uint64_t>(), 85u);
+  EXPECT_GT(f["event_streams"].get<uint64_t>(), 0u) << f.dump();
+  EXPECT_GT(f["stalled_rows"].get<uint64_t>(), 0u);
+  EXPECT_GT(f["sender_stall_ps"].get<uint64_t>(), 0u);
+}
+
+TEST(BufferCredits, ThePresetsBufferHoldsTenRowsPerIma) {
+  // 64 KiB x 0.5 / 4 bytes / 12 IMAs = 682 packets: the whole stream of each strip's 64
+  // rows of 128 packets does not fit, but rows come no faster than they are consumed.
+  Json f = run_tiny(Json::parse(R"({"replication": "none"})"));
+  EXPECT_EQ(f["input_buffer_packets_per_pe"].get<uint64_t>(), 682u);
+  EXPECT_GT(f["streams"].get<uint64_t>(), 0u);
+}
+
+}  // namespace
+}  // namespace cimsim::test

@@ -73,6 +73,8 @@ class FabricOps {
   void finish_op(const trace::Op& op, uint64_t start_ps, uint64_t end_ps, const std::string& bound);
 
   Loc input_loc(const trace::Tensor& t) const;
+  // Credit loop of each destination of a path multicast to `tiles` (ps).
+  std::vector<uint64_t> credit_loops(const std::vector<uint32_t>& tiles) const;
   Loc kv_source(KvStore& store, uint64_t bytes, uint64_t ready_ps);
   std::vector<uint32_t> tiles_of(const Loc& loc) const;
   void publish(const trace::Op& op, const Loc& out, bool activations_only);

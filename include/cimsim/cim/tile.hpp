@@ -14,18 +14,26 @@
 // different ops interleave on a tile (an approximation: rows of an earlier stream that arrive
 // late are not delayed by work booked after them).
 //
+// An MVM's input rows enter the tile's input buffer under credit-based flow control
+// (flow_control.hpp): the buffer holds the activation reserve of the tile buffer in packets
+// of one flit, its credits split evenly over the PEs; a sender waits while its share is
+// full, and streams for the same PEs compete for it; the closed form is kept when nothing
+// can interfere.
+//
 // Left out: buffer bank conflicts, contention between MVM input reads and other buffer users
 // (an MVM's buffer and bus time bound its own period only), instruction fetch/decode (PUMA's
-// cores), and capacity checks of activation buffers.
+// cores); inputs of vector jobs do not take credits.
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 #include <cstdint>
+#include <map>
 #include <systemc>
 #include <tlm>
 #include <vector>
 
+#include "cimsim/cim/flow_control.hpp"
 #include "cimsim/cim/mapper.hpp"
 #include "cimsim/cim/noc.hpp"
 
@@ -52,6 +60,10 @@ struct TileJob : tlm::tlm_extension<TileJob> {
   uint64_t in_bytes_per_vector = 0, out_bytes_per_vector = 0;
   uint64_t row_blocks = 1;  // mvm: partial sums added in the tile
   bool offset_correction = false;
+  // mvm: inputs arrive under credit flow control into the tile's input buffer; the credit
+  // loop is the time from a freed slot to a waiting sender's row arriving in it.
+  bool bounded_input = false;
+  uint64_t credit_loop_ps = 0;
   // vector
   uint64_t rows = 1;
   OpMix mix;
@@ -84,6 +96,9 @@ class Tile : public sc_core::sc_module {
 
   // Earliest time the given PEs are free (for planning reprogramming).
   uint64_t pes_free(uint32_t pe0, uint32_t pes) const;
+  FlowStats flow_stats() const;
+  uint64_t inbox_packets_per_pe() const { return inbox_packets_per_pe_; }
+  uint64_t packet_bytes() const { return packet_bytes_; }
 
  private:
   void b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
@@ -105,6 +120,14 @@ class Tile : public sc_core::sc_module {
 
   const TileContext& ctx_;
   std::vector<uint64_t> pe_free_;
+  uint64_t packet_bytes_;
+  uint64_t inbox_packets_per_pe_;
+  // The input buffer's credits, split evenly over the PEs: a strip on PEs [pe0, pe0 + pes)
+  // has its share (credits per destination, as per virtual channel; a cimsim assumption,
+  // ISAAC and PUMA do not describe their flow control). Without it, streams booked in issue
+  // order would take every credit of a shared buffer before a later stream for other PEs
+  // of the same tile got one, which no fair arbiter does.
+  std::map<std::pair<uint32_t, uint32_t>, CreditBuffer> inbox_;
   uint64_t vu_free_ = 0, buf_free_ = 0, sram_free_ = 0;
   tlm::tlm_generic_payload packet_payload_;
   Packet packet_;
