@@ -164,7 +164,7 @@ def gemm_trace(path, m, n, k):
                 "bytes": m * k * 2, "layer": -1},
                {"id": "w", "kind": "weight", "dtype": "fp16", "shape": [k, n],
                 "bytes": k * n * 2, "layer": 0}]
-    header = {"format": "cimsim-trace", "format_version": 1, "model": "gemm",
+    header = {"format": "cimsim-trace", "format_version": 3, "model": "gemm",
               "mode": "encoder", "batch": 1, "prompt": m, "generate": 0, "layers": 1,
               "op_count": 2, "workload": {}, "weights": weights, "kv_caches": []}
     ops = [{"id": 0, "kind": "embedding", "name": "embed", "layer": -1, "phase": "encode",

@@ -123,6 +123,18 @@ void check_header(const TraceHeader& h) {
                                                        std::to_string(h.layers) + "], got " +
                                                        std::to_string(d.layer));
       }
+      // A column split cuts the last dimension (a [k, n] weight or an [n] bias), a row split
+      // the first of a [k, n] weight; a KV cache is split by its heads, implicitly.
+      const bool splittable =
+          d.kind == TensorKind::weight &&
+          (d.shape.size() == 2 || (d.shape.size() == 1 && d.tp == TpRole::column));
+      if (d.tp != TpRole::none && !splittable) {
+        throw InputError(join_path(path, "tp"), std::string("a \"") + config::enum_name(d.tp) +
+                                                    "\" split needs a weight of shape [k, n]" +
+                                                    (d.tp == TpRole::column ? " or [n]" : "") +
+                                                    ", got a " + config::enum_name(d.kind) +
+                                                    " of shape " + shape_text(d.shape));
+      }
     }
   };
   check_decls(h.weights, TensorKind::weight, "weights");
@@ -254,6 +266,11 @@ void TraceChecker::check(const Op& op) {
                                                 " op reads a weight; none is given");
   }
   check_shape(op, path);
+  if (op.tp != TpRole::none && op.kind != OpKind::matmul) {
+    throw InputError(join_path(path, "tp"), std::string("only a matmul has a tensor-parallel "
+                                                        "role; a ") +
+                                                config::enum_name(op.kind) + " op has none");
+  }
   if (op.attn.window > 0 && !op.attn.causal) {
     throw InputError(join_path(path, "attn.window"),
                      "a sliding window applies to causal attention only: expected 0 with "
