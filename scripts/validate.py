@@ -16,6 +16,7 @@ import argparse
 import concurrent.futures
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -156,7 +157,17 @@ NOTES = """## Reading the table
 """
 
 
-def gemm_trace(path, m, n, k):
+def trace_format_version(cimsim):
+    """The trace format version the binary reads (`cimsim --version`: "cimsim X (trace format N)")."""
+    out = subprocess.run([cimsim, "--version"], capture_output=True, text=True,
+                         stdin=subprocess.DEVNULL).stdout
+    match = re.search(r"trace format (\d+)", out)
+    if not match:
+        sys.exit(f"validate: {cimsim} --version does not name its trace format: {out.strip()!r}")
+    return int(match.group(1))
+
+
+def gemm_trace(path, m, n, k, version):
     """A two-op trace: an embedding that writes A (m x k), then the GEMM A x W (k x n)."""
     act = lambda i, shape: {"id": i, "kind": "activation", "dtype": "fp16", "shape": shape,
                             "bytes": shape[0] * shape[1] * 2}
@@ -164,7 +175,7 @@ def gemm_trace(path, m, n, k):
                 "bytes": m * k * 2, "layer": -1},
                {"id": "w", "kind": "weight", "dtype": "fp16", "shape": [k, n],
                 "bytes": k * n * 2, "layer": 0}]
-    header = {"format": "cimsim-trace", "format_version": 3, "model": "gemm",
+    header = {"format": "cimsim-trace", "format_version": version, "model": "gemm",
               "mode": "encoder", "batch": 1, "prompt": m, "generate": 0, "layers": 1,
               "op_count": 2, "workload": {}, "weights": weights, "kv_caches": []}
     ops = [{"id": 0, "kind": "embedding", "name": "embed", "layer": -1, "phase": "encode",
@@ -186,7 +197,7 @@ def simulate(cimsim, fig, tmp):
     out = os.path.join(tmp, fig["id"] + ".json")
     if "gemm" in fig:
         trace = os.path.join(tmp, fig["id"] + ".jsonl")
-        gemm_trace(trace, *fig["gemm"])
+        gemm_trace(trace, *fig["gemm"], trace_format_version(cimsim))
         args = ["--machine", fig["machine"], "--trace", trace]
     else:
         args = fig["args"]

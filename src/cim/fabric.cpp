@@ -12,7 +12,7 @@ namespace cimsim::cim {
 
 Fabric::Fabric(const sc_core::sc_module_name& module_name, const CimConfig& config,
                Json config_json, const std::string& report_name, exec::RunOptions options,
-               const OffChipFactory& memory, ConfigWhere where)
+               const memory::OffChipFactory& memory, ConfigWhere where)
     : sc_core::sc_module(module_name),
       exec::ExecutorBase(report_name, "cim", std::move(config_json), std::move(options)),
       cfg_(config),
@@ -51,11 +51,9 @@ void Fabric::start(std::unique_ptr<trace::OpSource> trace) {
   hbm_scalable_.assign(registry().actions().size(), false);
   for (size_t i = 0; i < registry().actions().size(); ++i) {
     const auto& a = registry().actions()[i];
-    hbm_scalable_[i] = a.component == "hbm" && a.action.rfind("ref", 0) != 0;
+    hbm_scalable_[i] = memory::is_offchip_action(a) && !memory::is_offchip_refresh(a);
   }
-  for (size_t i = 0; i < registry().links().size(); ++i) {
-    if (registry().links()[i].name == "hbm") hbm_link_ = static_cast<stats::LinkId>(i);
-  }
+  hbm_link_ = memory::find_offchip_link(registry()).value_or(hbm_link_);
 }
 
 namespace {
@@ -392,14 +390,7 @@ void Fabric::finish_op(const trace::Op& op, uint64_t start_ps, uint64_t end_ps,
   stats::Counts mem;
   mem.reset(registry());
   mem_->add_counts(mem);
-  cost.counts = cur_;
-  for (size_t i = 0; i < mem.actions.size(); ++i) {
-    cost.counts.actions[i] += mem.actions[i] - mem_seen_.actions[i];
-  }
-  for (size_t i = 0; i < mem.read_bytes.size(); ++i) {
-    cost.counts.read_bytes[i] += mem.read_bytes[i] - mem_seen_.read_bytes[i];
-    cost.counts.write_bytes[i] += mem.write_bytes[i] - mem_seen_.write_bytes[i];
-  }
+  cost.counts = cur_ + (mem - mem_seen_);
   mem_seen_ = mem;
   cost.counts.add(ff_counts_);
   cost.fast_forwarded = op_fast_forwarded_;
@@ -478,14 +469,7 @@ stats::Counts Fabric::unattributed() const {
   stats::Counts c;
   c.reset(registry());
   mem_->add_counts(c);
-  for (size_t i = 0; i < c.actions.size(); ++i) {
-    c.actions[i] -= mem_seen_.actions[i];
-  }
-  for (size_t i = 0; i < c.read_bytes.size(); ++i) {
-    c.read_bytes[i] -= mem_seen_.read_bytes[i];
-    c.write_bytes[i] -= mem_seen_.write_bytes[i];
-  }
-  return c;
+  return c -= mem_seen_;
 }
 
 }  // namespace cimsim::cim

@@ -224,10 +224,11 @@ uint64_t Fabric::hbm(uint64_t bytes, bool write, uint64_t ready_ps, uint64_t add
   mem_->add_counts(after);
   uint64_t rest = bytes - 2 * kStreamSample;
   double scale = static_cast<double>(rest) / static_cast<double>(kStreamSample);
-  for (size_t i = 0; i < after.actions.size(); ++i) {
+  const stats::Counts sample = after - before;
+  for (size_t i = 0; i < sample.actions.size(); ++i) {
     if (!hbm_scalable_[i]) continue;
-    ff_counts_.actions[i] += static_cast<uint64_t>(
-        std::llround(static_cast<double>(after.actions[i] - before.actions[i]) * scale));
+    ff_counts_.actions[i] +=
+        static_cast<uint64_t>(std::llround(static_cast<double>(sample.actions[i]) * scale));
   }
   (write ? ff_counts_.write_bytes : ff_counts_.read_bytes)[hbm_link_] += rest;
   ff_bytes_ += rest;

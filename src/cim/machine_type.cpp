@@ -4,28 +4,9 @@
 
 #include "cimsim/cim/config_fields.hpp"
 #include "cimsim/cim/fabric.hpp"
-#include "cimsim/memory/memory_system.hpp"
+#include "cimsim/memory/offchip.hpp"
 
 namespace cimsim::cim {
-namespace {
-
-// The fabric's view of memory::MemorySystem.
-class HbmAdapter : public OffChipMemory {
- public:
-  HbmAdapter(const memory::MemoryConfig& config, bool check_timing)
-      : mem_(std::make_unique<memory::MemorySystem>("hbm", config, check_timing)) {}
-  tlm::tlm_target_socket<32>& target() override { return mem_->socket; }
-  uint64_t capacity_bytes() const override { return mem_->capacity_bytes(); }
-  double peak_bandwidth_bytes_per_s() const override { return mem_->peak_bandwidth_bytes_per_s(); }
-  void declare(stats::Registry& registry) override { mem_->declare(registry, "hbm"); }
-  void add_counts(stats::Counts& counts) const override { mem_->add_counts(counts); }
-
- private:
-  std::unique_ptr<memory::MemorySystem> mem_;
-};
-
-}  // namespace
-
 exec::MachineType cim_machine_type() {
   exec::MachineType t;
   t.schema = [] {
@@ -43,7 +24,9 @@ exec::MachineType cim_machine_type() {
         c.name.empty() ? std::filesystem::path(doc.file).stem().string() : c.name;
     memory::MemoryConfig mem = c.memory;
     bool check = options.check_memory_timing;
-    OffChipFactory factory = [mem, check] { return std::make_unique<HbmAdapter>(mem, check); };
+    memory::OffChipFactory factory = [mem, check] {
+      return memory::make_offchip_memory(memory::kOffChipName, mem, check);
+    };
     ConfigWhere where = [doc](const std::string& path) { return doc.where(path); };
     return std::make_unique<Fabric>(module_name.c_str(), c, config::to_json(c), report_name,
                                     options, factory, where);

@@ -5,6 +5,7 @@
 #include "cimsim/cli/command.hpp"
 #include "cimsim/common/atomic_file.hpp"
 #include "cimsim/common/error.hpp"
+#include "cimsim/trace/source.hpp"
 
 namespace cimsim::cli {
 namespace {
@@ -33,7 +34,7 @@ int dispatch(int argc, char** argv, std::ostream& out) {
     return argc < 2 ? kExitBadInput : kExitOk;
   }
   if (std::string(argv[1]) == "--version") {
-    out << "cimsim " << CIMSIM_VERSION << "\n";
+    out << "cimsim " << CIMSIM_VERSION << " (trace format " << trace::kTraceFormatVersion << ")\n";
     return kExitOk;
   }
   std::string name = argv[1];

@@ -20,7 +20,7 @@ Command cmd_memtrace() {
     d.add_options()("memory", po::value<std::string>()->required(),
                     "memory preset (cimsim info) or config file")(
         "trace", po::value<std::string>()->required(),
-        "trace file: one \"0xADDR READ|WRITE CYCLE\" per line")(
+        "trace file: one \"0xADDR READ|WRITE CYCLE [REQUESTOR]\" per line")(
         "set", po::value<std::vector<std::string>>()->composing(),
         "override a memory setting: memory.PATH=VALUE (repeatable; type checked)")(
         "check-timing", po::bool_switch(),

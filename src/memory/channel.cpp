@@ -4,6 +4,7 @@
 #include <limits>
 #include <memory>
 #include <new>
+#include <optional>
 #include <stdexcept>
 #include <type_traits>
 
@@ -47,51 +48,28 @@ Channel::Channel(const MemoryConfig& config, uint32_t unit, Controller* owner, C
       banks_(config.banks_per_unit()),
       timing_(config),
       unit_(unit),
-      scheduler_(make_scheduler(config.controller)),
-      refresh_(make_refresh(config, unit)) {
+      refresh_(config.controller.refresh.make(config, unit)),
+      page_(config.controller.page_policy.make()) {
   capacity_ = {config.controller.read_queue_depth, config.controller.write_queue_depth};
   data_delay_ = {Cycle{config.timing.RL} + config.burst_cycles(),
                  Cycle{config.timing.WL} + config.burst_cycles()};
   due_ = refresh_->due();
+  scheduler_ = config.controller.scheduler.make(SchedulerSetup{&config, unit, &view_});
   fr_fcfs_ = dynamic_cast<const FrFcfsScheduler*>(scheduler_.get());
   fcfs_ = dynamic_cast<const FcfsScheduler*>(scheduler_.get());
+  observes_ = scheduler_->observes_service();
+  sched_change_ = observes_ ? scheduler_->next_change() : kNever;
   for (uint32_t b = 0; b < banks_.size(); ++b) {
     banks_[b].group_key = static_cast<uint8_t>(timing_.group_of(b) * kClasses);
   }
-  page_policy_ = config.controller.page_policy;
-  adaptive_page_ =
-      page_policy_ == PagePolicy::kOpenAdaptive || page_policy_ == PagePolicy::kClosedAdaptive;
+  const std::optional<bool> fixed = page_->fixed();
+  page_fixed_ = fixed.has_value();
+  page_always_ = fixed.value_or(false);
   write_high_ = config.controller.write_high_watermark;
   write_low_ = config.controller.write_low_watermark;
 }
 
 Channel::~Channel() = default;
-
-void Channel::prefetch_hot() const {
-  const char* hot_end = reinterpret_cast<const char*>(&scheduler_);
-  for (const char* p = reinterpret_cast<const char*>(this); p < hot_end; p += 64) {
-    __builtin_prefetch(p);
-  }
-}
-
-void Channel::prefetch_bank(uint32_t bank, bool write) const {
-  __builtin_prefetch(&banks_[bank]);
-  __builtin_prefetch(&choices_[write ? 1 : 0][bank]);
-  timing_.prefetch(bank);
-  if (decision_valid_ && decision_exists_ && !decision_.refresh) {
-    __builtin_prefetch(&banks_[decision_.bank]);
-    __builtin_prefetch(&choices_[decision_.dir][decision_.bank]);
-    timing_.prefetch(decision_.bank);
-  }
-}
-
-// insert() writes the slot at the back and keeps_choice() reads the request chosen so far.
-void Channel::prefetch_queue(uint32_t bank, bool write) const {
-  const int dir = write ? 1 : 0;
-  const RequestQueue& queue = banks_[bank].queue[dir];
-  queue.prefetch_back(0);
-  queue.prefetch(choices_[dir][bank].index);
-}
 
 bool Channel::insert(const BurstRequest& r, Cycle submitted) {
   const int dir = r.write ? 1 : 0;
@@ -100,7 +78,7 @@ bool Channel::insert(const BurstRequest& r, Cycle submitted) {
   // Without an adaptive page policy a bank's choice depends on its own queue only, and
   // often a new request at the back cannot change it.
   bool kept = false;
-  if (adaptive_page_) {
+  if (!page_fixed_) {
     touch(b);
   } else {
     kept =
@@ -210,28 +188,10 @@ bool Channel::refresh_candidate(Decision& d) const {
   return true;
 }
 
-bool Channel::auto_precharge(uint32_t bank, const BurstRequest& r, size_t index, int dir) const {
-  PagePolicy p = page_policy_;
-  if (p == PagePolicy::kOpen) {
-    return false;
-  }
-  if (p == PagePolicy::kClosed) {
-    return true;
-  }
-  bool other_hit = false, miss = false;
-  for (int q = 0; q < 2; ++q) {
-    const auto& queue = banks_[bank].queue[q];
-    for (size_t i = 0; i < queue.size(); ++i) {
-      if (q == dir && i == index) {
-        continue;
-      }
-      (queue[i].row == r.row ? other_hit : miss) = true;
-    }
-  }
-  if (p == PagePolicy::kClosedAdaptive) {
-    return !other_hit;
-  }
-  return !other_hit && miss;  // open_adaptive
+bool Channel::auto_precharge(uint32_t bank, size_t index, int dir) const {
+  const auto& q = banks_[bank].queue;
+  const QueueView queues[2] = {{q[0].data(), q[0].size()}, {q[1].data(), q[1].size()}};
+  return page_->auto_precharge(queues, dir, index);
 }
 
 template <class S>
@@ -255,14 +215,14 @@ inline void Channel::refresh_choices_with(const S& scheduler, int dir, uint64_t 
       cmd = Command::kPre;
       cls = kClassPre;
     } else {
-      const bool ap = page_policy_ != PagePolicy::kOpen && auto_precharge(b, r, index, dir);
+      const bool ap = page_fixed_ ? page_always_ : auto_precharge(b, index, dir);
       cmd = dir == 1 ? (ap ? Command::kWrA : Command::kWr) : (ap ? Command::kRdA : Command::kRd);
       cls = dir == 1 ? kClassWr : kClassRd;
     }
     Choice& x = c[b];
     x.command = cmd;
     x.index = static_cast<uint32_t>(index);
-    x.priority = scheduler.priority(cmd, r.seq);
+    x.priority = scheduler.priority(cmd, r);
     x.bound = std::max(r.submitted, timing_.bank_bound(cls, b));
     x.key = static_cast<uint8_t>(bank.group_key + cls);
   }
@@ -520,6 +480,10 @@ void Channel::issue(const Decision& decision) {
   }
   emit(t, d.command, b, r.row, r.column);
   owner_->on_burst_issued(r, t + data_delay_[dir]);
+  if (observes_ && scheduler_->served(r, t)) {
+    touch(~uint64_t{0});  // the scheduler's order of the other requests changed
+    sched_change_ = scheduler_->next_change();
+  }
   if (!backlog_.empty()) {
     admit_backlog(t);
   }
@@ -551,13 +515,40 @@ void Channel::skip_idle_refreshes(Cycle t) {
   decision_valid_ = false;
 }
 
+void Channel::apply_scheduler_change(Cycle t) {
+  const Cycle at = scheduler_->advance(t);
+  sched_change_ = scheduler_->next_change();
+  // Nothing issued before the change, and nothing can arrive before t: the next command is
+  // decided with the new order and issues no earlier than the change.
+  now_ = std::max(now_, at);
+  touch(~uint64_t{0});
+  decision_valid_ = false;
+}
+
 void Channel::advance_to(Cycle t) {
+  // A stateless scheduler costs this one test per call.
+  if (!observes_) {
+    advance_with<false>(t);
+  } else {
+    advance_with<true>(t);
+  }
+}
+
+template <bool kChanges>
+void Channel::advance_with(Cycle t) {
   skip_idle_refreshes(t);
   for (;;) {
     if (!decision_valid_) {
       decide();
     }
-    if (!decision_exists_ || decision_.time >= t) {
+    const Cycle next = decision_exists_ ? decision_.time : kNever;
+    if constexpr (kChanges) {
+      if (sched_change_ < t && sched_change_ <= next) {
+        apply_scheduler_change(std::min(next, t - 1));
+        continue;
+      }
+    }
+    if (next >= t) {
       return;
     }
     if (decision_.unresolved) {
@@ -571,19 +562,6 @@ void Channel::advance_to(Cycle t) {
       skip_idle_refreshes(t);  // the refresh may have closed the last open rows
     }
   }
-}
-
-Cycle Channel::step() {
-  if (!decision_valid_) {
-    decide();
-  }
-  if (!decision_exists_) {
-    return kNever;
-  }
-  resolve();
-  Cycle t = decision_.time;
-  issue(decision_);
-  return t;
 }
 
 Cycle Channel::next_time() {
@@ -602,7 +580,8 @@ Cycle Channel::next_time() {
     return kNever;
   }
   resolve();
-  return decision_.time;
+  // A stateful scheduler may change its order first (and then choose an earlier command).
+  return std::min(decision_.time, sched_change_);
 }
 
 void Channel::add_stats(MemoryStats& s, Cycle now) const {

@@ -9,30 +9,7 @@ namespace cimsim::config {
 
 using memory::CommandBus;
 using memory::EnergyModel;
-using memory::PagePolicy;
-using memory::RefreshKind;
-using memory::SchedulerKind;
 
-const std::vector<std::pair<PagePolicy, const char*>>& EnumNames<PagePolicy>::names() {
-  static const std::vector<std::pair<PagePolicy, const char*>> n = {
-      {PagePolicy::kOpen, "open"},
-      {PagePolicy::kClosed, "closed"},
-      {PagePolicy::kOpenAdaptive, "open_adaptive"},
-      {PagePolicy::kClosedAdaptive, "closed_adaptive"}};
-  return n;
-}
-const std::vector<std::pair<SchedulerKind, const char*>>& EnumNames<SchedulerKind>::names() {
-  static const std::vector<std::pair<SchedulerKind, const char*>> n = {
-      {SchedulerKind::kFrFcfs, "fr_fcfs"}, {SchedulerKind::kFcfs, "fcfs"}};
-  return n;
-}
-const std::vector<std::pair<RefreshKind, const char*>>& EnumNames<RefreshKind>::names() {
-  static const std::vector<std::pair<RefreshKind, const char*>> n = {
-      {RefreshKind::kAllBank, "all_bank"},
-      {RefreshKind::kPerBank, "per_bank"},
-      {RefreshKind::kNone, "none"}};
-  return n;
-}
 const std::vector<std::pair<CommandBus, const char*>>& EnumNames<CommandBus>::names() {
   static const std::vector<std::pair<CommandBus, const char*>> n = {
       {CommandBus::kRowColumn, "row_column"}, {CommandBus::kSingle, "single"}};
@@ -95,8 +72,7 @@ void Describe<memory::AddressMapping>::fields(Fields<memory::AddressMapping>& f)
   f.optional("order", &A::order,
              "address fields from most to least significant, each once: St Ch Pc Bg Ba Ro Co "
              "(Co counts bursts; the bytes of a burst are the lowest bits)");
-  f.optional("xor_bank_hash", &A::xor_bank_hash,
-             "XOR bank and bank group with the low row bits (permutation interleaving)");
+  f.optional("hash", &A::hash, "permutation of the fields after the split");
   f.check([](const A& a, const Check& c) {
     std::string error = memory::AddressMap::check_order(a.order);
     if (!error.empty()) {
@@ -165,11 +141,9 @@ void Describe<memory::Timing>::fields(Fields<memory::Timing>& f) {
 
 void Describe<memory::ControllerPolicy>::fields(Fields<memory::ControllerPolicy>& f) {
   using P = memory::ControllerPolicy;
-  f.optional("page_policy", &P::page_policy,
-             "open: rows stay open; closed: every access auto-precharges; *_adaptive: close "
-             "(open) a row unless a queued request hits (misses) it");
-  f.optional("scheduler", &P::scheduler, "fr_fcfs: row hits first, then oldest; fcfs: oldest");
-  f.optional("refresh", &P::refresh, "all_bank REF every tREFI, per_bank REFpb round robin, none");
+  f.optional("page_policy", &P::page_policy, "when a column command closes its row");
+  f.optional("scheduler", &P::scheduler, "which queued request goes next");
+  f.optional("refresh", &P::refresh, "when refreshes fall due");
   f.optional("command_bus", &P::command_bus,
              "row_column: one row and one column command per cycle (HBM); single: one command");
   f.optional("read_queue_depth", &P::read_queue_depth, "read bursts queued per pseudo-channel",
@@ -180,9 +154,6 @@ void Describe<memory::ControllerPolicy>::fields(Fields<memory::ControllerPolicy>
              "queued writes that switch the controller to draining writes", in_range(1, 4096));
   f.optional("write_low_watermark", &P::write_low_watermark,
              "queued writes at which draining stops", in_range(0, 4096));
-  f.optional("row_hit_cap", &P::row_hit_cap,
-             "row hits that may bypass an older request to the same bank (0 = unlimited)",
-             in_range(0, 1 << 20));
   f.check([](const P& p, const Check& c) {
     if (p.write_high_watermark > p.write_queue_depth) {
       c.fail("write_high_watermark", "expected <= write_queue_depth (" +
@@ -209,7 +180,12 @@ void Describe<memory::Energy>::fields(Fields<memory::Energy>& f) {
   f.optional("idd4w_ma", &E::idd4w_ma, "IDD4W: burst write", nonneg);
   f.optional("idd5ab_ma", &E::idd5ab_ma, "IDD5AB: all-bank refresh", nonneg);
   f.optional("idd5pb_ma", &E::idd5pb_ma, "IDD5PB: per-bank refresh (0 = IDD5AB scaled)", nonneg);
-  f.optional("io_pj_per_bit", &E::io_pj_per_bit, "interface energy per bit moved (idd model)",
+  f.optional("io_pj_per_bit", &E::io_pj_per_bit,
+             "interface (I/O) energy per bit of a read or write burst (action io_burst)", nonneg);
+  f.optional("on_die_pj_per_bit", &E::on_die_pj_per_bit,
+             "idd model: on-die data movement per bit of a burst (array to interface), instead "
+             "of VDD (IDD4R/IDD4W - IDD3N) tBurst, which describes the same current; 0: from "
+             "the currents (pj_per_bit model: read/write_pj_per_bit instead)",
              nonneg);
   f.optional("read_pj_per_bit", &E::read_pj_per_bit, "read energy per bit (pj_per_bit)", nonneg);
   f.optional("write_pj_per_bit", &E::write_pj_per_bit, "write energy per bit (pj_per_bit)", nonneg);
@@ -246,22 +222,21 @@ void Describe<memory::MemoryConfig>::fields(Fields<memory::MemoryConfig>& f) {
   f.optional("controller", &M::controller, Describe<memory::ControllerPolicy>::doc);
   f.required("energy", &M::energy, Describe<memory::Energy>::doc);
   f.check([](const M& m, const Check& c) {
-    const auto& t = m.timing;
-    uint32_t burst = m.burst_cycles();
-    if (m.controller.refresh == memory::RefreshKind::kPerBank) {
-      uint64_t interval = t.tREFIpb != 0 ? t.tREFIpb : t.tREFI / m.banks_per_unit();
-      if (interval <= t.tRFCpb / m.banks_per_unit() || interval == 0) {
-        c.fail("timing.tREFIpb", "per-bank refresh interval " + std::to_string(interval) +
-                                     " cycles is too short for tRFCpb");
-      }
-    }
-    (void)burst;
     try {
       (void)m.capacity_bytes();
     } catch (const OverflowError& e) {
       c.fail("organisation", std::string(e.what()) +
                                  ": expected rows x columns x bus bytes x banks x channels to "
                                  "fit 64 bits");
+      return;
+    }
+    // The policies that depend on the rest of the config are built once, so that one that
+    // cannot work with it is an input error here and not a failure when the memory is made.
+    try {
+      (void)m.controller.refresh.make(m, 0);
+      (void)memory::AddressMap(m);
+    } catch (const memory::PolicyConfigError& e) {
+      c.fail(e.key(), e.what());
     }
   });
 }
@@ -309,10 +284,13 @@ MemoryConfig load_memory_config(const std::string& name_or_file,
                                 const std::vector<config::Assignment>& sets) {
   config::ConfigDoc doc = config::load_config(config::memory_kind(), name_or_file);
   config::resolve_references<MemoryConfig>(doc);
-  Json schema = memory_schema();
+  Json schema;  // built only if needed: it costs more than the rest of loading
   for (const auto& a : sets) {
     if (a.root != "memory") {
       continue;
+    }
+    if (schema.is_null()) {
+      schema = memory_schema();
     }
     config::apply_assignment(doc, a, schema);
   }

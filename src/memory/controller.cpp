@@ -37,7 +37,8 @@ TxId Controller::new_transaction(uint64_t bytes, uint32_t bursts, bool write, Cy
   return id;
 }
 
-TxId Controller::submit(uint64_t address, uint64_t bytes, bool write, Cycle now) {
+TxId Controller::submit(uint64_t address, uint64_t bytes, bool write, Cycle now,
+                        RequestorId requestor) {
   if (bytes == 0 || address > map_.capacity_bytes() || bytes > map_.capacity_bytes() - address) {
     throw std::logic_error("Controller::submit: request outside the memory");
   }
@@ -46,7 +47,7 @@ TxId Controller::submit(uint64_t address, uint64_t bytes, bool write, Cycle now)
   TxId id = new_transaction(bytes, static_cast<uint32_t>(last - first + 1), write, now);
   AddressMap::Cursor at(map_, first * burst);
   for (uint64_t b = first; b <= last; ++b, at.next()) {
-    enqueue_burst(id, at.get(), write, now);
+    enqueue_burst(id, at.get(), write, now, requestor);
   }
   return id;
 }

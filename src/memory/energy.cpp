@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "cimsim/common/checked_math.hpp"
+#include "cimsim/memory/offchip.hpp"
 
 namespace cimsim::memory {
 
@@ -20,6 +21,8 @@ const char* EnergyTable::action_name(Action a) {
       return "ref_pb";
     case Action::kActiveStandbyCycle:
       return "active_standby_cycle";
+    case Action::kIoBurst:
+      return "io_burst";
   }
   return "?";
 }
@@ -37,8 +40,13 @@ EnergyTable::EnergyTable(const MemoryConfig& c) {
     double v = e.vdd_v;
     set(Action::kActPre,
         v * (e.idd0_ma * t.tRC - (e.idd3n_ma * t.tRAS + e.idd2n_ma * (t.tRC - t.tRAS))) * tck_ns);
-    set(Action::kRdBurst, v * (e.idd4r_ma - e.idd3n_ma) * burst * tck_ns + e.io_pj_per_bit * bits);
-    set(Action::kWrBurst, v * (e.idd4w_ma - e.idd3n_ma) * burst * tck_ns + e.io_pj_per_bit * bits);
+    if (e.on_die_pj_per_bit > 0) {
+      set(Action::kRdBurst, e.on_die_pj_per_bit * bits);
+      set(Action::kWrBurst, e.on_die_pj_per_bit * bits);
+    } else {
+      set(Action::kRdBurst, v * (e.idd4r_ma - e.idd3n_ma) * burst * tck_ns);
+      set(Action::kWrBurst, v * (e.idd4w_ma - e.idd3n_ma) * burst * tck_ns);
+    }
     double ref_ab = v * (e.idd5ab_ma - e.idd3n_ma) * t.tRFC * tck_ns;
     set(Action::kRefAb, ref_ab);
     set(Action::kRefPb, e.idd5pb_ma > 0 ? v * (e.idd5pb_ma - e.idd3n_ma) * t.tRFCpb * tck_ns
@@ -58,6 +66,7 @@ EnergyTable::EnergyTable(const MemoryConfig& c) {
     source_ =
         "per-action energies of memory config" + (c.name.empty() ? std::string() : " " + c.name);
   }
+  set(Action::kIoBurst, e.io_pj_per_bit * bits);
 }
 
 MemoryActions declare_memory(stats::Registry& registry, const std::string& component,
@@ -69,7 +78,7 @@ MemoryActions declare_memory(stats::Registry& registry, const std::string& compo
                                  energy.energy_pj(action), energy.source());
   }
   registry.component(component, energy.static_power_w(), 0, units);
-  out.link = registry.link("hbm", "HBM <-> on-chip");
+  out.link = registry.link(kOffChipName, "HBM <-> on-chip");
   return out;
 }
 
@@ -82,6 +91,7 @@ void add_memory_counts(const MemoryActions& actions, const MemoryStats& s, uint3
   n[static_cast<int>(Action::kRefAb)] = s.command(Command::kRefAb);
   n[static_cast<int>(Action::kRefPb)] = s.command(Command::kRefPb);
   n[static_cast<int>(Action::kActiveStandbyCycle)] = s.active_cycles;
+  n[static_cast<int>(Action::kIoBurst)] = s.read_bursts + s.write_bursts;
   stats::Counts add;
   size_t need = counts.actions.size();
   for (stats::ActionId id : actions.ids) {

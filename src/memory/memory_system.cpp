@@ -5,6 +5,7 @@
 
 #include "cimsim/memory/controller.hpp"
 #include "cimsim/memory/energy.hpp"
+#include "cimsim/memory/requestor.hpp"
 #include "cimsim/memory/timing_checker.hpp"
 
 namespace cimsim::memory {
@@ -130,7 +131,8 @@ void MemorySystem::b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_ti
   Cycle now = now_cycle();
   controller_->advance_to(now);
   notify_finished();
-  TxId id = controller_->submit(address, length, cmd == tlm::TLM_WRITE_COMMAND, now);
+  TxId id = controller_->submit(address, length, cmd == tlm::TLM_WRITE_COMMAND, now,
+                                requestor_of(payload));
   if (pending_.size() <= id) {
     pending_.resize(id + 1);
   }

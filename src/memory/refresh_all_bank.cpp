@@ -1,13 +1,14 @@
 // All-bank refresh: one REFab every tREFI; the whole pseudo-channel is closed and blocked for
 // tRFC.
+#include "cimsim/memory/config.hpp"
 #include "cimsim/memory/refresh.hpp"
 
 namespace cimsim::memory {
 namespace {
 
-class AllBank final : public RefreshPolicy {
+class AllBankRefresh final : public RefreshPolicy {
  public:
-  AllBank(const MemoryConfig& c, uint32_t unit)
+  AllBankRefresh(const MemoryConfig& c, uint32_t unit)
       : interval_(c.timing.tREFI),
         due_(interval_ + static_cast<Cycle>(interval_) * unit / c.units()) {}
   Cycle due() const override { return due_; }
@@ -25,20 +26,11 @@ class AllBank final : public RefreshPolicy {
 
 }  // namespace
 
-std::unique_ptr<RefreshPolicy> make_all_bank_refresh(const MemoryConfig& config, uint32_t unit) {
-  return std::make_unique<AllBank>(config, unit);
-}
-
-std::unique_ptr<RefreshPolicy> make_refresh(const MemoryConfig& config, uint32_t unit) {
-  switch (config.controller.refresh) {
-    case RefreshKind::kAllBank:
-      return make_all_bank_refresh(config, unit);
-    case RefreshKind::kPerBank:
-      return make_per_bank_refresh(config, unit);
-    case RefreshKind::kNone:
-      return make_no_refresh();
-  }
-  return make_no_refresh();
-}
+CIMSIM_REGISTER(RefreshAxis, config::NoParams, "all_bank",
+                "one REFab every tREFI; the pseudo-channel closes its rows and waits tRFC",
+                [](const config::NoParams&, const MemoryConfig& c,
+                   uint32_t unit) -> std::unique_ptr<RefreshPolicy> {
+                  return std::make_unique<AllBankRefresh>(c, unit);
+                });
 
 }  // namespace cimsim::memory

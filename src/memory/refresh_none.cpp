@@ -4,9 +4,9 @@
 namespace cimsim::memory {
 namespace {
 
-class None final : public RefreshPolicy {
+class NoRefresh final : public RefreshPolicy {
  public:
-  Cycle due() const override { return ~Cycle{0}; }
+  Cycle due() const override { return kNever; }
   Command command() const override { return Command::kRefAb; }
   uint32_t bank() const override { return 0; }
   bool covers(uint32_t) const override { return false; }
@@ -17,8 +17,8 @@ class None final : public RefreshPolicy {
 
 }  // namespace
 
-std::unique_ptr<RefreshPolicy> make_no_refresh() {
-  return std::make_unique<None>();
-}
+CIMSIM_REGISTER(RefreshAxis, config::NoParams, "none", "no refresh (isolates its overhead)",
+                [](const config::NoParams&, const MemoryConfig&, uint32_t)
+                    -> std::unique_ptr<RefreshPolicy> { return std::make_unique<NoRefresh>(); });
 
 }  // namespace cimsim::memory

@@ -1,16 +1,29 @@
 // Per-bank refresh: one REFpb every tREFIpb (default tREFI / banks), banks in round robin, so
 // every bank is refreshed once per tREFI; only the refreshed bank is blocked (for tRFCpb).
+#include <string>
+
+#include "cimsim/memory/config.hpp"
 #include "cimsim/memory/refresh.hpp"
 
 namespace cimsim::memory {
 namespace {
 
-class PerBank final : public RefreshPolicy {
+Cycle per_bank_interval(const MemoryConfig& c) {
+  return c.timing.tREFIpb != 0 ? c.timing.tREFIpb : c.timing.tREFI / c.banks_per_unit();
+}
+
+class PerBankRefresh final : public RefreshPolicy {
  public:
-  PerBank(const MemoryConfig& c, uint32_t unit)
+  PerBankRefresh(const MemoryConfig& c, uint32_t unit)
       : banks_(c.banks_per_unit()),
-        interval_(c.timing.tREFIpb != 0 ? c.timing.tREFIpb : c.timing.tREFI / c.banks_per_unit()),
-        due_(interval_ + static_cast<Cycle>(interval_) * unit / c.units()) {}
+        interval_(per_bank_interval(c)),
+        due_(interval_ + static_cast<Cycle>(interval_) * unit / c.units()) {
+    if (interval_ <= c.timing.tRFCpb / c.banks_per_unit() || interval_ == 0) {
+      throw PolicyConfigError("timing.tREFIpb", "per-bank refresh interval " +
+                                                    std::to_string(interval_) +
+                                                    " cycles is too short for tRFCpb");
+    }
+  }
   Cycle due() const override { return due_; }
   Command command() const override { return Command::kRefPb; }
   uint32_t bank() const override { return bank_; }
@@ -34,8 +47,11 @@ class PerBank final : public RefreshPolicy {
 
 }  // namespace
 
-std::unique_ptr<RefreshPolicy> make_per_bank_refresh(const MemoryConfig& config, uint32_t unit) {
-  return std::make_unique<PerBank>(config, unit);
-}
+CIMSIM_REGISTER(RefreshAxis, config::NoParams, "per_bank",
+                "one REFpb every tREFIpb, banks in round robin; only that bank waits tRFCpb",
+                [](const config::NoParams&, const MemoryConfig& c,
+                   uint32_t unit) -> std::unique_ptr<RefreshPolicy> {
+                  return std::make_unique<PerBankRefresh>(c, unit);
+                });
 
 }  // namespace cimsim::memory

@@ -1,12 +1,12 @@
-// FCFS: every bank serves its oldest request, and the oldest ready command issues first. The
-// class (FcfsScheduler) is in scheduler.hpp so that the channel's calls need no virtual
-// dispatch.
-#include "cimsim/memory/scheduler.hpp"
+// Registration of FCFS (the class is in scheduler_fcfs.hpp, inline for the channel).
+#include "cimsim/memory/scheduler_fcfs.hpp"
 
 namespace cimsim::memory {
 
-std::unique_ptr<Scheduler> make_fcfs_scheduler() {
-  return std::make_unique<FcfsScheduler>();
-}
+CIMSIM_REGISTER(SchedulerAxis, config::NoParams, "fcfs",
+                "every bank serves its oldest request; the oldest ready command first",
+                [](const config::NoParams&, const SchedulerSetup&) -> std::unique_ptr<Scheduler> {
+                  return std::make_unique<FcfsScheduler>();
+                });
 
 }  // namespace cimsim::memory

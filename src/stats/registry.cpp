@@ -1,6 +1,8 @@
 #include "cimsim/stats/registry.hpp"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 
 #include "cimsim/common/checked_math.hpp"
 
@@ -59,6 +61,27 @@ void Counts::add(const Counts& other) {
   add_vector(actions, other.actions, "action count");
   add_vector(read_bytes, other.read_bytes, "bytes read");
   add_vector(write_bytes, other.write_bytes, "bytes written");
+}
+
+namespace {
+void subtract_vector(std::vector<uint64_t>& from, const std::vector<uint64_t>& what,
+                     const char* name) {
+  if (from.size() < what.size()) from.resize(what.size(), 0);
+  for (size_t i = 0; i < what.size(); ++i) {
+    if (what[i] > from[i]) {
+      throw std::logic_error(std::string("counts: subtracting ") + std::to_string(what[i]) + " " +
+                             name + " from " + std::to_string(from[i]));
+    }
+    from[i] -= what[i];
+  }
+}
+}  // namespace
+
+Counts& Counts::operator-=(const Counts& other) {
+  subtract_vector(actions, other.actions, "action count");
+  subtract_vector(read_bytes, other.read_bytes, "bytes read");
+  subtract_vector(write_bytes, other.write_bytes, "bytes written");
+  return *this;
 }
 
 bool Counts::empty() const {

@@ -9,35 +9,18 @@
 
 namespace cimsim::vn {
 
-namespace detail {
-void sub_counts(stats::Counts& a, const stats::Counts& b) {
-  for (size_t i = 0; i < a.actions.size() && i < b.actions.size(); ++i) {
-    a.actions[i] -= b.actions[i];
-  }
-  for (size_t i = 0; i < a.read_bytes.size() && i < b.read_bytes.size(); ++i) {
-    a.read_bytes[i] -= b.read_bytes[i];
-  }
-  for (size_t i = 0; i < a.write_bytes.size() && i < b.write_bytes.size(); ++i) {
-    a.write_bytes[i] -= b.write_bytes[i];
-  }
-}
-}  // namespace detail
-using detail::sub_counts;
-
 VnExecutor::VnExecutor(const config::ConfigDoc& doc, MachineConfig cfg,
                        const std::string& module_name, const exec::RunOptions& options,
-                       std::unique_ptr<MemoryBackend> memory)
+                       std::unique_ptr<memory::OffChipMemory> memory)
     : ExecutorBase(cfg.name, "von_neumann", config::to_json(cfg), options),
       doc_(doc),
       cfg_(std::move(cfg)),
       memory_(std::move(memory)) {
   memory_->declare(registry());
   machine_ = std::make_unique<VnMachine>(module_name.c_str(), cfg_, *memory_, registry());
-  for (size_t i = 0; i < registry().links().size(); ++i) {
-    if (registry().links()[i].name == "hbm") {
-      hbm_link_ = static_cast<stats::LinkId>(i);
-      has_hbm_link_ = true;
-    }
+  if (auto link = memory::find_offchip_link(registry())) {
+    hbm_link_ = *link;
+    has_hbm_link_ = true;
   }
   attributed_hbm_.reset(registry());
   background_ = memory_->background_actions();
@@ -120,8 +103,7 @@ void VnExecutor::player() {
     if (!first) {
       // Everything the memory counted from the first op's start to the last one's end belongs
       // to some op (simulated ops take their share, replays stand for theirs).
-      attributed_hbm_ = memory_now();
-      sub_counts(attributed_hbm_, memory_first_);
+      attributed_hbm_ = memory_now() - memory_first_;
     }
   } catch (...) {
     error_ = std::current_exception();
@@ -190,8 +172,7 @@ void VnExecutor::run_group(const OpGroup& group) {
     cost.end_ps = static_cast<uint64_t>(std::llround(now_ps()));
     cost.counts = hit->counts;
     if (!replay_writebacks_.empty()) {
-      stats::Counts mem_during = memory_now();
-      sub_counts(mem_during, mem_before);
+      stats::Counts mem_during = memory_now() - mem_before;
       for (stats::ActionId a : background_) {
         mem_during.actions[a] = 0;
       }
@@ -233,11 +214,8 @@ void VnExecutor::run_group(const OpGroup& group) {
     l2.set_log(nullptr);
     kernels_ += rec.kernel_ps.size();
     cost.end_ps = static_cast<uint64_t>(std::llround(now_ps()));
-    cost.counts = machine_->live().counts;
-    sub_counts(cost.counts, live_before);
-    stats::Counts mem_delta = memory_now();
-    sub_counts(mem_delta, mem_before);
-    cost.counts.add(mem_delta);
+    cost.counts = machine_->live().counts - live_before;
+    cost.counts += memory_now() - mem_before;
     ++sim_ops_;
     uint64_t hbm =
         has_hbm_link_ ? cost.counts.read_bytes[hbm_link_] + cost.counts.write_bytes[hbm_link_] : 0;
@@ -301,7 +279,7 @@ stats::Counts VnExecutor::unattributed() const {
   stats::Counts c;
   c.reset(registry());
   memory_->add_counts(c);
-  sub_counts(c, attributed_hbm_);
+  c -= attributed_hbm_;
   if (node_) {
     node_->scale(c);
   }

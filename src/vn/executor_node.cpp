@@ -4,17 +4,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cimsim/memory/offchip.hpp"
 #include "cimsim/vn/executor.hpp"
 
-#ifdef CIMSIM_VN_HAVE_MEMORY
-#include "cimsim/memory/energy.hpp"
-#endif
-
 namespace cimsim::vn {
-
-namespace detail {
-void sub_counts(stats::Counts& a, const stats::Counts& b);  // executor.cpp
-}  // namespace detail
 
 void VnExecutor::make_node() {
   node_ = std::make_unique<Node>(*cfg_.node, [this](const std::string& path) {
@@ -23,15 +16,9 @@ void VnExecutor::make_node() {
   // Every device refreshes its DRAM; only the busy ones open rows (active standby).
   std::vector<stats::ActionId> refresh;
   for (stats::ActionId a : background_) {
-    const std::string& name = registry().actions()[a].action;
-#ifdef CIMSIM_VN_HAVE_MEMORY
-    if (name == memory::EnergyTable::action_name(memory::Action::kRefAb) ||
-        name == memory::EnergyTable::action_name(memory::Action::kRefPb)) {
+    if (memory::is_offchip_refresh(registry().actions()[a])) {
       refresh.push_back(a);
     }
-#else
-    (void)name;
-#endif
   }
   node_->declare(registry(), refresh);
 }
@@ -99,8 +86,7 @@ void VnExecutor::run_comm(const NodeComm& c) {
   wait_until_ps(gpu_end_ps_);
   ++kernels_;
   cost.end_ps = static_cast<uint64_t>(std::llround(now_ps()));
-  cost.counts = memory_now();
-  detail::sub_counts(cost.counts, mem_before);
+  cost.counts = memory_now() - mem_before;
   node_->count(c, cost.counts);
   cost.bound = "communication";
   node_->note(c, cost.end_ps - cost.start_ps);

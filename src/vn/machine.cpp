@@ -25,8 +25,8 @@ struct VnMachine::UnitState {
   std::vector<std::unique_ptr<DmaJob>> steps;
 };
 
-VnMachine::VnMachine(sc_core::sc_module_name name, const MachineConfig& cfg, MemoryBackend& memory,
-                     stats::Registry& reg)
+VnMachine::VnMachine(sc_core::sc_module_name name, const MachineConfig& cfg,
+                     memory::OffChipMemory& memory, stats::Registry& reg)
     : sc_module(name), cfg_(cfg) {
   const double cyc = 1000.0 / cfg.clock_ghz;  // ps per cycle
   const std::string unit = cfg.compute.unit_name;
@@ -83,8 +83,10 @@ VnMachine::VnMachine(sc_core::sc_module_name name, const MachineConfig& cfg, Mem
   unsigned workers = std::max<unsigned>(4, max_stages * cfg.compute.max_ctas_per_unit + 2);
   for (uint32_t u = 0; u < cfg.compute.units; ++u) {
     std::string n = unit + std::to_string(u) + "_dma";
+    // Requestor ids for the memory's scheduler: unit u is u + 1 (0 is "unknown": write-backs).
     dma_.push_back(std::make_unique<DmaEngine>(n.c_str(), cfg.noc.port_bytes_per_cycle / cyc,
-                                               workers, drained_, outstanding_));
+                                               workers, drained_, outstanding_,
+                                               static_cast<uint16_t>(std::min(u + 1, 0xFFFFu))));
     dma_.back()->out.bind(noc_->in);
     units_.push_back(std::make_unique<UnitState>());
     sc_core::sc_spawn(sc_core::sc_bind(&VnMachine::unit_thread, this, u),

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cimsim/memory/requestor.hpp"
+
 namespace cimsim::vn {
 
 using sc_core::SC_PS;
@@ -145,6 +147,7 @@ void L2Module::b_transport(tlm::tlm_generic_payload& p, sc_time& delay) {
     mp.set_data_length(static_cast<unsigned>(miss_bytes));
     mp.set_streaming_width(static_cast<unsigned>(miss_bytes));
     mp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    memory::forward_requestor(p, mp);
     sc_time d = sc_core::SC_ZERO_TIME;
     mem_read_ += miss_bytes;
     mem->b_transport(mp, d);
@@ -186,12 +189,13 @@ void L2Module::writeback_thread() {
 // ---- DMA engine ---------------------------------------------------------------------------
 
 DmaEngine::DmaEngine(sc_core::sc_module_name name, double port_bytes_per_ps, unsigned workers,
-                     sc_core::sc_event& drained, uint64_t& outstanding)
+                     sc_core::sc_event& drained, uint64_t& outstanding, uint16_t requestor)
     : sc_module(name),
       out("out"),
       port_(port_bytes_per_ps),
       drained_(drained),
-      outstanding_(outstanding) {
+      outstanding_(outstanding),
+      requestor_(requestor) {
   for (unsigned i = 0; i < workers; ++i) {
     sc_core::sc_spawn(sc_core::sc_bind(&DmaEngine::worker, this),
                       sc_core::sc_gen_unique_name("worker"));
@@ -216,6 +220,7 @@ void DmaEngine::worker() {
   tlm::tlm_generic_payload& p = payloads_.take();
   auto* ext = new TensorExt;  // owned by the payload
   p.set_extension(ext);
+  memory::set_requestor(p, requestor_);
   for (;;) {
     while (queue_.empty()) {
       sc_core::wait(queued_);

@@ -11,11 +11,11 @@ namespace cimsim::vn {
 
 namespace {
 
-class FoldedMemory final : public sc_core::sc_module, public MemoryBackend {
+class FoldedMemory final : public sc_core::sc_module, public memory::OffChipMemory {
  public:
   // The name is a constructor argument so that it stays on SystemC's name stack while the
   // sockets are built.
-  FoldedMemory(const sc_core::sc_module_name& name, std::unique_ptr<MemoryBackend> inner,
+  FoldedMemory(const sc_core::sc_module_name& name, std::unique_ptr<memory::OffChipMemory> inner,
                uint32_t copies)
       : sc_core::sc_module(name),
         in_("in"),
@@ -72,15 +72,15 @@ class FoldedMemory final : public sc_core::sc_module, public MemoryBackend {
 
   tlm_utils::simple_target_socket<FoldedMemory> in_;
   tlm_utils::simple_initiator_socket<FoldedMemory> out_;
-  std::unique_ptr<MemoryBackend> inner_;
+  std::unique_ptr<memory::OffChipMemory> inner_;
   uint32_t copies_;
   uint64_t device_bytes_;
 };
 
 }  // namespace
 
-std::unique_ptr<MemoryBackend> fold_memory(std::unique_ptr<MemoryBackend> inner, uint32_t copies,
-                                           const std::string& name) {
+std::unique_ptr<memory::OffChipMemory> fold_memory(std::unique_ptr<memory::OffChipMemory> inner,
+                                                   uint32_t copies, const std::string& name) {
   if (copies <= 1) {
     return inner;
   }

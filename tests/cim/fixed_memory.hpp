@@ -7,11 +7,11 @@
 #include <algorithm>
 #include <systemc>
 
-#include "cimsim/cim/offchip.hpp"
+#include "cimsim/memory/offchip.hpp"
 
 namespace cimsim::test {
 
-class FixedMemory : public sc_core::sc_module, public cim::OffChipMemory {
+class FixedMemory : public sc_core::sc_module, public memory::OffChipMemory {
  public:
   tlm_utils::simple_target_socket<FixedMemory> socket;
   FixedMemory(sc_core::sc_module_name name, double gbytes_s, double latency_ns, double pj_per_byte,
@@ -27,10 +27,12 @@ class FixedMemory : public sc_core::sc_module, public cim::OffChipMemory {
   tlm::tlm_target_socket<32>& target() override { return socket; }
   uint64_t capacity_bytes() const override { return capacity_; }
   double peak_bandwidth_bytes_per_s() const override { return gbytes_s_ * 1e9; }
+  double unloaded_latency_ps() const override { return latency_ns_ * 1e3; }
+  uint64_t access_bytes() const override { return 1; }
   void declare(stats::Registry& r) override {
-    read_ = r.action("hbm", "read_byte", pj_per_byte_, "test stand-in");
-    write_ = r.action("hbm", "write_byte", pj_per_byte_, "test stand-in");
-    link_ = r.link("hbm", "off-chip memory");
+    read_ = r.action(memory::kOffChipName, "read_byte", pj_per_byte_, "test stand-in");
+    write_ = r.action(memory::kOffChipName, "write_byte", pj_per_byte_, "test stand-in");
+    link_ = r.link(memory::kOffChipName, "off-chip memory");
   }
   void add_counts(stats::Counts& c) const override {
     c.actions[read_] += read_bytes_;

@@ -311,6 +311,27 @@ std::vector<Case> catalogue() {
                   {"{IN}/mem.json: memory.timing.tREFI", "expected an integer in [1, ",
                    "18446744073709551615"}));
   add(cimsim_case(
+      "memory_split_order_bits",
+      {{"mem.json", memory_over_hbm2(R"("address_mapping": {"order": "RoBaBgCo3StChPcBg1"})")},
+       {"ok.trc", "0x0 READ 0\n"}},
+      memtrace("{IN}/mem.json", "{IN}/ok.trc"),
+      {"{IN}/mem.json: memory.address_mapping.order", "bit counts of \"Co\" add up to 3",
+       "expected 5"}));
+  add(cimsim_case(
+      "memory_hash_unknown_field",
+      {{"mem.json",
+        memory_over_hbm2(R"("address_mapping": {"hash": {"name": "xor", "fields": "BgXx"}})")},
+       {"ok.trc", "0x0 READ 0\n"}},
+      memtrace("{IN}/mem.json", "{IN}/ok.trc"),
+      {"{IN}/mem.json: memory.address_mapping.hash.fields", "\"BgXx\""}));
+  add(cimsim_case(
+      "memory_scheduler_unknown_parameter",
+      {{"mem.json",
+        memory_over_hbm2(R"("controller": {"scheduler": {"name": "fcfs", "row_hit_cap": 4}})")},
+       {"ok.trc", "0x0 READ 0\n"}},
+      memtrace("{IN}/mem.json", "{IN}/ok.trc"),
+      {"{IN}/mem.json: memory.controller.scheduler.row_hit_cap", "unknown key"}));
+  add(cimsim_case(
       "memory_wrong_type",
       {{"mem.json", memory_over_hbm2(R"("organisation": {"clock_ghz": "1GHz"})")},
        {"ok.trc", "0x0 READ 0\n"}},
@@ -524,7 +545,7 @@ std::vector<Case> catalogue() {
   // ---- memory traces (cimsim memtrace) ----
   add(cimsim_case("memtrace_binary_garbage", {{"m.trc", garbage(4096, 3)}},
                   memtrace("hbm2", "{IN}/m.trc"),
-                  {"{IN}/m.trc:1", "expected \"0xADDR READ|WRITE CYCLE\""}));
+                  {"{IN}/m.trc:1", "expected \"0xADDR READ|WRITE CYCLE [REQUESTOR]\""}));
   add(cimsim_case("memtrace_unknown_operation", {{"m.trc", "0x0 READ 1\n0x40 XREAD 2\n"}},
                   memtrace("hbm2", "{IN}/m.trc"),
                   {"{IN}/m.trc:2", "\"0x40 XREAD 2\"", "unknown operation \"XREAD\""}));

@@ -93,7 +93,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"hbm2", {"controller.refresh=per_bank"}, Pattern::kMixed},
                       Case{"hbm2", {"controller.scheduler=fcfs"}, Pattern::kMixed},
                       Case{"hbm2", {"controller.command_bus=single"}, Pattern::kMixed},
-                      Case{"hbm2", {"address_mapping.xor_bank_hash=true"}, Pattern::kRandom}),
+                      Case{"hbm2", {"address_mapping.hash=xor"}, Pattern::kRandom}),
     [](const ::testing::TestParamInfo<Case>& info) { return case_name(info.param); });
 
 // A deliberately broken scheduler: the controller believes a timing is shorter than it is.

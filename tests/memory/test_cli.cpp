@@ -60,7 +60,10 @@ TEST(MemtraceCli, ReportHasTheResultsAndIsDeterministic) {
                 j["results"]["commands"]["WR"].get<uint64_t>(),
             5000u);
   EXPECT_GT(j["energy"]["energy_j"].get<double>(), 0.0);
-  EXPECT_EQ(j["energy"]["actions"]["rd_burst"]["energy_pj_each"].get<double>(), 804.0);
+  // hbm2's bursts: 2.24 pJ/bit on the die and 0.30 at the interface, 512 bits each.
+  EXPECT_NEAR(j["energy"]["actions"]["rd_burst"]["energy_pj_each"].get<double>(), 2.24 * 512, 1e-9);
+  EXPECT_NEAR(j["energy"]["actions"]["io_burst"]["energy_pj_each"].get<double>(), 0.30 * 512, 1e-9);
+  EXPECT_EQ(j["energy"]["actions"]["io_burst"]["count"], 5000);
   EXPECT_EQ(j["timing_check"]["violations"], 0);
   EXPECT_EQ(j["memory"]["config"]["timing"]["tRCDRD"], 14);
 }

@@ -35,7 +35,7 @@ inline config::ConfigDoc machine_doc(const std::string& preset,
 }
 
 // A memory that serves any request at a fixed bandwidth after a fixed latency (FCFS).
-class FixedMemory : public sc_core::sc_module, public MemoryBackend {
+class FixedMemory : public sc_core::sc_module, public memory::OffChipMemory {
  public:
   tlm_utils::simple_target_socket<FixedMemory> socket;
   FixedMemory(sc_core::sc_module_name n, double bytes_per_s, double latency_ns, uint64_t capacity)
@@ -48,9 +48,9 @@ class FixedMemory : public sc_core::sc_module, public MemoryBackend {
   }
   tlm::tlm_target_socket<32>& target() override { return socket; }
   void declare(stats::Registry& r) override {
-    link_ = r.link("hbm", "HBM <-> L2");
-    rd_ = r.action("hbm", "read_byte", 0.0);
-    wr_ = r.action("hbm", "write_byte", 0.0);
+    link_ = r.link(memory::kOffChipName, "HBM <-> L2");
+    rd_ = r.action(memory::kOffChipName, "read_byte", 0.0);
+    wr_ = r.action(memory::kOffChipName, "write_byte", 0.0);
   }
   void add_counts(stats::Counts& c) const override {
     c.read_bytes[link_] += read_;

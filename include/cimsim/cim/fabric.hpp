@@ -46,9 +46,9 @@
 #include "cimsim/cim/energy.hpp"
 #include "cimsim/cim/mapper.hpp"
 #include "cimsim/cim/noc.hpp"
-#include "cimsim/cim/offchip.hpp"
 #include "cimsim/cim/tile.hpp"
 #include "cimsim/exec/executor_base.hpp"
+#include "cimsim/memory/offchip.hpp"
 
 namespace cimsim::cim {
 
@@ -56,8 +56,8 @@ class Fabric : public sc_core::sc_module, public exec::ExecutorBase {
  public:
   SC_HAS_PROCESS(Fabric);
   Fabric(const sc_core::sc_module_name& module_name, const CimConfig& config, Json config_json,
-         const std::string& report_name, exec::RunOptions options, const OffChipFactory& memory,
-         ConfigWhere where = {});
+         const std::string& report_name, exec::RunOptions options,
+         const memory::OffChipFactory& memory, ConfigWhere where = {});
   ~Fabric() override;
 
   void start(std::unique_ptr<trace::OpSource> trace) override;
@@ -139,7 +139,7 @@ class Fabric : public sc_core::sc_module, public exec::ExecutorBase {
 
   CimConfig cfg_;
   ConfigWhere where_;  // names the config file in errors found when the trace is known
-  std::unique_ptr<OffChipMemory> mem_;
+  std::unique_ptr<memory::OffChipMemory> mem_;
   tlm_utils::simple_initiator_socket<Fabric> mem_socket_;
   tlm_utils::multi_passthrough_initiator_socket<Fabric> tile_socket_;
 

@@ -5,15 +5,20 @@
 // the next, then the channel, the pseudo-channel, the bank group, the column, the bank and the
 // row. The bytes inside one burst are always the lowest bits. For power-of-two field sizes
 // this is the familiar bit slicing of Ramulator/DRAMsim3; other sizes (5 stacks) divide.
-// With xor_bank_hash the bank group and bank are permuted by the low row digits (XOR for
-// power-of-two counts, addition modulo the count otherwise), so addresses that differ only in
-// the row spread over banks.
+// A power-of-two field may be split into several digits by giving bit counts: in
+// "RoBaBgCoStChPcBg1Co2" the lowest 2 bits of the column (4 bursts) come first, then 1 bit of
+// the bank group, the pseudo-channels, and the rest of the column and bank group above them
+// (GPGPU-Sim/Accel-Sim's "dramid@8" style: a few hundred bytes per channel).
+// The config's address hash (address_hash.hpp, e.g. "xor") then permutes fields; with
+// none, decoding calls nothing.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "cimsim/memory/address_hash.hpp"
 #include "cimsim/memory/config.hpp"
 
 namespace cimsim::memory {
@@ -32,12 +37,14 @@ class AddressMap {
  public:
   explicit AddressMap(const MemoryConfig& config);
 
-  // "" if `order` names St Ch Pc Bg Ba Ro Co exactly once each, else what is wrong.
+  // "" if `order` is well formed (every field St Ch Pc Bg Ba Ro Co at least once; a field
+  // more than once only with bit counts, "Co2"), else what is wrong. Whether the counts fit
+  // the field sizes is checked when a map is built (PolicyConfigError at address_mapping.order).
   static std::string check_order(const std::string& order);
 
   // `address` must be below capacity_bytes(); the bytes within a burst are ignored.
   DecodedAddress decode(uint64_t address) const {
-    if (!all_pow2_) {
+    if (!all_pow2_ || split_) {
       return decode_general(address);
     }
     // Every field a power of two: each is a bit range of the burst index.
@@ -45,8 +52,8 @@ class AddressMap {
     auto field = [this, burst](Field f) {
       return static_cast<uint32_t>(burst >> bit_offset_[f]) & (sizes_[f] - 1);
     };
-    if (xor_hash_) {
-      std::array<uint32_t, kFields> v;
+    if (hash_ != nullptr) {
+      FieldValues v;
       for (int f = 0; f < kFields; ++f) {
         v[f] = field(static_cast<Field>(f));
       }
@@ -66,25 +73,27 @@ class AddressMap {
   uint32_t burst_bytes() const { return 1u << burst_shift_; }
 
  private:
-  enum Field { kSt, kCh, kPc, kBg, kBa, kRo, kCo, kFields };
+  using Field = AddressField;
+  static constexpr int kFields = kAddressFields;
+  static constexpr int kMaxDigits = 16;
   struct Digit {
-    Field field;
-    uint32_t size;
-    uint32_t shift;      // log2(size) if a power of two, else 0xFF
+    Field field = kSt;
+    uint32_t size = 1;
+    uint32_t shift = 0;  // log2(size) if a power of two, else 0xFF
+    uint32_t low = 0;    // its lowest bit within the field (a split field has several digits)
     uint64_t magic = 0;  // other sizes: 2^64 / size rounded up, to divide 32-bit values
   };
-  void hash(std::array<uint32_t, kFields>& v, bool inverse) const;
   DecodedAddress decode_general(uint64_t address) const;
-  DecodedAddress finish(std::array<uint32_t, kFields>& v) const {
-    if (xor_hash_) {
-      hash(v, false);
+  DecodedAddress finish(FieldValues& v) const {
+    if (hash_ != nullptr) {
+      hash_->apply(v);
     }
     return combine(v);
   }
   // Reads the digits one by one: a copy of the whole array would be one wide load of
   // values just stored one at a time (by Cursor::next()), which the CPU cannot forward from
   // the stores and waits for (a store-forwarding stall: about 7 % of a Llama-2-7B run).
-  DecodedAddress combine(const std::array<uint32_t, kFields>& v) const {
+  DecodedAddress combine(const FieldValues& v) const {
     DecodedAddress out;
     out.unit = (v[kSt] * channels_ + v[kCh]) * pcs_ + v[kPc];
     out.bank = v[kBg] * banks_per_group_ + v[kBa];
@@ -93,12 +102,15 @@ class AddressMap {
     return out;
   }
 
-  std::array<Digit, kFields> digits_{};         // least significant first
-  std::array<uint32_t, kFields> sizes_{};       // by field
-  std::array<uint32_t, kFields> bit_offset_{};  // by field, if all_pow2_: its lowest bit
+  std::array<Digit, kMaxDigits> digits_{};      // least significant first
+  int ndigits_ = 0;                             // kFields unless a field is split
+  bool split_ = false;                          // a field has more than one digit
+  FieldValues sizes_{};                         // by field
+  std::array<uint32_t, kFields> bit_offset_{};  // by field, if all_pow2_ && !split_
   uint32_t burst_shift_ = 0;
   uint64_t capacity_ = 0;
-  bool xor_hash_ = false;
+  std::shared_ptr<const AddressHash> hash_owner_;
+  const AddressHash* hash_ = nullptr;  // hash_owner_, or nullptr for none
   bool all_pow2_ = false;
   uint32_t channels_ = 0, pcs_ = 0, banks_per_group_ = 0;
 
@@ -110,21 +122,27 @@ class AddressMap {
    public:
     Cursor(const AddressMap& map, uint64_t address) : map_(&map) {
       uint64_t rest = address >> map.burst_shift_;
-      for (int i = 0; i < kFields; ++i) {
+      for (int i = 0; i < map.ndigits_; ++i) {
         const Digit& d = map.digits_[i];
-        v_[d.field] = static_cast<uint32_t>(rest % d.size);
+        digit_[i] = static_cast<uint32_t>(rest % d.size);
+        v_[d.field] += digit_[i] << d.low;
         rest /= d.size;
       }
     }
     DecodedAddress get() const {
-      if (!map_->xor_hash_) {
+      if (map_->hash_ == nullptr) {
         return map_->combine(v_);
       }
-      std::array<uint32_t, kFields> v = v_;
+      FieldValues v = v_;
       return map_->finish(v);
     }
     void next() {
-      for (const Digit& d : map_->digits_) {
+      if (map_->split_) {
+        next_split();
+        return;
+      }
+      for (int i = 0; i < kFields; ++i) {  // one digit per field: the digit is the field
+        const Digit& d = map_->digits_[i];
         if (++v_[d.field] < d.size) {
           return;
         }
@@ -133,8 +151,20 @@ class AddressMap {
     }
 
    private:
+    void next_split() {
+      for (int i = 0; i < map_->ndigits_; ++i) {
+        const Digit& d = map_->digits_[i];
+        if (++digit_[i] < d.size) {
+          v_[d.field] += 1u << d.low;
+          return;
+        }
+        digit_[i] = 0;
+        v_[d.field] -= (d.size - 1) << d.low;
+      }
+    }
     const AddressMap* map_;
-    std::array<uint32_t, kFields> v_{};  // by field
+    FieldValues v_{};                           // by field
+    std::array<uint32_t, kMaxDigits> digit_{};  // by digit (kept for split fields)
   };
 };
 

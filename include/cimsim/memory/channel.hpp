@@ -23,8 +23,11 @@
 
 #include "cimsim/memory/command.hpp"
 #include "cimsim/memory/config.hpp"
+#include "cimsim/memory/page_policy.hpp"
 #include "cimsim/memory/refresh.hpp"
 #include "cimsim/memory/scheduler.hpp"
+#include "cimsim/memory/scheduler_fcfs.hpp"
+#include "cimsim/memory/scheduler_fr_fcfs.hpp"
 #include "cimsim/memory/stats.hpp"
 #include "cimsim/memory/timing_state.hpp"
 
@@ -60,6 +63,7 @@ class RequestQueue {
     slot.row = r.row;
     slot.column = r.column;
     slot.write = r.write;
+    slot.requestor = r.requestor;
     slot.submitted = submitted;
   }
   // Hints (change nothing): start loading the i-th oldest request, or the slot the i-th
@@ -133,6 +137,8 @@ class Channel {
   void prefetch_bank(uint32_t bank, bool write) const;
   void prefetch_queue(uint32_t bank, bool write) const;
   bool busy() const { return queued_[0] + queued_[1] != 0 || !backlog_.empty(); }
+  // What the scheduler sees of this channel.
+  const ChannelView& view() const { return view_; }
   // Adds this channel's counters; active cycles up to `now`.
   void add_stats(MemoryStats& s, Cycle now) const;
 
@@ -173,6 +179,23 @@ class Channel {
     std::array<uint64_t, kCommandKinds> commands{};
     uint64_t read_bursts = 0, write_bursts = 0;
     uint64_t row_hits = 0, row_misses = 0, row_conflicts = 0;
+  };
+
+  // The scheduler's view: every bank's queues and state.
+  class View final : public ChannelView {
+   public:
+    explicit View(const Channel& c) : c_(c) {}
+    uint32_t banks() const override { return static_cast<uint32_t>(c_.banks_.size()); }
+    QueueView queue(uint32_t bank, bool write) const override {
+      const RequestQueue& q = c_.banks_[bank].queue[write ? 1 : 0];
+      return QueueView{q.data(), q.size()};
+    }
+    BankView bank(uint32_t bank) const override { return c_.view(bank); }
+    uint32_t queued(bool write) const override { return c_.queued_[write ? 1 : 0]; }
+    Cycle now() const override { return c_.now_; }
+
+   private:
+    const Channel& c_;
   };
 
   static uint64_t bit(uint32_t bank) { return uint64_t{1} << bank; }
@@ -218,7 +241,7 @@ class Channel {
     decision_.bank = bank;
     decision_.index = x.index;
   }
-  UnitBounds unit_bounds() const {
+  [[gnu::always_inline]] UnitBounds unit_bounds() const {
     UnitBounds u;
     timing_.unit_bounds(u.data(), now_);
     return u;
@@ -244,7 +267,12 @@ class Channel {
   // known to be unchanged.
   bool insert(const BurstRequest& r, Cycle submitted);
   void admit_backlog(Cycle t);
-  bool auto_precharge(uint32_t bank, const BurstRequest& r, size_t index, int dir) const;
+  bool auto_precharge(uint32_t bank, size_t index, int dir) const;
+  // A stateful scheduler's order changes at sched_change_, no command issues before it and
+  // time moves past it: the change takes effect (at most at `t`).
+  void apply_scheduler_change(Cycle t);
+  template <bool kChanges>
+  void advance_with(Cycle t);
   void open_bank(uint32_t bank, Cycle t);
   void close_banks(uint64_t banks, Cycle t);
   void emit(Cycle t, Command c, uint32_t bank, uint32_t row, uint32_t column);
@@ -255,13 +283,15 @@ class Channel {
   bool decision_valid_ = false;
   bool decision_exists_ = false;
   bool draining_ = false;
-  bool adaptive_page_ = false;  // auto-precharge depends on both queues of a bank
-  PagePolicy page_policy_ = PagePolicy::kOpen;
-  std::array<uint32_t, 2> queued_{};         // reads, writes in the queues
-  std::array<uint32_t, 2> capacity_{};       // queue depths
+  bool page_fixed_ = true;              // auto-precharge never depends on the queues: page_always_
+  bool page_always_ = false;            // (otherwise it depends on both queues of a bank)
+  bool observes_ = false;               // the scheduler hears of every column command
+  std::array<uint32_t, 2> queued_{};    // reads, writes in the queues
+  std::array<uint32_t, 2> capacity_{};  // queue depths
   uint32_t write_high_ = 0, write_low_ = 0;  // write queue watermarks
   Cycle now_ = 0;                            // cycle of the last command
   Cycle due_ = kNever;                // refresh_->due(), which changes only when a REF issues
+  Cycle sched_change_ = kNever;       // scheduler_->next_change()
   std::array<uint64_t, 2> active_{};  // per direction: banks with queued requests
   std::array<uint64_t, 2> stale_{~uint64_t{0}, ~uint64_t{0}};  // choices to recompute
   uint64_t open_ = 0;                                          // banks with a row open
@@ -284,7 +314,58 @@ class Channel {
   const uint32_t unit_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<RefreshPolicy> refresh_;
+  std::unique_ptr<PagePolicy> page_;
+  View view_{*this};
   std::array<Choices, 2> choices_;  // per direction and bank
 };
+
+// ---- once per trace request, from the replay loop: inline (Controller::prefetch and
+// accept_time), whichever translation unit the loop is in ----------------------------------
+
+inline Cycle Channel::step() {
+  for (;;) {
+    if (!decision_valid_) {
+      decide();
+    }
+    if (!decision_exists_) {
+      return kNever;
+    }
+    if (sched_change_ > decision_.time) {
+      break;
+    }
+    apply_scheduler_change(decision_.time);
+  }
+  resolve();
+  Cycle t = decision_.time;
+  issue(decision_);
+  return t;
+}
+
+inline void Channel::prefetch_hot() const {
+  // Everything above scheduler_ is hot.
+  const char* hot_end = reinterpret_cast<const char*>(&scheduler_);
+  for (const char* p = reinterpret_cast<const char*>(this); p < hot_end; p += 64) {
+    __builtin_prefetch(p);
+  }
+}
+
+inline void Channel::prefetch_bank(uint32_t bank, bool write) const {
+  __builtin_prefetch(&banks_[bank]);
+  __builtin_prefetch(&choices_[write ? 1 : 0][bank]);
+  timing_.prefetch(bank);
+  if (decision_valid_ && decision_exists_ && !decision_.refresh) {
+    __builtin_prefetch(&banks_[decision_.bank]);
+    __builtin_prefetch(&choices_[decision_.dir][decision_.bank]);
+    timing_.prefetch(decision_.bank);
+  }
+}
+
+// insert() writes the slot at the back and keeps_choice() reads the request chosen so far.
+inline void Channel::prefetch_queue(uint32_t bank, bool write) const {
+  const int dir = write ? 1 : 0;
+  const RequestQueue& queue = banks_[bank].queue[dir];
+  queue.prefetch_back(0);
+  queue.prefetch(choices_[dir][bank].index);
+}
 
 }  // namespace cimsim::memory

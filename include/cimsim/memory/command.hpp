@@ -9,6 +9,10 @@ namespace cimsim::memory {
 using Cycle = uint64_t;  // memory-clock cycles since the start of the simulation
 constexpr Cycle kNever = ~Cycle{0};
 
+// Who issued a request: an SM, a core, a DMA stream (memory/requestor.hpp); 0 when nobody
+// said. Schedulers may treat requestors differently (scheduler.hpp).
+using RequestorId = uint16_t;
+
 enum class Command : uint8_t {
   kAct,    // activate a row
   kPre,    // precharge one bank

@@ -11,12 +11,18 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "cimsim/common/json.hpp"
 #include "cimsim/config/describe.hpp"
 #include "cimsim/config/overrides.hpp"
+#include "cimsim/config/registry.hpp"
+#include "cimsim/memory/address_hash.hpp"
+#include "cimsim/memory/page_policy.hpp"
+#include "cimsim/memory/refresh.hpp"
+#include "cimsim/memory/scheduler.hpp"
 
 namespace cimsim::memory {
 
@@ -41,12 +47,10 @@ struct Organisation {
 // (Ramulator style): St stack, Ch channel, Pc pseudo-channel, Bg bank group, Ba bank, Ro row,
 // Co column (in bursts). The bytes of one burst are always the lowest bits. Each field is a
 // mixed-radix digit of its size, so non-power-of-two counts (5 stacks) work; for power-of-two
-// sizes this is the usual bit slicing.
+// sizes this is the usual bit slicing. `hash` then permutes fields (address_hash.hpp).
 struct AddressMapping {
   std::string order = "RoBaCoBgPcChSt";
-  // Permutation-based interleaving (Zhang et al., MICRO 2000): bank and bank group are XORed
-  // with the low bits of the row, so a row-strided pattern spreads over banks.
-  bool xor_bank_hash = false;
+  config::Choice<AddressHashAxis> hash{"none"};
 };
 
 struct Timing {
@@ -74,23 +78,32 @@ struct Timing {
   uint32_t tRREFD = 8;    // per-bank REF to REF/ACT of another bank
 };
 
-enum class PagePolicy { kOpen, kClosed, kOpenAdaptive, kClosedAdaptive };
-enum class SchedulerKind { kFrFcfs, kFcfs };
-enum class RefreshKind { kAllBank, kPerBank, kNone };
 enum class CommandBus { kRowColumn, kSingle };
 
+// The policies are named implementations of their registry axes, each with its own
+// parameters (scheduler.hpp, page_policy.hpp, refresh.hpp).
 struct ControllerPolicy {
-  PagePolicy page_policy = PagePolicy::kOpen;
-  SchedulerKind scheduler = SchedulerKind::kFrFcfs;
-  RefreshKind refresh = RefreshKind::kAllBank;
+  config::Choice<PagePolicyAxis> page_policy{"open"};
+  config::Choice<SchedulerAxis> scheduler{"fr_fcfs"};
+  config::Choice<RefreshAxis> refresh{"all_bank"};
   CommandBus command_bus = CommandBus::kRowColumn;
   uint32_t read_queue_depth = 32;   // bursts per pseudo-channel
   uint32_t write_queue_depth = 32;  // bursts per pseudo-channel
   uint32_t write_high_watermark = 24;
   uint32_t write_low_watermark = 8;
-  // FR-FCFS: at most this many row hits may bypass an older request to the same bank (0 = no
-  // cap), which bounds starvation.
-  uint32_t row_hit_cap = 16;
+};
+
+// Thrown by a policy's factory for a config it cannot work with (a per-bank refresh interval
+// shorter than tRFCpb, a hash that needs powers of two, ...). The config check builds the
+// policies once and turns it into an input error at `key`, a path below the memory config.
+class PolicyConfigError : public std::runtime_error {
+ public:
+  PolicyConfigError(std::string key, const std::string& what)
+      : std::runtime_error(what), key_(std::move(key)) {}
+  const std::string& key() const { return key_; }
+
+ private:
+  std::string key_;
 };
 
 enum class EnergyModel { kIdd, kPjPerBit };
@@ -102,14 +115,15 @@ enum class EnergyModel { kIdd, kPjPerBit };
 struct Energy {
   EnergyModel model = EnergyModel::kIdd;
   double vdd_v = 1.2;
-  double idd0_ma = 65;       // one ACT-PRE cycle (tRC) of one bank, others precharged
-  double idd2n_ma = 40;      // precharged standby
-  double idd3n_ma = 55;      // active standby (a row open)
-  double idd4r_ma = 390;     // burst read
-  double idd4w_ma = 500;     // burst write
-  double idd5ab_ma = 250;    // all-bank refresh
-  double idd5pb_ma = 0;      // per-bank refresh; 0 = derive from idd5ab_ma over the banks
-  double io_pj_per_bit = 0;  // interface (PHY + TSV + interposer) energy, added to each burst
+  double idd0_ma = 65;           // one ACT-PRE cycle (tRC) of one bank, others precharged
+  double idd2n_ma = 40;          // precharged standby
+  double idd3n_ma = 55;          // active standby (a row open)
+  double idd4r_ma = 390;         // burst read
+  double idd4w_ma = 500;         // burst write
+  double idd5ab_ma = 250;        // all-bank refresh
+  double idd5pb_ma = 0;          // per-bank refresh; 0 = derive from idd5ab_ma over the banks
+  double io_pj_per_bit = 0;      // interface (PHY, interposer) per bit of a burst: io_burst
+  double on_die_pj_per_bit = 0;  // moving a burst's data on the die (idd model; 0: IDD4R/W)
   // pj_per_bit model
   double read_pj_per_bit = 0;
   double write_pj_per_bit = 0;
@@ -154,18 +168,6 @@ MemoryConfig parse_memory_config(const config::ConfigDoc& doc);
 
 namespace cimsim::config {
 
-template <>
-struct EnumNames<memory::PagePolicy> {
-  static const std::vector<std::pair<memory::PagePolicy, const char*>>& names();
-};
-template <>
-struct EnumNames<memory::SchedulerKind> {
-  static const std::vector<std::pair<memory::SchedulerKind, const char*>>& names();
-};
-template <>
-struct EnumNames<memory::RefreshKind> {
-  static const std::vector<std::pair<memory::RefreshKind, const char*>>& names();
-};
 template <>
 struct EnumNames<memory::CommandBus> {
   static const std::vector<std::pair<memory::CommandBus, const char*>>& names();

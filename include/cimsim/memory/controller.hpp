@@ -49,11 +49,11 @@ class Controller {
 
   // Splits [address, address + bytes) into bursts and queues them at cycle `now`; bursts that
   // find their pseudo-channel's queue full wait in its backlog, in order. Requires bytes > 0
-  // and address + bytes <= capacity.
-  TxId submit(uint64_t address, uint64_t bytes, bool write, Cycle now);
+  // and address + bytes <= capacity. `requestor` is who issued it (scheduler.hpp).
+  TxId submit(uint64_t address, uint64_t bytes, bool write, Cycle now, RequestorId requestor = 0);
   // One burst whose address the caller has already decoded (the trace replayer). Only with
   // auto-release on: it is counted in stats() when it completes and has no TxId.
-  void submit_burst(const DecodedAddress& where, bool write, Cycle now);
+  void submit_burst(const DecodedAddress& where, bool write, Cycle now, RequestorId requestor = 0);
 
   // Issues every command whose cycle is < t in every pseudo-channel.
   void advance_to(Cycle t);
@@ -126,13 +126,15 @@ class Controller {
   MemoryStats totals_;  // requests, bytes, latencies (commands are counted per channel)
   TxId new_transaction(uint64_t bytes, uint32_t bursts, bool write, Cycle now);
   void count_request(bool write, uint64_t bytes, Cycle submitted, Cycle completion);
-  void enqueue_burst(TxId id, const DecodedAddress& d, bool write, Cycle now);
+  void enqueue_burst(TxId id, const DecodedAddress& d, bool write, Cycle now,
+                     RequestorId requestor);
   void on_transaction_burst_issued(TxId id, Cycle data_end);
 };
 
 // ---- once or more per trace request: inline ------------------------------------------------
 
-inline void Controller::enqueue_burst(TxId id, const DecodedAddress& d, bool write, Cycle now) {
+inline void Controller::enqueue_burst(TxId id, const DecodedAddress& d, bool write, Cycle now,
+                                      RequestorId requestor) {
   BurstRequest r;
   r.seq = seq_++;
   r.tx = id;
@@ -140,6 +142,7 @@ inline void Controller::enqueue_burst(TxId id, const DecodedAddress& d, bool wri
   r.row = d.row;
   r.column = d.column;
   r.write = write;
+  r.requestor = requestor;
   r.submitted = now;
   units_[d.unit]->enqueue(r);
 }
@@ -147,7 +150,8 @@ inline void Controller::enqueue_burst(TxId id, const DecodedAddress& d, bool wri
 // A burst that its pseudo-channel queues at once keeps its submission cycle in the queue
 // and needs no transaction entry; one that waits in the backlog enters the queue later, at
 // the cycle it is admitted, and gets an entry to remember when it was submitted.
-inline void Controller::submit_burst(const DecodedAddress& where, bool write, Cycle now) {
+inline void Controller::submit_burst(const DecodedAddress& where, bool write, Cycle now,
+                                     RequestorId requestor) {
   if (!auto_release_) {
     throw std::logic_error("Controller::submit_burst needs auto-release");
   }
@@ -155,7 +159,7 @@ inline void Controller::submit_burst(const DecodedAddress& where, bool write, Cy
   const TxId id = units_[where.unit]->has_room(write)
                       ? BurstRequest::kUntracked
                       : new_transaction(map_.burst_bytes(), 1, write, now);
-  enqueue_burst(id, where, write, now);
+  enqueue_burst(id, where, write, now, requestor);
 }
 
 inline void Controller::advance_unit_to(uint32_t unit, Cycle t) {

@@ -27,6 +27,7 @@
 #include "cimsim/memory/command.hpp"
 #include "cimsim/memory/config.hpp"
 #include "cimsim/memory/energy.hpp"
+#include "cimsim/memory/offchip.hpp"
 #include "cimsim/memory/stats.hpp"
 #include "cimsim/stats/registry.hpp"
 
@@ -53,9 +54,9 @@ class MemorySystem : public sc_core::sc_module {
   const MemoryConfig& config() const { return config_; }
 
   // Declares the memory's actions (act_pre, rd_burst, wr_burst, ref_ab, ref_pb,
-  // active_standby_cycle), its static power (precharged standby) and the link "hbm".
-  void declare(stats::Registry& registry, const std::string& component = "hbm");
-  // Adds the cumulative action counts and the bytes read/written on link "hbm" up to now.
+  // active_standby_cycle), its static power (precharged standby) and the link kOffChipName.
+  void declare(stats::Registry& registry, const std::string& component = kOffChipName);
+  // Adds the cumulative action counts and the bytes read/written on the link up to now.
   // declare() must have been called with the registry `counts` is sized to.
   void add_counts(stats::Counts& counts) const;
 

@@ -1,5 +1,5 @@
-// Refresh policy of a pseudo-channel (one implementation per file: refresh_all_bank.cpp,
-// refresh_per_bank.cpp, refresh_none.cpp).
+// Refresh policy of a pseudo-channel: the axis "memory.refresh" of the registry. One
+// implementation per file: refresh_all_bank.cpp, refresh_per_bank.cpp, refresh_none.cpp.
 //
 // A policy only says what is due and when; the channel closes the banks (PREA or PRE) and
 // issues the REF at the first legal cycle, and from the due cycle on gives the refreshed
@@ -11,10 +11,12 @@
 #include <cstdint>
 #include <memory>
 
+#include "cimsim/config/registry.hpp"
 #include "cimsim/memory/command.hpp"
-#include "cimsim/memory/config.hpp"
 
 namespace cimsim::memory {
+
+struct MemoryConfig;
 
 class RefreshPolicy {
  public:
@@ -34,9 +36,11 @@ class RefreshPolicy {
   virtual void skip(uint64_t n) = 0;
 };
 
-std::unique_ptr<RefreshPolicy> make_all_bank_refresh(const MemoryConfig& config, uint32_t unit);
-std::unique_ptr<RefreshPolicy> make_per_bank_refresh(const MemoryConfig& config, uint32_t unit);
-std::unique_ptr<RefreshPolicy> make_no_refresh();
-std::unique_ptr<RefreshPolicy> make_refresh(const MemoryConfig& config, uint32_t unit);
+// A factory may throw PolicyConfigError (memory/config.hpp) for a config it cannot work with.
+struct RefreshAxis
+    : config::Axis<std::unique_ptr<RefreshPolicy>(const MemoryConfig& config, uint32_t unit)> {
+  static constexpr const char* key = "memory.refresh";
+  static constexpr const char* doc = "refresh policy of a pseudo-channel";
+};
 
 }  // namespace cimsim::memory

@@ -62,7 +62,7 @@ class TimingState {
   // unit_bounds (the pseudo-channel part) changes with every command, the group table with
   // commands to the group, bank_bound only with commands to that bank, REFab and PREA.
   // Each bound is raised to at least `floor` (the caller's present cycle).
-  void unit_bounds(Cycle* out, Cycle floor) const {
+  [[gnu::always_inline]] void unit_bounds(Cycle* out, Cycle floor) const {
     auto mx = [](Cycle a, Cycle b) { return a > b ? a : b; };
     const Cycle row = mx(bus_[0], floor);
     Cycle act = mx(row, act_);

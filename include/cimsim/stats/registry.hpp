@@ -65,6 +65,22 @@ struct Counts {
   void reset(const Registry& registry);  // zero, sized to the registry
   void add(const Counts& other);         // overflow-checked
   bool empty() const;
+
+  // Element-wise, for differences of cumulative counts (an op's share = after - before).
+  // Overflow and subtracting more than was counted are errors (std::logic_error), never a
+  // wrap; a vector shorter than the other's is taken as zero-extended.
+  Counts& operator+=(const Counts& other) {
+    add(other);
+    return *this;
+  }
+  Counts& operator-=(const Counts& other);
 };
+
+inline Counts operator+(Counts a, const Counts& b) {
+  return a += b;
+}
+inline Counts operator-(Counts a, const Counts& b) {
+  return a -= b;
+}
 
 }  // namespace cimsim::stats

@@ -27,7 +27,7 @@ namespace cimsim::vn {
 class VnExecutor : public exec::ExecutorBase {
  public:
   VnExecutor(const config::ConfigDoc& doc, MachineConfig cfg, const std::string& module_name,
-             const exec::RunOptions& options, std::unique_ptr<MemoryBackend> memory);
+             const exec::RunOptions& options, std::unique_ptr<memory::OffChipMemory> memory);
   ~VnExecutor() override;
   void start(std::unique_ptr<trace::OpSource> trace) override;
   bool done() const override;
@@ -35,7 +35,7 @@ class VnExecutor : public exec::ExecutorBase {
   VnMachine& machine() { return *machine_; }
   // Bytes the machine asked the memory for (simulated ops only).
   uint64_t requested_bytes() const;
-  // Bytes the memory reports on its "hbm" link (simulated ops only).
+  // Bytes the memory reports on its off-chip link (simulated ops only).
   uint64_t memory_reported_bytes() const;
 
  protected:
@@ -63,7 +63,7 @@ class VnExecutor : public exec::ExecutorBase {
 
   config::ConfigDoc doc_;
   MachineConfig cfg_;
-  std::unique_ptr<MemoryBackend> memory_;
+  std::unique_ptr<memory::OffChipMemory> memory_;
   std::unique_ptr<VnMachine> machine_;
   std::unique_ptr<AddressMap> map_;
   std::unique_ptr<KernelPlanner> planner_;

@@ -21,6 +21,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "cimsim/memory/offchip.hpp"
 #include "cimsim/stats/registry.hpp"
 #include "cimsim/vn/config.hpp"
 #include "cimsim/vn/kernels.hpp"
@@ -28,29 +29,12 @@
 
 namespace cimsim::vn {
 
-// What the machine needs of a memory system (the HBM MemorySystem, or a test target).
-class MemoryBackend {
- public:
-  virtual ~MemoryBackend() = default;
-  virtual tlm::tlm_target_socket<32>& target() = 0;
-  virtual void declare(stats::Registry& registry) = 0;
-  virtual void add_counts(stats::Counts& counts) const = 0;
-  virtual uint64_t capacity_bytes() const = 0;
-  virtual double peak_bandwidth_bytes_per_s() const = 0;
-  // Time from a read command to its first data with no queueing (open bank, no conflicts).
-  virtual double unloaded_latency_ps() const = 0;
-  // Smallest transfer the memory moves (one burst); requests are aligned to it.
-  virtual uint64_t access_bytes() const = 0;
-  // Actions the memory counts with or without traffic (refresh, standby), declared by
-  // declare(); fast-forward replays do not charge them twice.
-  virtual std::vector<stats::ActionId> background_actions() const { return {}; }
-};
-
 class VnMachine : public sc_core::sc_module {
  public:
   // Declares the machine's components, actions and links in `registry` (the memory declares
   // its own first).
-  VnMachine(sc_core::sc_module_name name, const MachineConfig& cfg, MemoryBackend& memory,
+  // `memory`: the HBM model (memory/offchip.hpp) or a test stand-in.
+  VnMachine(sc_core::sc_module_name name, const MachineConfig& cfg, memory::OffChipMemory& memory,
             stats::Registry& registry);
   ~VnMachine() override;
 

@@ -169,8 +169,9 @@ struct DmaJob {
 class DmaEngine : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<DmaEngine> out;
+  // `requestor` tags every request for the memory's scheduler (memory/requestor.hpp).
   DmaEngine(sc_core::sc_module_name name, double port_bytes_per_ps, unsigned workers,
-            sc_core::sc_event& drained, uint64_t& outstanding);
+            sc_core::sc_event& drained, uint64_t& outstanding, uint16_t requestor = 0);
   // Reserves the port for the job from now on and queues it; the job must stay alive until
   // done. Returns the port transfer time of the job.
   void post(DmaJob& job);
@@ -184,6 +185,7 @@ class DmaEngine : public sc_core::sc_module {
   sc_core::sc_event queued_;
   sc_core::sc_event& drained_;
   uint64_t& outstanding_;
+  uint16_t requestor_;
 };
 
 }  // namespace cimsim::vn

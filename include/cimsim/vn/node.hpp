@@ -119,7 +119,7 @@ class Node {
 // The memory of one device repeated `copies` times: addresses above one device's capacity fold
 // back onto the one HBM model (a stage's tensors sit at their own addresses, so the L2 never
 // mistakes one stage's data for another's; the DRAM sees each device's own layout).
-std::unique_ptr<MemoryBackend> fold_memory(std::unique_ptr<MemoryBackend> inner, uint32_t copies,
-                                           const std::string& name);
+std::unique_ptr<memory::OffChipMemory> fold_memory(std::unique_ptr<memory::OffChipMemory> inner,
+                                                   uint32_t copies, const std::string& name);
 
 }  // namespace cimsim::vn
