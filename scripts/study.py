@@ -3,9 +3,12 @@
 (ENTP: a full bidirectional pass over the prefix for every generated token) compare on a
 von Neumann GPU and on a CIM fabric as the sequence grows?
 
-GPT-2-small-sized models; sequence lengths from 64 to 4096 tokens; standard attention vs
-FlashAttention on the A100; the three dynamic-matmul policies (digital, SRAM CIM, ReRAM
-write) on ISAAC. Every point runs the same trace on all five machines side by side
+GPT-2-small-sized models; sequence lengths from 64 to 4096 tokens; on the A100 the preset's
+kernels (FlashAttention-2, split-KV decode, CUDA Graphs, fusions), FlashAttention's Algorithm 1
+and standard attention; on ISAAC the three dynamic-matmul policies (digital, SRAM CIM, ReRAM
+write), as published (32 nm, one chip set sized to the model) and on equal terms with the A100:
+as many chips as fit its 826 mm2 die (iso-area) or its 400 W (iso-power), scaled to its 7 nm
+node (Stillmaker and Baas 2017). Every point runs the same trace on all machines side by side
 (configs/study/*.json), through scripts/sweep.py, so a killed study resumes where it stopped.
 Writes results.csv, figures (PNG and SVG) and summary.md into the output directory.
 
@@ -33,7 +36,12 @@ from cimsim_tools.plots_common import (Matplotlib, colour_for, eng_text, finish,
                                        log_ticks, mode_label, save_all, value_ticks)
 from cimsim_tools.table import Table, markdown_table  # noqa: E402
 
-MACHINES = ["a100-standard", "a100-flash", "isaac-digital", "isaac-sram_cim", "isaac-write_xbar"]
+POLICIES = ["digital", "sram_cim", "write_xbar"]
+NATIVE = ["a100-flash2", "a100-flash", "a100-standard"] + ["isaac-" + p for p in POLICIES]
+# The CIM fabric on the A100's terms: its area or its power, at its node.
+EQUAL = ["isaac-%s-iso-%s-a100-7nm" % (p, b) for b in ("area", "power") for p in POLICIES]
+MACHINES = NATIVE + EQUAL
+BASELINE = "a100/flash2"  # the GPU as inference engines run it, the equal-terms reference
 MODES = ["decoder", "entp"]
 MODE_TITLES = {"decoder": "decoder", "entp": "ENTP"}
 FAST = {"prompt": [64, 256, 1024, 4096], "generate": 4}
@@ -58,8 +66,9 @@ def parse_args():
 def sweep_spec(grid):
     return {
         "name": "seed-study",
-        "description": "decoder vs ENTP, GPT-2 small, A100 (standard/flash) vs ISAAC "
-                       "(digital/sram_cim/write_xbar)",
+        "description": "decoder vs ENTP, GPT-2 small, A100 (flash2/flash/standard) vs ISAAC "
+                       "(digital/sram_cim/write_xbar; as published and at the A100's area, "
+                       "power and node)",
         "machines": [os.path.join(REPO, "configs", "study", m + ".json") for m in MACHINES],
         "workload": "gpt2-small",
         # GPT-2 small has 1024 learned positions; the study runs the same-sized model to 4096.
@@ -126,15 +135,17 @@ def si(v, unit):
     return eng_text(v, unit) if math.isfinite(v) else "- " + unit
 
 
-def figures(data, names, lengths, out_dir):
+def figures(data, groups, lengths, out_dir):
+    """One figure per metric and machine group: groups is [(file stem suffix, title, names)]."""
     mpl = Matplotlib()
     plt, ticker = mpl.plt, mpl.ticker
     figs = []
-    colours = colour_for(names, plt)
-    for metric, what, unit, stem in (("s_per_token", "time per generated token", "s", "latency"),
-                                     ("j_per_token", "energy per generated token", "J", "energy"),
-                                     ("hbm_per_token", "off-chip bytes per generated token", "B",
-                                      "offchip")):
+    metrics = (("s_per_token", "time per generated token", "s", "latency"),
+               ("j_per_token", "energy per generated token", "J", "energy"),
+               ("hbm_per_token", "off-chip bytes per generated token", "B", "offchip"))
+    for (suffix, title, names), (metric, what, unit, stem) in (
+            (g, m) for g in groups for m in metrics):
+        colours = colour_for(names, plt)
         fig, ax = plt.subplots(figsize=(7.5, 5.0))
         for name in names:
             for mode, style, marker in (("decoder", "-", "o"), ("entp", "--", "s")):
@@ -152,15 +163,46 @@ def figures(data, names, lengths, out_dir):
         log_ticks(ax, ticker, "y", unit)
         ax.grid(which="both", alpha=0.25)
         ax.legend(fontsize=7, ncol=2)
-        finish(fig, "GPT-2 small: %s, KV-cached decoder (solid) vs ENTP (dashed)" % what)
-        figs.append((stem, fig))
+        finish(fig, "GPT-2 small%s: %s, KV-cached decoder (solid) vs ENTP (dashed)"
+               % (title, what))
+        figs.append((stem + suffix, fig))
     written = save_all(figs, out_dir, ("png", "svg"), 150, None)
     for _, fig in figs:
         plt.close(fig)
     return written
 
 
-def summary(data, names, lengths, generate, failed):
+def equal_terms(data, equal, lengths):
+    """Markdown lines: each CIM machine on the A100's terms against the A100 as engines run
+    it, per mode and length: speed-up (>1: CIM faster) and energy ratio (<1: CIM uses less)."""
+    if not any((BASELINE, mode, n) in data for mode in MODES for n in lengths):
+        return []
+    lines = ["", "## On equal terms with the A100", "",
+             "Each ISAAC variant with as many chips as fit the A100-SXM4-80GB's 826 mm2 die "
+             "(iso-area; HBM dies counted on neither side) or its 400 W board power (iso-power; "
+             "the A100's 400 W includes its HBM, the CIM system's HBM stacks are counted on top "
+             "of its chips, which favours CIM), with ISAAC's 32 nm figures scaled to the A100's "
+             "7 nm node (Stillmaker and Baas 2017). Reference: %s. Cells: speed-up / energy "
+             "ratio per generated token (speed-up > 1 and energy ratio < 1 favour CIM)."
+             % BASELINE, ""]
+    header = ["mode", "length"] + equal
+    rows = []
+    for mode in MODES:
+        for n in lengths:
+            base = data.get((BASELINE, mode, n))
+            if base is None:
+                continue
+            cells = []
+            for name in equal:
+                m = data.get((name, mode, n))
+                cells.append("%.3gx / %.3gx" % (base["s_per_token"] / m["s_per_token"],
+                                                m["j_per_token"] / base["j_per_token"])
+                             if m else "-")
+            rows.append([MODE_TITLES[mode], str(n)] + cells)
+    return lines + markdown_table(header, rows)
+
+
+def summary(data, names, lengths, generate, failed, equal=()):
     gpu = [n for n in names if n.startswith("a100")]
     cim = [n for n in names if n.startswith("isaac")]
     lines = ["# Seed study: KV-cached decoder vs ENTP, GPU vs CIM", "",
@@ -227,9 +269,12 @@ def summary(data, names, lengths, generate, failed):
                     (data[(fc, mode, longest)]["hbm_per_token"] /
                      data[(fg, mode, longest)]["hbm_per_token"])
                     if data[(fg, mode, longest)]["hbm_per_token"] > 0 else float("nan")))
+    lines += equal_terms(data, list(equal), lengths)
     if failed:
         lines += ["", "Some points failed; see the sweep's results.csv `error` column."]
-    lines += ["", "Figures: `latency.png`, `energy.png`, `offchip.png` (and SVG).", ""]
+    lines += ["", "Figures: `latency.png`, `energy.png`, `offchip.png` (the machines as "
+              "published) and `latency-equal.png`, `energy-equal.png`, `offchip-equal.png` (on "
+              "the A100's terms), each also as SVG.", ""]
     return "\n".join(lines)
 
 
@@ -245,6 +290,7 @@ def main():
     code = run_sweep(args, spec_path, sweep_dir)
 
     names = machine_names(spec)
+    native, equal = names[:len(NATIVE)], names[len(NATIVE):]
     try:
         data = load_rows(os.path.join(sweep_dir, "results.csv"), names, grid["generate"])
     except InputError as e:
@@ -254,8 +300,10 @@ def main():
         print("study: no finished points; see %s/results.csv" % sweep_dir, file=sys.stderr)
         return 1
     lengths = grid["prompt"]
-    written = figures(data, names, lengths, out_dir)
-    text = summary(data, names, lengths, grid["generate"], code != 0)
+    written = figures(data, [("", "", native),
+                             ("-equal", " on the A100's area, power and node", [BASELINE] + equal)],
+                      lengths, out_dir)
+    text = summary(data, native, lengths, grid["generate"], code != 0, equal)
     summary_path = os.path.join(out_dir, "summary.md")
     atomic_write(summary_path, text)
     print(text)

@@ -3,12 +3,40 @@
 #include <cmath>
 
 #include "cimsim/cim/config_fields.hpp"
+#include "cimsim/cim/dynamic_policy.hpp"
+#include "cimsim/cim/technology.hpp"
 #include "cimsim/common/checked_math.hpp"
+#include "cimsim/common/error.hpp"
 
 namespace cimsim::cim {
 
 uint32_t CimConfig::routers_per_chip() const {
   return static_cast<uint32_t>(ceil_div(chip.tiles, router.tiles_per_router));
+}
+
+uint32_t CimConfig::stacks_for(uint32_t chips) const {
+  return offchip.chips_per_stack == 0 ? 1
+                                      : static_cast<uint32_t>(std::max<uint64_t>(
+                                            1, ceil_div(chips, offchip.chips_per_stack)));
+}
+
+uint32_t CimConfig::stack_of(uint32_t chip) const {
+  return offchip.chips_per_stack == 0 ? 0 : chip / offchip.chips_per_stack;
+}
+
+ProgramCost program_cost(const CimConfig& c) {
+  const auto& p = c.crossbar.program;
+  ProgramCost k;
+  if (p.iterations_per_level > 0) {
+    double top = std::ldexp(1.0, static_cast<int>(c.crossbar.bits_per_cell)) - 1;
+    k.row_iterations = 1 + p.iterations_per_level * top;
+    k.cell_pulses = 1 + p.iterations_per_level * top / 2;
+    k.worst_cell_pulses = k.row_iterations;
+  } else {
+    k.row_iterations = k.cell_pulses = k.worst_cell_pulses = p.iterations;
+  }
+  k.row_ns = k.row_iterations * (p.pulse_ns + p.verify_ns);
+  return k;
 }
 
 uint32_t adc_bits_needed(uint64_t rows, uint32_t cell_bits, uint32_t dac_bits) {
@@ -38,6 +66,18 @@ void check_cim_config(const CimConfig& c, const config::Check& check) {
     check.fail("chips", "expected at most max_chips (" + std::to_string(c.max_chips) + "), got " +
                             std::to_string(c.chips.count) +
                             " (raise max_chips for a larger system)");
+  }
+  if (c.iso_area_mm2 && c.iso_power_w) {
+    check.fail("iso_power_w", "expected either iso_area_mm2 or iso_power_w, not both");
+  }
+  for (const char* key : {"iso_area_mm2", "iso_power_w"}) {
+    bool set = key[4] == 'a' ? c.iso_area_mm2.has_value() : c.iso_power_w.has_value();
+    if (set && !c.chips.automatic) {
+      check.fail(key,
+                 "expected chips \"auto\" with a budget (the budget sizes the system), got "
+                 "chips = " +
+                     std::to_string(c.chips.count));
+    }
   }
   if (x.rows_at_once && *x.rows_at_once > x.rows) {
     check.fail("crossbar.rows_at_once", "expected at most crossbar.rows (" +
@@ -90,10 +130,7 @@ void check_cim_config(const CimConfig& c, const config::Check& check) {
                                              format_number(c.adc.sample_rate_gsps));
     }
   }
-  if (c.dynamic_matmul == DynamicMatmul::sram_cim && c.sram_cim.arrays_per_tile == 0) {
-    check.fail("sram_cim.arrays_per_tile",
-               "expected at least 1 when dynamic_matmul is \"sram_cim\", got 0");
-  }
+  c.dynamic_matmul.make(PolicySetup{&c, 16})->check(c, check);
   if (c.pe.input_register.width_bits == 0 || c.tile.buffer.width_bits == 0) {
     check.fail("tile.buffer.width_bits", "expected a width >= 1");
   }
@@ -109,16 +146,15 @@ const std::vector<std::pair<Readout, const char*>>& EnumNames<Readout>::names() 
                                                                  {Readout::digital, "digital"}};
   return n;
 }
+const std::vector<std::pair<ActivationOverflow, const char*>>&
+EnumNames<ActivationOverflow>::names() {
+  static const std::vector<std::pair<ActivationOverflow, const char*>> n = {
+      {ActivationOverflow::spill, "spill"}, {ActivationOverflow::error, "error"}};
+  return n;
+}
 const std::vector<std::pair<SignedWeights, const char*>>& EnumNames<SignedWeights>::names() {
   static const std::vector<std::pair<SignedWeights, const char*>> n = {
       {SignedWeights::offset, "offset"}, {SignedWeights::differential, "differential"}};
-  return n;
-}
-const std::vector<std::pair<DynamicMatmul, const char*>>& EnumNames<DynamicMatmul>::names() {
-  static const std::vector<std::pair<DynamicMatmul, const char*>> n = {
-      {DynamicMatmul::digital, "digital"},
-      {DynamicMatmul::sram_cim, "sram_cim"},
-      {DynamicMatmul::write_xbar, "write_xbar"}};
   return n;
 }
 
@@ -176,9 +212,11 @@ namespace {
 // Docs must be string literals: the schema generator keeps the pointer.
 template <class T>
 void power_area(Fields<T>& f, double T::*power, double T::*stat, double T::*area) {
-  f.optional("power_mw", power, "peak power of one unit (see the object's doc for the unit)",
+  f.optional("power_mw", power,
+             "power of one unit at full activity, leakage included (see the object's doc)",
              at_least(0));
-  f.optional("static_mw", stat, "leakage power of one unit", at_least(0));
+  f.optional("static_mw", stat,
+             "leakage (idle) power of one unit, part of power_mw; charged by time", at_least(0));
   f.optional("area_mm2", area, "area of one unit", at_least(0));
 }
 }  // namespace
@@ -187,11 +225,15 @@ void Describe<ProgramConfig>::fields(Fields<ProgramConfig>& f) {
   using P = ProgramConfig;
   f.required("pulse_ns", &P::pulse_ns, "one program pulse on a row", positive());
   f.optional("verify_ns", &P::verify_ns, "one verify read of a row", at_least(0));
-  f.optional("iterations", &P::iterations, "mean pulse+verify iterations per row", at_least(1));
+  f.optional("iterations", &P::iterations,
+             "pulse+verify iterations per row (when iterations_per_level is 0)", at_least(1));
+  f.optional("iterations_per_level", &P::iterations_per_level,
+             "multi-level cells: program-and-verify pulses per level step (0: use iterations)",
+             at_least(0));
   f.required("energy_pj_per_cell", &P::energy_pj_per_cell,
-             "energy per cell per iteration (pulse and verify)", at_least(0));
+             "energy per cell per pulse (its share of the verify included)", at_least(0));
   f.optional("endurance_writes", &P::endurance_writes,
-             "program operations a cell survives (0: unlimited)", at_least(0));
+             "switching pulses a cell survives (0: unlimited)", at_least(0));
   f.optional("parallel_crossbars_per_pe", &P::parallel_crossbars_per_pe,
              "crossbars of a PE programmed at the same time", at_least(1));
 }
@@ -229,6 +271,7 @@ void Describe<SampleHoldConfig>::fields(Fields<SampleHoldConfig>& f) {
 
 void Describe<AdcConfig>::fields(Fields<AdcConfig>& f) {
   using A = AdcConfig;
+  f.optional("model", &A::model, "how time, energy and area follow from bits and rate");
   f.optional("bits", &A::bits, "resolution", in_range(1, 24));
   f.optional("sample_rate_gsps", &A::sample_rate_gsps, "conversions per ns", at_least(0));
   f.optional("bits_saved_by_encoding", &A::bits_saved_by_encoding,
@@ -250,7 +293,12 @@ void Describe<StorageConfig>::fields(Fields<StorageConfig>& f) {
   f.optional("width_bits", &S::width_bits, "access width", at_least(1));
   power_area(f, &S::power_mw, &S::static_mw, &S::area_mm2);
   f.optional("energy_pj_per_access", &S::energy_pj_per_access,
-             "per access of width_bits (default: power / clock)", at_least(0));
+             "per access of width_bits (default: dynamic power / clock)", at_least(0));
+  f.optional("retention_us", &S::retention_us,
+             "eDRAM retention: each row is refreshed once per this time (0: SRAM, no refresh)",
+             at_least(0));
+  f.optional("refresh_energy_pj_per_row", &S::refresh_energy_pj_per_row,
+             "refreshing one row of width_bits (default: one access)", at_least(0));
 }
 
 void Describe<OtherComponent>::fields(Fields<OtherComponent>& f) {
@@ -349,6 +397,74 @@ void Describe<ChipConfig>::fields(Fields<ChipConfig>& f) {
   f.optional("links", &ChipConfig::links, "chip-to-chip links");
   f.optional("global_buffer", &ChipConfig::global_buffer, "global buffer");
   f.optional("other", &ChipConfig::other, "other components per chip");
+}
+
+void Describe<OffchipLinkConfig>::fields(Fields<OffchipLinkConfig>& f) {
+  using L = OffchipLinkConfig;
+  f.optional("bandwidth_gbytes_s", &L::bandwidth_gbytes_s, "per stack link", positive());
+  f.optional("latency_ns", &L::latency_ns, "added to every access", at_least(0));
+  f.optional("energy_pj_per_bit", &L::energy_pj_per_bit, "interface energy per bit moved",
+             at_least(0));
+  f.optional("static_mw", &L::static_mw, "idle power of one link", at_least(0));
+  f.optional("area_mm2", &L::area_mm2, "area of one link's PHY on the chip side", at_least(0));
+}
+
+void Describe<OffchipConfig>::fields(Fields<OffchipConfig>& f) {
+  f.optional("chips_per_stack", &OffchipConfig::chips_per_stack,
+             "chips sharing one HBM stack, their data in it (0: one stack for all chips)",
+             in_range(0, 1 << 20));
+  f.optional("link", &OffchipConfig::link, "the stack-to-chip link");
+}
+
+namespace {
+void flavor_check(const std::string& flavor, const std::string& key, const Check& check) {
+  if (flavor != "hp" && flavor != "lp") {
+    check.fail(key, "expected \"hp\" or \"lp\", got " + quote_for_message(flavor));
+  }
+}
+
+void node_check(double nm, const char* what, const Check& check) {
+  if (!stillmaker_node(nm)) {
+    check.fail("process_nm", std::string("expected one of 180, 130, 90, 65, 45, 32, 20, 16, 14, "
+                                         "10, 7") +
+                                 what + " (the nodes Stillmaker and Baas 2017 tabulate), got " +
+                                 format_number(nm));
+  }
+}
+}  // namespace
+
+void Describe<NodeTarget>::fields(Fields<NodeTarget>& f) {
+  f.required("process_nm", &NodeTarget::process_nm,
+             "target node (Stillmaker and Baas 2017: 180, 130, 90, 65, 45, 32, 20, 16, 14, 10, 7)",
+             positive());
+  f.required("vdd", &NodeTarget::vdd, "supply voltage at the target node", in_range(0.3, 2));
+  f.optional("flavor", &NodeTarget::flavor, "hp (high performance) or lp (low power)");
+  f.check([](const NodeTarget& t, const Check& check) {
+    flavor_check(t.flavor, "flavor", check);
+    node_check(t.process_nm, "", check);
+  });
+}
+
+void Describe<TechnologyConfig>::fields(Fields<TechnologyConfig>& f) {
+  using T = TechnologyConfig;
+  f.optional("process_nm", &T::process_nm, "node the figures were published at (0: not stated)",
+             at_least(0));
+  f.optional("vdd", &T::vdd, "supply voltage of the figures", at_least(0));
+  f.optional("flavor", &T::flavor, "hp (high performance) or lp (low power)");
+  f.optional("scale_to", &T::scale_to,
+             "scale area, energy and delay to this node (Stillmaker and Baas 2017)");
+  f.check([](const T& t, const Check& check) {
+    flavor_check(t.flavor, "flavor", check);
+    if (t.scale_to) {
+      node_check(t.process_nm, " to scale from", check);
+    }
+    if (t.scale_to && (t.vdd < 0.3 || t.vdd > 2)) {
+      check.fail("vdd",
+                 "expected the supply voltage of the figures in [0.3, 2] to scale from, "
+                 "got " +
+                     format_number(t.vdd));
+    }
+  });
 }
 
 void Describe<SramCimConfig>::fields(Fields<SramCimConfig>& f) {

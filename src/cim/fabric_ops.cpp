@@ -1,18 +1,18 @@
-// The fabric's plumbing (tile jobs, transfers, off-chip accesses) and its weight, vector and
-// embedding ops. Attention and the KV cache are in fabric_attention.cpp.
+// Op dispatch (fabric_ops.hpp): programming, weight matmuls, vector ops, embeddings and the
+// run loop. Attention and the KV cache are in fabric_attention.cpp.
+#include "cimsim/cim/fabric_ops.hpp"
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
-#include "cimsim/cim/fabric.hpp"
 #include "cimsim/common/checked_math.hpp"
+#include "cimsim/common/error.hpp"
 
 namespace cimsim::cim {
 
 namespace {
-
-uint64_t now_ps() {
-  return static_cast<uint64_t>(sc_core::sc_time_stamp().value());
-}
 
 uint64_t bytes_of(uint64_t elements, uint32_t bits) {
   return ceil_div(checked_mul(elements, bits, "tensor bits"), 8);
@@ -103,157 +103,121 @@ bool row_reduction(trace::OpKind k) {
 
 }  // namespace
 
-std::pair<uint32_t, uint32_t> Fabric::physical(uint64_t vpe) const {
-  uint64_t p = vpe < mapping_.total_pes && (mapping_.fits || vpe < mapping_.weight_region)
-                   ? vpe
-                   : vpe % mapping_.weight_region;
-  return {static_cast<uint32_t>(p / cfg_.tile.pes), static_cast<uint32_t>(p % cfg_.tile.pes)};
+FabricOps::FabricOps(const CimConfig& config, const FabricPlan& plan, KvPlacement& kv, FabricIo& io,
+                     DynamicPolicy& policy, OpRecorder& recorder, ConfigWhere where)
+    : cfg_(config),
+      plan_(plan),
+      kv_(kv),
+      io_(io),
+      policy_(policy),
+      recorder_(recorder),
+      where_(std::move(where)),
+      buffers_(config, kv.global_buffer_free) {
+  pe_owner_.assign(plan.mapping.total_pes, -1);
+  pe_programs_.assign(plan.mapping.total_pes, 0);
 }
 
-Window Fabric::tile_job(uint32_t tile, TileJob& job) {
-  job.counts = &cur_;
-  job_payload_.set_extension(&job);
-  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-  tile_socket_[static_cast<int>(tile)]->b_transport(job_payload_, delay);
-  job_payload_.clear_extension(&job);
-  return job.out;
+FabricOpStats FabricOps::stats() const {
+  FabricOpStats s = stats_;
+  uint64_t setup_max = 0;
+  for (uint32_t n : pe_programs_) {
+    setup_max = std::max<uint64_t>(setup_max, n);
+  }
+  s.max_programs_per_pe = setup_max;
+  return s;
 }
 
-Window Fabric::send(uint32_t from, uint32_t to, uint64_t bytes, const Window& ready) {
-  if (from == to || bytes == 0) {
+void FabricOps::run(const trace::Op& op) {
+  if (!have_phase_ || op.phase != phase_) {
+    // A phase needs the previous phase's token: it starts when that phase has ended.
+    phase_start_ps_ = phase_end_ps_;
+    phase_ = op.phase;
+    have_phase_ = true;
+    live_.clear();
+  }
+  switch (op.kind) {
+    case trace::OpKind::matmul:
+      op_matmul(op);
+      break;
+    case trace::OpKind::embedding:
+      op_embedding(op);
+      break;
+    case trace::OpKind::attention:
+      op_attention(op);
+      break;
+    case trace::OpKind::batched_matmul:
+      op_batched_matmul(op);
+      break;
+    case trace::OpKind::kv_write:
+      op_kv_write(op);
+      break;
+    case trace::OpKind::kv_read:
+      op_kv_read(op);
+      break;
+    default:
+      op_vector(op);
+      break;
+  }
+}
+
+void FabricOps::finish_op(const trace::Op& op, uint64_t start_ps, uint64_t end_ps,
+                          const std::string& bound) {
+  report::OpCost cost;
+  start_ps = std::max(start_ps, phase_start_ps_);
+  end_ps = std::max(end_ps, start_ps);
+  cost.start_ps = start_ps - t0_ps_;
+  cost.end_ps = end_ps - t0_ps_;
+  cost.bound = bound;
+  cost.counts = io_.take_op_counts(cost.fast_forwarded);
+  stats_.fast_forwarded_ops += cost.fast_forwarded ? 1 : 0;
+  phase_end_ps_ = std::max(phase_end_ps_, end_ps);
+  if (std::getenv("CIMSIM_DEBUG_OPS") != nullptr) {
+    std::fprintf(stderr, "%-10s %-16s %12.3f %12.3f us\n", trace::phase_label(op.phase).c_str(),
+                 op.name.c_str(), (start_ps - t0_ps_) * 1e-6, (end_ps - t0_ps_) * 1e-6);
+  }
+  recorder_.record_op(op, cost);
+}
+
+Window FabricOps::hold(const trace::Op& op, uint32_t tile, uint64_t need, uint64_t times,
+                       const Window& ready) {
+  const uint64_t excess = buffers_.excess(need);
+  if (excess == 0) {
     return ready;
   }
-  TileJob job;
-  job.kind = TileJob::Kind::send;
-  job.dst_router = topo_->router_of(to);
-  job.bytes = bytes;
-  job.in = ready;
-  return tile_job(from, job);
+  if (cfg_.activation_overflow == ActivationOverflow::error) {
+    throw InputError(
+        where_("machine.tile.buffer.capacity_bytes"),
+        "op " + op.name + " needs " + std::to_string(need) + " bytes at once in tile " +
+            std::to_string(tile) + "'s activation reserve, which holds " +
+            std::to_string(buffers_.reserve_bytes()) + " (capacity_bytes x " +
+            "activation_reserve_fraction); machine.activation_overflow is \"error\" (set it "
+            "to \"spill\", or raise the capacity or the fraction)");
+  }
+  // Written out and read back: to the chip's global buffer when it has room, else to the
+  // chip group's HBM stack (past the data allocated there).
+  const uint64_t bytes = checked_mul(excess, std::max<uint64_t>(1, times), "spilled bytes");
+  const uint32_t chip = io_.topology().chip_of(tile);
+  if (buffers_.global_buffer_holds(chip, bytes)) {
+    buffers_.spilled(bytes, true);
+    Window w = io_.global_buffer(chip, bytes, ready, true);
+    return io_.global_buffer(chip, bytes, w, false);
+  }
+  buffers_.spilled(bytes, false);
+  const uint32_t stack = io_.stack_of_tile(tile);
+  const uint64_t at = plan_.stack_used.at(stack);
+  uint64_t t = io_.hbm(bytes, true, ready.last, stack, at);
+  return Window::at(io_.hbm(bytes, false, t, stack, at));
 }
 
-std::vector<Window> Fabric::deliver(const Loc& src, const std::vector<uint32_t>& dst,
-                                    const std::vector<uint64_t>& bytes, double fraction,
-                                    bool broadcast) {
-  // Gather at the first destination, then a path multicast through the destinations'
-  // routers; each hop carries what the destinations still ahead need (the largest need for
-  // a broadcast of the same data, which is how inputs reach a weight's strips).
-  std::vector<Window> out(dst.size(), src.window);
-  if (dst.empty()) {
-    return out;
-  }
-  uint32_t hub = dst[0];
-  Window at_hub = src.window;
-  bool any = false;
-  for (const Part& p : src.parts) {
-    Window w =
-        p.tile == hub ? src.window : send(p.tile, hub, scaled(p.bytes, fraction), src.window);
-    at_hub = any ? at_hub.merge(w) : w;
-    any = true;
-  }
-  std::vector<uint64_t> ahead(dst.size() + 1, 0);
-  for (size_t i = dst.size(); i-- > 0;) {
-    ahead[i] = broadcast ? std::max(bytes[i], ahead[i + 1]) : bytes[i] + ahead[i + 1];
-  }
-  uint32_t prev = hub;
-  Window prev_w = at_hub;
-  for (size_t i = 0; i < dst.size(); ++i) {
-    if (dst[i] == hub) {
-      out[i] = at_hub;
-      continue;
+void FabricOps::publish(const trace::Op& op, const Loc& out, bool activations_only) {
+  for (const auto& o : op.outputs) {
+    if (!activations_only || o.kind == trace::TensorKind::activation) {
+      live_[o.id] = out;
     }
-    if (topo_->router_of(dst[i]) != topo_->router_of(prev)) {
-      prev_w = send(prev, dst[i], ahead[i], prev_w);
-      prev = dst[i];
-    }
-    out[i] = prev_w;
-  }
-  return out;
-}
-
-void Fabric::hbm_stream(uint64_t bytes, bool write, uint64_t& addr) {
-  // Transactions of at most 4 MiB keep the memory model's queues small.
-  const uint64_t cap = mem_->capacity_bytes();
-  const uint64_t chunk = std::max<uint64_t>(1, std::min<uint64_t>(cap / 2, uint64_t{4} << 20));
-  while (bytes > 0) {
-    uint64_t len = std::min(bytes, chunk);
-    if (addr + len > cap) {
-      addr = 0;
-    }
-    mem_payload_.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-    mem_payload_.set_address(addr);
-    mem_payload_.set_data_ptr(nullptr);
-    mem_payload_.set_data_length(static_cast<unsigned int>(len));
-    mem_payload_.set_streaming_width(static_cast<unsigned int>(len));
-    mem_payload_.set_byte_enable_ptr(nullptr);
-    mem_payload_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-    mem_socket_->b_transport(mem_payload_, delay);
-    if (delay > sc_core::SC_ZERO_TIME) {
-      sc_core::wait(delay);
-    }
-    bytes -= len;
-    addr += len;
   }
 }
 
-uint64_t Fabric::hbm(uint64_t bytes, bool write, uint64_t ready_ps, uint64_t address) {
-  uint64_t now = now_ps();
-  if (ready_ps > now) {
-    sc_core::wait(sc_core::sc_time(static_cast<double>(ready_ps - now), sc_core::SC_PS));
-  }
-  if (bytes == 0) {
-    return now_ps();
-  }
-  uint64_t addr = address % mem_->capacity_bytes();
-  if (!options().fast_forward || bytes < 4 * kStreamSample) {
-    hbm_stream(bytes, write, addr);
-    return now_ps();
-  }
-  // Fast path for a long sequential stream: simulate a warm-up sample and a measured sample
-  // in full, then charge the rest at the measured steady-state rate (time and every memory
-  // action except refreshes, which the memory issues itself when it catches up). A test
-  // shows the whole run within 1% of the full simulation; fast_forward=false simulates all.
-  hbm_stream(kStreamSample, write, addr);
-  stats::Counts before;
-  before.reset(registry());
-  mem_->add_counts(before);
-  uint64_t t_before = now_ps();
-  hbm_stream(kStreamSample, write, addr);
-  stats::Counts after;
-  after.reset(registry());
-  mem_->add_counts(after);
-  uint64_t rest = bytes - 2 * kStreamSample;
-  double scale = static_cast<double>(rest) / static_cast<double>(kStreamSample);
-  const stats::Counts sample = after - before;
-  for (size_t i = 0; i < sample.actions.size(); ++i) {
-    if (!hbm_scalable_[i]) continue;
-    ff_counts_.actions[i] +=
-        static_cast<uint64_t>(std::llround(static_cast<double>(sample.actions[i]) * scale));
-  }
-  (write ? ff_counts_.write_bytes : ff_counts_.read_bytes)[hbm_link_] += rest;
-  ff_bytes_ += rest;
-  op_fast_forwarded_ = true;
-  auto extra =
-      static_cast<uint64_t>(std::llround(static_cast<double>(now_ps() - t_before) * scale));
-  sc_core::wait(sc_core::sc_time(static_cast<double>(extra), sc_core::SC_PS));
-  return now_ps();
-}
-
-Window Fabric::global_buffer(uint32_t chip, uint64_t bytes, const Window& ready, bool write) {
-  const auto& g = cfg_.chip.global_buffer;
-  uint64_t busy = g.bandwidth_gbytes_s > 0
-                      ? static_cast<uint64_t>(
-                            std::ceil(static_cast<double>(bytes) * 1000.0 / g.bandwidth_gbytes_s))
-                      : 0;
-  uint64_t lat = ns_to_ps(g.latency_ns);
-  uint64_t start = std::max(ready.first, gb_free_[chip]);
-  gb_free_[chip] = start + busy;
-  cur_.actions[ids_.gb_byte] += bytes;
-  (write ? cur_.write_bytes : cur_.read_bytes)[ids_.global_buffer] += bytes;
-  return Window{start + lat, std::max(ready.last, start + busy) + lat};
-}
-
-Fabric::Loc Fabric::input_loc(const trace::Tensor& t) const {
+Loc FabricOps::input_loc(const trace::Tensor& t) const {
   auto it = live_.find(t.id);
   if (it != live_.end()) {
     return it->second;
@@ -261,63 +225,14 @@ Fabric::Loc Fabric::input_loc(const trace::Tensor& t) const {
   // Not produced in this phase (the phase's input): at the first weight tile, when the
   // phase starts.
   Loc l;
-  uint32_t home = mapping_.weights.empty() ? 0 : physical(0).first;
+  uint32_t home = plan_.mapping.weights.empty() ? 0 : plan_.physical(0).first;
   l.parts.push_back(Part{home, t.bytes});
   l.bytes = t.bytes;
   l.window = Window::at(phase_start_ps_);
   return l;
 }
 
-std::vector<uint64_t> Fabric::ensure_programmed(uint32_t w, uint32_t r) {
-  const auto& strips = mapping_.weights[w].replicas[r];
-  std::vector<uint64_t> ready(strips.size(), 0);
-  if (mapping_.fits) {
-    return ready;
-  }
-  // Which strips are not where the op needs them? Load their weights from off-chip memory
-  // in one transfer, then program them (each after the PEs finish what they hold now).
-  uint64_t first = strip_ids_[w][r];
-  std::vector<size_t> stale;
-  uint64_t bytes = 0;
-  for (size_t i = 0; i < strips.size(); ++i) {
-    const Strip& s = strips[i];
-    bool ok = true;
-    for (uint64_t p = s.first_vpe; p < s.first_vpe + s.pes && ok; ++p) {
-      ok = pe_owner_[p % mapping_.weight_region] == static_cast<int64_t>(first + i);
-    }
-    if (!ok) {
-      stale.push_back(i);
-      bytes += ceil_div(strips[i].cells * cfg_.crossbar.bits_per_cell, 8);
-    }
-  }
-  if (stale.empty()) {
-    return ready;
-  }
-  uint64_t t = hbm(bytes, false, now_ps(), 0);
-  for (size_t i : stale) {
-    const Strip& s = strips[i];
-    auto [tile, pe] = physical(s.first_vpe);
-    uint64_t b = ceil_div(s.cells * cfg_.crossbar.bits_per_cell, 8);
-    Window arrive = send(gateway_tile(topo_->chip_of(tile)), tile, b, Window::at(t));
-    TileJob job;
-    job.kind = TileJob::Kind::program;
-    job.strip = &s;
-    job.pe0 = pe;
-    job.in = arrive;
-    job.bytes = b;
-    ready[i] = tile_job(tile, job).last;
-    for (uint64_t p = s.first_vpe; p < s.first_vpe + s.pes; ++p) {
-      pe_owner_[p % mapping_.weight_region] = static_cast<int64_t>(first + i);
-      ++pe_programs_[p % mapping_.weight_region];
-    }
-    ++stats_.reprogrammed_strips;
-    stats_.reprogrammed_cells += s.cells;
-    stats_.reprogrammed_bytes += b;
-  }
-  return ready;
-}
-
-void Fabric::op_matmul(const trace::Op& op) {
+void FabricOps::op_matmul(const trace::Op& op) {
   const trace::Tensor* wt = op.weight();
   const trace::Tensor* x = nullptr;
   for (const auto& t : op.inputs) {
@@ -325,13 +240,13 @@ void Fabric::op_matmul(const trace::Op& op) {
       x = &t;
     }
   }
-  auto wi = wt != nullptr ? mapping_.index.find(wt->id) : mapping_.index.end();
+  auto wi = wt != nullptr ? plan_.mapping.index.find(wt->id) : plan_.mapping.index.end();
   uint64_t m = checked_mul(op.mm.m, op.mm.batch, "matmul rows");
-  if (wi == mapping_.index.end() || x == nullptr || op.outputs.empty()) {
+  if (wi == plan_.mapping.index.end() || x == nullptr || op.outputs.empty()) {
     digital_matmul(op, checked_mul(checked_mul(m, op.mm.n, "MACs"), op.mm.k, "MACs"));
     return;
   }
-  const WeightPlacement& wp = mapping_.weights[wi->second];
+  const WeightPlacement& wp = plan_.mapping.weights[wi->second];
   Loc xin = input_loc(*x);
   xin.window = xin.window.after(phase_start_ps_);
   const uint32_t in_bits = trace::dtype_bits(x->dtype);
@@ -355,12 +270,12 @@ void Fabric::op_matmul(const trace::Op& op) {
     std::vector<uint64_t> need;
     std::vector<std::pair<uint32_t, uint32_t>> where;
     for (const auto& s : strips) {
-      where.push_back(physical(s.first_vpe));
+      where.push_back(plan_.physical(s.first_vpe));
       tiles.push_back(where.back().first);
       need.push_back(bytes_of(m_r * (s.k1 - s.k0), in_bits));
     }
     std::vector<Window> arrive =
-        deliver(xin, tiles, need, static_cast<double>(m_r) / static_cast<double>(m), true);
+        io_.deliver(xin, tiles, need, static_cast<double>(m_r) / static_cast<double>(m), true);
     // Row-split strips: partial sums of one column range meet at its first strip's tile.
     std::unordered_map<uint64_t, std::pair<uint32_t, Window>> reducer;
     for (size_t i = 0; i < strips.size(); ++i) {
@@ -376,7 +291,9 @@ void Fabric::op_matmul(const trace::Op& op) {
           s.row_split ? (s.n1 - s.n0) * cfg_.partial_sum_bytes : bytes_of(s.n1 - s.n0, out_bits);
       job.row_blocks = ceil_div(s.k1 - s.k0, cfg_.crossbar.rows);
       job.offset_correction = cfg_.signed_weights == SignedWeights::offset;
-      Window w = tile_job(tiles[i], job);
+      // Rows stream through the strip: one row in and one row out at a time.
+      job.in = hold(op, tiles[i], job.in_bytes_per_vector + job.out_bytes_per_vector, m_r, job.in);
+      Window w = io_.tile_job(tiles[i], job);
       uint64_t out_bytes = bytes_of(m_r * (s.n1 - s.n0), out_bits);
       if (s.row_split) {
         auto it = reducer.find(s.n0);
@@ -385,13 +302,15 @@ void Fabric::op_matmul(const trace::Op& op) {
           out.parts.push_back(Part{tiles[i], out_bytes});
         } else {
           Window arrived =
-              send(tiles[i], it->second.first, m_r * (s.n1 - s.n0) * cfg_.partial_sum_bytes, w);
+              io_.send(tiles[i], it->second.first, m_r * (s.n1 - s.n0) * cfg_.partial_sum_bytes, w);
           TileJob add;
           add.kind = TileJob::Kind::vector;
           add.rows = m_r;
           add.mix.add = m_r * (s.n1 - s.n0);
-          add.in = arrived.merge(it->second.second);
-          it->second.second = tile_job(it->second.first, add);
+          // The reducer holds a row of its own partial sums and one of the incoming.
+          add.in = hold(op, it->second.first, 2 * (s.n1 - s.n0) * cfg_.partial_sum_bytes, m_r,
+                        arrived.merge(it->second.second));
+          it->second.second = io_.tile_job(it->second.first, add);
           w = it->second.second;
         }
       } else {
@@ -402,14 +321,14 @@ void Fabric::op_matmul(const trace::Op& op) {
     }
   }
   if (bias) {
-    cur_.actions[ids_.tile_shift_add] += m * op.mm.n;
+    io_.counts().actions[io_.ids().tile_shift_add] += m * op.mm.n;
   }
   out.bytes = op.outputs[0].bytes;
   live_[op.outputs[0].id] = out;
   finish_op(op, xin.window.first, out.window.last, "compute");
 }
 
-void Fabric::digital_matmul(const trace::Op& op, uint64_t macs) {
+void FabricOps::digital_matmul(const trace::Op& op, uint64_t macs) {
   // A weight the mapper did not place (used in a later phase only, or transposed): streamed
   // from off-chip memory through the vector units of the input's tiles.
   ++stats_.digital_fallback_ops;
@@ -426,13 +345,14 @@ void Fabric::digital_matmul(const trace::Op& op, uint64_t macs) {
   for (const auto& t : op.inputs) {
     wbytes += t.kind == trace::TensorKind::weight ? t.bytes : 0;
   }
-  uint64_t t = hbm(wbytes, false, xin.window.first, 0);
+  uint64_t t =
+      io_.hbm(wbytes, false, xin.window.first, io_.stack_of_tile(xin.parts.front().tile), 0);
   Loc out;
   double n = static_cast<double>(xin.parts.size());
   bool have = false;
   for (const auto& p : xin.parts) {
-    Window w =
-        send(gateway_tile(topo_->chip_of(p.tile)), p.tile, scaled(wbytes, 1.0 / n), Window::at(t));
+    Window w = io_.send(io_.gateway_tile(io_.topology().chip_of(p.tile)), p.tile,
+                        scaled(wbytes, 1.0 / n), Window::at(t));
     TileJob job;
     job.kind = TileJob::Kind::vector;
     job.rows = std::max<uint64_t>(1, op.mm.m * op.mm.batch);
@@ -440,18 +360,16 @@ void Fabric::digital_matmul(const trace::Op& op, uint64_t macs) {
     job.read_bytes = scaled(op.bytes_read(), 1.0 / n);
     job.write_bytes = scaled(op.bytes_written(), 1.0 / n);
     job.in = w.merge(xin.window);
-    Window done = tile_job(p.tile, job);
+    Window done = io_.tile_job(p.tile, job);
     out.parts.push_back(Part{p.tile, scaled(op.bytes_written(), 1.0 / n)});
     out.window = have ? out.window.merge(done) : done;
     have = true;
   }
-  for (const auto& o : op.outputs) {
-    live_[o.id] = out;
-  }
+  publish(op, out, false);
   finish_op(op, xin.window.first, out.window.last, "memory");
 }
 
-void Fabric::op_vector(const trace::Op& op) {
+void FabricOps::op_vector(const trace::Op& op) {
   std::vector<const trace::Tensor*> acts;
   for (const auto& t : op.inputs) {
     if (t.kind != trace::TensorKind::weight) {
@@ -487,7 +405,7 @@ void Fabric::op_vector(const trace::Op& op) {
     for (double s : share) {
       need.push_back(scaled(acts[a]->bytes, s));
     }
-    std::vector<Window> got = deliver(y, tiles, need, 1.0, false);
+    std::vector<Window> got = io_.deliver(y, tiles, need, 1.0, false);
     for (size_t i = 0; i < tiles.size(); ++i) {
       ready[i] = ready[i].merge(got[i]);
     }
@@ -505,8 +423,8 @@ void Fabric::op_vector(const trace::Op& op) {
     job.mix = scaled(mix, share[i]);
     job.read_bytes = scaled(op.bytes_read(), share[i]);
     job.write_bytes = scaled(out_bytes, share[i]);
-    job.in = ready[i];
-    done[i] = tile_job(tiles[i], job);
+    job.in = hold(op, tiles[i], ceil_div(job.read_bytes + job.write_bytes, rows), rows, ready[i]);
+    done[i] = io_.tile_job(tiles[i], job);
   }
   if (row_reduction(op.kind) && tiles.size() > 1) {
     // Row statistics of a row spread over tiles: partial results meet at the first tile and
@@ -514,12 +432,12 @@ void Fabric::op_vector(const trace::Op& op) {
     Loc partial;
     partial.window = done[0];
     for (size_t i = 0; i < tiles.size(); ++i) {
-      Window w = send(tiles[i], tiles[0], 8 * rows, done[i]);
+      Window w = io_.send(tiles[i], tiles[0], 8 * rows, done[i]);
       partial.window = partial.window.merge(w);
     }
     partial.parts.push_back(Part{tiles[0], 8 * rows});
     std::vector<uint64_t> need(tiles.size(), 8 * rows);
-    done = deliver(partial, tiles, need, 1.0, true);
+    done = io_.deliver(partial, tiles, need, 1.0, true);
   }
   for (size_t i = 0; i < tiles.size(); ++i) {
     out.parts.push_back(Part{tiles[i], scaled(out_bytes, share[i])});
@@ -527,13 +445,11 @@ void Fabric::op_vector(const trace::Op& op) {
     have = true;
   }
   out.bytes = out_bytes;
-  for (const auto& o : op.outputs) {
-    live_[o.id] = out;
-  }
+  publish(op, out, false);
   finish_op(op, x.window.first, out.window.last, "compute");
 }
 
-void Fabric::op_embedding(const trace::Op& op) {
+void FabricOps::op_embedding(const trace::Op& op) {
   // Rows of the embedding tables (token and position) gathered from off-chip memory into
   // the buffer of the tile that holds the first weight.
   uint64_t gather = 0, tables = 0;
@@ -548,10 +464,10 @@ void Fabric::op_embedding(const trace::Op& op) {
     gather = out_bytes;
   }
   uint64_t start = phase_start_ps_;
-  uint64_t addr = embedding_address_.empty() ? 0 : embedding_address_.front();
-  uint64_t t = hbm(gather, false, start, addr);
-  uint32_t home = mapping_.weights.empty() ? 0 : physical(0).first;
-  Window w = send(gateway_tile(topo_->chip_of(home)), home, gather, Window::at(t));
+  uint64_t addr = plan_.embedding_address.empty() ? 0 : plan_.embedding_address.front();
+  uint64_t t = io_.hbm(gather, false, start, 0, addr);
+  uint32_t home = plan_.mapping.weights.empty() ? 0 : plan_.physical(0).first;
+  Window w = io_.send(io_.gateway_tile(io_.topology().chip_of(home)), home, gather, Window::at(t));
   TileJob job;
   job.kind = TileJob::Kind::vector;
   job.rows = std::max<uint64_t>(1, op.rows.rows);
@@ -560,12 +476,10 @@ void Fabric::op_embedding(const trace::Op& op) {
   job.write_bytes = out_bytes;
   job.in = w;
   Loc out;
-  out.window = tile_job(home, job);
+  out.window = io_.tile_job(home, job);
   out.parts.push_back(Part{home, out_bytes});
   out.bytes = out_bytes;
-  for (const auto& o : op.outputs) {
-    live_[o.id] = out;
-  }
+  publish(op, out, false);
   finish_op(op, start, out.window.last, "memory");
 }
 

@@ -1,8 +1,12 @@
-// The fabric's machine-specific report section ("metrics").
+// The fabric's machine-specific report section (fabric_report.hpp).
+#include "cimsim/cim/fabric_report.hpp"
+
+#include "cimsim/cim/sizing.hpp"
+#include "cimsim/cim/technology.hpp"
+
 #include <algorithm>
 #include <cmath>
 
-#include "cimsim/cim/fabric.hpp"
 #include "cimsim/common/checked_math.hpp"
 
 namespace cimsim::cim {
@@ -13,14 +17,17 @@ Json ratio(double num, double den) {
 }
 }  // namespace
 
-Json Fabric::metrics() const {
+Json fabric_metrics(const FabricReportInput& in) {
+  const CimConfig& cfg_ = in.config;
+  const Mapping& mapping_ = in.plan.mapping;
+  const FabricOpStats& stats_ = in.ops;
   const uint64_t R = cfg_.crossbar.rows, C = cfg_.crossbar.cols;
   const uint64_t P = cfg_.tile.pes, X = cfg_.pe.crossbars;
   Json m = Json::object();
-  m["dynamic_matmul"] = config::enum_name(cfg_.dynamic_matmul);
-  m["weight_bits"] = weight_bits_;
-  m["activation_bits"] = act_bits_;
-  m["input_slices"] = ceil_div(act_bits_, cfg_.dac.bits);
+  m["dynamic_matmul"] = config::to_json(cfg_.dynamic_matmul);
+  m["weight_bits"] = in.plan.weight_bits;
+  m["activation_bits"] = in.plan.activation_bits;
+  m["input_slices"] = ceil_div(in.plan.activation_bits, cfg_.dac.bits);
   m["rows_at_once"] = cfg_.rows_at_once();
 
   uint64_t tiles_total = uint64_t{mapping_.chips} * cfg_.chip.tiles;
@@ -37,7 +44,18 @@ Json Fabric::metrics() const {
                      {"write_xbar_pool_pes", mapping_.dynamic_pes},
                      {"crossbars_total", xbars_total},
                      {"crossbars_used", xbars_used},
-                     {"routers", uint64_t{topo_->routers_per_chip()} * mapping_.chips}};
+                     {"routers", uint64_t{in.topology.routers_per_chip()} * mapping_.chips}};
+  // How the system was sized and what did not fit in it.
+  Json sizing = sizing_json(in.plan.sizing);
+  sizing["hbm_stacks"] = in.plan.stacks;
+  sizing["weights_resident"] = mapping_.fits;
+  uint64_t offchip_layers = 0;
+  for (const auto& s : in.stores) {
+    offchip_layers += s.level == KvLevel::offchip ? 1 : 0;
+  }
+  sizing["kv_cache_layers_offchip"] = offchip_layers;
+  m["sizing"] = sizing;
+  m["technology"] = technology_json(cfg_);
   m["crossbar_utilisation"] =
       Json{{"cells_used", mapping_.cells_used()},
            {"of_used_crossbars", ratio(cells_used, static_cast<double>(xbars_used * R * C))},
@@ -71,12 +89,8 @@ Json Fabric::metrics() const {
       {"mean", ratio(static_cast<double>(rsum), static_cast<double>(mapping_.weights.size()))}};
   m["weights"] = weights;
 
-  uint64_t reprog_max = 0;
-  uint64_t setup_max = 0;
-  for (size_t p = 0; p < pe_programs_.size(); ++p) {
-    setup_max = std::max<uint64_t>(setup_max, pe_programs_[p]);
-  }
-  reprog_max = stats_.reprogrammed_strips > 0 && setup_max > 0 ? setup_max - 1 : 0;
+  uint64_t setup_max = stats_.max_programs_per_pe;
+  uint64_t reprog_max = stats_.reprogrammed_strips > 0 && setup_max > 0 ? setup_max - 1 : 0;
   m["programming"] = Json{{"all_weights_resident", mapping_.fits},
                           {"setup_seconds", static_cast<double>(stats_.setup_ps) * 1e-12},
                           {"setup_cells", stats_.setup_cells},
@@ -88,7 +102,7 @@ Json Fabric::metrics() const {
                           {"weights_streamed_through_vector_units", stats_.digital_fallback_ops}};
 
   Json kv = Json::array();
-  for (const auto& s : stores_) {
+  for (const auto& s : in.stores) {
     kv.push_back(Json{{"layer", s.layer},
                       {"level", kv_level_name(s.level)},
                       {"bytes", s.bytes},
@@ -96,41 +110,33 @@ Json Fabric::metrics() const {
                       {"tiles", s.tiles.size()}});
   }
   m["kv_cache"] = kv;
-  m["dynamic_writes"] = Json{{"cells", stats_.dynamic_cells},
-                             {"bits", stats_.dynamic_bits},
-                             {"rows", stats_.dynamic_rows},
-                             {"array_rounds", stats_.dynamic_rounds}};
+  m["buffers"] = in.buffers;
+  const DynamicStats& dyn = in.policy.stats();
+  m["dynamic_writes"] = Json{
+      {"cells", dyn.cells}, {"bits", dyn.bits}, {"rows", dyn.rows}, {"array_rounds", dyn.rounds}};
 
   // Wear: the most-written cell over one run of the workload, and how long the cells last if
-  // the workload repeats back to back at the simulated rate.
+  // the workload repeats back to back at the simulated rate. Endurance counts switching
+  // pulses; a program-and-verify of the most-stressed cell (the top level) applies
+  // worst_cell_pulses of them.
   double limit = cfg_.crossbar.program.endurance_writes;
   uint64_t worst = reprog_max;
   std::string where = reprog_max > 0 ? "weights reprogrammed during inference" : "";
-  if (cfg_.dynamic_matmul == DynamicMatmul::write_xbar) {
-    for (const auto& s : stores_) {
-      if (s.max_writes() > worst) {
-        worst = s.max_writes();
-        where = "KV cache crossbars of layer " + std::to_string(s.layer);
-      }
-    }
-    if (pool_cells_ > 0) {
-      uint64_t pool = ceil_div(pool_cell_writes_, pool_cells_);
-      if (pool > worst) {
-        worst = pool;
-        where = "write_xbar pool (K/V rewritten every op, writes spread round-robin)";
-      }
-    }
-  }
-  double run_s = static_cast<double>(end_ps()) * 1e-12;
-  Json e = Json{{"endurance_writes_per_cell", limit > 0 ? Json(limit) : Json("unlimited")},
+  in.policy.worst_wear(in.stores, worst, where);
+  const double pulses_per_program = program_cost(cfg_).worst_cell_pulses;
+  const double pulses = static_cast<double>(worst) * pulses_per_program;
+  double run_s = static_cast<double>(in.end_ps) * 1e-12;
+  Json e = Json{{"endurance_pulses_per_cell", limit > 0 ? Json(limit) : Json("unlimited")},
                 {"max_writes_per_cell_per_run", worst},
+                {"pulses_per_write_worst_cell", pulses_per_program},
+                {"max_pulses_per_cell_per_run", pulses},
                 {"most_written", where.empty() ? Json(nullptr) : Json(where)},
                 {"run_seconds", run_s}};
   if (worst > 0 && limit > 0) {
-    double life = limit / static_cast<double>(worst) * run_s;
+    double life = limit / pulses * run_s;
     e["lifetime_seconds"] = life;
     e["lifetime_years"] = life / (365.25 * 24 * 3600);
-    e["runs_until_worn_out"] = limit / static_cast<double>(worst);
+    e["runs_until_worn_out"] = limit / pulses;
   } else {
     e["lifetime_seconds"] = nullptr;
     e["note"] =
@@ -140,9 +146,9 @@ Json Fabric::metrics() const {
   m["endurance"] = e;
   m["budget"] = budget_json(cfg_);
   m["fast_forward"] =
-      Json{{"enabled", options().fast_forward},
-           {"ops_fast_forwarded", ff_ops_},
-           {"offchip_bytes_extrapolated", ff_bytes_},
+      Json{{"enabled", in.fast_forward},
+           {"ops_fast_forwarded", stats_.fast_forwarded_ops},
+           {"offchip_bytes_extrapolated", in.fast_forwarded_bytes},
            {"what",
             "off-chip streams of at least 1 MiB: a 256 KiB warm-up and a 256 KiB measured "
             "sample go through the memory model, the rest is charged at the measured rate "

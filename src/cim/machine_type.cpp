@@ -7,6 +7,25 @@
 #include "cimsim/memory/offchip.hpp"
 
 namespace cimsim::cim {
+namespace {
+
+// The preset describes one stack; the fabric has one per chip group, each group's data in its
+// own stack: the stack becomes the most significant address digit (the other digits keep
+// their order, so each stack interleaves as the preset says).
+memory::MemoryConfig per_chip_group(memory::MemoryConfig m, uint32_t stacks) {
+  if (stacks > 1) {
+    m.organisation.stacks = stacks;
+    std::string& order = m.address_mapping.order;
+    if (size_t at = order.find("St"); at != std::string::npos) {
+      order.erase(at, 2);
+    }
+    order = "St" + order;
+  }
+  return m;
+}
+
+}  // namespace
+
 exec::MachineType cim_machine_type() {
   exec::MachineType t;
   t.schema = [] {
@@ -24,8 +43,8 @@ exec::MachineType cim_machine_type() {
         c.name.empty() ? std::filesystem::path(doc.file).stem().string() : c.name;
     memory::MemoryConfig mem = c.memory;
     bool check = options.check_memory_timing;
-    memory::OffChipFactory factory = [mem, check] {
-      return memory::make_offchip_memory(memory::kOffChipName, mem, check);
+    memory::OffChipFactory factory = [mem, check](uint32_t stacks, const std::string& name) {
+      return memory::make_offchip_memory(name, per_chip_group(mem, stacks), check);
     };
     ConfigWhere where = [doc](const std::string& path) { return doc.where(path); };
     return std::make_unique<Fabric>(module_name.c_str(), c, config::to_json(c), report_name,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cimsim/cim/adc.hpp"
 #include "cimsim/common/checked_math.hpp"
 
 namespace cimsim::cim {
@@ -56,6 +57,9 @@ MvmModel::MvmModel(const CimConfig& config, uint32_t input_bits) : c_(config) {
   rows_at_once_ = config.rows_at_once();
   read_ps_ = ns_to_ps(config.crossbar.read_latency_ns);
   extra_ps_ = ns_to_ps(config.crossbar.extra_latency_ns);
+  if (config.crossbar.readout == Readout::adc) {
+    adc_rate_gsps_ = config.adc.model.make(config.adc)->rate_gsps();
+  }
 }
 
 uint32_t MvmModel::row_groups(uint32_t rows) const {
@@ -73,7 +77,7 @@ uint64_t MvmModel::convert_ps(const PeLoad& pe) const {
   uint64_t per_adc = adcs >= xbars ? ceil_div(pe.max_cols, adcs / xbars)
                                    : ceil_div(pe.crossbars, adcs) * pe.max_cols;
   return static_cast<uint64_t>(
-      std::llround(static_cast<double>(per_adc) * 1000.0 / c_.adc.sample_rate_gsps));
+      std::llround(static_cast<double>(per_adc) * 1000.0 / adc_rate_gsps_));
 }
 
 MvmTiming MvmModel::timing(const PeLoad& pe) const {
@@ -112,7 +116,7 @@ MvmModel::Walk MvmModel::step_by_step(const std::vector<XbarUse>& xbars, uint64_
   uint32_t groups = row_groups(max_rows);
   bool adc = c_.crossbar.readout == Readout::adc;
   uint64_t adcs = c_.pe.adcs, nx = c_.pe.crossbars;
-  double conv_one_ps = adc ? 1000.0 / c_.adc.sample_rate_gsps : 0.0;
+  double conv_one_ps = adc ? 1000.0 / adc_rate_gsps_ : 0.0;
 
   // Two-stage pipeline through the sample-and-holds: a read may start once the previous
   // read ended and its samples were taken over by the ADCs; a conversion starts once its

@@ -112,12 +112,7 @@ void Tile::do_mvm(TileJob& job) {
 
   const uint64_t v = job.vectors;
   MvmCounts mc = s.per_vector.scaled(v);
-  n[ids.dac] += mc.dac_conversions;
-  n[ids.xbar_read_row] += mc.row_reads;
-  n[ids.sample_hold] += mc.samples;
-  n[ids.adc] += mc.adc_conversions;
-  n[ids.pe_shift_add] += mc.shift_adds;
-  n[ids.adder_tree] += mc.adder_tree;
+  add_mvm_actions(ids, n, mc);
   // Every DAC conversion takes dac.bits of its row's input from the input register.
   n[ids.in_reg] +=
       ceil_div(checked_mul(mc.dac_conversions, c.dac.bits, "bits"), c.pe.input_register.width_bits);
@@ -140,20 +135,21 @@ void Tile::do_program(TileJob& job) {
   const Actions& ids = *ctx_.ids;
   const Strip& s = *job.strip;
   const auto& p = c.crossbar.program;
+  const ProgramCost k = program_cost(c);
   // Row by row with write-verify; a PE programs parallel_crossbars_per_pe crossbars at once,
   // the PEs of a tile (and all tiles) in parallel.
-  double row_ns = p.iterations * (p.pulse_ns + p.verify_ns);
+  double row_ns = k.row_ns;
   uint64_t rounds = ceil_div(s.max_xbars_per_pe, p.parallel_crossbars_per_pe);
   uint64_t time = ns_to_ps(row_ns * static_cast<double>(rounds) * s.max_rows);
   uint64_t buf = accesses(job.bytes, c.tile.buffer.width_bits);
   job.out = stream_pes(job.pe0, s.pes, job.in, buf * ctx_.cycle_ps, time, 1);
   auto& n = job.counts->actions;
   n[ids.xbar_program_cell] +=
-      static_cast<uint64_t>(std::llround(static_cast<double>(s.cells) * p.iterations));
+      static_cast<uint64_t>(std::llround(static_cast<double>(s.cells) * k.cell_pulses));
   if (p.verify_ns > 0) {
     uint64_t rows = s.crossbars * s.max_rows;
     n[ids.xbar_verify_row] +=
-        static_cast<uint64_t>(std::llround(static_cast<double>(rows) * p.iterations));
+        static_cast<uint64_t>(std::llround(static_cast<double>(rows) * k.row_iterations));
   }
   n[ids.buf_write] += buf;
   n[ids.buf_read] += buf;

@@ -39,17 +39,22 @@ Json ExecutorBase::report() const {
   Json out{{"name", name_}, {"type", type_}};
   Json section = recorder_->finish(unattributed(), end_ps_);
   for (auto& [k, v] : section.items()) out[k] = v;
-  out["metrics"] = metrics();
-  if (auto b = budget()) {
+  if (auto b = budget(out)) {
     const Json& t = out["totals"];
     const double seconds = t["seconds"].get<double>();
-    out["budget"] =
-        Json{{"area_mm2", b->area_mm2},
-             {"process_nm", b->process_nm},
-             {"peak_power_w", b->peak_power_w},
-             {"average_power_w", seconds > 0 ? t["energy_j"].get<double>() / seconds : 0.0},
-             {"static_power_w", seconds > 0 ? t["static_energy_j"].get<double>() / seconds : 0.0}};
+    Json budget{{"area_mm2", b->area_mm2},
+                {"process_nm", b->process_nm > 0 ? Json(b->process_nm) : Json(nullptr)},
+                {"peak_power_w", b->peak_power_w},
+                {"average_power_w",
+                 seconds > 0 ? Json(t["energy_j"].get<double>() / seconds) : Json(nullptr)},
+                {"static_power_w",
+                 seconds > 0 ? Json(t["static_energy_j"].get<double>() / seconds) : Json(nullptr)}};
+    if (!b->sized_mode.empty()) {
+      budget["sized"] = Json{{"mode", b->sized_mode}, {"budget", b->sized_budget}};
+    }
+    out["budget"] = budget;
   }
+  out["metrics"] = metrics();
   out["config"] = config_;
   return out;
 }

@@ -26,6 +26,59 @@ double offchip_bytes(const Json& machine) {
   return bytes_total(machine, "hbm", "read") + bytes_total(machine, "hbm", "write");
 }
 
+// Tokens the run produced (one per phase: the prefill's or an ENTP pass's first token, then
+// one per decode step).
+double tokens(const Json& machine) {
+  return number_at(machine, "latency", "tokens_per_s") * number_at(machine, "totals", "seconds");
+}
+
+// A budget figure of a machine, or 0 when it has none (a machine type that does not report
+// its budget yet).
+double budget_at(const Json& machine, const char* key) {
+  if (!machine.contains("budget") || !machine["budget"].contains(key) ||
+      !machine["budget"][key].is_number()) {
+    return 0;
+  }
+  return machine["budget"][key].get<double>();
+}
+
+Json ratio_or_null(double num, double den) {
+  return den > 0 && num > 0 ? Json(num / den) : Json(nullptr);
+}
+
+// Throughput and energy normalised by each machine's budget, and, when the machine was sized
+// to a budget, the speed-up and energy ratio at that iso-area or iso-power point.
+void add_normalised(Json& row, const Json& base, const Json& m, double speedup, double energy) {
+  const double bt = tokens(base), mt = tokens(m);
+  const double bs = number_at(base, "totals", "seconds"), ms = number_at(m, "totals", "seconds");
+  const double be = number_at(base, "totals", "energy_j"), me = number_at(m, "totals", "energy_j");
+  auto per = [](double t, double s, double area) {
+    return s > 0 && area > 0 ? Json(t / s / area) : Json(nullptr);
+  };
+  const double ba = budget_at(base, "area_mm2"), ma = budget_at(m, "area_mm2");
+  row["tokens_per_s_per_mm2"] = Json{{"baseline", per(bt, bs, ba)}, {"machine", per(mt, ms, ma)}};
+  row["tokens_per_j"] =
+      Json{{"baseline", ratio_or_null(bt, be)}, {"machine", ratio_or_null(mt, me)}};
+  row["throughput_per_area_ratio"] = ba > 0 && ma > 0 && bs > 0 && ms > 0
+                                         ? ratio_or_null(mt / ms / ma, bt / bs / ba)
+                                         : Json(nullptr);
+  row["tokens_per_j_ratio"] = be > 0 && me > 0 ? ratio_or_null(mt / me, bt / be) : Json(nullptr);
+  if (m.contains("budget") && m["budget"].contains("sized")) {
+    const Json& sized = m["budget"]["sized"];
+    const std::string mode = sized["mode"];
+    const bool area = mode == "iso_area";
+    const double baseline_figure = budget_at(base, area ? "area_mm2" : "peak_power_w");
+    Json iso{{area ? "budget_mm2" : "budget_w", sized["budget"]},
+             {area ? "baseline_area_mm2" : "baseline_peak_power_w",
+              baseline_figure > 0 ? Json(baseline_figure) : Json(nullptr)},
+             {area ? "machine_area_mm2" : "machine_peak_power_w",
+              budget_at(m, area ? "area_mm2" : "peak_power_w")},
+             {"speedup", speedup},
+             {"energy_ratio", energy}};
+    row[mode] = iso;
+  }
+}
+
 Json comparison(const std::vector<Json>& machines) {
   Json out = Json::array();
   if (machines.size() < 2) return out;
@@ -38,11 +91,15 @@ Json comparison(const std::vector<Json>& machines) {
     double s = number_at(m, "totals", "seconds");
     double e = number_at(m, "totals", "energy_j");
     double b = offchip_bytes(m);
-    out.push_back(Json{{"baseline", base["name"]},
-                       {"machine", m["name"]},
-                       {"speedup", s > 0 ? base_s / s : 0.0},
-                       {"energy_ratio", base_j > 0 ? e / base_j : 0.0},
-                       {"offchip_bytes_ratio", base_b > 0 ? b / base_b : 0.0}});
+    double speedup = s > 0 ? base_s / s : 0.0;
+    double energy = base_j > 0 ? e / base_j : 0.0;
+    Json row{{"baseline", base["name"]},
+             {"machine", m["name"]},
+             {"speedup", speedup},
+             {"energy_ratio", energy},
+             {"offchip_bytes_ratio", base_b > 0 ? b / base_b : 0.0}};
+    add_normalised(row, base, m, speedup, energy);
+    out.push_back(row);
   }
   return out;
 }
@@ -116,6 +173,17 @@ std::string summary_text(const Json& report) {
           << n["pipeline_parallel"].get<uint64_t>() << "), " << link << " "
           << si(bytes_total(m, link.c_str(), "write"), "B") << " sent\n";
     }
+    if (m.contains("budget")) {
+      const Json& bu = m["budget"];
+      out << "  budget " << fmt("%.4g mm2", bu["area_mm2"].get<double>());
+      if (bu["process_nm"].is_number())
+        out << " at " << fmt("%.3g nm", bu["process_nm"].get<double>());
+      out << ", peak " << si(bu["peak_power_w"].get<double>(), "W");
+      if (bu["average_power_w"].is_number()) {
+        out << ", average " << si(bu["average_power_w"].get<double>(), "W");
+      }
+      out << " (static " << si(bu["static_power_w"].get<double>(), "W") << ")\n";
+    }
     const Json& lat = m["latency"];
     if (lat.contains("time_to_first_token_s")) {
       out << "  first token " << si(lat["time_to_first_token_s"].get<double>(), "s");
@@ -160,6 +228,22 @@ std::string summary_text(const Json& report) {
         << ": speed-up " << fmt("%.3gx", c["speedup"].get<double>()) << ", energy "
         << fmt("%.3gx", c["energy_ratio"].get<double>()) << ", off-chip bytes "
         << fmt("%.3gx", c["offchip_bytes_ratio"].get<double>()) << "\n";
+    std::string norm;
+    if (c["throughput_per_area_ratio"].is_number()) {
+      norm = "throughput per mm2 " + fmt("%.3gx", c["throughput_per_area_ratio"].get<double>());
+    }
+    if (c["tokens_per_j_ratio"].is_number()) {
+      norm += (norm.empty() ? "" : ", ") + std::string("tokens per joule ") +
+              fmt("%.3gx", c["tokens_per_j_ratio"].get<double>());
+    }
+    if (!norm.empty()) out << "  " << norm << "\n";
+    for (const char* mode : {"iso_area", "iso_power"}) {
+      if (c.contains(mode)) {
+        out << "  at " << (mode[4] == 'a' ? "iso-area" : "iso-power") << ": speed-up "
+            << fmt("%.3gx", c[mode]["speedup"].get<double>()) << ", energy "
+            << fmt("%.3gx", c[mode]["energy_ratio"].get<double>()) << "\n";
+      }
+    }
   }
   return out.str();
 }

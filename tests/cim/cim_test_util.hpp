@@ -37,8 +37,8 @@ inline cim::CimConfig parse_cim(const Json& j) {
 inline std::unique_ptr<cim::Fabric> make_fabric(const cim::CimConfig& c,
                                                 const std::string& name = "fabric",
                                                 exec::RunOptions o = {}) {
-  memory::OffChipFactory mem = [] {
-    return std::make_unique<FixedMemory>("mem", 256.0, 100.0, 4.0);
+  memory::OffChipFactory mem = [](uint32_t, const std::string& n) {
+    return std::make_unique<FixedMemory>(n.c_str(), 256.0, 100.0, 4.0);
   };
   return std::make_unique<cim::Fabric>(name.c_str(), c, config::to_json(c), name, o, mem);
 }

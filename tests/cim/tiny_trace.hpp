@@ -219,4 +219,31 @@ class TinyTrace {
   TinyRun r_;
 };
 
+// One attention op alone: batch 1, 2 heads (2 KV heads) of 64 dimensions, `queries` queries
+// (the last of 8 positions), causal; Q, K and V are activations present when the phase starts.
+inline std::unique_ptr<VectorSource> one_attention(uint64_t queries = 1) {
+  trace::TraceHeader h;
+  h.model = "tiny";
+  h.mode = "decoder";
+  h.batch = 1;
+  h.prompt = 7;
+  h.generate = 2;
+  h.layers = 1;
+  trace::Op op;
+  op.kind = trace::OpKind::attention;
+  op.name = "L0.attn";
+  op.layer = 0;
+  op.phase = trace::Phase{trace::PhaseKind::decode, 1};
+  op.attn = trace::AttentionShape{1, 2, 2, 64, queries, 8, true};
+  auto act = [](const std::string& id, uint64_t bytes) {
+    trace::Tensor t;
+    t.id = id;
+    t.bytes = bytes;
+    return t;
+  };
+  op.inputs = {act("q", queries * 2 * 64 * 2), act("k", 8 * 2 * 64 * 2), act("v", 8 * 2 * 64 * 2)};
+  op.outputs = {act("out", queries * 2 * 64 * 2)};
+  return std::make_unique<VectorSource>(h, std::vector<trace::Op>{op});
+}
+
 }  // namespace cimsim::test

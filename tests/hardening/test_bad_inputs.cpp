@@ -338,6 +338,72 @@ std::vector<Case> catalogue() {
       memtrace("{IN}/mem.json", "{IN}/ok.trc"),
       {"{IN}/mem.json: memory.organisation.clock_ghz", "expected a finite number", "\"1GHz\""}));
 
+  // ---- CIM sizing and off-chip memory ----
+  auto isaac_with = [](const std::string& keys) {
+    return R"({"extends": "{SRC}/configs/machines/isaac.json", )" + keys + "}";
+  };
+  add(cimsim_case(
+      "cim_iso_area_below_one_chip", {{"m.json", isaac_with(R"("iso_area_mm2": 10)")}},
+      run_machine("{IN}/m.json"),
+      {"{IN}/m.json: machine.iso_area_mm2", "expected at least one chip's area", "got 10"}));
+  add(cimsim_case(
+      "cim_iso_power_below_one_chip", {{"m.json", isaac_with(R"("iso_power_w": 5)")}},
+      run_machine("{IN}/m.json"),
+      {"{IN}/m.json: machine.iso_power_w", "expected at least one chip's peak power", "got 5"}));
+  add(cimsim_case("cim_both_budgets",
+                  {{"m.json", isaac_with(R"("iso_area_mm2": 1000, "iso_power_w": 400)")}},
+                  run_machine("{IN}/m.json"),
+                  {"{IN}/m.json: machine.iso_power_w", "either iso_area_mm2 or iso_power_w"}));
+  add(cimsim_case("cim_budget_with_fixed_chips",
+                  {{"m.json", isaac_with(R"("chips": 4, "iso_area_mm2": 1000)")}},
+                  run_machine("{IN}/m.json"),
+                  {"{IN}/m.json: machine.iso_area_mm2", "expected chips \"auto\" with a budget"}));
+  add(cimsim_case("cim_iso_area_negative", {{"m.json", isaac_with(R"("iso_area_mm2": -3)")}},
+                  run_machine("{IN}/m.json"), {"{IN}/m.json: machine.iso_area_mm2", "-3"}));
+  add(cimsim_case("cim_offchip_link_zero_bandwidth",
+                  {{"m.json", isaac_with(R"("offchip": {"link": {"bandwidth_gbytes_s": 0}})")}},
+                  run_machine("{IN}/m.json"),
+                  {"{IN}/m.json: machine.offchip.link.bandwidth_gbytes_s", "got 0"}));
+  add(cimsim_case("cim_offchip_chips_per_stack_string",
+                  {{"m.json", isaac_with(R"("offchip": {"chips_per_stack": "two"})")}},
+                  run_machine("{IN}/m.json"),
+                  {"{IN}/m.json: machine.offchip.chips_per_stack", "\"two\""}));
+  add(cimsim_case("cim_retention_negative",
+                  {{"m.json", isaac_with(R"("tile": {"buffer": {"retention_us": -1}})")}},
+                  run_machine("{IN}/m.json"),
+                  {"{IN}/m.json: machine.tile.buffer.retention_us", "got -1"}));
+  add(cimsim_case(
+      "cim_program_iterations_per_level_negative",
+      {{"m.json", isaac_with(R"("crossbar": {"program": {"iterations_per_level": -2}})")}},
+      run_machine("{IN}/m.json"),
+      {"{IN}/m.json: machine.crossbar.program.iterations_per_level", "got -2"}));
+  add(cimsim_case("cim_unknown_adc_model", {{"m.json", isaac_with(R"("adc": {"model": "flash"})")}},
+                  run_machine("{IN}/m.json"),
+                  {"{IN}/m.json: machine.adc.model", "\"sar\", \"table\"", "got \"flash\""}));
+
+  add(cimsim_case(
+      "cim_scale_to_unknown_node",
+      {{"m.json", isaac_with(R"("technology": {"scale_to": {"process_nm": 5, "vdd": 0.7}})")}},
+      run_machine("{IN}/m.json"),
+      {"{IN}/m.json: machine.technology.scale_to.process_nm", "Stillmaker and Baas 2017",
+       "got 5"}));
+  add(cimsim_case(
+      "cim_scale_from_untabulated_node",
+      {{"m.json",
+        R"({"extends": "{SRC}/configs/machines/sram-dcim.json", "technology": {"scale_to": {"process_nm": 7, "vdd": 0.7}}})"}},
+      run_machine("{IN}/m.json"),
+      {"configs/machines/sram-dcim.json: machine.technology.process_nm", "to scale from",
+       "got 22"}));
+
+  add(cimsim_case(
+      "cim_activation_overflow_error",
+      {{"m.json",
+        isaac_with(
+            R"("activation_overflow": "error", "tile": {"buffer": {"capacity_bytes": 64}})")}},
+      run_machine("{IN}/m.json"),
+      {"{IN}/m.json: machine.tile.buffer.capacity_bytes", "activation reserve, which holds 32",
+       "machine.activation_overflow is \"error\""}));
+
   // ---- workload configs ----
   add(cimsim_case("workload_truncated", {{"w.json", std::string(kTinyWorkload).substr(0, 120)}},
                   run_workload("{IN}/w.json"), {"{IN}/w.json:", "invalid JSON"}));

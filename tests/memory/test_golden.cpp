@@ -346,8 +346,7 @@ INSTANTIATE_TEST_SUITE_P(
                                 10081026854576992536ull,
                                 1266990889538994180ull},
                       TraceCase{"hbm2_cap_watermarks_hot", "hbm2", kHotWatermarks, Pattern::kHot,
-                                20000, 50, 1, true, 729005999099977339ull,
-                                1785397173536989336ull}),
+                                20000, 50, 1, true, 729005999099977339ull, 1785397173536989336ull}),
     [](const ::testing::TestParamInfo<TraceCase>& info) { return std::string(info.param.name); });
 
 // ---- large transactions through the Controller API -----------------------------------------

@@ -83,6 +83,23 @@ class StudyTables(unittest.TestCase):
                       "and 8x its energy per token." % CIM, lines)
         self.assertNotIn("Some points failed; see the sweep's results.csv `error` column.", lines)
 
+    def test_equal_terms(self):
+        # GPU as the reference: decoder at 64 tokens 1 ms and 0.1 J per token against CIM's
+        # 5 ms and 0.01 J: 0.2x the speed, 0.1x the energy; ENTP at 256: 160 ms, 16 J against
+        # 8 ms, 0.08 J: 20x, 0.005x.
+        saved = study.BASELINE
+        study.BASELINE = GPU
+        try:
+            lines = study.equal_terms(self.data, [CIM], [64, 128, 256])
+        finally:
+            study.BASELINE = saved
+        self.assertIn("| mode | length | %s |" % CIM, lines)
+        self.assertIn("| decoder | 64 | 0.2x / 0.1x |", lines)
+        self.assertIn("| ENTP | 256 | 20x / 0.005x |", lines)
+        # Without the reference in the data there is no section.
+        self.assertEqual(study.equal_terms(self.data, [CIM], [64]) if study.BASELINE != GPU
+                         else [], [])
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

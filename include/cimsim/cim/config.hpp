@@ -19,7 +19,9 @@
 #include <string>
 #include <vector>
 
+#include "cimsim/cim/axes.hpp"
 #include "cimsim/config/describe.hpp"
+#include "cimsim/config/registry.hpp"
 
 namespace cimsim::cim {
 
@@ -30,8 +32,10 @@ enum class Readout : uint8_t { adc, digital };
 // the inputs subtracted digitally; no extra columns) or differential column pairs (twice the
 // columns and conversions, subtraction after the ADC).
 enum class SignedWeights : uint8_t { offset, differential };
-// Where QK^T and PV (operands that change every token) run.
-enum class DynamicMatmul : uint8_t { digital, sram_cim, write_xbar };
+
+// What happens when an op needs more of a tile buffer's activation reserve than it has
+// (buffer_capacity.hpp): the excess spills to the global buffer or HBM, or the run stops.
+enum class ActivationOverflow : uint8_t { spill, error };
 
 // "auto" (size the system to hold the model) or a fixed number of chips.
 struct ChipCount {
@@ -45,14 +49,27 @@ struct Replication {
   uint32_t factor = 1;
 };
 
-// Writing cells: row by row, each row with write-verify iterations.
+// Writing cells: row by row, each row with program-and-verify iterations (a pulse on the row's
+// selected cells, then a verify read of the row).
 struct ProgramConfig {
-  double pulse_ns = 0;            // one program pulse on a row (its selected cells at once)
-  double verify_ns = 0;           // one verify read of the row
-  double iterations = 1;          // mean pulse+verify iterations until a row verifies
-  double energy_pj_per_cell = 0;  // per cell per iteration (pulse and verify)
-  double endurance_writes = 0;    // program operations a cell survives; 0: unlimited (SRAM)
+  double pulse_ns = 0;    // one program pulse on a row (its selected cells at once)
+  double verify_ns = 0;   // one verify read of the row
+  double iterations = 1;  // pulse+verify iterations per row when iterations_per_level is 0
+  // Multi-level cells (incremental-step program-and-verify from the reset state): pulses per
+  // level step. A cell written to level k of the 2^bits_per_cell takes 1 + this x k pulses;
+  // 0: every row takes `iterations`, whatever the levels.
+  double iterations_per_level = 0;
+  double energy_pj_per_cell = 0;           // per cell per pulse (its share of the verify included)
+  double endurance_writes = 0;             // switching pulses a cell survives; 0: unlimited (SRAM)
   uint32_t parallel_crossbars_per_pe = 1;  // crossbars of a PE programmed at the same time
+};
+
+// What programming a row costs once the levels are known (program_cost()).
+struct ProgramCost {
+  double row_iterations = 1;     // pulse+verify iterations until the row's slowest cell verifies
+  double cell_pulses = 1;        // mean pulses per cell (energy): data spread over the levels
+  double worst_cell_pulses = 1;  // pulses of a cell written to the top level (wear)
+  double row_ns = 0;             // row_iterations x (pulse + verify)
 };
 
 struct CrossbarConfig {
@@ -82,7 +99,15 @@ struct SampleHoldConfig {
   std::optional<double> energy_pj;                   // per sample
 };
 
+// Technology scaling applied to a component model's own parameters (technology.hpp sets it;
+// not part of the config file).
+struct NodeScale {
+  double area = 1, energy = 1, delay = 1;
+};
+
 struct AdcConfig {
+  config::Choice<AdcModelAxis> model{"table"};  // adc.hpp
+  NodeScale node_scale;                         // for models with their own figures (sar)
   uint32_t bits = 8;
   double sample_rate_gsps = 1.28;
   // Bits an encoding saves (ISAAC's weight flipping keeps the MSB of the sum below 2^(n-1)).
@@ -101,7 +126,10 @@ struct StorageConfig {
   uint64_t capacity_bytes = 0;
   uint32_t width_bits = 256;
   double power_mw = 0, static_mw = 0, area_mm2 = 0;
-  std::optional<double> energy_pj_per_access;  // default: power / clock
+  std::optional<double> energy_pj_per_access;  // default: dynamic power / clock
+  // eDRAM: every row of width_bits is refreshed once per retention time (0: SRAM, none).
+  double retention_us = 0;
+  std::optional<double> refresh_energy_pj_per_row;  // default: one access
 };
 
 // A component counted for area and power only (no actions): control units, instruction
@@ -204,19 +232,54 @@ struct SramCimConfig {
   bool extension = false;
 };
 
+// The node the figures are at, and optionally one to scale them to (technology.hpp).
+struct NodeTarget {
+  double process_nm = 7;
+  double vdd = 0.7;
+  std::string flavor = "hp";  // "hp" or "lp" (below 65 nm)
+};
+struct TechnologyConfig {
+  double process_nm = 0;  // 0: not stated
+  double vdd = 0;
+  std::string flavor = "hp";
+  std::optional<NodeTarget> scale_to;
+};
+
+// Off-chip memory attachment: the HBM stacks of the system (machine.memory describes one
+// stack) and the link from each stack to the chips it serves.
+struct OffchipLinkConfig {
+  double bandwidth_gbytes_s = 256;  // per stack link
+  double latency_ns = 0;
+  double energy_pj_per_bit = 0;
+  double static_mw = 0;  // per link
+  double area_mm2 = 0;   // per link (on the chip side)
+};
+struct OffchipConfig {
+  // Chips sharing one stack (each group's weights, KV and tables live in its own stack);
+  // 0: one stack for the whole system.
+  uint32_t chips_per_stack = 1;
+  OffchipLinkConfig link;
+};
+
 struct CimConfig {
   std::string name;
   std::string description;
   double clock_ghz = 1.0;  // digital clock of tiles, buses, routers; the report's cycles
   ChipCount chips;
   uint32_t max_chips = 4096;
+  // Size the system to a budget (with chips "auto"): the most chips whose area (peak power)
+  // fits; weights that do not fit are reprogrammed, spare PEs hold copies (sizing.hpp).
+  std::optional<double> iso_area_mm2;
+  std::optional<double> iso_power_w;
   SignedWeights signed_weights = SignedWeights::offset;
   Replication replication;
-  DynamicMatmul dynamic_matmul = DynamicMatmul::digital;
+  config::Choice<DynamicMatmulAxis> dynamic_matmul{"digital"};  // dynamic_policy.hpp
+  config::Choice<MapperAxis> mapper{"spatial"};                 // mapper.hpp
   std::optional<uint32_t> weight_bits;      // fixed-point width; default the trace's dtype
   std::optional<uint32_t> activation_bits;  // fixed-point width; default the trace's dtype
   uint32_t partial_sum_bytes = 4;
   double activation_reserve_fraction = 0.5;  // of each tile buffer kept for activations
+  ActivationOverflow activation_overflow = ActivationOverflow::spill;
   CrossbarConfig crossbar;
   DacConfig dac;
   SampleHoldConfig sample_hold;
@@ -227,13 +290,23 @@ struct CimConfig {
   RouterConfig router;
   ChipConfig chip;
   SramCimConfig sram_cim;
+  OffchipConfig offchip;
+  TechnologyConfig technology;
 
   // Derived geometry.
   uint32_t rows_at_once() const { return crossbar.rows_at_once.value_or(crossbar.rows); }
   uint64_t crossbars_per_tile() const { return uint64_t{pe.crossbars} * tile.pes; }
   uint64_t crossbars_per_chip() const { return crossbars_per_tile() * chip.tiles; }
   uint32_t routers_per_chip() const;
+  uint32_t stacks_for(uint32_t chips) const;  // HBM stacks of a system of `chips` chips
+  uint32_t stack_of(uint32_t chip) const;
 };
+
+// Program-and-verify of the crossbar cells: a row holds cells of every level (128 columns of
+// weights or K/V values), so its time is set by the top level, 1 + per_level x (L - 1)
+// iterations, while the mean cell needs 1 + per_level x (L - 1) / 2 pulses (levels equally
+// likely) and the most-stressed cell the top level's pulses.
+ProgramCost program_cost(const CimConfig& c);
 
 // ADC bits needed to read `rows` rows of `cell_bits` cells with `dac_bits` inputs at once.
 uint32_t adc_bits_needed(uint64_t rows, uint32_t cell_bits, uint32_t dac_bits);
@@ -249,12 +322,12 @@ struct EnumNames<cim::Readout> {
   static const std::vector<std::pair<cim::Readout, const char*>>& names();
 };
 template <>
-struct EnumNames<cim::SignedWeights> {
-  static const std::vector<std::pair<cim::SignedWeights, const char*>>& names();
+struct EnumNames<cim::ActivationOverflow> {
+  static const std::vector<std::pair<cim::ActivationOverflow, const char*>>& names();
 };
 template <>
-struct EnumNames<cim::DynamicMatmul> {
-  static const std::vector<std::pair<cim::DynamicMatmul, const char*>>& names();
+struct EnumNames<cim::SignedWeights> {
+  static const std::vector<std::pair<cim::SignedWeights, const char*>>& names();
 };
 
 template <>
@@ -298,6 +371,10 @@ CIMSIM_CIM_DESCRIBE(ChipLinkConfig, "chip-to-chip links")
 CIMSIM_CIM_DESCRIBE(GlobalBufferConfig, "a chip's global buffer")
 CIMSIM_CIM_DESCRIBE(ChipConfig, "a chip")
 CIMSIM_CIM_DESCRIBE(SramCimConfig, "SRAM CIM arrays for dynamic matmuls")
+CIMSIM_CIM_DESCRIBE(OffchipLinkConfig, "the link between an HBM stack and its chips")
+CIMSIM_CIM_DESCRIBE(OffchipConfig, "HBM stacks and how the chips reach them")
+CIMSIM_CIM_DESCRIBE(NodeTarget, "a technology node to scale the figures to")
+CIMSIM_CIM_DESCRIBE(TechnologyConfig, "the technology node of the figures")
 #undef CIMSIM_CIM_DESCRIBE
 
 // The fabric without its off-chip memory (tests use it with a stand-in memory).

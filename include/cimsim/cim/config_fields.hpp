@@ -21,16 +21,24 @@ void describe_cim_fields(config::Fields<T>& f) {
   f.required("clock_ghz", m(&B::clock_ghz),
              "digital clock of tiles, buses and routers (the report's cycles)", positive());
   f.optional("chips", m(&B::chips),
-             "\"auto\" sizes the system to hold the model; a number fixes it (weights that do "
-             "not fit are reprogrammed during inference)");
+             "\"auto\" sizes the system to hold the weights and the KV cache at the longest "
+             "context (or to iso_area_mm2 / iso_power_w); a number fixes it (weights that do not "
+             "fit are reprogrammed during inference)");
   f.optional("max_chips", m(&B::max_chips), "upper bound for \"auto\" and for a fixed count",
              at_least(1));
+  f.optional("iso_area_mm2", m(&B::iso_area_mm2),
+             "size the system to this silicon area: the most chips that fit (chips \"auto\")",
+             positive());
+  f.optional("iso_power_w", m(&B::iso_power_w),
+             "size the system to this peak power: the most chips that fit (chips \"auto\")",
+             positive());
   f.optional("signed_weights", m(&B::signed_weights),
              "offset: bias-encoded weights, correction in digital; differential: column pairs");
   f.optional("replication", m(&B::replication),
              "\"auto\" copies weights into spare capacity, \"none\", or a fixed copy count");
   f.optional("dynamic_matmul", m(&B::dynamic_matmul),
              "where QK^T and PV run: digital units, SRAM CIM arrays, or written ReRAM crossbars");
+  f.optional("mapper", m(&B::mapper), "how weights are placed (spatial: ISAAC's layout)");
   f.optional("weight_bits", m(&B::weight_bits),
              "fixed-point weight width (default: the trace's weight dtype)", in_range(1, 64));
   f.optional("activation_bits", m(&B::activation_bits),
@@ -40,6 +48,9 @@ void describe_cim_fields(config::Fields<T>& f) {
   f.optional("activation_reserve_fraction", m(&B::activation_reserve_fraction),
              "share of each tile buffer kept for activations; the rest may hold KV cache",
              in_range(0, 1));
+  f.optional("activation_overflow", m(&B::activation_overflow),
+             "an op needing more of a buffer's activation reserve: \"spill\" the excess to the "
+             "global buffer or HBM (and read it back), or \"error\" (the run stops)");
   f.required("crossbar", m(&B::crossbar), "crossbar arrays");
   f.optional("dac", m(&B::dac), "input DACs");
   f.optional("sample_hold", m(&B::sample_hold), "sample-and-hold circuits");
@@ -50,6 +61,9 @@ void describe_cim_fields(config::Fields<T>& f) {
   f.required("router", m(&B::router), "on-chip mesh");
   f.required("chip", m(&B::chip), "chips");
   f.optional("sram_cim", m(&B::sram_cim), "SRAM CIM arrays for dynamic matmuls");
+  f.optional("offchip", m(&B::offchip), "HBM stacks per chip group and their links");
+  f.optional("technology", m(&B::technology),
+             "node of the figures; scale_to scales them to another node");
   f.check([](const T& c, const config::Check& check) { check_cim_config(c, check); });
 }
 

@@ -96,8 +96,23 @@ struct MapRequest {
   ConfigWhere where;              // names the config file in errors
 };
 
-// Throws InputError (naming machine.* settings) when a weight cannot be mapped at all,
-// "auto" needs more than max_chips, or a fixed replication factor cannot be honoured.
+// The mapper axis (machine.mapper, axes.hpp): one implementation per file, "spatial"
+// (mapper_spatial.cpp) the layout described above.
+class Mapper {
+ public:
+  virtual ~Mapper() = default;
+  // PEs one copy of every weight takes (what sizing starts from).
+  virtual uint64_t pes_for_one_copy(const CimConfig& config, const MapRequest& request) const = 0;
+  // Places every weight on a system of `chips` chips: copies per machine.replication, the
+  // dynamic-matmul reservation after the weights. Throws InputError (naming machine.*
+  // settings) when a weight cannot be mapped at all or a fixed replication factor cannot be
+  // honoured.
+  virtual Mapping place(const CimConfig& config, const MapRequest& request,
+                        uint32_t chips) const = 0;
+};
+
+// Sizes the system for the weights alone (sizing.hpp) and places them with the configured
+// mapper (the fabric sizes with the KV caches too, fabric_plan.hpp).
 Mapping map_weights(const CimConfig& config, const MapRequest& request);
 
 // Cells of one weight value: ceil(bits / bits_per_cell), doubled for differential columns.

@@ -13,6 +13,7 @@
 //
 // A whole run of steps is one closed form (the fast path the fabric uses); step_by_step()
 // walks the steps one at a time as an independent reference, and a test proves they agree.
+// The ADC's conversion rate comes from its component model (adc.hpp).
 // Left out: data-dependent effects (zero skipping, early termination), analog errors.
 #pragma once
 
@@ -86,6 +87,7 @@ class MvmModel {
   uint32_t rows_at_once_ = 1;
   uint64_t read_ps_ = 0;
   uint64_t extra_ps_ = 0;
+  double adc_rate_gsps_ = 0;  // conversions per ns of one ADC (the ADC model's)
 };
 
 // Picoseconds of a duration in nanoseconds (rounded to the nearest ps).

@@ -39,13 +39,17 @@ class ExecutorBase : public Executor {
 
   // Machine-specific parts of the report section.
   virtual Json metrics() const { return Json::object(); }
-  // The machine's physical budget (for comparisons normalised by area or power): die area,
-  // process node, peak power (TDP); 0 where the config does not state it. No budget: none in
-  // the report. The report adds the run's average and static power.
+  // The machine's physical budget (for comparisons normalised by area or power): silicon area,
+  // process node, peak power (TDP); 0 where not stated. `sized_mode` names the budget the
+  // machine was sized to ("iso_area", "iso_power"; empty: none). `section` is the report so
+  // far (its components, totals). No budget: none in the report. The report adds the run's
+  // average and static power.
   struct Budget {
     double area_mm2 = 0, process_nm = 0, peak_power_w = 0;
+    std::string sized_mode;
+    double sized_budget = 0;
   };
-  virtual std::optional<Budget> budget() const { return std::nullopt; }
+  virtual std::optional<Budget> budget(const Json& section) const { return std::nullopt; }
   // Actions and bytes no op caused (DRAM refresh, background), for the totals.
   virtual stats::Counts unattributed() const;
 

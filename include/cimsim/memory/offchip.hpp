@@ -44,8 +44,12 @@ class OffChipMemory {
   virtual std::vector<stats::ActionId> background_actions() const { return {}; }
 };
 
-// Makes the memory when called (a machine calls it where the module's SystemC parent is).
-using OffChipFactory = std::function<std::unique_ptr<OffChipMemory>()>;
+// Makes the memory when called (a machine calls it where the module's SystemC parent is, once
+// it knows its size): `stacks` stacks (a CIM system has one per chip group, each group's data
+// in its own stack: addresses [i x capacity / stacks, (i + 1) x capacity / stacks) are stack
+// i's), as a module named `name`.
+using OffChipFactory =
+    std::function<std::unique_ptr<OffChipMemory>(uint32_t stacks, const std::string& name)>;
 
 // The HBM model behind the interface: a MemorySystem module named `module_name`.
 std::unique_ptr<OffChipMemory> make_offchip_memory(const std::string& module_name,

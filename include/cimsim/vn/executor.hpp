@@ -40,9 +40,9 @@ class VnExecutor : public exec::ExecutorBase {
 
  protected:
   Json metrics() const override;
-  std::optional<Budget> budget() const override {
+  std::optional<Budget> budget(const Json& /*section*/) const override {
     const double devices = node_ ? node_->devices_used() : 1;  // a node's budget is all of them
-    return Budget{cfg_.area_mm2 * devices, cfg_.process_nm, cfg_.tdp_w * devices};
+    return Budget{cfg_.area_mm2 * devices, cfg_.process_nm, cfg_.tdp_w * devices, "", 0};
   }
   stats::Counts unattributed() const override;
 
