@@ -25,11 +25,7 @@ std::string shape_text(const std::vector<uint64_t>& shape) {
 // Full size of a tensor in bytes; a shape too large to count is itself an error.
 uint64_t full_bytes(DType dtype, const std::vector<uint64_t>& shape, const std::string& path) {
   try {
-    uint64_t n = 1;
-    for (uint64_t s : shape) {
-      n = checked_mul(n, s, "tensor elements");
-    }
-    return dtype_bytes(dtype, n);
+    return dtype_bytes(dtype, shape_elements(shape));
   } catch (const OverflowError& e) {
     throw InputError(join_path(path, "shape"), e.what());
   }

@@ -28,6 +28,14 @@ uint64_t dtype_bytes(DType t, uint64_t elements) {
   return ceil_div(checked_mul(elements, dtype_bits(t), "tensor size in bits"), 8);
 }
 
+uint64_t shape_elements(const std::vector<uint64_t>& shape) {
+  uint64_t n = 1;
+  for (uint64_t s : shape) {
+    n = checked_mul(n, s, "tensor elements");
+  }
+  return n;
+}
+
 std::string phase_label(const Phase& p) {
   std::string label = config::enum_name(p.kind);
   if (p.kind == PhaseKind::decode || p.kind == PhaseKind::entp)

@@ -12,11 +12,7 @@ uint64_t round_up(uint64_t v, uint64_t a) {
   return ceil_div(v, a) * a;
 }
 uint64_t shape_bytes(const trace::Tensor& t) {
-  uint64_t n = 1;
-  for (uint64_t d : t.shape) {
-    n = checked_mul(n, d, "tensor elements");
-  }
-  return t.shape.empty() ? 0 : trace::dtype_bytes(t.dtype, n);
+  return t.shape.empty() ? 0 : trace::dtype_bytes(t.dtype, trace::shape_elements(t.shape));
 }
 }  // namespace
 

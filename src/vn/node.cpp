@@ -141,13 +141,7 @@ std::vector<NodeSegment> Node::begin_phase(std::deque<Op>& phase) {
       if (in.kind != TensorKind::activation) {
         continue;
       }
-      const uint64_t bytes = trace::dtype_bytes(in.dtype, [&] {
-        uint64_t n = 1;
-        for (uint64_t d : in.shape) {
-          n = checked_mul(n, d, "tensor elements");
-        }
-        return n;
-      }());
+      const uint64_t bytes = trace::dtype_bytes(in.dtype, trace::shape_elements(in.shape));
       if (in.id == "tokens") {
         // The token the last stage sampled goes back to the first (not before the prefill,
         // whose tokens come from the host).

@@ -15,14 +15,6 @@ using trace::TpRole;
 
 namespace {
 
-uint64_t tp_elements(const std::vector<uint64_t>& shape) {
-  uint64_t n = 1;
-  for (uint64_t s : shape) {
-    n = checked_mul(n, s, "tensor elements");
-  }
-  return n;
-}
-
 // a x num / den, rounded up (a byte count of a share of a tensor).
 uint64_t scale_up(uint64_t a, uint64_t num, uint64_t den) {
   if (den == 0) {
@@ -34,7 +26,7 @@ uint64_t scale_up(uint64_t a, uint64_t num, uint64_t den) {
 
 // The tensor's shape becomes `shape`; what the op moves of it shrinks in proportion.
 void reshape(Tensor& t, std::vector<uint64_t> shape) {
-  t.bytes = scale_up(t.bytes, tp_elements(shape), tp_elements(t.shape));
+  t.bytes = scale_up(t.bytes, trace::shape_elements(shape), trace::shape_elements(t.shape));
   t.shape = std::move(shape);
 }
 
@@ -175,7 +167,7 @@ trace::TraceHeader TensorParallel::shard_header(const trace::TraceHeader& h,
       decl_full_[d.id] = d.shape;
       decl_rank_[d.id] = s;
       d.shape = std::move(s);
-      d.bytes = trace::dtype_bytes(d.dtype, tp_elements(d.shape));
+      d.bytes = trace::dtype_bytes(d.dtype, trace::shape_elements(d.shape));
     }
   }
   return out;
@@ -235,9 +227,9 @@ void TensorParallel::shard_op(Op& op, const std::unordered_set<std::string>& rea
       partial_in = true;
       continue;
     }
-    before_[op.id].push_back(TpCollective{TpCollective::Kind::all_reduce, it->second.producer,
-                                          it->second.layer,
-                                          trace::dtype_bytes(t.dtype, tp_elements(t.shape))});
+    before_[op.id].push_back(
+        TpCollective{TpCollective::Kind::all_reduce, it->second.producer, it->second.layer,
+                     trace::dtype_bytes(t.dtype, trace::shape_elements(t.shape))});
     split_.erase(it);
   }
   for (Tensor& t : op.inputs) {
@@ -272,7 +264,7 @@ void TensorParallel::shard_op(Op& op, const std::unordered_set<std::string>& rea
     whole.shape.back() *= ranks_;
     after_[op.id].push_back(
         TpCollective{TpCollective::Kind::all_gather, op.name, op.layer,
-                     trace::dtype_bytes(whole.dtype, tp_elements(whole.shape))});
+                     trace::dtype_bytes(whole.dtype, trace::shape_elements(whole.shape))});
   }
 }
 
@@ -392,7 +384,7 @@ void TensorParallel::shard_elementwise(Op& op) {
   } else {
     const std::vector<uint64_t> shape = first->shape;
     op.rows.cols = shape.back();
-    op.rows.rows = tp_elements(shape) / shape.back();
+    op.rows.rows = trace::shape_elements(shape) / shape.back();
     for (size_t i = 0; i < op.outputs.size(); ++i) {
       split_output(op, i, shape, false);
     }

@@ -28,6 +28,8 @@ enum class DType : uint8_t { fp32, fp16, bf16, fp8, int8, int4, int32 };
 uint32_t dtype_bits(DType t);
 // Bytes of `elements` values, rounded up to whole bytes; overflow is an InputError.
 uint64_t dtype_bytes(DType t, uint64_t elements);
+// Elements of a tensor of `shape` (1 for a scalar); overflow is an OverflowError.
+uint64_t shape_elements(const std::vector<uint64_t>& shape);
 
 enum class TensorKind : uint8_t { weight, activation, kv_cache };
 
