@@ -9,6 +9,8 @@ Groups (the speed targets of the issues they come from):
   vn        von Neumann machine on a100-sxm4-80gb: GPT-2 small 1024 + 128 (<= 10 s),
             Llama-2-7B 2048 + 128 (<= 60 s, <= 1 GiB), ENTP GPT-2 small with 256 generated
             tokens (<= 30 s).
+  node      von Neumann node: Llama-2-70B 128 + 128 on 8x-a100-sxm4-80gb with tensor
+            parallelism 8 (<= 60 s on one core; docs/parallelism.md).
   cim       CIM fabric on isaac (chips auto): GPT-2 small 1024 + 128 (<= 10 s), Llama-2-7B
             2048 + 32 (<= 60 s), ENTP GPT-2 small with 256 generated tokens (<= 30 s).
   scaling   how wall time grows with the workload: generated tokens doubled, on both machines,
@@ -42,6 +44,9 @@ RUNS = [
     ("vn", "GPT-2 small ENTP, 256 generated, a100-sxm4-80gb", 30, None,
      ["--machine", "a100-sxm4-80gb", "--workload", "gpt2-small", "--mode", "entp",
       "--prompt", "1", "--generate", "256"]),
+    ("node", "Llama-2-70B decoder 128 + 128, 8x-a100-sxm4-80gb (tensor parallel 8)", 60, None,
+     ["--machine", "8x-a100-sxm4-80gb", "--workload", "llama-2-70b", "--prompt", "128",
+      "--generate", "128"]),
     ("cim", "GPT-2 small decoder 1024 + 128, isaac", 10, None,
      ["--machine", "isaac", "--workload", "gpt2-small", "--prompt", "1024",
       "--generate", "128"] + OVERFLOW),
@@ -191,7 +196,7 @@ def main():
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--build", default=os.path.join(ROOT, "build"), help="build directory")
     p.add_argument("--repeats", type=int, default=3, help="runs per case (best is reported)")
-    p.add_argument("--only", nargs="+", choices=["memtrace", "vn", "cim", "scaling"],
+    p.add_argument("--only", nargs="+", choices=["memtrace", "vn", "node", "cim", "scaling"],
                    help="run only these groups")
     p.add_argument("--out", help="also write the markdown to this file (e.g. bench/RESULTS.md)")
     a = p.parse_args()
@@ -204,7 +209,7 @@ def main():
               file=sys.stderr)
         return 2
     os.environ["CIMSIM_DATA_DIR"] = ROOT
-    groups = a.only or ["memtrace", "vn", "cim", "scaling"]
+    groups = a.only or ["memtrace", "vn", "node", "cim", "scaling"]
     lines = ["# Benchmark results", "", "Produced by `bench/run_all.py` "
              f"(best of {a.repeats} runs per case).", ""] + machine_lines(a.build) + [""]
     work = tempfile.mkdtemp(prefix="cimsim-bench-")
@@ -214,6 +219,8 @@ def main():
                 lines += bench_memtrace(cimsim, a.repeats, work)
             elif g == "vn":
                 lines += bench_runs(cimsim, a.repeats, "vn", "von Neumann machine", work)
+            elif g == "node":
+                lines += bench_runs(cimsim, a.repeats, "node", "von Neumann node", work)
             elif g == "cim":
                 lines += bench_runs(cimsim, a.repeats, "cim", "CIM fabric", work)
             else:

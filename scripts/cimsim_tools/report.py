@@ -15,6 +15,8 @@ HEADLINE = (
     ("flops", ("totals", "flops")),
     ("hbm_read_bytes", ("totals", "bytes", "hbm", "read")),
     ("hbm_write_bytes", ("totals", "bytes", "hbm", "write")),
+    # A node of several devices (docs/parallelism.md): bytes its devices sent to each other.
+    ("nvlink_bytes", ("totals", "bytes", "nvlink", "write")),
     ("time_to_first_token_s", ("latency", "time_to_first_token_s")),
     ("time_per_output_token_s", ("latency", "time_per_output_token_s")),
     ("tokens_per_s", ("latency", "tokens_per_s")),

@@ -27,6 +27,7 @@ METRIC_LABELS = {
     "flops": ("work", "FLOP"),
     "hbm_read_bytes": ("HBM bytes read", "B"),
     "hbm_write_bytes": ("HBM bytes written", "B"),
+    "nvlink_bytes": ("bytes sent between devices", "B"),
     "time_to_first_token_s": ("time to first token", "s"),
     "time_per_output_token_s": ("time per output token", "s"),
     "tokens_per_s": ("throughput", "tokens/s"),

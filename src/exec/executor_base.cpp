@@ -23,6 +23,11 @@ void ExecutorBase::record_setup(const std::string& label, const report::OpCost& 
   recorder_->record_setup(label, cost);
 }
 
+void ExecutorBase::record_extra(const std::string& kind, const std::string& name, int32_t layer,
+                                const trace::Phase& phase, const report::OpCost& cost) {
+  recorder_->record_extra(kind, name, layer, phase, cost);
+}
+
 stats::Counts ExecutorBase::unattributed() const {
   stats::Counts none;
   none.reset(registry_);

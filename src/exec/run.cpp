@@ -43,6 +43,8 @@ std::vector<Json> run_machines(const std::vector<config::ConfigDoc>& machines,
   }
   std::exception_ptr trace_error;
   for (auto& e : executors) e->start(std::make_unique<GuardedSource>(trace(), trace_error));
+  // A machine may read ahead in start() (a node reads the first phase): a bad trace shows there.
+  if (trace_error) std::rethrow_exception(trace_error);
   sc_core::sc_start();
   if (trace_error) std::rethrow_exception(trace_error);
   std::vector<Json> reports;

@@ -22,23 +22,41 @@ void Recorder::Agg::add(const trace::Op* op, const OpCost& cost) {
   if (!cost.bound.empty()) ++bounds[cost.bound];
 }
 
-void Recorder::record(const trace::Op& op, const OpCost& cost) {
-  ++ops_recorded_;
-  total_.add(&op, cost);
-  if (phases_.empty() || phases_.back().first != op.phase) {
-    phases_.emplace_back(op.phase, Agg{});
+Recorder::Agg& Recorder::phase_agg(const trace::Phase& phase) {
+  if (phases_.empty() || phases_.back().first != phase) {
+    phases_.emplace_back(phase, Agg{});
   }
-  phases_.back().second.add(&op, cost);
-  layers_[op.layer].add(&op, cost);
-  kinds_[op.kind].add(&op, cost);
-  OpKey key{op.phase.kind, op.name};
+  return phases_.back().second;
+}
+
+Recorder::Agg& Recorder::op_agg(const trace::Phase& phase, const std::string& name,
+                                const std::string& kind, int32_t layer) {
+  OpKey key{phase.kind, name};
   auto it = op_index_.find(key);
   if (it == op_index_.end()) {
     it = op_index_.emplace(key, ops_.size()).first;
     ops_.emplace_back(key, Agg{});
-    op_meta_.push_back(OpMeta{op.kind, op.layer});
+    op_meta_.push_back(OpMeta{kind, layer});
   }
-  ops_[it->second].second.add(&op, cost);
+  return ops_[it->second].second;
+}
+
+void Recorder::record(const trace::Op& op, const OpCost& cost) {
+  ++ops_recorded_;
+  total_.add(&op, cost);
+  phase_agg(op.phase).add(&op, cost);
+  layers_[op.layer].add(&op, cost);
+  kinds_[op.kind].add(&op, cost);
+  op_agg(op.phase, op.name, config::enum_name(op.kind), op.layer).add(&op, cost);
+}
+
+void Recorder::record_extra(const std::string& kind, const std::string& name, int32_t layer,
+                            const trace::Phase& phase, const OpCost& cost) {
+  total_.add(nullptr, cost);
+  phase_agg(phase).add(nullptr, cost);
+  layers_[layer].add(nullptr, cost);
+  extra_kinds_[kind].add(nullptr, cost);
+  op_agg(phase, name, kind, layer).add(nullptr, cost);
 }
 
 void Recorder::record_setup(const std::string& label, const OpCost& cost) {
@@ -196,11 +214,16 @@ Json Recorder::finish(const stats::Counts& unattributed, uint64_t end_ps) const 
     append(k, agg_json(agg, false));
     kinds.push_back(k);
   }
+  for (const auto& [kind, agg] : extra_kinds_) {
+    Json k{{"kind", kind}};
+    append(k, agg_json(agg, false));
+    kinds.push_back(k);
+  }
   Json ops = Json::array();
   for (size_t i = 0; i < ops_.size(); ++i) {
     const auto& [key, agg] = ops_[i];
     Json o{{"name", key.name},
-           {"kind", config::enum_name(op_meta_[i].kind)},
+           {"kind", op_meta_[i].kind},
            {"layer", op_meta_[i].layer},
            {"phase_kind", config::enum_name(key.phase_kind)}};
     append(o, agg_json(agg, false));

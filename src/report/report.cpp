@@ -164,6 +164,15 @@ std::string summary_text(const Json& report) {
         << fmt("%.3g", m["clock_ghz"].get<double>()) << " GHz), energy "
         << si(tot["energy_j"].get<double>(), "J") << ", off-chip " << si(offchip_bytes(m), "B")
         << "\n";
+    if (m.contains("metrics") && m["metrics"].contains("node")) {
+      const Json& n = m["metrics"]["node"];
+      const std::string link = n["link"]["name"].get<std::string>();
+      out << "  node: " << n["devices_used"].get<uint64_t>() << " of "
+          << n["devices"].get<uint64_t>() << " devices (tensor parallel "
+          << n["tensor_parallel"].get<uint64_t>() << " x pipeline "
+          << n["pipeline_parallel"].get<uint64_t>() << "), " << link << " "
+          << si(bytes_total(m, link.c_str(), "write"), "B") << " sent\n";
+    }
     if (m.contains("budget")) {
       const Json& bu = m["budget"];
       out << "  budget " << fmt("%.4g mm2", bu["area_mm2"].get<double>());

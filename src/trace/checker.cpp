@@ -25,11 +25,7 @@ std::string shape_text(const std::vector<uint64_t>& shape) {
 // Full size of a tensor in bytes; a shape too large to count is itself an error.
 uint64_t full_bytes(DType dtype, const std::vector<uint64_t>& shape, const std::string& path) {
   try {
-    uint64_t n = 1;
-    for (uint64_t s : shape) {
-      n = checked_mul(n, s, "tensor elements");
-    }
-    return dtype_bytes(dtype, n);
+    return dtype_bytes(dtype, shape_elements(shape));
   } catch (const OverflowError& e) {
     throw InputError(join_path(path, "shape"), e.what());
   }
@@ -122,6 +118,18 @@ void check_header(const TraceHeader& h) {
         throw InputError(join_path(path, "layer"), "expected an integer in [-1, " +
                                                        std::to_string(h.layers) + "], got " +
                                                        std::to_string(d.layer));
+      }
+      // A column split cuts the last dimension (a [k, n] weight or an [n] bias), a row split
+      // the first of a [k, n] weight; a KV cache is split by its heads, implicitly.
+      const bool splittable =
+          d.kind == TensorKind::weight &&
+          (d.shape.size() == 2 || (d.shape.size() == 1 && d.tp == TpRole::column));
+      if (d.tp != TpRole::none && !splittable) {
+        throw InputError(join_path(path, "tp"), std::string("a \"") + config::enum_name(d.tp) +
+                                                    "\" split needs a weight of shape [k, n]" +
+                                                    (d.tp == TpRole::column ? " or [n]" : "") +
+                                                    ", got a " + config::enum_name(d.kind) +
+                                                    " of shape " + shape_text(d.shape));
       }
     }
   };
@@ -254,6 +262,11 @@ void TraceChecker::check(const Op& op) {
                                                 " op reads a weight; none is given");
   }
   check_shape(op, path);
+  if (op.tp != TpRole::none && op.kind != OpKind::matmul) {
+    throw InputError(join_path(path, "tp"), std::string("only a matmul has a tensor-parallel "
+                                                        "role; a ") +
+                                                config::enum_name(op.kind) + " op has none");
+  }
   if (op.attn.window > 0 && !op.attn.causal) {
     throw InputError(join_path(path, "attn.window"),
                      "a sliding window applies to causal attention only: expected 0 with "

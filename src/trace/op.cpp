@@ -28,6 +28,14 @@ uint64_t dtype_bytes(DType t, uint64_t elements) {
   return ceil_div(checked_mul(elements, dtype_bits(t), "tensor size in bits"), 8);
 }
 
+uint64_t shape_elements(const std::vector<uint64_t>& shape) {
+  uint64_t n = 1;
+  for (uint64_t s : shape) {
+    n = checked_mul(n, s, "tensor elements");
+  }
+  return n;
+}
+
 std::string phase_label(const Phase& p) {
   std::string label = config::enum_name(p.kind);
   if (p.kind == PhaseKind::decode || p.kind == PhaseKind::entp)
@@ -71,7 +79,7 @@ uint64_t AttentionShape::first_key() const {
 bool Op::operator==(const Op& o) const {
   return id == o.id && kind == o.kind && name == o.name && layer == o.layer && phase == o.phase &&
          flops == o.flops && inputs == o.inputs && outputs == o.outputs && mm == o.mm &&
-         attn == o.attn && rows == o.rows;
+         attn == o.attn && rows == o.rows && tp == o.tp;
 }
 
 uint64_t Op::bytes_read() const {
@@ -95,7 +103,7 @@ const Tensor* Op::weight() const {
 
 bool TensorDecl::operator==(const TensorDecl& o) const {
   return id == o.id && kind == o.kind && dtype == o.dtype && shape == o.shape && bytes == o.bytes &&
-         layer == o.layer;
+         layer == o.layer && tp == o.tp;
 }
 
 bool TraceHeader::operator==(const TraceHeader& o) const {
@@ -149,6 +157,11 @@ const std::vector<std::pair<PhaseKind, const char*>>& EnumNames<PhaseKind>::name
                                                                    {PhaseKind::decode, "decode"},
                                                                    {PhaseKind::encode, "encode"},
                                                                    {PhaseKind::entp, "entp"}};
+  return n;
+}
+const std::vector<std::pair<TpRole, const char*>>& EnumNames<TpRole>::names() {
+  static const std::vector<std::pair<TpRole, const char*>> n = {
+      {TpRole::none, "none"}, {TpRole::column, "column"}, {TpRole::row, "row"}};
   return n;
 }
 

@@ -135,16 +135,25 @@ Json shape_json(const std::vector<uint64_t>& shape) {
 }
 
 Json decl_json(const TensorDecl& d) {
-  return Json{{"id", d.id},
-              {"kind", config::enum_name(d.kind)},
-              {"dtype", config::enum_name(d.dtype)},
-              {"shape", shape_json(d.shape)},
-              {"bytes", d.bytes},
-              {"layer", d.layer}};
+  Json j{{"id", d.id},
+         {"kind", config::enum_name(d.kind)},
+         {"dtype", config::enum_name(d.dtype)},
+         {"shape", shape_json(d.shape)},
+         {"bytes", d.bytes},
+         {"layer", d.layer}};
+  if (d.tp != TpRole::none) {
+    j["tp"] = config::enum_name(d.tp);
+  }
+  return j;
+}
+
+// "tp" is written only when not "none"; "none" spelled out is accepted.
+TpRole tp_from_json(const Object& o) {
+  return o.has("tp") ? o.enumeration<TpRole>("tp") : TpRole::none;
 }
 
 TensorDecl decl_from_json(const Json& j, const std::string& path) {
-  Object o(j, path, {"id", "kind", "dtype", "shape", "bytes", "layer"});
+  Object o(j, path, {"id", "kind", "dtype", "shape", "bytes", "layer", "tp"});
   TensorDecl d;
   d.id = o.str("id");
   d.kind = o.enumeration<TensorKind>("kind");
@@ -152,6 +161,7 @@ TensorDecl decl_from_json(const Json& j, const std::string& path) {
   d.shape = o.shape("shape");
   d.bytes = o.u64("bytes");
   d.layer = o.i32("layer");
+  d.tp = tp_from_json(o);
   return d;
 }
 
@@ -262,6 +272,9 @@ Json op_to_json(const Op& op) {
   const std::string key = shape_key(op.kind);
   if (key == "mm") {
     j["mm"] = Json{{"batch", op.mm.batch}, {"m", op.mm.m}, {"n", op.mm.n}, {"k", op.mm.k}};
+    if (op.tp != TpRole::none) {
+      j["tp"] = config::enum_name(op.tp);
+    }
   } else if (key == "attn") {
     const AttentionShape& a = op.attn;
     j["attn"] = Json{{"batch", a.batch},       {"heads", a.heads},  {"kv_heads", a.kv_heads},
@@ -389,6 +402,11 @@ void append_op_line(const Op& op, std::string& out) {
   }
   out.back() = '}';  // replaces the last field's comma
   out += ',';
+  if (op.tp != TpRole::none) {
+    append_key("tp", out);
+    append_string(config::enum_name(op.tp), out);
+    out += ',';
+  }
   append_tensors("in", op.inputs, out);
   out += ',';
   append_tensors("out", op.outputs, out);
@@ -397,9 +415,9 @@ void append_op_line(const Op& op, std::string& out) {
 
 Op op_from_json(const Json& j, uint64_t index) {
   const std::string path = "op[" + std::to_string(index) + "]";
-  Object o(
-      j, path,
-      {"id", "kind", "name", "layer", "phase", "step", "flops", "mm", "attn", "rows", "in", "out"});
+  Object o(j, path,
+           {"id", "kind", "name", "layer", "phase", "step", "flops", "mm", "attn", "rows", "tp",
+            "in", "out"});
   Op op;
   op.id = o.u64("id");
   op.kind = o.enumeration<OpKind>("kind");
@@ -434,6 +452,7 @@ Op op_from_json(const Json& j, uint64_t index) {
     Object s(o.at("rows"), o.path("rows"), {"rows", "cols"});
     op.rows = {s.u64("rows"), s.u64("cols")};
   }
+  op.tp = tp_from_json(o);
   op.inputs = tensors_from_json(o, "in");
   op.outputs = tensors_from_json(o, "out");
   return op;

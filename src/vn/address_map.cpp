@@ -12,24 +12,29 @@ uint64_t round_up(uint64_t v, uint64_t a) {
   return ceil_div(v, a) * a;
 }
 uint64_t shape_bytes(const trace::Tensor& t) {
-  uint64_t n = 1;
-  for (uint64_t d : t.shape) {
-    n = checked_mul(n, d, "tensor elements");
-  }
-  return t.shape.empty() ? 0 : trace::dtype_bytes(t.dtype, n);
+  return t.shape.empty() ? 0 : trace::dtype_bytes(t.dtype, trace::shape_elements(t.shape));
 }
 }  // namespace
 
 AddressMap::AddressMap(uint64_t capacity_bytes, uint64_t align_bytes)
     : capacity_(capacity_bytes), align_(align_bytes) {}
 
-void AddressMap::place_header(const trace::TraceHeader& header, const std::string& where) {
+void AddressMap::place_header(const trace::TraceHeader& header, const std::string& where,
+                              const std::function<uint32_t(const trace::TensorDecl&)>& stage,
+                              uint64_t stride) {
+  std::vector<uint64_t> next(1, next_);  // by stage
   auto place = [&](const trace::TensorDecl& d) {
     if (by_id_.count(d.id) != 0) {
       return;
     }
-    TensorLoc loc{static_cast<uint32_t>(locs_.size()), next_, std::max<uint64_t>(d.bytes, 1)};
-    next_ = checked_add(next_, round_up(loc.size, align_), "HBM footprint");
+    const uint32_t s = stage ? stage(d) : 0;
+    if (next.size() <= s) {
+      next.resize(s + 1, 0);
+    }
+    uint64_t& at = next[s];
+    at = std::max(at, checked_mul(s, stride, "HBM footprint"));
+    TensorLoc loc{static_cast<uint32_t>(locs_.size()), at, std::max<uint64_t>(d.bytes, 1)};
+    at = checked_add(at, round_up(loc.size, align_), "HBM footprint");
     by_id_.emplace(d.id, locs_.size());
     locs_.push_back(loc);
   };
@@ -39,6 +44,7 @@ void AddressMap::place_header(const trace::TraceHeader& header, const std::strin
   for (const auto& kv : header.kv_caches) {
     place(kv);
   }
+  next_ = *std::max_element(next.begin(), next.end());
   fixed_end_ = next_;
   if (fixed_end_ > capacity_) {
     throw InputError(where, "the trace's weights and KV caches need " + std::to_string(fixed_end_) +

@@ -199,6 +199,9 @@ void Describe<MachineConfig>::fields(Fields<MachineConfig>& f) {
 #ifdef CIMSIM_VN_HAVE_MEMORY
   f.required("memory", &MachineConfig::memory, "HBM memory system (preset name or object)");
 #endif
+  f.optional("node", &MachineConfig::node,
+             "several of these devices joined by a link, running one model with tensor and "
+             "pipeline parallelism (docs/parallelism.md); absent: one device");
   f.check([](const MachineConfig& m, const Check& k) {
     if (m.type != "von_neumann") {
       k.fail("type", "expected \"von_neumann\", got " + quote_for_message(m.type));

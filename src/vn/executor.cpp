@@ -24,6 +24,9 @@ VnExecutor::VnExecutor(const config::ConfigDoc& doc, MachineConfig cfg,
   }
   attributed_hbm_.reset(registry());
   background_ = memory_->background_actions();
+  if (cfg_.node) {
+    make_node();
+  }
   start_recording(cfg_.clock_ghz);
 }
 
@@ -32,7 +35,11 @@ VnExecutor::~VnExecutor() = default;
 void VnExecutor::start(std::unique_ptr<trace::OpSource> trace) {
   source_ = std::move(trace);
   map_ = std::make_unique<AddressMap>(memory_->capacity_bytes(), cfg_.l2.block_bytes);
-  map_->place_header(source_->header(), doc_.where(doc_.root_name + ".memory"));
+  if (node_) {
+    start_node();
+  } else {
+    map_->place_header(source_->header(), doc_.where(doc_.root_name + ".memory"));
+  }
   config::ConfigDoc doc = doc_;
   planner_ = std::make_unique<KernelPlanner>(
       cfg_, *map_, memory_->peak_bandwidth_bytes_per_s(),
@@ -72,14 +79,14 @@ void VnExecutor::player() {
     // host waits for the previous phase before launching (execution.hpp).
     std::deque<trace::Op> phase;
     trace::Op next;
-    bool have = source_->next(next);
+    bool have = pull(next);
     bool first = true;
     while (have) {
       const trace::Phase p = next.phase;
       while (have && next.phase == p) {
         phase.push_back(std::move(next));
         next = trace::Op{};
-        have = source_->next(next);
+        have = pull(next);
       }
       if (first) {
         memory_first_ = memory_now();
@@ -87,6 +94,9 @@ void VnExecutor::player() {
       }
       launch_->begin_phase(now_ps());
       ++phases_;
+      if (node_) {
+        run_node_phase(phase);  // empties `phase`
+      }
       while (!phase.empty()) {
         run_group(fuser_->take(phase, *planner_));
       }
@@ -249,14 +259,14 @@ void VnExecutor::run_group(const OpGroup& group) {
       if (has_hbm_link_) {
         s.hbm_bytes += cost.counts.read_bytes[hbm_link_] + cost.counts.write_bytes[hbm_link_];
       }
-      record(op, cost);
+      record_op(op, cost);
     } else {
       report::OpCost inside;
       inside.start_ps = inside.end_ps = cost.end_ps;
       inside.counts.reset(registry());
       inside.bound = "fused";
       inside.fast_forwarded = cost.fast_forwarded;
-      record(op, inside);
+      record_op(op, inside);
     }
   }
 }
@@ -279,7 +289,11 @@ stats::Counts VnExecutor::unattributed() const {
   stats::Counts c;
   c.reset(registry());
   memory_->add_counts(c);
-  return c -= attributed_hbm_;
+  c -= attributed_hbm_;
+  if (node_) {
+    node_->scale(c);
+  }
+  return c;
 }
 
 Json VnExecutor::metrics() const {
@@ -348,6 +362,9 @@ Json VnExecutor::metrics() const {
        "HBM bytes are corrected and the difference's time at peak bandwidth added or taken off; "
        "otherwise the tags are rolled back and the op is simulated"}};
   m["attention"] = cfg_.attention.name;
+  if (node_) {
+    m["node"] = node_->metrics();
+  }
   m["roofline"] = roofline(
       op_stats_,
       [this](trace::OpKind kind, trace::DType t) {

@@ -33,6 +33,10 @@ exec::MachineType von_neumann_type() {
                const exec::RunOptions& options) -> std::unique_ptr<exec::Executor> {
     MachineConfig cfg = parse_machine(doc);
     auto memory = make_memory(cfg, name, options);
+    if (cfg.node) {
+      // Each pipeline stage in its own device's memory (node.hpp).
+      memory = fold_memory(std::move(memory), cfg.node->pipeline_parallel, name + "_devices");
+    }
     return std::make_unique<VnExecutor>(doc, std::move(cfg), name, options, std::move(memory));
   };
   return t;

@@ -243,11 +243,12 @@ Tensor Lowering::norm(std::vector<Op>& out, const std::string& name, int32_t lay
 
 Tensor Lowering::linear(std::vector<Op>& out, const std::string& name, const std::string& weight_id,
                         int32_t layer, const Tensor& in, uint64_t rows, uint64_t k, uint64_t n,
-                        std::vector<uint64_t> out_shape) {
+                        std::vector<uint64_t> out_shape, trace::TpRole tp) {
   // The model's weight list decides which linear layers have a bias (model.cpp).
   const bool bias = decls_.count(weight_id + ".bias") > 0;
   Op& op = emit(out, OpKind::matmul, name, layer);
   op.mm = {1, rows, n, k};
+  op.tp = tp;
   op.flops = add(mul(2, rows, n, k), bias ? mul(rows, n) : 0);
   op.inputs = {part(in, mul(rows, k)), weight(weight_id)};
   if (bias) {
@@ -316,12 +317,13 @@ Tensor Lowering::attention(std::vector<Op>& out, const std::string& p, int32_t l
   const ModelConfig& m = w_.model;
   const uint64_t batch = w_.run.batch, q = plan_.q, kv = plan_.kv_len, d = m.d_model;
   const uint64_t q_width = mul(heads, m.head_dim), kv_width = mul(kv_heads, m.head_dim);
-  Tensor tq =
-      linear(out, p + ".attn.q", p + ".attn.q", layer, x, rows_, d, q_width, {batch, q, q_width});
-  Tensor tk =
-      linear(out, p + ".attn.k", p + ".attn.k", layer, x, rows_, d, kv_width, {batch, q, kv_width});
-  Tensor tv =
-      linear(out, p + ".attn.v", p + ".attn.v", layer, x, rows_, d, kv_width, {batch, q, kv_width});
+  const auto column = trace::TpRole::column;
+  Tensor tq = linear(out, p + ".attn.q", p + ".attn.q", layer, x, rows_, d, q_width,
+                     {batch, q, q_width}, column);
+  Tensor tk = linear(out, p + ".attn.k", p + ".attn.k", layer, x, rows_, d, kv_width,
+                     {batch, q, kv_width}, column);
+  Tensor tv = linear(out, p + ".attn.v", p + ".attn.v", layer, x, rows_, d, kv_width,
+                     {batch, q, kv_width}, column);
 
   trace::AttentionShape shape;
   shape.batch = batch;
@@ -413,15 +415,19 @@ Tensor Lowering::ffn(std::vector<Op>& out, const std::string& prefix, int32_t la
   narrow.push_back(d);
   Tensor hidden;
   if (m.ffn == Ffn::gated) {
-    Tensor gate = linear(out, prefix + ".gate", prefix + ".gate", layer, x, rows, d, f, wide);
-    Tensor up = linear(out, prefix + ".up", prefix + ".up", layer, x, rows, d, f, wide);
+    Tensor gate = linear(out, prefix + ".gate", prefix + ".gate", layer, x, rows, d, f, wide,
+                         trace::TpRole::column);
+    Tensor up = linear(out, prefix + ".up", prefix + ".up", layer, x, rows, d, f, wide,
+                       trace::TpRole::column);
     Tensor a = elementwise(out, act, prefix + ".act", layer, {gate}, rows, f);
     hidden = elementwise(out, OpKind::mul, prefix + ".mul", layer, {a, up}, rows, f);
   } else {
-    Tensor up = linear(out, prefix + ".up", prefix + ".up", layer, x, rows, d, f, wide);
+    Tensor up = linear(out, prefix + ".up", prefix + ".up", layer, x, rows, d, f, wide,
+                       trace::TpRole::column);
     hidden = elementwise(out, act, prefix + ".act", layer, {up}, rows, f);
   }
-  return linear(out, prefix + ".down", prefix + ".down", layer, hidden, rows, f, d, narrow);
+  return linear(out, prefix + ".down", prefix + ".down", layer, hidden, rows, f, d, narrow,
+                trace::TpRole::row);
 }
 
 void Lowering::layer(std::vector<Op>& out, uint32_t index) {
@@ -441,13 +447,15 @@ void Lowering::layer(std::vector<Op>& out, uint32_t index) {
   if (m.norm_placement == NormPlacement::pre) {
     Tensor h = norm(out, p + ".norm1", layer, x, rows_, hidden);
     Tensor a = attention(out, p, layer, h, m.heads, m.kv_heads);
-    Tensor o = linear(out, p + ".attn.o", p + ".attn.o", layer, a, rows_, q_width, d, hidden);
+    Tensor o = linear(out, p + ".attn.o", p + ".attn.o", layer, a, rows_, q_width, d, hidden,
+                      trace::TpRole::row);
     Tensor x1 = residual(p + ".add1", x, o);
     Tensor h2 = norm(out, p + ".norm2", layer, x1, rows_, hidden);
     x_ = residual(p + ".add2", x1, feed_forward(h2));
   } else {
     Tensor a = attention(out, p, layer, x, m.heads, m.kv_heads);
-    Tensor o = linear(out, p + ".attn.o", p + ".attn.o", layer, a, rows_, q_width, d, hidden);
+    Tensor o = linear(out, p + ".attn.o", p + ".attn.o", layer, a, rows_, q_width, d, hidden,
+                      trace::TpRole::row);
     Tensor x1 = residual(p + ".add1", x, o);
     Tensor h1 = norm(out, p + ".norm1", layer, x1, rows_, hidden);
     Tensor x2 = residual(p + ".add2", h1, feed_forward(h1));
@@ -468,7 +476,7 @@ void Lowering::final_block(std::vector<Op>& out) {
   }
   if (lm_head()) {
     linear(out, "lm_head", m.tie_embeddings ? "embed.tok" : "lm_head", top, x_, rows, d, m.vocab,
-           {batch, 1, m.vocab});
+           {batch, 1, m.vocab}, trace::TpRole::column);
   }
 }
 

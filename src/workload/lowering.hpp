@@ -81,9 +81,11 @@ class Lowering final : public trace::OpSource {
   void final_block(std::vector<trace::Op>& out);
   trace::Tensor norm(std::vector<trace::Op>& out, const std::string& name, int32_t layer,
                      const trace::Tensor& in, uint64_t rows, std::vector<uint64_t> out_shape);
+  // A matmul with its tensor-parallel role (trace/op.hpp: column, row or none).
   trace::Tensor linear(std::vector<trace::Op>& out, const std::string& name,
                        const std::string& weight_id, int32_t layer, const trace::Tensor& in,
-                       uint64_t rows, uint64_t k, uint64_t n, std::vector<uint64_t> out_shape);
+                       uint64_t rows, uint64_t k, uint64_t n, std::vector<uint64_t> out_shape,
+                       trace::TpRole tp);
   trace::Tensor elementwise(std::vector<trace::Op>& out, trace::OpKind kind,
                             const std::string& name, int32_t layer,
                             const std::vector<trace::Tensor>& in, uint64_t rows, uint64_t cols);

@@ -26,8 +26,8 @@ Tensor Lowering::moe_ffn(std::vector<Op>& out, const std::string& p, uint32_t in
                  k = m.experts_per_token;
   const std::string moe = p + ".moe";
 
-  Tensor logits =
-      linear(out, moe + ".router", moe + ".router", layer, x, rows_, d, e, {batch, q, e});
+  Tensor logits = linear(out, moe + ".router", moe + ".router", layer, x, rows_, d, e,
+                         {batch, q, e}, trace::TpRole::none);
 
   std::vector<uint64_t> tokens(e, rows_);  // bound_only: every expert sees every token
   if (!bound_only_) {

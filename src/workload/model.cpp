@@ -14,7 +14,8 @@ class WeightList {
  public:
   WeightList(trace::DType dtype, std::vector<trace::TensorDecl>& out) : dtype_(dtype), out_(out) {}
 
-  void add(const std::string& id, std::vector<uint64_t> shape, int32_t layer) {
+  void add(const std::string& id, std::vector<uint64_t> shape, int32_t layer,
+           trace::TpRole tp = trace::TpRole::none) {
     uint64_t elements = 1;
     for (uint64_t s : shape) {
       elements = checked_mul(elements, s, "weight elements");
@@ -26,6 +27,7 @@ class WeightList {
     d.shape = std::move(shape);
     d.bytes = trace::dtype_bytes(dtype_, elements);
     d.layer = layer;
+    d.tp = tp;
     out_.push_back(std::move(d));
   }
   void norm(const ModelConfig& m, const std::string& prefix, int32_t layer) {
@@ -34,19 +36,23 @@ class WeightList {
       add(prefix + ".beta", {m.d_model}, layer);
     }
   }
-  void linear(const std::string& id, uint64_t in, uint64_t out, int32_t layer, bool bias) {
-    add(id, {in, out}, layer);
+  // A column-parallel layer splits its bias with its columns; a row-parallel one adds its bias
+  // once after the all-reduce, so every rank holds all of it (Megatron's RowParallelLinear).
+  void linear(const std::string& id, uint64_t in, uint64_t out, int32_t layer, bool bias,
+              trace::TpRole tp) {
+    add(id, {in, out}, layer, tp);
     if (bias) {
-      add(id + ".bias", {out}, layer);
+      add(id + ".bias", {out}, layer,
+          tp == trace::TpRole::column ? trace::TpRole::column : trace::TpRole::none);
     }
   }
   // One FFN's weights: `prefix`.gate (gated only), .up, .down.
   void ffn(const ModelConfig& m, const std::string& prefix, int32_t layer) {
     if (m.ffn == Ffn::gated) {
-      linear(prefix + ".gate", m.d_model, m.d_ff, layer, m.bias);
+      linear(prefix + ".gate", m.d_model, m.d_ff, layer, m.bias, trace::TpRole::column);
     }
-    linear(prefix + ".up", m.d_model, m.d_ff, layer, m.bias);
-    linear(prefix + ".down", m.d_ff, m.d_model, layer, m.bias);
+    linear(prefix + ".up", m.d_model, m.d_ff, layer, m.bias, trace::TpRole::column);
+    linear(prefix + ".down", m.d_ff, m.d_model, layer, m.bias, trace::TpRole::row);
   }
 
  private:
@@ -91,17 +97,17 @@ std::vector<trace::TensorDecl> model_weights(const ModelConfig& m, trace::DType 
     const auto layer = static_cast<int32_t>(i);
     w.norm(m, p + ".norm1", layer);
     const bool qkv_bias = m.bias || m.qkv_bias;
-    w.linear(p + ".attn.q", d, q_width, layer, qkv_bias);
-    w.linear(p + ".attn.k", d, kv_width, layer, qkv_bias);
-    w.linear(p + ".attn.v", d, kv_width, layer, qkv_bias);
-    w.linear(p + ".attn.o", q_width, d, layer, m.bias);
+    w.linear(p + ".attn.q", d, q_width, layer, qkv_bias, trace::TpRole::column);
+    w.linear(p + ".attn.k", d, kv_width, layer, qkv_bias, trace::TpRole::column);
+    w.linear(p + ".attn.v", d, kv_width, layer, qkv_bias, trace::TpRole::column);
+    w.linear(p + ".attn.o", q_width, d, layer, m.bias, trace::TpRole::row);
     w.norm(m, p + ".norm2", layer);
     if (m.experts == 0) {
       w.ffn(m, p + ".ffn", layer);
       continue;
     }
     // Every expert is declared: a CIM fabric must hold them all.
-    w.linear(p + ".moe.router", d, m.experts, layer, m.bias);
+    w.linear(p + ".moe.router", d, m.experts, layer, m.bias, trace::TpRole::none);
     for (uint32_t e = 0; e < m.experts; ++e) {
       w.ffn(m, p + ".moe.e" + std::to_string(e), layer);
     }
@@ -112,7 +118,7 @@ std::vector<trace::TensorDecl> model_weights(const ModelConfig& m, trace::DType 
     w.norm(m, "final.norm", top);
   }
   if (!m.tie_embeddings) {
-    w.add("lm_head", {d, m.vocab}, top);
+    w.add("lm_head", {d, m.vocab}, top, trace::TpRole::column);
   }
   return out;
 }

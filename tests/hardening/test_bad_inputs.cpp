@@ -259,6 +259,42 @@ std::vector<Case> catalogue() {
                       R"("gemm": {"tiles": [{"bm": 64, "bn": 64, "bk": 32, "warp_m": -32}]})")}},
       run_machine("{IN}/m.json"), {"{IN}/m.json: machine.gemm.tiles[0].warp_m", "-32"}));
 
+  // ---- a node of several devices (machine.node) ----
+  const std::string node8 = R"({"extends": "{SRC}/configs/machines/8x-a100-sxm4-80gb.json", )";
+  add(cimsim_case(
+      "node_more_ranks_than_devices",
+      {{"m.json", node8 + R"("node": {"tensor_parallel": 4, "pipeline_parallel": 4}})"}},
+      run_machine("{IN}/m.json"),
+      {"{IN}/m.json: machine.node.tensor_parallel", "4 x 4 = 16", "at most devices = 8"}));
+  add(cimsim_case("node_tensor_parallel_not_dividing_heads",
+                  {{"m.json", node8 + R"("node": {"tensor_parallel": 3}})"}},
+                  run_machine("{IN}/m.json"),
+                  {"{IN}/m.json: machine.node.tensor_parallel",
+                   "divisor of the model's 2 "
+                   "attention heads",
+                   "got 3"}));
+  add(cimsim_case(
+      "node_pipeline_longer_than_the_model",
+      {{"m.json", node8 + R"("node": {"tensor_parallel": 1, "pipeline_parallel": 2}})"}},
+      run_machine("{IN}/m.json"),
+      {"{IN}/m.json: machine.node.pipeline_parallel", "at most the model's 1 layers", "got 2"}));
+  add(cimsim_case("node_zero_link_bandwidth",
+                  {{"m.json", node8 + R"("node": {"link": {"bandwidth_bytes_per_s": 0}}})"}},
+                  run_machine("{IN}/m.json"),
+                  {"{IN}/m.json: machine.node.link.bandwidth_bytes_per_s", "got 0"}));
+  add(cimsim_case("node_unknown_topology",
+                  {{"m.json", node8 + R"("node": {"link": {"topology": "mesh"}}})"}},
+                  run_machine("{IN}/m.json"),
+                  {"{IN}/m.json: machine.node.link.topology", "\"mesh\"", "\"nvswitch\""}));
+  add(cimsim_case(
+      "node_link_named_like_another",
+      {{"m.json", node8 + R"("node": {"tensor_parallel": 2, "link": {"name": "hbm"}}})"}},
+      run_machine("{IN}/m.json"),
+      {"{IN}/m.json: machine.node.link.name", "no other link", "\"hbm\""}));
+  add(cimsim_case("node_without_devices", {{"m.json", machine_over_a100(R"("node": {})")}},
+                  run_machine("{IN}/m.json"),
+                  {"{IN}/m.json: machine.node.devices", "missing required key"}));
+
   // ---- memory configs ----
   add(cimsim_case("memory_capacity_overflows_64_bits",
                   {{"mem.json", memory_over_hbm2(R"("organisation": {"stacks": 64,
@@ -552,6 +588,17 @@ std::vector<Case> catalogue() {
       {"{IN}/t.jsonl:1", "header.format_version",
        "unsupported version " + std::to_string(trace::kTraceFormatVersion + 1),
        "reads version " + std::to_string(trace::kTraceFormatVersion)}));
+  // A node reads the first phase ahead, before the simulation starts.
+  add(cimsim_case(
+      "trace_bad_first_phase_on_a_node",
+      {{"t.jsonl", trace_with(5, "\"flops\":", "\"flops\":\"x\",\"y\":")}},
+      {"run", "--machine", "8x-a100-sxm4-80gb", "--set", "machine.node.tensor_parallel=2",
+       "--trace", "{IN}/t.jsonl", "--out", "{OUT}", "-q"},
+      {"{IN}/t.jsonl:5", "op[3].y", "unknown key"}));
+  add(cimsim_case("trace_tensor_parallel_role_on_a_norm",
+                  {{"t.jsonl", trace_with(3, "\"flops\":", "\"tp\":\"row\",\"flops\":")}},
+                  run_trace("{IN}/t.jsonl"),
+                  {"{IN}/t.jsonl:3", "op[1].tp", "only a matmul", "layernorm"}));
   add(cimsim_case(
       "trace_window_on_bidirectional_attention",
       {{"t.jsonl", trace_with(8, "\"causal\":true,\"window\":0", "\"causal\":false,\"window\":2")}},

@@ -192,7 +192,7 @@ def report(run):
                            "offchip_bytes_ratio": mb / bb})
     return {"schema_version": 1, "generator": "cimsim (fake for tests)",
             "workload": {"name": run["workload"], "run": {k: run[k] for k in DEFAULTS}},
-            "trace": {"format_version": 2, "model": run["workload"], "mode": run["mode"],
+            "trace": {"format_version": 3, "model": run["workload"], "mode": run["mode"],
                       "batch": run["batch"], "prompt": run["prompt"],
                       "generate": run["generate"], "ops": 6},
             "machines": machines, "comparison": comparison}

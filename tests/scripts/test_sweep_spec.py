@@ -219,6 +219,21 @@ class SpecValidation(unittest.TestCase):
                            'grid["workload.run.attention"][1]',
                            r'expected one of: fused, split, got "flash"')
 
+    def test_parallelism_degrees_sweep_as_node_settings(self):
+        # Issue #17: the sweep varies the tensor- and pipeline-parallel degrees of a node
+        # (configs/sweeps/tensor-parallel.json, docs/parallelism.md).
+        spec = spec_mod.Spec.load(os.path.join(REPO, "configs", "sweeps", "tensor-parallel.json"))
+        self.assertEqual([p.params["set"]["machine.node.tensor_parallel"] for p in spec.points],
+                         [1, 2, 4, 8])
+        self.assertEqual(spec.cimsim_args(spec.points[-1].params)[-2:],
+                         ["--set", "machine.node.tensor_parallel=8"])
+        node = base(machines=["8x-a100-sxm4-80gb"])
+        self.assertEqual(len(self.load(dict(node, grid={"machine.node.pipeline_parallel": [1, 2]}))
+                             .points), 2)
+        self.assertRejects(dict(node, grid={"machine.node.tensor_parallel": [2, 0]}),
+                           'grid["machine.node.tensor_parallel"][1]',
+                           r"expected an integer in \[1, 4096\], got 0 .*")
+
     def test_the_spec_in_docs_sweeps_md_is_valid(self):
         with open(os.path.join(REPO, "docs", "sweeps.md")) as f:
             text = f.read()

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <sstream>
 
 #include "../workload/tiny_models.hpp"
@@ -113,7 +114,7 @@ TEST_F(TraceFiles, FirstLineIsTheHeaderThenOneOpPerLine) {
   auto lines = lines_of(trace_text(tiny_gpt()));
   Json header = Json::parse(lines[0]);
   EXPECT_EQ(header["format"], "cimsim-trace");
-  EXPECT_EQ(header["format_version"], 2);
+  EXPECT_EQ(header["format_version"], 3);
   EXPECT_EQ(header["op_count"], lines.size() - 1);
   EXPECT_EQ(header["workload"]["model"]["d_model"], 8);
   Json op = Json::parse(lines[1]);
@@ -203,12 +204,56 @@ TEST_F(TraceFiles, NotATrace) {
                 "\"format\": \"cimsim-trace\")");
 }
 
-// Version 1 had no attn.window and no mixture-of-experts ops: such a trace is not read.
+// Version 2 had no tensor-parallel roles ("tp"): such a trace is not read.
 TEST_F(TraceFiles, UnsupportedVersion) {
-  std::string text = edited(0, [](Json& j) { j["format_version"] = 1; });
+  std::string text = edited(0, [](Json& j) { j["format_version"] = 2; });
   EXPECT_EQ(read_error(text), path() +
-                                  ":1: header.format_version: unsupported version 1 (this "
-                                  "cimsim reads version 2)");
+                                  ":1: header.format_version: unsupported version 2 (this "
+                                  "cimsim reads version 3)");
+}
+
+// Version 3: a matmul and the weights it reads carry their tensor-parallel role; "none" is
+// left out.
+TEST_F(TraceFiles, TensorParallelRoles) {
+  auto lines = lines_of(trace_text(tiny_gpt()));
+  Json header = Json::parse(lines[0]);
+  std::map<std::string, std::string> decl_tp;
+  for (const auto& d : header["weights"]) {
+    decl_tp[d["id"]] = d.value("tp", "none");
+  }
+  EXPECT_EQ(decl_tp["L0.attn.q"], "column");
+  EXPECT_EQ(decl_tp["L0.attn.q.bias"], "column");
+  EXPECT_EQ(decl_tp["L0.attn.o"], "row");
+  EXPECT_EQ(decl_tp["L0.attn.o.bias"], "none");  // added once, after the all-reduce
+  EXPECT_EQ(decl_tp["L0.ffn.up"], "column");
+  EXPECT_EQ(decl_tp["L0.ffn.down"], "row");
+  EXPECT_EQ(decl_tp["embed.tok"], "none");  // the embedding reads it whole
+  std::map<std::string, std::string> op_tp;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    Json op = Json::parse(lines[i]);
+    if (op["phase"] == "prefill") {
+      op_tp[op["name"]] = op.value("tp", "none");
+    }
+  }
+  EXPECT_EQ(op_tp["L0.attn.k"], "column");
+  EXPECT_EQ(op_tp["L0.attn.o"], "row");
+  EXPECT_EQ(op_tp["L0.ffn.down"], "row");
+  EXPECT_EQ(op_tp["lm_head"], "column");  // column-parallel over the vocabulary
+  EXPECT_EQ(op_tp["L0.norm1"], "none");
+  EXPECT_EQ(lines[1].find("\"tp\""), std::string::npos);  // the embedding has none
+}
+
+TEST_F(TraceFiles, TensorParallelRoleOnlyOnAMatmul) {
+  std::string text = edited(2, [](Json& j) { j["tp"] = "row"; });  // op 1 is L0.norm1
+  EXPECT_EQ(read_error(text), path() +
+                                  ":3: op[1].tp: only a matmul has a tensor-parallel role; a "
+                                  "layernorm op has none");
+  text = edited(3, [](Json& j) { j["tp"] = "diagonal"; });
+  EXPECT_NE(read_error(text).find(":4: op[2].tp: expected one of"), std::string::npos);
+  text = edited(0, [](Json& j) { j["weights"][2]["tp"] = "row"; });  // L0.norm1.gamma [8]
+  EXPECT_EQ(read_error(text), path() +
+                                  ":1: header.weights[2].tp: a \"row\" split needs a weight of "
+                                  "shape [k, n], got a weight of shape [8]");
 }
 
 TEST_F(TraceFiles, HeaderBytesMustMatchShape) {

@@ -28,6 +28,9 @@ class ExecutorBase : public Executor {
   // Records a finished op and reports progress.
   void record(const trace::Op& op, const report::OpCost& cost);
   void record_setup(const std::string& label, const report::OpCost& cost);
+  // Records the machine's own work between ops (report/recorder.hpp, record_extra).
+  void record_extra(const std::string& kind, const std::string& name, int32_t layer,
+                    const trace::Phase& phase, const report::OpCost& cost);
   void set_ops_total(uint64_t total) { ops_total_ = total; }
   void finish(uint64_t end_ps) {
     end_ps_ = end_ps;

@@ -35,6 +35,10 @@ class Recorder {
   Recorder(const stats::Registry& registry, double clock_ghz);
 
   void record(const trace::Op& op, const OpCost& cost);
+  // Work a machine does between trace ops (a collective of a multi-device node): recorded
+  // like an op, under its own kind and name, without FLOPs and not counted in totals.ops.
+  void record_extra(const std::string& kind, const std::string& name, int32_t layer,
+                    const trace::Phase& phase, const OpCost& cost);
   // Work before inference (the CIM weight load): reported under "setup", outside the totals.
   void record_setup(const std::string& label, const OpCost& cost);
 
@@ -83,13 +87,17 @@ class Recorder {
   std::vector<std::pair<trace::Phase, Agg>> phases_;
   std::map<int32_t, Agg> layers_;
   std::map<trace::OpKind, Agg> kinds_;
+  std::map<std::string, Agg> extra_kinds_;  // after the trace's kinds in the report
   std::vector<std::pair<OpKey, Agg>> ops_;
   std::unordered_map<OpKey, size_t, OpKeyHash> op_index_;
   std::vector<std::pair<std::string, Agg>> setup_;
   struct OpMeta {
-    trace::OpKind kind;
+    std::string kind;
     int32_t layer;
   };
+  Agg& op_agg(const trace::Phase& phase, const std::string& name, const std::string& kind,
+              int32_t layer);
+  Agg& phase_agg(const trace::Phase& phase);
   std::vector<OpMeta> op_meta_;
 };
 

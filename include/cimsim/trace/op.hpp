@@ -28,6 +28,8 @@ enum class DType : uint8_t { fp32, fp16, bf16, fp8, int8, int4, int32 };
 uint32_t dtype_bits(DType t);
 // Bytes of `elements` values, rounded up to whole bytes; overflow is an InputError.
 uint64_t dtype_bytes(DType t, uint64_t elements);
+// Elements of a tensor of `shape` (1 for a scalar); overflow is an OverflowError.
+uint64_t shape_elements(const std::vector<uint64_t>& shape);
 
 enum class TensorKind : uint8_t { weight, activation, kv_cache };
 
@@ -56,6 +58,20 @@ enum class OpKind : uint8_t {
 };
 
 enum class PhaseKind : uint8_t { prefill, decode, encode, entp };
+
+// A matmul's role under Megatron-LM tensor parallelism (Shoeybi et al., arXiv 1909.08053),
+// format version 3. The trace stays machine-independent: it describes the whole model, and
+// this only says how a machine that splits the model over T devices would split the op.
+//   column: the output columns (and the weight's [k, n] columns, and a bias) split T ways:
+//           each rank computes n / T columns of every row from the whole input (q, k, v,
+//           gate, up, MoE expert gate/up, the LM head);
+//   row:    the inner dimension split T ways: each rank reads its k / T slice of the input
+//           (the output of a column op) and writes a partial sum of the whole output, which
+//           an all-reduce completes (attention output o, down, MoE expert down);
+//   none:   replicated on every rank (embedding, norms, router, everything else).
+// A weight declaration carries the role of the matmuls that read it (a tied embedding, read
+// whole by the embedding, is none although the LM head reading it is column).
+enum class TpRole : uint8_t { none, column, row };
 
 // prefill and encode have step 0; decode steps are 1..G-1 (the prefill yields the first of
 // G generated tokens); ENTP steps are 1..G, one full pass per generated token.
@@ -117,9 +133,10 @@ struct Op {
   uint64_t flops = 0;
   std::vector<Tensor> inputs;
   std::vector<Tensor> outputs;
-  MatmulShape mm;       // matmul, batched_matmul
-  AttentionShape attn;  // attention, kv_write, kv_read
-  RowShape rows;        // embedding, softmax, norms, activations, add, mul, rope
+  MatmulShape mm;            // matmul, batched_matmul
+  AttentionShape attn;       // attention, kv_write, kv_read
+  RowShape rows;             // embedding, softmax, norms, activations, add, mul, rope
+  TpRole tp = TpRole::none;  // matmul only: its tensor-parallel role
 
   bool operator==(const Op& o) const;
   uint64_t bytes_read() const;
@@ -146,5 +163,9 @@ struct EnumNames<trace::OpKind> {
 template <>
 struct EnumNames<trace::PhaseKind> {
   static const std::vector<std::pair<trace::PhaseKind, const char*>>& names();
+};
+template <>
+struct EnumNames<trace::TpRole> {
+  static const std::vector<std::pair<trace::TpRole, const char*>>& names();
 };
 }  // namespace cimsim::config

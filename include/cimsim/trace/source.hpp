@@ -22,11 +22,13 @@ struct TensorDecl {
   std::vector<uint64_t> shape;
   uint64_t bytes = 0;
   int32_t layer = -1;
+  TpRole tp = TpRole::none;  // weights: how tensor parallelism splits it (op.hpp)
   bool operator==(const TensorDecl& o) const;
 };
 
 // 2: sliding-window attention (attn.window) and the mixture-of-experts ops.
-constexpr uint32_t kTraceFormatVersion = 2;
+// 3: the tensor-parallel role "tp" of matmuls and weight declarations.
+constexpr uint32_t kTraceFormatVersion = 3;
 
 struct TraceHeader {
   uint32_t format_version = kTraceFormatVersion;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -24,8 +25,12 @@ struct TensorLoc {
 class AddressMap {
  public:
   AddressMap(uint64_t capacity_bytes, uint64_t align_bytes);
-  // Places the header's weights and KV caches; an InputError if they do not fit.
-  void place_header(const trace::TraceHeader& header, const std::string& where);
+  // Places the header's weights and KV caches; an InputError if they do not fit. With
+  // `stage`, the tensors of stage s start at s x `stride` (each pipeline stage in its own
+  // device's memory, node.hpp) and activations follow the last stage's.
+  void place_header(const trace::TraceHeader& header, const std::string& where,
+                    const std::function<uint32_t(const trace::TensorDecl&)>& stage = {},
+                    uint64_t stride = 0);
   const TensorLoc& tensor(const trace::Tensor& t);
   const TensorLoc& scratch(const std::string& name, uint64_t bytes);
   const TensorLoc* find(const std::string& id) const;

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@
 #include "cimsim/vn/execution.hpp"
 #include "cimsim/vn/fusion.hpp"
 #include "cimsim/vn/gemm_heuristic.hpp"
+#include "cimsim/vn/node_config.hpp"
 
 #if __has_include("cimsim/memory/memory_system.hpp")
 #include "cimsim/memory/config.hpp"
@@ -116,6 +118,7 @@ struct MachineConfig {
 #ifdef CIMSIM_VN_HAVE_MEMORY
   memory::MemoryConfig memory;
 #endif
+  std::optional<NodeConfig> node;  // several devices (node.hpp); none: one device
 };
 
 // Rates looked up by data type (0 when the machine has no such unit).

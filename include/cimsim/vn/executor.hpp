@@ -6,6 +6,7 @@
 // (bound.hpp); the metrics carry the roofline (roofline.hpp).
 #pragma once
 
+#include <deque>
 #include <exception>
 #include <map>
 #include <memory>
@@ -18,6 +19,7 @@
 #include "cimsim/vn/fast_forward.hpp"
 #include "cimsim/vn/kernels.hpp"
 #include "cimsim/vn/machine.hpp"
+#include "cimsim/vn/node.hpp"
 #include "cimsim/vn/roofline.hpp"
 
 namespace cimsim::vn {
@@ -39,7 +41,8 @@ class VnExecutor : public exec::ExecutorBase {
  protected:
   Json metrics() const override;
   std::optional<Budget> budget(const Json& /*section*/) const override {
-    return Budget{cfg_.area_mm2, cfg_.process_nm, cfg_.tdp_w, "", 0};
+    const double devices = node_ ? node_->devices_used() : 1;  // a node's budget is all of them
+    return Budget{cfg_.area_mm2 * devices, cfg_.process_nm, cfg_.tdp_w * devices, "", 0};
   }
   stats::Counts unattributed() const override;
 
@@ -48,6 +51,15 @@ class VnExecutor : public exec::ExecutorBase {
   // Runs a group of ops (one op, or ops the machine fuses) and records each of them.
   void run_group(const OpGroup& group);
   const stats::Counts& memory_now();
+  // Several devices (node.hpp; executor_node.cpp): the next op from the trace (the ops the
+  // node read ahead first), the first phase's header placement, a phase cut into pipeline
+  // stages with its communications, one communication, an op's record with the node's counts.
+  bool pull(trace::Op& op);
+  void make_node();
+  void start_node();
+  void run_node_phase(std::deque<trace::Op>& phase);
+  void run_comm(const NodeComm& c);
+  void record_op(const trace::Op& op, const report::OpCost& cost);
 
   config::ConfigDoc doc_;
   MachineConfig cfg_;
@@ -77,6 +89,8 @@ class VnExecutor : public exec::ExecutorBase {
   OpStatsMap op_stats_;
   std::vector<std::string> op_order_;
   uint64_t kernels_ = 0;
+  std::unique_ptr<Node> node_;
+  std::deque<trace::Op> pending_;  // ops the node read ahead of the player
 };
 
 // The "von_neumann" machine type for src/exec/machine_types.cpp.
