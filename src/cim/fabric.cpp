@@ -26,6 +26,11 @@ Fabric::Fabric(const sc_core::sc_module_name& module_name, const CimConfig& conf
 
 Fabric::~Fabric() = default;
 
+std::optional<uint64_t> Fabric::kv_budget_bytes(uint64_t weight_bytes, double utilization) const {
+  (void)weight_bytes;  // on the crossbars, not in the off-chip memory
+  return static_cast<uint64_t>(static_cast<double>(mem_->capacity_bytes()) * utilization);
+}
+
 void Fabric::start(std::unique_ptr<trace::OpSource> trace) {
   trace_ = std::move(trace);
   header_ = trace_->header();
@@ -35,7 +40,7 @@ void Fabric::start(std::unique_ptr<trace::OpSource> trace) {
   while (trace_->next(op)) {
     bool new_phase = !first_phase_.empty() && op.phase != first_phase_.front().phase;
     first_phase_.push_back(op);
-    if (new_phase) {
+    if (new_phase || trace_->phase_complete()) {
       break;
     }
   }

@@ -16,11 +16,18 @@ void ExecutorBase::start_recording(double clock_ghz) {
 
 void ExecutorBase::record(const trace::Op& op, const report::OpCost& cost) {
   recorder_->record(op, cost);
+  if (options_.on_op) options_.on_op(op, cost, recorder_->dynamic_energy_j(cost.counts));
   if (options_.on_progress) options_.on_progress(name_, recorder_->ops_recorded(), ops_total_);
 }
 
 void ExecutorBase::record_setup(const std::string& label, const report::OpCost& cost) {
   recorder_->record_setup(label, cost);
+}
+
+double ExecutorBase::static_power_w() const {
+  double w = 0;
+  for (const auto& c : registry_.components()) w += c.static_power_w;
+  return w;
 }
 
 stats::Counts ExecutorBase::unattributed() const {

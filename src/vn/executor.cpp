@@ -46,6 +46,13 @@ void VnExecutor::start(std::unique_ptr<trace::OpSource> trace) {
   sc_core::sc_spawn(sc_core::sc_bind(&VnExecutor::player, this), n.c_str());
 }
 
+std::optional<uint64_t> VnExecutor::kv_budget_bytes(uint64_t weight_bytes,
+                                                    double utilization) const {
+  const auto usable =
+      static_cast<uint64_t>(static_cast<double>(memory_->capacity_bytes()) * utilization);
+  return usable > weight_bytes ? usable - weight_bytes : 0;
+}
+
 bool VnExecutor::done() const {
   if (error_) {
     std::rethrow_exception(error_);
@@ -75,9 +82,13 @@ void VnExecutor::player() {
     bool first = true;
     while (have) {
       const trace::Phase p = next.phase;
+      // A live source ends a phase without showing the next op: run the phase, then read on.
+      bool read_after = false;
       while (have && next.phase == p) {
         phase.push_back(std::move(next));
         next = trace::Op{};
+        read_after = source_->phase_complete();
+        if (read_after) break;
         have = source_->next(next);
       }
       if (first) {
@@ -89,6 +100,7 @@ void VnExecutor::player() {
       while (!phase.empty()) {
         run_group(fuser_->take(phase, *planner_));
       }
+      if (read_after) have = source_->next(next);
     }
     if (!first) {
       // Everything the memory counted from the first op's start to the last one's end belongs

@@ -1,0 +1,61 @@
+// Reuse of iteration costs: iterations of the same shape are simulated once.
+//
+// An iteration's shape (workload/iteration.hpp) is what its ops depend on: the attention
+// groups (one per prefill item, one for all decode steps) and the logit rows. shape_of()
+// forms it from a scheduled iteration:
+//   - each prefill item (a whole prompt, a chunk, a recompute): a group {1, q, kv};
+//   - every decode step (padding rows of a static batch included): one group {n, 1, kv} with
+//     kv = the decode sequences' mean KV length, rounded to the nearest token. A paged
+//     attention kernel's time and traffic are linear in the keys it reads, so n sequences at
+//     the mean length read the same keys as the n real lengths (docs/serving.md).
+// IterationCostCache then costs a shape:
+//   - reuse off: every iteration is simulated at its exact shape;
+//   - reuse on: every length (prefill q and kv, the decode kv) is split into a grid point
+//     below it, lo = floor(L / B) x B, and the fraction f = (L - lo) / B of a bucket B
+//     (`bucket_tokens`; lengths under B stay exact). The iteration costs
+//        cost(lo shape) + lambda x (cost(hi shape) - cost(lo shape)),
+//     hi being every fractional length raised by B, lambda the mean of the fractions weighted
+//     by the new tokens each describes (q for a prefill item, one per decode sequence). Both
+//     grid shapes are simulated once and cached (keyed by the exact grid shape: group list,
+//     logit rows), so a run simulates each grid shape it visits once. The decode count is
+//     never bucketed. tests/serve/test_reuse.cpp bounds the error against reuse off.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <vector>
+
+#include "cimsim/serve/batching.hpp"
+#include "cimsim/serve/serving.hpp"
+#include "cimsim/workload/iteration.hpp"
+
+namespace cimsim::serve {
+
+// The ops-level shape of a scheduled iteration: prefill items first (in their order), then
+// the decode group.
+workload::IterationShape shape_of(const Iteration& iteration);
+
+struct ReuseStats {
+  uint64_t iterations = 0;  // costed
+  uint64_t simulated = 0;   // grid (or exact) shapes simulated
+  uint64_t interpolated = 0;  // iterations costed between two grid shapes
+};
+
+class IterationCostCache {
+ public:
+  using Simulate = std::function<IterationCost(const workload::IterationShape&)>;
+  // bucket_tokens == 0: no reuse (every iteration simulated as it is).
+  IterationCostCache(uint64_t bucket_tokens, Simulate simulate);
+  IterationCost cost(const workload::IterationShape& shape);
+  const ReuseStats& stats() const { return stats_; }
+
+ private:
+  IterationCost lookup(const workload::IterationShape& shape);
+  uint64_t bucket_;
+  Simulate simulate_;
+  std::map<std::vector<uint64_t>, IterationCost> memo_;
+  ReuseStats stats_;
+};
+
+}  // namespace cimsim::serve
