@@ -81,7 +81,7 @@ class Driver final : public IterationEngine {
     try {
       wait_for_phase();  // the warm-up
       static_power_w_ = executor_->static_power_w();
-      IterationCostCache cache(cfg_.reuse ? cfg_.bucket_tokens : 0,
+      IterationCostCache cache(cfg_.reuse ? cfg_.bucket_tokens : 0, cfg_.bucket_seqs,
                                [this](const workload::IterationShape& s) { return simulate(s); });
       cache_ = &cache;
       result_ = run_serving(requests_, settings_, *this);

@@ -1,5 +1,6 @@
 #include "cimsim/serve/reuse.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace cimsim::serve {
@@ -17,6 +18,10 @@ workload::IterationShape shape_of(const Iteration& iteration) {
     // A padding row's sequence is finished: it still computes over its last KV length.
     decode_keys += std::max<uint64_t>(item.kv_len, 1);
   }
+  std::stable_sort(shape.groups.begin(), shape.groups.end(),
+                   [](const workload::AttentionGroup& a, const workload::AttentionGroup& b) {
+                     return a.q != b.q ? a.q > b.q : a.kv > b.kv;
+                   });
   if (decodes > 0) {
     uint64_t mean = (decode_keys + decodes / 2) / decodes;  // nearest, ties up
     shape.groups.push_back({decodes, 1, std::max<uint64_t>(mean, 1)});
@@ -49,8 +54,9 @@ Split split(uint64_t len, uint64_t bucket) {
 
 }  // namespace
 
-IterationCostCache::IterationCostCache(uint64_t bucket_tokens, Simulate simulate)
-    : bucket_(bucket_tokens), simulate_(std::move(simulate)) {}
+IterationCostCache::IterationCostCache(uint64_t bucket_tokens, uint64_t bucket_seqs,
+                                       Simulate simulate)
+    : bucket_(bucket_tokens), bucket_seqs_(bucket_seqs), simulate_(std::move(simulate)) {}
 
 IterationCost IterationCostCache::lookup(const workload::IterationShape& shape) {
   auto key = key_of(shape);
@@ -62,37 +68,80 @@ IterationCost IterationCostCache::lookup(const workload::IterationShape& shape) 
   return c;
 }
 
+namespace {
+
+// One length of a shape that lies between grid points: which group, what it moves (a fresh
+// prompt's q and kv move together) and the fraction of a bucket above the grid point.
+struct Dim {
+  size_t group = 0;
+  enum Field { batch, q, kv, prompt } field = kv;
+  double fraction = 0;
+};
+
+}  // namespace
+
 IterationCost IterationCostCache::cost(const workload::IterationShape& shape) {
   ++stats_.iterations;
   if (bucket_ == 0) {
     ++stats_.simulated;
     return simulate_(shape);
   }
-  workload::IterationShape lo = shape, hi = shape;
-  double weighted = 0, weight = 0;
+  workload::IterationShape lo = shape;
+  std::vector<Dim> dims;
   for (size_t i = 0; i < shape.groups.size(); ++i) {
     const auto& g = shape.groups[i];
-    Split q = split(g.q, bucket_), kv = split(g.kv, bucket_);
-    lo.groups[i].q = q.lo;
-    lo.groups[i].kv = kv.lo;
-    hi.groups[i].q = q.lo + (q.fraction > 0 ? bucket_ : 0);
-    hi.groups[i].kv = kv.lo + (kv.fraction > 0 ? bucket_ : 0);
-    // A chunk's keys include its new tokens: kv >= q at both grid points.
-    lo.groups[i].kv = std::max(lo.groups[i].kv, lo.groups[i].q);
-    hi.groups[i].kv = std::max(hi.groups[i].kv, hi.groups[i].q);
-    // The fraction of this group's lengths, weighted by the new tokens it stands for.
-    double f = g.q > 1 ? std::max(q.fraction, kv.fraction) : kv.fraction;
-    double w = static_cast<double>(g.batch * g.q);
-    weighted += f * w;
-    weight += w;
+    auto& l = lo.groups[i];
+    if (g.q > 1 && g.q == g.kv) {  // a whole prompt
+      Split p = split(g.q, bucket_);
+      l.q = l.kv = p.lo;
+      if (p.fraction > 0) dims.push_back({i, Dim::prompt, p.fraction});
+      continue;
+    }
+    if (g.q > 1) {  // a chunk or a recompute over earlier keys
+      Split q = split(g.q, bucket_);
+      l.q = q.lo;
+      if (q.fraction > 0) dims.push_back({i, Dim::q, q.fraction});
+    } else {  // the decode group: its sequence count is bucketed too
+      Split n = split(g.batch, bucket_seqs_);
+      l.batch = n.lo;
+      lo.logits_rows -= g.batch - n.lo;
+      if (n.fraction > 0) dims.push_back({i, Dim::batch, n.fraction});
+    }
+    Split kv = split(g.kv, bucket_);
+    l.kv = std::max(kv.lo, l.q);
+    if (kv.fraction > 0) dims.push_back({i, Dim::kv, kv.fraction});
   }
-  const double lambda = weight > 0 ? weighted / weight : 0;
-  IterationCost a = lookup(lo);
-  if (lambda == 0 || key_of(lo) == key_of(hi)) return a;
+  const IterationCost base = lookup(lo);
+  if (dims.empty()) return base;
+  // First order: each fractional length moves from its grid point to the next one on its
+  // own; the others stay at theirs.
   ++stats_.interpolated;
-  IterationCost b = lookup(hi);
-  return IterationCost{a.seconds + lambda * (b.seconds - a.seconds),
-                       a.energy_j + lambda * (b.energy_j - a.energy_j)};
+  IterationCost c = base;
+  for (const Dim& d : dims) {
+    workload::IterationShape up = lo;
+    auto& g = up.groups[d.group];
+    switch (d.field) {
+      case Dim::prompt:
+        g.q += bucket_;
+        g.kv += bucket_;
+        break;
+      case Dim::q:
+        g.q += bucket_;
+        g.kv = std::max(g.kv, g.q);
+        break;
+      case Dim::kv:
+        g.kv += bucket_;
+        break;
+      case Dim::batch:
+        g.batch += bucket_seqs_;
+        up.logits_rows += bucket_seqs_;
+        break;
+    }
+    const IterationCost next = lookup(up);
+    c.seconds += d.fraction * (next.seconds - base.seconds);
+    c.energy_j += d.fraction * (next.energy_j - base.energy_j);
+  }
+  return c;
 }
 
 }  // namespace cimsim::serve

@@ -19,6 +19,9 @@ void Describe<serve::ServeConfig>::fields(Fields<serve::ServeConfig>& f) {
   f.optional("bucket_tokens", &S::bucket_tokens,
              "grid of KV and prompt lengths reused iterations are interpolated on",
              in_range(1, 1 << 20));
+  f.optional("bucket_seqs", &S::bucket_seqs,
+             "grid of the decode sequence count reused iterations are interpolated on",
+             in_range(1, 1 << 20));
   f.optional("generator", &S::generator, "generated requests (instead of --requests FILE)");
 }
 }  // namespace cimsim::config

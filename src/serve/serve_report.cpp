@@ -34,6 +34,7 @@ Json serving_run_report(const workload::Workload& w, const Json& requests_info,
     s["static_power_w"] = m.static_power_w;
     s["reuse"] = Json{{"enabled", cfg.reuse},
                       {"bucket_tokens", cfg.reuse ? cfg.bucket_tokens : 0},
+                      {"bucket_seqs", cfg.reuse ? cfg.bucket_seqs : 0},
                       {"iterations", m.reuse.iterations},
                       {"simulated", m.reuse.simulated},
                       {"interpolated", m.reuse.interpolated}};

@@ -10,15 +10,16 @@
 //     the mean length read the same keys as the n real lengths (docs/serving.md).
 // IterationCostCache then costs a shape:
 //   - reuse off: every iteration is simulated at its exact shape;
-//   - reuse on: every length (prefill q and kv, the decode kv) is split into a grid point
-//     below it, lo = floor(L / B) x B, and the fraction f = (L - lo) / B of a bucket B
-//     (`bucket_tokens`; lengths under B stay exact). The iteration costs
-//        cost(lo shape) + lambda x (cost(hi shape) - cost(lo shape)),
-//     hi being every fractional length raised by B, lambda the mean of the fractions weighted
-//     by the new tokens each describes (q for a prefill item, one per decode sequence). Both
-//     grid shapes are simulated once and cached (keyed by the exact grid shape: group list,
-//     logit rows), so a run simulates each grid shape it visits once. The decode count is
-//     never bucketed. tests/serve/test_reuse.cpp bounds the error against reuse off.
+//   - reuse on: every length L (a prompt's length, a chunk's q and kv, the decode group's kv)
+//     is split into the grid point below it, lo = floor(L / B) x B with B = bucket_tokens,
+//     and the fraction f = (L - lo) / B; the decode group's sequence count likewise on a grid
+//     of bucket_seqs. Values under their bucket stay exact. The iteration then costs
+//        cost(lo) + sum_j f_j x (cost(lo with length j one bucket up) - cost(lo)),
+//     first-order interpolation from the grid shape below (exact for costs linear in each
+//     length; the error is the cross terms, of order f_i f_j x a bucket's share). Each grid
+//     shape is simulated once and cached (keyed by its group list and logit rows), so a run
+//     simulates only the grid shapes it visits. tests/serve/test_reuse.cpp bounds the error
+//     against reuse off (docs/serving.md states the bound).
 #pragma once
 
 #include <cstdint>
@@ -32,27 +33,28 @@
 
 namespace cimsim::serve {
 
-// The ops-level shape of a scheduled iteration: prefill items first (in their order), then
-// the decode group.
+// The ops-level shape of a scheduled iteration: prefill items first (longest first: their
+// order does not change the work), then the decode group.
 workload::IterationShape shape_of(const Iteration& iteration);
 
 struct ReuseStats {
   uint64_t iterations = 0;  // costed
   uint64_t simulated = 0;   // grid (or exact) shapes simulated
-  uint64_t interpolated = 0;  // iterations costed between two grid shapes
+  uint64_t interpolated = 0;  // iterations costed between grid shapes
 };
 
 class IterationCostCache {
  public:
   using Simulate = std::function<IterationCost(const workload::IterationShape&)>;
   // bucket_tokens == 0: no reuse (every iteration simulated as it is).
-  IterationCostCache(uint64_t bucket_tokens, Simulate simulate);
+  IterationCostCache(uint64_t bucket_tokens, uint64_t bucket_seqs, Simulate simulate);
   IterationCost cost(const workload::IterationShape& shape);
   const ReuseStats& stats() const { return stats_; }
 
  private:
   IterationCost lookup(const workload::IterationShape& shape);
   uint64_t bucket_;
+  uint64_t bucket_seqs_;
   Simulate simulate_;
   std::map<std::vector<uint64_t>, IterationCost> memo_;
   ReuseStats stats_;
