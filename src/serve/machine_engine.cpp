@@ -1,5 +1,8 @@
 // Serving on simulated machines (include/cimsim/serve/machine_serving.hpp).
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <deque>
 #include <exception>
 #include <systemc>
@@ -81,8 +84,10 @@ class Driver final : public IterationEngine {
     try {
       wait_for_phase();  // the warm-up
       static_power_w_ = executor_->static_power_w();
-      IterationCostCache cache(cfg_.reuse ? cfg_.bucket_tokens : 0, cfg_.bucket_seqs,
-                               [this](const workload::IterationShape& s) { return simulate(s); });
+      std::optional<ReuseGrid> grid;
+      if (cfg_.reuse) grid = ReuseGrid{cfg_.bucket_tokens, cfg_.bucket_seqs, cfg_.steps_per_octave};
+      IterationCostCache cache(grid, [this](const workload::IterationShape& s,
+                                            IterationPart part) { return simulate(s, part); });
       cache_ = &cache;
       result_ = run_serving(requests_, settings_, *this);
       reuse_ = cache.stats();
@@ -105,27 +110,53 @@ class Driver final : public IterationEngine {
   double static_power() const { return static_power_w_; }
 
  private:
-  void queue(const workload::IterationShape& shape) {
+  static bool attention_op(trace::OpKind k) {
+    return k == trace::OpKind::kv_write || k == trace::OpKind::attention ||
+           k == trace::OpKind::kv_read || k == trace::OpKind::batched_matmul ||
+           k == trace::OpKind::softmax;
+  }
+  void queue(const workload::IterationShape& shape, IterationPart part = IterationPart::whole) {
     ops_.clear();
     const bool prefill = std::any_of(shape.groups.begin(), shape.groups.end(),
                                      [](const workload::AttentionGroup& g) { return g.q > 1; });
     trace::Phase phase{prefill ? trace::PhaseKind::prefill : trace::PhaseKind::decode,
                        static_cast<uint32_t>(++phases_)};
     lowering_.lower(shape, phase, ops_);
+    if (part != IterationPart::whole) {
+      // The final block (final norm, LM head) is the only one above the last layer.
+      const int32_t top = static_cast<int32_t>(lowering_.header().layers);
+      ops_.erase(std::remove_if(ops_.begin(), ops_.end(),
+                                [part, top](const trace::Op& op) {
+                                  IterationPart of = attention_op(op.kind) ? IterationPart::attention
+                                                     : op.layer == top ? IterationPart::logits
+                                                                       : IterationPart::tokens;
+                                  return of != part;
+                                }),
+                 ops_.end());
+    }
     ops_pushed_ += ops_.size();
     source_->push(ops_);
   }
   void wait_for_phase() {
     while (ops_done_ < ops_pushed_) sc_core::wait(done_);
   }
-  IterationCost simulate(const workload::IterationShape& shape) {
+  IterationCost simulate(const workload::IterationShape& shape, IterationPart part) {
     const uint64_t start_ps = last_end_ps_;
     dynamic_j_ = 0;
-    queue(shape);
+    queue(shape, part);
     wait_for_phase();
     IterationCost c;
     c.seconds = static_cast<double>(last_end_ps_ - start_ps) * 1e-12;
     c.energy_j = dynamic_j_ + static_power_w_ * c.seconds;
+    if (std::getenv("CIMSIM_SERVE_DEBUG") != nullptr) {
+      std::fprintf(stderr, "sim %llu part %d:", static_cast<unsigned long long>(phases_),
+                   static_cast<int>(part));
+      for (const auto& g : shape.groups) {
+        std::fprintf(stderr, " {%llu,%llu,%llu}", static_cast<unsigned long long>(g.batch),
+                     static_cast<unsigned long long>(g.q), static_cast<unsigned long long>(g.kv));
+      }
+      std::fprintf(stderr, " -> %g s clock %ld\n", c.seconds, static_cast<long>(std::clock()));
+    }
     return c;
   }
 

@@ -29,119 +29,108 @@ workload::IterationShape shape_of(const Iteration& iteration) {
   return shape;
 }
 
-namespace {
-
-std::vector<uint64_t> key_of(const workload::IterationShape& s) {
-  std::vector<uint64_t> key{s.logits_rows};
-  for (const auto& g : s.groups) {
-    key.push_back(g.batch);
-    key.push_back(g.q);
-    key.push_back(g.kv);
-  }
-  return key;
+std::pair<uint64_t, uint64_t> ReuseGrid::around(uint64_t v, uint64_t base) const {
+  uint64_t octave = 1;
+  while (octave <= v / 2) octave *= 2;  // the largest power of two <= v
+  const uint64_t step = std::max(base, octave / std::max<uint64_t>(steps_per_octave, 1));
+  const uint64_t lo = v / step * step;
+  return {lo, lo + step};
 }
 
-// The grid point at or below `len` and the fraction of a bucket above it.
-struct Split {
-  uint64_t lo = 0;
-  double fraction = 0;
-};
-Split split(uint64_t len, uint64_t bucket) {
-  if (len < bucket) return {len, 0.0};
-  uint64_t lo = len / bucket * bucket;
-  return {lo, static_cast<double>(len - lo) / static_cast<double>(bucket)};
-}
+IterationCostCache::IterationCostCache(std::optional<ReuseGrid> grid, Simulate simulate)
+    : grid_(grid), simulate_(std::move(simulate)) {}
 
-}  // namespace
-
-IterationCostCache::IterationCostCache(uint64_t bucket_tokens, uint64_t bucket_seqs,
-                                       Simulate simulate)
-    : bucket_(bucket_tokens), bucket_seqs_(bucket_seqs), simulate_(std::move(simulate)) {}
-
-IterationCost IterationCostCache::lookup(const workload::IterationShape& shape) {
-  auto key = key_of(shape);
-  auto it = memo_.find(key);
+IterationCost IterationCostCache::lookup(IterationPart part,
+                                         const workload::IterationShape& shape) {
+  std::vector<uint64_t> key{shape.logits_rows};
+  for (const auto& g : shape.groups) key.insert(key.end(), {g.batch, g.q, g.kv});
+  auto it = memo_.find({part, key});
   if (it != memo_.end()) return it->second;
   ++stats_.simulated;
-  IterationCost c = simulate_(shape);
-  memo_.emplace(std::move(key), c);
+  IterationCost c = simulate_(shape, part);
+  memo_.emplace(std::make_pair(part, std::move(key)), c);
   return c;
 }
 
-namespace {
-
-// One length of a shape that lies between grid points: which group, what it moves (a fresh
-// prompt's q and kv move together) and the fraction of a bucket above the grid point.
-struct Dim {
-  size_t group = 0;
-  enum Field { batch, q, kv, prompt } field = kv;
-  double fraction = 0;
-};
-
-}  // namespace
+IterationCost IterationCostCache::part_cost(
+    IterationPart part, const Point& p,
+    const std::function<workload::IterationShape(const std::vector<uint64_t>&)>& shape_at) {
+  std::vector<uint64_t> lo(p.values.size()), hi(p.values.size());
+  std::vector<double> fraction(p.values.size(), 0.0);
+  bool between = false;
+  for (size_t j = 0; j < p.values.size(); ++j) {
+    auto [l, h] = grid_->around(p.values[j], p.bases[j]);
+    lo[j] = l == 0 ? p.values[j] : l;  // never below the first grid point
+    hi[j] = h;
+    if (lo[j] != p.values[j]) {
+      fraction[j] = static_cast<double>(p.values[j] - l) / static_cast<double>(h - l);
+      between = true;
+    }
+  }
+  const IterationCost base = lookup(part, shape_at(lo));
+  if (!between) return base;
+  ++stats_.interpolated;
+  IterationCost c = base;
+  for (size_t j = 0; j < lo.size(); ++j) {
+    if (fraction[j] == 0) continue;
+    std::vector<uint64_t> up = lo;
+    up[j] = hi[j];
+    const IterationCost next = lookup(part, shape_at(up));
+    c.seconds += fraction[j] * (next.seconds - base.seconds);
+    c.energy_j += fraction[j] * (next.energy_j - base.energy_j);
+  }
+  return c;
+}
 
 IterationCost IterationCostCache::cost(const workload::IterationShape& shape) {
   ++stats_.iterations;
-  if (bucket_ == 0) {
+  if (!grid_) {
     ++stats_.simulated;
-    return simulate_(shape);
+    return simulate_(shape, IterationPart::whole);
   }
-  workload::IterationShape lo = shape;
-  std::vector<Dim> dims;
-  for (size_t i = 0; i < shape.groups.size(); ++i) {
-    const auto& g = shape.groups[i];
-    auto& l = lo.groups[i];
-    if (g.q > 1 && g.q == g.kv) {  // a whole prompt
-      Split p = split(g.q, bucket_);
-      l.q = l.kv = p.lo;
-      if (p.fraction > 0) dims.push_back({i, Dim::prompt, p.fraction});
-      continue;
-    }
-    if (g.q > 1) {  // a chunk or a recompute over earlier keys
-      Split q = split(g.q, bucket_);
-      l.q = q.lo;
-      if (q.fraction > 0) dims.push_back({i, Dim::q, q.fraction});
-    } else {  // the decode group: its sequence count is bucketed too
-      Split n = split(g.batch, bucket_seqs_);
-      l.batch = n.lo;
-      lo.logits_rows -= g.batch - n.lo;
-      if (n.fraction > 0) dims.push_back({i, Dim::batch, n.fraction});
-    }
-    Split kv = split(g.kv, bucket_);
-    l.kv = std::max(kv.lo, l.q);
-    if (kv.fraction > 0) dims.push_back({i, Dim::kv, kv.fraction});
+  const uint64_t tok = grid_->bucket_tokens, seq = grid_->bucket_seqs;
+  // Token-parallel part: T tokens as one sequence; logits: L rows after one token each.
+  IterationCost total = part_cost(IterationPart::tokens, Point{{shape.tokens()}, {tok}},
+                                  [](const std::vector<uint64_t>& v) {
+                                    workload::IterationShape s;
+                                    s.groups.push_back({1, v[0], v[0]});
+                                    s.logits_rows = 1;
+                                    return s;
+                                  });
+  if (shape.logits_rows > 0) {
+    IterationCost l = part_cost(IterationPart::logits, Point{{shape.logits_rows}, {seq}},
+                                [](const std::vector<uint64_t>& v) {
+                                  workload::IterationShape s;
+                                  s.groups.push_back({v[0], 1, 1});
+                                  s.logits_rows = v[0];
+                                  return s;
+                                });
+    total.seconds += l.seconds;
+    total.energy_j += l.energy_j;
   }
-  const IterationCost base = lookup(lo);
-  if (dims.empty()) return base;
-  // First order: each fractional length moves from its grid point to the next one on its
-  // own; the others stay at theirs.
-  ++stats_.interpolated;
-  IterationCost c = base;
-  for (const Dim& d : dims) {
-    workload::IterationShape up = lo;
-    auto& g = up.groups[d.group];
-    switch (d.field) {
-      case Dim::prompt:
-        g.q += bucket_;
-        g.kv += bucket_;
-        break;
-      case Dim::q:
-        g.q += bucket_;
-        g.kv = std::max(g.kv, g.q);
-        break;
-      case Dim::kv:
-        g.kv += bucket_;
-        break;
-      case Dim::batch:
-        g.batch += bucket_seqs_;
-        up.logits_rows += bucket_seqs_;
-        break;
+  for (const auto& g : shape.groups) {
+    IterationCost a;
+    if (g.q > 1 && g.q == g.kv) {  // a whole prompt: q and kv move together
+      a = part_cost(IterationPart::attention, Point{{g.batch, g.q}, {seq, tok}},
+                    [](const std::vector<uint64_t>& v) {
+                      workload::IterationShape s;
+                      s.groups.push_back({v[0], v[1], v[1]});
+                      s.logits_rows = 1;
+                      return s;
+                    });
+    } else {
+      a = part_cost(IterationPart::attention, Point{{g.batch, g.q, g.kv}, {seq, tok, tok}},
+                    [](const std::vector<uint64_t>& v) {
+                      workload::IterationShape s;
+                      s.groups.push_back({v[0], v[1], std::max(v[2], v[1])});
+                      s.logits_rows = 1;
+                      return s;
+                    });
     }
-    const IterationCost next = lookup(up);
-    c.seconds += d.fraction * (next.seconds - base.seconds);
-    c.energy_j += d.fraction * (next.energy_j - base.energy_j);
+    total.seconds += a.seconds;
+    total.energy_j += a.energy_j;
   }
-  return c;
+  return total;
 }
 
 }  // namespace cimsim::serve

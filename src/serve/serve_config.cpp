@@ -17,11 +17,13 @@ void Describe<serve::ServeConfig>::fields(Fields<serve::ServeConfig>& f) {
              Limits{0.0, 1.0, true});
   f.optional("reuse", &S::reuse, "simulate each iteration shape once (docs/serving.md)");
   f.optional("bucket_tokens", &S::bucket_tokens,
-             "grid of KV and prompt lengths reused iterations are interpolated on",
+             "base step of the reuse grid for token counts and KV lengths",
              in_range(1, 1 << 20));
   f.optional("bucket_seqs", &S::bucket_seqs,
-             "grid of the decode sequence count reused iterations are interpolated on",
+             "base step of the reuse grid for sequence counts and logit rows",
              in_range(1, 1 << 20));
+  f.optional("steps_per_octave", &S::steps_per_octave,
+             "reuse grid points per doubling of a value above its base step", in_range(1, 1024));
   f.optional("generator", &S::generator, "generated requests (instead of --requests FILE)");
 }
 }  // namespace cimsim::config

@@ -35,6 +35,7 @@ Json serving_run_report(const workload::Workload& w, const Json& requests_info,
     s["reuse"] = Json{{"enabled", cfg.reuse},
                       {"bucket_tokens", cfg.reuse ? cfg.bucket_tokens : 0},
                       {"bucket_seqs", cfg.reuse ? cfg.bucket_seqs : 0},
+                      {"steps_per_octave", cfg.reuse ? cfg.steps_per_octave : 0},
                       {"iterations", m.reuse.iterations},
                       {"simulated", m.reuse.simulated},
                       {"interpolated", m.reuse.interpolated}};

@@ -1,30 +1,39 @@
-// Reuse of iteration costs: iterations of the same shape are simulated once.
+// Reuse of iteration costs: a serving run simulates a few iteration shapes on the machine and
+// costs every iteration from them.
 //
 // An iteration's shape (workload/iteration.hpp) is what its ops depend on: the attention
-// groups (one per prefill item, one for all decode steps) and the logit rows. shape_of()
-// forms it from a scheduled iteration:
-//   - each prefill item (a whole prompt, a chunk, a recompute): a group {1, q, kv};
+// groups and the logit rows. shape_of() forms it from a scheduled iteration:
+//   - each prefill item (a whole prompt, a chunk, a recompute): a group {1, q, kv}, longest
+//     first;
 //   - every decode step (padding rows of a static batch included): one group {n, 1, kv} with
-//     kv = the decode sequences' mean KV length, rounded to the nearest token. A paged
+//     kv = the decode sequences' mean KV length, rounded to the nearest token: a paged
 //     attention kernel's time and traffic are linear in the keys it reads, so n sequences at
-//     the mean length read the same keys as the n real lengths (docs/serving.md).
-// IterationCostCache then costs a shape:
-//   - reuse off: every iteration is simulated at its exact shape;
-//   - reuse on: every length L (a prompt's length, a chunk's q and kv, the decode group's kv)
-//     is split into the grid point below it, lo = floor(L / B) x B with B = bucket_tokens,
-//     and the fraction f = (L - lo) / B; the decode group's sequence count likewise on a grid
-//     of bucket_seqs. Values under their bucket stay exact. The iteration then costs
-//        cost(lo) + sum_j f_j x (cost(lo with length j one bucket up) - cost(lo)),
-//     first-order interpolation from the grid shape below (exact for costs linear in each
-//     length; the error is the cross terms, of order f_i f_j x a bucket's share). Each grid
-//     shape is simulated once and cached (keyed by its group list and logit rows), so a run
-//     simulates only the grid shapes it visits. tests/serve/test_reuse.cpp bounds the error
-//     against reuse off (docs/serving.md states the bound).
+//     the mean length read what the n real lengths read (docs/serving.md).
+//
+// With reuse off, every iteration is simulated as it is (one phase on the machine). With reuse
+// on, an iteration's cost is the sum of parts, each simulated as a phase of its own and cached:
+//   tokens(T)      the token-parallel ops of the layers and the embedding (norms,
+//                  projections, RoPE, FFN or MoE, residual adds) over T tokens;
+//   logits(L)      the final block (final norm, LM head) over L logit rows;
+//   attention(g)   the KV append and attention of one group g = {batch, q, kv};
+// (machines run an iteration's ops one after the other, so the parts add; what is lost is
+// overlap and fusion across the cut, e.g. RoPE inside the attention kernel). Each part is
+// interpolated to first order between points of a geometric grid: a value v lies between
+// grid points lo <= v < hi = lo + step, step = max(base, 2^floor(log2 v) / steps_per_octave),
+// so the grid is exact below 2 x steps_per_octave x base and has steps_per_octave points per
+// doubling above; base = bucket_tokens for token counts and lengths, bucket_seqs for sequence
+// counts and logit rows. A part with fractional dimensions costs
+//     cost(lo) + sum_j f_j x (cost(lo with dimension j at its next grid point) - cost(lo)),
+// f_j = (v_j - lo_j) / step_j: exact for costs linear in each dimension, the error being the
+// cross terms and the curvature within a step. tests/serve/test_serve_cli.cpp bounds the
+// error against reuse off (docs/serving.md states the bound).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "cimsim/serve/batching.hpp"
@@ -33,30 +42,47 @@
 
 namespace cimsim::serve {
 
-// The ops-level shape of a scheduled iteration: prefill items first (longest first: their
-// order does not change the work), then the decode group.
 workload::IterationShape shape_of(const Iteration& iteration);
 
+// What of an iteration a simulation runs.
+enum class IterationPart : uint8_t { whole, tokens, logits, attention };
+
+struct ReuseGrid {
+  uint64_t bucket_tokens = 16;
+  uint64_t bucket_seqs = 4;
+  uint64_t steps_per_octave = 2;
+  // The grid point at or below v and the next one above it.
+  std::pair<uint64_t, uint64_t> around(uint64_t v, uint64_t base) const;
+};
+
 struct ReuseStats {
-  uint64_t iterations = 0;  // costed
-  uint64_t simulated = 0;   // grid (or exact) shapes simulated
-  uint64_t interpolated = 0;  // iterations costed between grid shapes
+  uint64_t iterations = 0;    // costed
+  uint64_t simulated = 0;     // phases simulated (whole iterations or parts)
+  uint64_t interpolated = 0;  // parts costed between grid points
 };
 
 class IterationCostCache {
  public:
-  using Simulate = std::function<IterationCost(const workload::IterationShape&)>;
-  // bucket_tokens == 0: no reuse (every iteration simulated as it is).
-  IterationCostCache(uint64_t bucket_tokens, uint64_t bucket_seqs, Simulate simulate);
+  using Simulate =
+      std::function<IterationCost(const workload::IterationShape&, IterationPart part)>;
+  // No grid: every iteration simulated whole, as it is.
+  IterationCostCache(std::optional<ReuseGrid> grid, Simulate simulate);
   IterationCost cost(const workload::IterationShape& shape);
   const ReuseStats& stats() const { return stats_; }
 
  private:
-  IterationCost lookup(const workload::IterationShape& shape);
-  uint64_t bucket_;
-  uint64_t bucket_seqs_;
+  struct Point {
+    std::vector<uint64_t> values;  // the part's dimensions
+    std::vector<uint64_t> bases;   // their grid bases
+  };
+  IterationCost part_cost(IterationPart part, const Point& p,
+                          const std::function<workload::IterationShape(
+                              const std::vector<uint64_t>&)>& shape_at);
+  IterationCost lookup(IterationPart part, const workload::IterationShape& shape);
+
+  std::optional<ReuseGrid> grid_;
   Simulate simulate_;
-  std::map<std::vector<uint64_t>, IterationCost> memo_;
+  std::map<std::pair<IterationPart, std::vector<uint64_t>>, IterationCost> memo_;
   ReuseStats stats_;
 };
 
