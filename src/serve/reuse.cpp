@@ -88,7 +88,23 @@ IterationCost IterationCostCache::cost(const workload::IterationShape& shape) {
     ++stats_.simulated;
     return simulate_(shape, IterationPart::whole);
   }
+  if (!cut_) {
+    // What running the parts as separate phases adds over one phase, per cut: measured once
+    // on a one-sequence decode step (every one of its parts is a grid point).
+    workload::IterationShape r;
+    r.groups.push_back({1, 1, grid_->bucket_tokens});
+    r.logits_rows = 1;
+    IterationCost whole = lookup(IterationPart::whole, r);
+    IterationCost parts = lookup(IterationPart::tokens, r);
+    for (IterationPart p : {IterationPart::logits, IterationPart::attention}) {
+      IterationCost c = lookup(p, r);
+      parts.seconds += c.seconds;
+      parts.energy_j += c.energy_j;
+    }
+    cut_ = IterationCost{(parts.seconds - whole.seconds) / 2, (parts.energy_j - whole.energy_j) / 2};
+  }
   const uint64_t tok = grid_->bucket_tokens, seq = grid_->bucket_seqs;
+  const double cuts = static_cast<double>(shape.groups.size() + (shape.logits_rows > 0 ? 1 : 0));
   // Token-parallel part: T tokens as one sequence; logits: L rows after one token each.
   IterationCost total = part_cost(IterationPart::tokens, Point{{shape.tokens()}, {tok}},
                                   [](const std::vector<uint64_t>& v) {
@@ -130,6 +146,8 @@ IterationCost IterationCostCache::cost(const workload::IterationShape& shape) {
     total.seconds += a.seconds;
     total.energy_j += a.energy_j;
   }
+  total.seconds -= cuts * cut_->seconds;
+  total.energy_j -= cuts * cut_->energy_j;
   return total;
 }
 

@@ -16,8 +16,10 @@
 //                  projections, RoPE, FFN or MoE, residual adds) over T tokens;
 //   logits(L)      the final block (final norm, LM head) over L logit rows;
 //   attention(g)   the KV append and attention of one group g = {batch, q, kv};
-// (machines run an iteration's ops one after the other, so the parts add; what is lost is
-// overlap and fusion across the cut, e.g. RoPE inside the attention kernel). Each part is
+// (machines run an iteration's ops one after the other, so the parts add, less what each cut
+// between two phases adds: the phase start, e.g. a launch or a host wait, and fusion across
+// the cut, e.g. RoPE inside the attention kernel. That is measured once per machine on a
+// one-sequence decode step, simulated whole and in parts, and subtracted per cut). Each part is
 // interpolated to first order between points of a geometric grid: a value v lies between
 // grid points lo <= v < hi = lo + step, step = max(base, 2^floor(log2 v) / steps_per_octave),
 // so the grid is exact below 2 x steps_per_octave x base and has steps_per_octave points per
@@ -81,6 +83,7 @@ class IterationCostCache {
   IterationCost lookup(IterationPart part, const workload::IterationShape& shape);
 
   std::optional<ReuseGrid> grid_;
+  std::optional<IterationCost> cut_;  // what one cut between parts adds (see above)
   Simulate simulate_;
   std::map<std::pair<IterationPart, std::vector<uint64_t>>, IterationCost> memo_;
   ReuseStats stats_;
