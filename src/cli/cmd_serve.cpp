@@ -28,12 +28,13 @@ std::string summary(const Json& report) {
   std::ostringstream s;
   s << std::setprecision(4);
   s << "serving " << report["requests"]["count"].get<uint64_t>() << " requests of "
-    << report["workload"]["name"].get<std::string>() << " ("
-    << report["serve"]["scheduler"].dump() << ")\n";
+    << report["workload"]["name"].get<std::string>() << " (" << report["serve"]["scheduler"].dump()
+    << ")\n";
   for (const auto& m : report["machines"]) {
     const Json& r = m["serving"];
     const Json& l = r["latency_s"];
-    s << "\n" << m["name"].get<std::string>() << " (" << m["type"].get<std::string>() << ")\n"
+    s << "\n"
+      << m["name"].get<std::string>() << " (" << m["type"].get<std::string>() << ")\n"
       << "  throughput      " << r["throughput"]["output_tokens_per_s"].get<double>()
       << " output tokens/s, makespan " << r["throughput"]["makespan_s"].get<double>() << " s\n";
     for (const char* k : {"ttft", "tpot", "e2e"}) {
@@ -107,7 +108,8 @@ Command cmd_serve() {
       requests = serve::generate_requests(*cfg.generator, w.model.max_context, "--generate");
       info = Json{{"source", "generated"}, {"generator", config::to_json(*cfg.generator)}};
     } else {
-      throw InputError("cimsim serve", "no requests: give --requests FILE.jsonl or --generate JSON");
+      throw InputError("cimsim serve",
+                       "no requests: give --requests FILE.jsonl or --generate JSON");
     }
     if (requests.empty()) {
       throw InputError(vm["requests"].as<std::string>(), "no requests in the file");

@@ -11,9 +11,8 @@ Command cmd_config();
 Command cmd_schema();
 
 const std::vector<Command>& commands() {
-  static const std::vector<Command> list = {cmd_run(),    cmd_serve(),  cmd_lower(),
-                                            cmd_memtrace(), cmd_info(), cmd_config(),
-                                            cmd_schema()};
+  static const std::vector<Command> list = {cmd_run(),  cmd_serve(),  cmd_lower(), cmd_memtrace(),
+                                            cmd_info(), cmd_config(), cmd_schema()};
   return list;
 }
 

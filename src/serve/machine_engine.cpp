@@ -86,8 +86,9 @@ class Driver final : public IterationEngine {
       static_power_w_ = executor_->static_power_w();
       std::optional<ReuseGrid> grid;
       if (cfg_.reuse) grid = ReuseGrid{cfg_.bucket_tokens, cfg_.bucket_seqs, cfg_.steps_per_octave};
-      IterationCostCache cache(grid, [this](const workload::IterationShape& s,
-                                            IterationPart part) { return simulate(s, part); });
+      IterationCostCache cache(grid, [this](const workload::IterationShape& s, IterationPart part) {
+        return simulate(s, part);
+      });
       cache_ = &cache;
       result_ = run_serving(requests_, settings_, *this);
       reuse_ = cache.stats();
@@ -127,7 +128,8 @@ class Driver final : public IterationEngine {
       const int32_t top = static_cast<int32_t>(lowering_.header().layers);
       ops_.erase(std::remove_if(ops_.begin(), ops_.end(),
                                 [part, top](const trace::Op& op) {
-                                  IterationPart of = attention_op(op.kind) ? IterationPart::attention
+                                  IterationPart of = attention_op(op.kind)
+                                                         ? IterationPart::attention
                                                      : op.layer == top ? IterationPart::logits
                                                                        : IterationPart::tokens;
                                   return of != part;
@@ -183,8 +185,8 @@ class Driver final : public IterationEngine {
 
 uint64_t kv_bytes_per_token(const workload::Workload& w) {
   const auto& m = w.model;
-  uint64_t elements = checked_mul(checked_mul(2ull * m.layers, m.kv_heads, "KV bytes"),
-                                  m.head_dim, "KV bytes");
+  uint64_t elements =
+      checked_mul(checked_mul(2ull * m.layers, m.kv_heads, "KV bytes"), m.head_dim, "KV bytes");
   return trace::dtype_bytes(w.dtypes.kv_cache, elements);
 }
 
@@ -231,7 +233,8 @@ std::vector<MachineServing> serve_on_machines(const std::vector<config::ConfigDo
       if (blocks == 0) {
         throw InputError(doc.file, "no KV block of " + std::to_string(cfg.block_tokens) +
                                        " tokens fits beside " + std::to_string(weight_bytes) +
-                                       " bytes of weights in " + std::to_string(cfg.memory_utilization) +
+                                       " bytes of weights in " +
+                                       std::to_string(cfg.memory_utilization) +
                                        " of the memory; expected a machine with more memory");
       }
     }

@@ -101,7 +101,8 @@ IterationCost IterationCostCache::cost(const workload::IterationShape& shape) {
       parts.seconds += c.seconds;
       parts.energy_j += c.energy_j;
     }
-    cut_ = IterationCost{(parts.seconds - whole.seconds) / 2, (parts.energy_j - whole.energy_j) / 2};
+    cut_ =
+        IterationCost{(parts.seconds - whole.seconds) / 2, (parts.energy_j - whole.energy_j) / 2};
   }
   const uint64_t tok = grid_->bucket_tokens, seq = grid_->bucket_seqs;
   const double cuts = static_cast<double>(shape.groups.size() + (shape.logits_rows > 0 ? 1 : 0));

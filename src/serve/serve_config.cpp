@@ -17,8 +17,7 @@ void Describe<serve::ServeConfig>::fields(Fields<serve::ServeConfig>& f) {
              Limits{0.0, 1.0, true});
   f.optional("reuse", &S::reuse, "simulate each iteration shape once (docs/serving.md)");
   f.optional("bucket_tokens", &S::bucket_tokens,
-             "base step of the reuse grid for token counts and KV lengths",
-             in_range(1, 1 << 20));
+             "base step of the reuse grid for token counts and KV lengths", in_range(1, 1 << 20));
   f.optional("bucket_seqs", &S::bucket_seqs,
              "base step of the reuse grid for sequence counts and logit rows",
              in_range(1, 1 << 20));

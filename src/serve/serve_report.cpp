@@ -13,7 +13,9 @@ double at(const Json& j, std::initializer_list<const char*> path) {
 }
 
 // b / a, 0 when a is 0 (a machine that produced nothing).
-double ratio(double b, double a) { return a != 0 ? b / a : 0.0; }
+double ratio(double b, double a) {
+  return a != 0 ? b / a : 0.0;
+}
 
 }  // namespace
 
@@ -52,8 +54,8 @@ Json serving_run_report(const workload::Workload& w, const Json& requests_info,
         {"machine", sections[i]["name"]},
         {"throughput_ratio", ratio(at(b, {"throughput", "output_tokens_per_s"}),
                                    at(a, {"throughput", "output_tokens_per_s"}))},
-        {"energy_per_token_ratio", ratio(at(b, {"energy", "per_output_token_j"}),
-                                         at(a, {"energy", "per_output_token_j"}))},
+        {"energy_per_token_ratio",
+         ratio(at(b, {"energy", "per_output_token_j"}), at(a, {"energy", "per_output_token_j"}))},
         {"ttft_p50_ratio",
          ratio(at(b, {"latency_s", "ttft", "p50"}), at(a, {"latency_s", "ttft", "p50"}))},
         {"tpot_p50_ratio",

@@ -106,8 +106,8 @@ class Lowering final : public trace::OpSource {
                                const trace::Tensor& tv, uint64_t heads, uint64_t kv_heads,
                                uint64_t batch, uint64_t q, uint64_t kv);
   // attention_core once per group of a ragged phase, on that group's rows of Q, K and V.
-  trace::Tensor ragged_attention(std::vector<trace::Op>& out, const std::string& p,
-                                 int32_t layer, const trace::Tensor& tq, const trace::Tensor& tk,
+  trace::Tensor ragged_attention(std::vector<trace::Op>& out, const std::string& p, int32_t layer,
+                                 const trace::Tensor& tq, const trace::Tensor& tk,
                                  const trace::Tensor& tv, uint64_t heads, uint64_t kv_heads);
   // One FFN over `rows` token rows of `x`: ops and weights named `prefix`.gate/.up/.act/
   // .mul/.down; `lead` is the output shape without its last (width) dimension.

@@ -60,8 +60,8 @@ Tensor Lowering::ragged_attention(std::vector<Op>& out, const std::string& p, in
     return s;
   };
   for (const auto& g : groups_) {
-    attention_core(out, p, layer, rows_of(tq, g), rows_of(tk, g), rows_of(tv, g), heads,
-                   kv_heads, g.batch, g.q, g.kv);
+    attention_core(out, p, layer, rows_of(tq, g), rows_of(tk, g), rows_of(tv, g), heads, kv_heads,
+                   g.batch, g.q, g.kv);
   }
   return activation(p + ".attn.out", {1, plan_.q, mul(heads, w_.model.head_dim)});
 }

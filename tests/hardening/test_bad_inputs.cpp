@@ -535,8 +535,8 @@ std::vector<Case> catalogue() {
                  {"{IN}/s.json: grid", "110000 points", "limit of 100000"}));
   // ---- serving (cimsim serve): request traces, generator, serve settings ----
   auto serve = [](std::vector<std::string> extra) {
-    std::vector<std::string> a = {"serve", "--machine", "a100-sxm4-80gb", "--workload",
-                                  "{IN}/tiny.json", "--out", "{OUT}", "-q"};
+    std::vector<std::string> a = {"serve",          "--machine", "a100-sxm4-80gb", "--workload",
+                                  "{IN}/tiny.json", "--out",     "{OUT}",          "-q"};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   };

@@ -19,7 +19,8 @@ class MicrosecondMachine : public sc_core::sc_module, public exec::ExecutorBase 
  public:
   SC_HAS_PROCESS(MicrosecondMachine);
   MicrosecondMachine(const sc_core::sc_module_name& n, const exec::RunOptions& options)
-      : sc_core::sc_module(n), exec::ExecutorBase("us-machine", "test_us", Json::object(), options) {
+      : sc_core::sc_module(n),
+        exec::ExecutorBase("us-machine", "test_us", Json::object(), options) {
     op_action_ = registry().action("core", "op", 1.0);
     registry().component("core", 2.0, 0.0);
     SC_THREAD(run);
@@ -67,8 +68,7 @@ TEST(MachineServing, TwoRequestsThenAnIdleGapOnAMicrosecondMachine) {
   ServeConfig cfg;
   cfg.kv_capacity_blocks = 4;
   cfg.block_tokens = 16;
-  std::vector<Request> requests = {
-      {0, 0.0, 4, 3}, {1, 0.0, 2, 2}, {2, 1000 * kUs, 3, 1}};
+  std::vector<Request> requests = {{0, 0.0, 4, 3}, {1, 0.0, 2, 2}, {2, 1000 * kUs, 3, 1}};
   auto out = serve_on_machines({doc}, test::tiny_llama(), requests, cfg, exec::RunOptions{});
   ASSERT_EQ(out.size(), 1u);
   const ServeResult& r = out[0].result;

@@ -19,8 +19,8 @@ const char* const kGenerator =
         "output": {"distribution": "lognormal", "median": 24, "sigma": 0.8, "min": 2, "max": 100}})";
 
 Json serve(const std::string& dir, const std::string& name, std::vector<std::string> extra) {
-  std::vector<std::string> args = {"serve", "--machine", "a100-sxm4-80gb", "--workload",
-                                   "gpt2-small", "--generate", kGenerator, "--out",
+  std::vector<std::string> args = {"serve",          "--machine",  "a100-sxm4-80gb", "--workload",
+                                   "gpt2-small",     "--generate", kGenerator,       "--out",
                                    dir + "/" + name, "-q"};
   args.insert(args.end(), extra.begin(), extra.end());
   CommandResult r = run_cimsim(args);
@@ -28,7 +28,9 @@ Json serve(const std::string& dir, const std::string& name, std::vector<std::str
   return Json::parse(read_file(dir + "/" + name));
 }
 
-double rel(double a, double b) { return std::fabs(a / b - 1.0); }
+double rel(double a, double b) {
+  return std::fabs(a / b - 1.0);
+}
 
 TEST(ServeCli, ReuseIsWithinTwoPercentOfSimulatingEveryIteration) {
   const std::string dir = make_temp_dir();
@@ -84,7 +86,8 @@ TEST(ServeCli, BothMachinesSideBySideWithTheirKvPools) {
                   s["iterations"]["prefill_tokens"].get<uint64_t>(),
               // Prompts once, then every output token but the one each prefill yields.
               40u + 17u + 3u + 2u);
-    EXPECT_LE(s["latency_s"]["ttft"]["max"].get<double>(), s["latency_s"]["e2e"]["max"].get<double>());
+    EXPECT_LE(s["latency_s"]["ttft"]["max"].get<double>(),
+              s["latency_s"]["e2e"]["max"].get<double>());
     EXPECT_GT(s["energy"]["per_output_token_j"].get<double>(), 0.0);
   }
   ASSERT_EQ(rep["comparison"].size(), 1u);

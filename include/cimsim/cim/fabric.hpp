@@ -63,8 +63,7 @@ class Fabric : public sc_core::sc_module, public exec::ExecutorBase {
   void start(std::unique_ptr<trace::OpSource> trace) override;
   // A KV pool lives in the off-chip memory (the weights are in the crossbars): utilization x
   // its capacity. Tile and global buffers are left to activations (conservative).
-  std::optional<uint64_t> kv_budget_bytes(uint64_t weight_bytes,
-                                          double utilization) const override;
+  std::optional<uint64_t> kv_budget_bytes(uint64_t weight_bytes, double utilization) const override;
 
   // Inspection (tests, after start()).
   const Mapping& mapping() const { return mapping_; }

@@ -56,8 +56,7 @@ class Executor {
   // Bytes of the machine's memory a KV cache may use beside `weight_bytes` of weights when
   // `utilization` of the memory may be taken (a serving run sizes its KV pool from it);
   // nullopt if the machine cannot say. Asked after elaboration, before start().
-  virtual std::optional<uint64_t> kv_budget_bytes(uint64_t weight_bytes,
-                                                  double utilization) const {
+  virtual std::optional<uint64_t> kv_budget_bytes(uint64_t weight_bytes, double utilization) const {
     (void)weight_bytes;
     (void)utilization;
     return std::nullopt;

@@ -77,9 +77,9 @@ class IterationCostCache {
     std::vector<uint64_t> values;  // the part's dimensions
     std::vector<uint64_t> bases;   // their grid bases
   };
-  IterationCost part_cost(IterationPart part, const Point& p,
-                          const std::function<workload::IterationShape(
-                              const std::vector<uint64_t>&)>& shape_at);
+  IterationCost part_cost(
+      IterationPart part, const Point& p,
+      const std::function<workload::IterationShape(const std::vector<uint64_t>&)>& shape_at);
   IterationCost lookup(IterationPart part, const workload::IterationShape& shape);
 
   std::optional<ReuseGrid> grid_;

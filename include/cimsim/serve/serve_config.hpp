@@ -18,13 +18,13 @@ namespace cimsim::serve {
 
 struct ServeConfig {
   config::Choice<BatchSchedulerAxis> scheduler{"continuous"};
-  uint64_t block_tokens = 16;        // KV block size (vLLM's default block_size)
-  uint64_t kv_capacity_blocks = 0;   // 0: from the machine's memory
-  double memory_utilization = 0.9;   // vLLM's gpu_memory_utilization default
-  bool reuse = true;                 // cost identical iterations once (reuse.hpp)
-  uint64_t bucket_tokens = 16;    // reuse grid (reuse.hpp): base step of token counts
-  uint64_t bucket_seqs = 4;       // base step of sequence counts
-  uint64_t steps_per_octave = 2;  // grid points per doubling above the base steps
+  uint64_t block_tokens = 16;                // KV block size (vLLM's default block_size)
+  uint64_t kv_capacity_blocks = 0;           // 0: from the machine's memory
+  double memory_utilization = 0.9;           // vLLM's gpu_memory_utilization default
+  bool reuse = true;                         // cost identical iterations once (reuse.hpp)
+  uint64_t bucket_tokens = 16;               // reuse grid (reuse.hpp): base step of token counts
+  uint64_t bucket_seqs = 4;                  // base step of sequence counts
+  uint64_t steps_per_octave = 2;             // grid points per doubling above the base steps
   std::optional<GeneratorConfig> generator;  // requests drawn instead of read from a file
 };
 
