@@ -1,8 +1,5 @@
 // Serving on simulated machines (include/cimsim/serve/machine_serving.hpp).
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
-#include <ctime>
 #include <deque>
 #include <exception>
 #include <systemc>
@@ -150,15 +147,6 @@ class Driver final : public IterationEngine {
     IterationCost c;
     c.seconds = static_cast<double>(last_end_ps_ - start_ps) * 1e-12;
     c.energy_j = dynamic_j_ + static_power_w_ * c.seconds;
-    if (std::getenv("CIMSIM_SERVE_DEBUG") != nullptr) {
-      std::fprintf(stderr, "sim %llu part %d:", static_cast<unsigned long long>(phases_),
-                   static_cast<int>(part));
-      for (const auto& g : shape.groups) {
-        std::fprintf(stderr, " {%llu,%llu,%llu}", static_cast<unsigned long long>(g.batch),
-                     static_cast<unsigned long long>(g.q), static_cast<unsigned long long>(g.kv));
-      }
-      std::fprintf(stderr, " -> %g s clock %ld\n", c.seconds, static_cast<long>(std::clock()));
-    }
     return c;
   }
 
