@@ -70,10 +70,10 @@ std::vector<config::Assignment> assignments(const po::variables_map& vm, bool se
       config::Assignment a = config::parse_assignment(s);
       if (a.root != "machine" && a.root != "workload" && a.root != "memory" &&
           !(serve_root && a.root == "serve")) {
-        throw InputError("--set " + s,
-                         std::string("path must start with machine., workload., memory.") +
-                             (serve_root ? " or serve." : "") + ", got " +
-                             quote_for_message(a.root));
+        throw InputError("--set " + s, std::string("path must start with ") +
+                                           (serve_root ? "machine., workload., memory. or serve."
+                                                       : "machine., workload. or memory.") +
+                                           ", got " + quote_for_message(a.root));
       }
       out.push_back(a);
     }

@@ -86,9 +86,13 @@ TEST(MachineServing, TwoRequestsThenAnIdleGapOnAMicrosecondMachine) {
   EXPECT_NEAR(r.energy_j, 2.0 * 1019 * kUs + 78e-12, 1e-15);
   EXPECT_DOUBLE_EQ(out[0].static_power_w, 2.0);
   EXPECT_EQ(r.kv_capacity_blocks, 4u);
-  // Lengths under a bucket are exact: every shape simulated once, none interpolated.
+  // Reuse (the default) by parts, every length under its grid base, so nothing interpolated:
+  // token parts T = 6, 2, 1, 3; logit parts L = 2, 1; attention parts {1,4,4}, {1,2,2},
+  // {2,1,4}, {1,1,6}, {1,3,3}; and the cut measurement's decode step whole and in 3 parts.
+  // With 1 us per op the parts add up to the whole exactly (no cut cost), as the times show.
   EXPECT_EQ(out[0].reuse.iterations, 4u);
-  EXPECT_EQ(out[0].reuse.simulated, 4u);
+  EXPECT_EQ(out[0].reuse.simulated, 4u + 2 + 5 + 4);
+  EXPECT_EQ(out[0].reuse.interpolated, 0u);
 }
 
 }  // namespace
