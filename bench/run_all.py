@@ -13,6 +13,9 @@ Groups (the speed targets of the issues they come from):
             parallelism 8 (<= 60 s on one core; docs/parallelism.md).
   cim       CIM fabric on isaac (chips auto): GPT-2 small 1024 + 128 (<= 10 s), Llama-2-7B
             2048 + 32 (<= 60 s), ENTP GPT-2 small with 256 generated tokens (<= 30 s).
+  serve     cimsim serve: 1,000 chat-like requests (Poisson at 4/s, log-normal prompts of mean
+            ~512 and outputs of mean ~128 tokens) on Llama-2-7B, continuous batching,
+            a100-sxm4-80gb (<= 300 s; bench/serve_llama7b.sh runs the same by hand).
   scaling   how wall time grows with the workload: generated tokens doubled, on both machines,
             decoder and ENTP; the ratio to the previous row should be about 2 and not worse.
 
@@ -55,6 +58,15 @@ RUNS = [
     ("cim", "GPT-2 small ENTP, 256 generated, isaac", 30, None,
      ["--machine", "isaac", "--workload", "gpt2-small", "--mode", "entp", "--generate", "256"]),
 ]
+
+# serve: the request generator of bench/serve_llama7b.sh
+SERVE_GENERATOR = ('{"count": 1000, "rate_per_s": 4, "seed": 1, "prompt": {"distribution": '
+                   '"lognormal", "median": 310, "sigma": 1.0, "min": 4, "max": 3072}, "output": '
+                   '{"distribution": "lognormal", "median": 78, "sigma": 1.0, "min": 2, '
+                   '"max": 1024}}')
+RUNS.append(("serve", "Llama-2-7B, 1,000 chat requests, continuous batching, a100-sxm4-80gb",
+             300, None, ["--machine", "a100-sxm4-80gb", "--workload", "llama-2-7b",
+                         "--scheduler", "continuous", "--generate", SERVE_GENERATOR]))
 
 # memtrace: (preset, capacity bytes, burst bytes) as in bench/gen_memtrace.py's defaults
 MEMTRACE = [("hbm2", 8 << 30, 64), ("hbm2e", 80 << 30, 32), ("hbm3", 80 << 30, 32)]
@@ -159,7 +171,8 @@ def bench_runs(cimsim, repeats, group, title, work):
     for g, name, target_s, target_mib, args in RUNS:
         if g != group:
             continue
-        wall, cpu, rss = measure([cimsim, "run", "--quiet", "--out",
+        command = "serve" if group == "serve" else "run"
+        wall, cpu, rss = measure([cimsim, command, "--quiet", "--out",
                                   os.path.join(work, "report.json")] + args, repeats)
         target = f"<= {target_s} s" + (f", <= {target_mib} MiB" if target_mib else "")
         ok = verdict(wall, target_s)
@@ -196,7 +209,7 @@ def main():
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--build", default=os.path.join(ROOT, "build"), help="build directory")
     p.add_argument("--repeats", type=int, default=3, help="runs per case (best is reported)")
-    p.add_argument("--only", nargs="+", choices=["memtrace", "vn", "node", "cim", "scaling"],
+    p.add_argument("--only", nargs="+", choices=["memtrace", "vn", "node", "cim", "serve", "scaling"],
                    help="run only these groups")
     p.add_argument("--out", help="also write the markdown to this file (e.g. bench/RESULTS.md)")
     a = p.parse_args()
@@ -209,7 +222,7 @@ def main():
               file=sys.stderr)
         return 2
     os.environ["CIMSIM_DATA_DIR"] = ROOT
-    groups = a.only or ["memtrace", "vn", "node", "cim", "scaling"]
+    groups = a.only or ["memtrace", "vn", "node", "cim", "serve", "scaling"]
     lines = ["# Benchmark results", "", "Produced by `bench/run_all.py` "
              f"(best of {a.repeats} runs per case).", ""] + machine_lines(a.build) + [""]
     work = tempfile.mkdtemp(prefix="cimsim-bench-")
@@ -223,6 +236,8 @@ def main():
                 lines += bench_runs(cimsim, a.repeats, "node", "von Neumann node", work)
             elif g == "cim":
                 lines += bench_runs(cimsim, a.repeats, "cim", "CIM fabric", work)
+            elif g == "serve":
+                lines += bench_runs(cimsim, a.repeats, "serve", "Serving (cimsim serve)", work)
             else:
                 lines += bench_scaling(cimsim, a.repeats, work)
     finally:

@@ -7,6 +7,11 @@ From a report (cimsim run --out report.json):
   roofline     per-op roofline of the von Neumann machine(s): achieved FLOP/s vs FLOP/byte
   report       all of the above that the report supports
 
+From a serving report (cimsim serve --out serving.json):
+  latency      TTFT, TPOT and end-to-end latency p50/p90/p99 per machine
+  throughput   output tokens per second and energy per output token per machine
+  serving      both
+
 From a sweep CSV (scripts/sweep.py):
   line         metric(s) vs one parameter, a line per series
   heatmap      one metric over two parameters
@@ -28,6 +33,7 @@ sys.path.insert(0, HERE)
 from cimsim_tools import report as rep  # noqa: E402
 from cimsim_tools.common import EXIT_BAD_INPUT, EXIT_OK, InputError, fail  # noqa: E402
 from cimsim_tools.plots_common import Matplotlib, save_all  # noqa: E402
+from cimsim_tools.plots_serving import plot_latency, plot_throughput  # noqa: E402
 from cimsim_tools.plots_report import (plot_bytes, plot_energy, plot_roofline,  # noqa: E402
                                        roofline_machines)
 from cimsim_tools.plots_sweep import plot_heatmap, plot_line, plot_seq_latency  # noqa: E402
@@ -35,6 +41,7 @@ from cimsim_tools.table import CSV_EXPECTED, Table  # noqa: E402
 
 TOOL = "plot"
 REPORT_KINDS = ("energy", "bytes", "roofline", "report")
+SERVING_KINDS = ("latency", "throughput", "serving")
 CSV_KINDS = ("line", "heatmap", "seq-latency")
 FORMATS = ("png", "svg", "pdf")
 
@@ -83,6 +90,11 @@ def make_parser():
     a.add_argument("--relative", action="store_true", help="energy bars as shares")
     a.add_argument("--linear", action="store_true", help="linear y axis for bytes")
 
+    for kind, what in (("latency", "latency percentiles per machine"),
+                       ("throughput", "throughput and energy per token per machine"),
+                       ("serving", "latency and throughput")):
+        common(sub.add_parser(kind, help=what), "a serving report (cimsim serve --out)")
+
     ln = sub.add_parser("line", help="metric(s) vs one parameter")
     common(ln, "a sweep CSV (scripts/sweep.py)")
     ln.add_argument("--x", required=True, help="the parameter column on the x axis")
@@ -129,6 +141,17 @@ def parse_formats(text):
 def build(args, mpl):
     """[(stem, figure)] for the command; raises InputError before anything is written."""
     is_csv = args.input.lower().endswith(".csv")
+    if args.kind in SERVING_KINDS:
+        if is_csv:
+            raise InputError("%s: the %s plot reads a serving report (the JSON of cimsim serve "
+                             "--out), not a CSV" % (args.input, args.kind))
+        doc = rep.load_report(args.input)
+        figs = []
+        if args.kind in ("latency", "serving"):
+            figs.append(("latency", plot_latency(doc, args.input, args, mpl)))
+        if args.kind in ("throughput", "serving"):
+            figs.append(("throughput", plot_throughput(doc, args.input, args, mpl)))
+        return figs
     if args.kind in REPORT_KINDS and is_csv:
         raise InputError("%s: the %s plot reads a report (the JSON of cimsim run --out); for a "
                          "sweep CSV use line, heatmap or seq-latency" % (args.input, args.kind))
@@ -173,7 +196,8 @@ def main(argv):
             raise InputError("--dpi %d: expected 20..1200" % args.dpi)
         if not os.path.exists(args.input):
             raise InputError("%s: not found; expected %s" % (args.input, (
-                rep.REPORT_EXPECTED if args.kind in REPORT_KINDS else CSV_EXPECTED)))
+                rep.REPORT_EXPECTED if args.kind in REPORT_KINDS + SERVING_KINDS
+                else CSV_EXPECTED)))
         mpl = Matplotlib()
         figs = build(args, mpl)
         out_dir = args.out_dir or os.path.dirname(os.path.abspath(args.input))

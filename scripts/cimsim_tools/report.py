@@ -21,8 +21,22 @@ HEADLINE = (
     ("time_per_output_token_s", ("latency", "time_per_output_token_s")),
     ("tokens_per_s", ("latency", "tokens_per_s")),
 )
+# The same for a serving report (cimsim serve, kind "serving").
+SERVING_HEADLINE = (
+    ("output_tokens_per_s", ("serving", "throughput", "output_tokens_per_s")),
+    ("energy_per_output_token_j", ("serving", "energy", "per_output_token_j")),
+    ("ttft_p50_s", ("serving", "latency_s", "ttft", "p50")),
+    ("ttft_p99_s", ("serving", "latency_s", "ttft", "p99")),
+    ("tpot_p50_s", ("serving", "latency_s", "tpot", "p50")),
+    ("tpot_p99_s", ("serving", "latency_s", "tpot", "p99")),
+    ("e2e_p50_s", ("serving", "latency_s", "e2e", "p50")),
+    ("e2e_p99_s", ("serving", "latency_s", "e2e", "p99")),
+    ("kv_mean_occupancy", ("serving", "kv_cache", "mean_occupancy")),
+)
 # Side-by-side figures per non-baseline machine, from the report's "comparison".
 COMPARISON = ("speedup", "energy_ratio", "offchip_bytes_ratio")
+SERVING_COMPARISON = ("throughput_ratio", "energy_per_token_ratio", "ttft_p50_ratio",
+                      "tpot_p50_ratio", "e2e_p99_ratio")
 
 # Roofline roofs: the first of these keys found in a machine's `metrics` (or in
 # `metrics.roofline`) wins; the factor converts it to FLOP/s or bytes/s.
@@ -86,7 +100,7 @@ def headline(report):
     rows = []
     for name, m in zip(names, report.get("machines", [])):
         values = {}
-        for column, path in HEADLINE:
+        for column, path in (SERVING_HEADLINE if report.get("kind") == "serving" else HEADLINE):
             v = get(m, path)
             if is_number(v):
                 values[column] = v
@@ -101,7 +115,8 @@ def headline(report):
         name = names[i + 1] if len(comp) == len(names) - 1 else c.get("machine")
         if not isinstance(name, str):
             continue
-        comparisons[name] = {k: c[k] for k in COMPARISON if is_number(c.get(k))}
+        keys = SERVING_COMPARISON if report.get("kind") == "serving" else COMPARISON
+        comparisons[name] = {k: c[k] for k in keys if is_number(c.get(k))}
     return rows, baseline, comparisons
 
 

@@ -67,10 +67,13 @@ class Results:
         header = ["point", "status", "exit_code"] + list(self.spec.param_columns)
         if any_baseline:
             header.append("baseline")
+        serving = self.spec.command == "serve"
         for name in machines:
-            header += ["%s.%s" % (name, m) for m, _ in rep.HEADLINE]
+            header += ["%s.%s" % (name, m)
+                       for m, _ in (rep.SERVING_HEADLINE if serving else rep.HEADLINE)]
             if name in compared:
-                header += ["%s.%s" % (name, m) for m in rep.COMPARISON]
+                header += ["%s.%s" % (name, m)
+                           for m in (rep.SERVING_COMPARISON if serving else rep.COMPARISON)]
         header.append("error")
 
         out = []

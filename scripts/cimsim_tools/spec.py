@@ -157,6 +157,7 @@ class Spec:
             if not _NAME.match(name):
                 name = re.sub(r"[^A-Za-z0-9._\-]", "_", name) or "sweep"
         self.name = name
+        self.command = doc.get("command", "run")
         self.backend = doc.get("backend")
         self.slurm = dict(doc.get("slurm", {}))
 
@@ -213,6 +214,7 @@ class Spec:
                                                 "or vary it in the grid or list (%s has none)"
                                     % origin)
                 self._check_settings(used)
+                self._check_command(used)
                 params = {k: u[0] for k, u in used.items() if k in ARG_KEYS
                           or k in ("machines", "workload")}
                 sets = {k: u[0] for k, u in used.items() if k not in params}
@@ -247,6 +249,17 @@ class Spec:
                     sub, message = problem
                     raise self._err(key_path if sub is None else json_path(sub, path), message)
                 self._settings_checked.add((path, machines))
+
+    def _check_command(self, used):
+        """serve. settings only in a serve sweep; a serve sweep's points have no run lengths
+        (the requests set them)."""
+        for value, path, key, key_path in used.values():
+            if key.startswith("serve.") and self.command != "serve":
+                raise self._err(key_path, "a serve. setting needs \"command\": \"serve\"")
+            if self.command == "serve" and key in ("mode", "prompt", "generate", "batch",
+                                                   "check_timing"):
+                raise self._err(key_path, "not an argument of cimsim serve (the requests set "
+                                          "the lengths: serve.generator.*)")
 
     def _canonical(self, params):
         out = {}
@@ -314,8 +327,8 @@ class Spec:
     # ---- running -------------------------------------------------------------------------
 
     def cimsim_args(self, params):
-        """The arguments of `cimsim run` for a point (without --out/--quiet)."""
-        args = ["run"]
+        """The arguments of `cimsim run` (or serve) for a point (without --out/--quiet)."""
+        args = [self.command]
         for m in params["machines"]:
             args += ["--machine", self.resolve(m)]
         args += ["--workload", self.resolve(params["workload"])]

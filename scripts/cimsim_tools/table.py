@@ -13,11 +13,12 @@ import math
 import re
 
 from .common import InputError, atomic_write
-from .report import COMPARISON, HEADLINE
+from .report import COMPARISON, HEADLINE, SERVING_COMPARISON, SERVING_HEADLINE
 
 BOOKKEEPING = ("point", "status", "exit_code", "baseline", "error")
 CSV_EXPECTED = "a sweep CSV (the results.csv of scripts/sweep.py: a header line, a row per point)"
-METRICS = tuple(m for m, _ in HEADLINE) + COMPARISON
+METRICS = (tuple(m for m, _ in HEADLINE) + COMPARISON + tuple(m for m, _ in SERVING_HEADLINE)
+           + SERVING_COMPARISON)
 
 # metric -> (what it is, unit) for axis labels
 METRIC_LABELS = {
@@ -34,6 +35,20 @@ METRIC_LABELS = {
     "speedup": ("speed-up over the baseline", "x"),
     "energy_ratio": ("energy / baseline energy", "x"),
     "offchip_bytes_ratio": ("off-chip bytes / baseline", "x"),
+    "output_tokens_per_s": ("serving throughput", "tokens/s"),
+    "energy_per_output_token_j": ("energy per output token", "J"),
+    "ttft_p50_s": ("TTFT p50", "s"),
+    "ttft_p99_s": ("TTFT p99", "s"),
+    "tpot_p50_s": ("TPOT p50", "s"),
+    "tpot_p99_s": ("TPOT p99", "s"),
+    "e2e_p50_s": ("end-to-end latency p50", "s"),
+    "e2e_p99_s": ("end-to-end latency p99", "s"),
+    "kv_mean_occupancy": ("mean KV occupancy", ""),
+    "throughput_ratio": ("throughput / baseline", "x"),
+    "energy_per_token_ratio": ("energy per token / baseline", "x"),
+    "ttft_p50_ratio": ("TTFT p50 / baseline", "x"),
+    "tpot_p50_ratio": ("TPOT p50 / baseline", "x"),
+    "e2e_p99_ratio": ("E2E p99 / baseline", "x"),
 }
 PARAM_LABELS = {
     "prompt": ("prompt length", "tokens"),

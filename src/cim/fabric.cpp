@@ -22,6 +22,16 @@ Fabric::Fabric(const sc_core::sc_module_name& module_name, const CimConfig& conf
 
 Fabric::~Fabric() = default;
 
+std::optional<uint64_t> Fabric::kv_budget_bytes(uint64_t weight_bytes, double utilization) const {
+  (void)weight_bytes;  // on the crossbars, not in the off-chip memory
+  // Before start() the system's size, hence its stack count, is not known: one stack's worth.
+  const uint64_t capacity = mem_ ? mem_->capacity_bytes() : stack_capacity_bytes_;
+  if (capacity == 0) {
+    return std::nullopt;
+  }
+  return static_cast<uint64_t>(static_cast<double>(capacity) * utilization);
+}
+
 void Fabric::start(std::unique_ptr<trace::OpSource> trace) {
   trace_ = std::move(trace);
   header_ = trace_->header();
@@ -31,7 +41,7 @@ void Fabric::start(std::unique_ptr<trace::OpSource> trace) {
   while (trace_->next(op)) {
     bool new_phase = !first_phase_.empty() && op.phase != first_phase_.front().phase;
     first_phase_.push_back(op);
-    if (new_phase) {
+    if (new_phase || trace_->phase_complete()) {
       break;
     }
   }

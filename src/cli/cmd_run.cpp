@@ -16,16 +16,6 @@
 #include "progress.hpp"
 
 namespace cimsim::cli {
-namespace {
-
-// The default study's machines: the GPU baseline and the CIM fabric.
-const std::vector<std::string>& default_machines() {
-  static const std::vector<std::string> names = {"a100-sxm4-80gb", "isaac"};
-  return names;
-}
-
-}  // namespace
-
 Command cmd_run() {
   Command c;
   c.name = "run";
@@ -72,23 +62,7 @@ Command cmd_run() {
       factory = [&w]() { return workload::lower(*w); };
     }
 
-    std::vector<std::string> names =
-        vm.count("machine") ? vm["machine"].as<std::vector<std::string>>() : default_machines();
-    std::vector<config::ConfigDoc> machines;
-    std::vector<bool> used(sets.size(), false);
-    for (const auto& name : names) {
-      std::vector<bool> applied;
-      machines.push_back(exec::load_machine(name, sets, names.size() > 1 ? &applied : nullptr));
-      for (size_t i = 0; i < applied.size(); ++i) used[i] = used[i] || applied[i];
-    }
-    if (names.size() > 1) {
-      for (size_t i = 0; i < sets.size(); ++i) {
-        if (sets[i].root == "machine" && !used[i]) {
-          throw InputError(sets[i].text,
-                           "no setting machine." + sets[i].path + " in any of the machines given");
-        }
-      }
-    }
+    std::vector<config::ConfigDoc> machines = load_machines(vm, sets);
 
     exec::RunOptions options;
     options.fast_forward = !vm["no-fast-forward"].as<bool>();

@@ -3,6 +3,7 @@
 
 #include "cimsim/cli/command.hpp"
 #include "cimsim/common/error.hpp"
+#include "cimsim/exec/executor.hpp"
 
 namespace cimsim::cli {
 
@@ -48,10 +49,10 @@ uint64_t parse_count(const std::string& option, const std::string& text, uint64_
   return value;
 }
 
-std::vector<config::Assignment> assignments(const po::variables_map& vm) {
+std::vector<config::Assignment> assignments(const po::variables_map& vm, bool serve_root) {
   std::vector<config::Assignment> out;
   for (const char* flag : {"mode", "prompt", "generate", "batch"}) {
-    if (vm.count(flag) == 0) continue;
+    if (vm.count(flag) == 0 || serve_root) continue;  // serve's --generate is not a count
     std::string value = vm[flag].as<std::string>();
     if (std::string(flag) != "mode")
       value = std::to_string(parse_count(flag, value, flag == std::string("generate") ? 0 : 1));
@@ -67,14 +68,41 @@ std::vector<config::Assignment> assignments(const po::variables_map& vm) {
   if (vm.count("set") != 0) {
     for (const auto& s : vm["set"].as<std::vector<std::string>>()) {
       config::Assignment a = config::parse_assignment(s);
-      if (a.root != "machine" && a.root != "workload" && a.root != "memory") {
-        throw InputError("--set " + s, "path must start with machine., workload. or memory., got " +
-                                           quote_for_message(a.root));
+      if (a.root != "machine" && a.root != "workload" && a.root != "memory" &&
+          !(serve_root && a.root == "serve")) {
+        throw InputError("--set " + s, std::string("path must start with ") +
+                                           (serve_root ? "machine., workload., memory. or serve."
+                                                       : "machine., workload. or memory.") +
+                                           ", got " + quote_for_message(a.root));
       }
       out.push_back(a);
     }
   }
   return out;
+}
+
+std::vector<config::ConfigDoc> load_machines(const po::variables_map& vm,
+                                             const std::vector<config::Assignment>& sets) {
+  // The default study's machines: the GPU baseline and the CIM fabric.
+  std::vector<std::string> names = vm.count("machine")
+                                       ? vm["machine"].as<std::vector<std::string>>()
+                                       : std::vector<std::string>{"a100-sxm4-80gb", "isaac"};
+  std::vector<config::ConfigDoc> machines;
+  std::vector<bool> used(sets.size(), false);
+  for (const auto& name : names) {
+    std::vector<bool> applied;
+    machines.push_back(exec::load_machine(name, sets, names.size() > 1 ? &applied : nullptr));
+    for (size_t i = 0; i < applied.size(); ++i) used[i] = used[i] || applied[i];
+  }
+  if (names.size() > 1) {
+    for (size_t i = 0; i < sets.size(); ++i) {
+      if (sets[i].root == "machine" && !used[i]) {
+        throw InputError(sets[i].text,
+                         "no setting machine." + sets[i].path + " in any of the machines given");
+      }
+    }
+  }
+  return machines;
 }
 
 }  // namespace cimsim::cli

@@ -16,6 +16,7 @@ void ExecutorBase::start_recording(double clock_ghz) {
 
 void ExecutorBase::record(const trace::Op& op, const report::OpCost& cost) {
   recorder_->record(op, cost);
+  if (options_.on_op) options_.on_op(op, cost, recorder_->dynamic_energy_j(cost.counts));
   if (options_.on_progress) options_.on_progress(name_, recorder_->ops_recorded(), ops_total_);
 }
 
@@ -26,6 +27,12 @@ void ExecutorBase::record_setup(const std::string& label, const report::OpCost& 
 void ExecutorBase::record_extra(const std::string& kind, const std::string& name, int32_t layer,
                                 const trace::Phase& phase, const report::OpCost& cost) {
   recorder_->record_extra(kind, name, layer, phase, cost);
+}
+
+double ExecutorBase::static_power_w() const {
+  double w = 0;
+  for (const auto& c : registry_.components()) w += c.static_power_w;
+  return w;
 }
 
 stats::Counts ExecutorBase::unattributed() const {

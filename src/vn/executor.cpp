@@ -54,6 +54,13 @@ void VnExecutor::start(std::unique_ptr<trace::OpSource> trace) {
   sc_core::sc_spawn(sc_core::sc_bind(&VnExecutor::player, this), n.c_str());
 }
 
+std::optional<uint64_t> VnExecutor::kv_budget_bytes(uint64_t weight_bytes,
+                                                    double utilization) const {
+  const auto usable =
+      static_cast<uint64_t>(static_cast<double>(memory_->capacity_bytes()) * utilization);
+  return usable > weight_bytes ? usable - weight_bytes : 0;
+}
+
 bool VnExecutor::done() const {
   if (error_) {
     std::rethrow_exception(error_);
@@ -83,9 +90,14 @@ void VnExecutor::player() {
     bool first = true;
     while (have) {
       const trace::Phase p = next.phase;
+      // A live source ends a phase without showing the next op: run the phase, then read on.
+      bool read_after = false;
       while (have && next.phase == p) {
         phase.push_back(std::move(next));
         next = trace::Op{};
+        // A node reads its first phase ahead (pending_): only a drained read-ahead may end one.
+        read_after = pending_.empty() && source_->phase_complete();
+        if (read_after) break;
         have = pull(next);
       }
       if (first) {
@@ -100,6 +112,7 @@ void VnExecutor::player() {
       while (!phase.empty()) {
         run_group(fuser_->take(phase, *planner_));
       }
+      if (read_after) have = pull(next);
     }
     if (!first) {
       // Everything the memory counted from the first op's start to the last one's end belongs

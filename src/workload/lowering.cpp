@@ -216,9 +216,9 @@ Tensor Lowering::weight(const std::string& id) const {
   return t;
 }
 
-Tensor Lowering::cache(const std::string& id, uint64_t positions) const {
+Tensor Lowering::cache(const std::string& id, uint64_t batch, uint64_t positions) const {
   const ModelConfig& m = w_.model;
-  return part(weight(id), mul(w_.run.batch, positions, m.kv_heads, m.head_dim));
+  return part(weight(id), mul(batch, positions, m.kv_heads, m.head_dim));
 }
 
 Tensor Lowering::part(Tensor t, uint64_t n) {
@@ -317,6 +317,7 @@ Tensor Lowering::attention(std::vector<Op>& out, const std::string& p, int32_t l
   const ModelConfig& m = w_.model;
   const uint64_t batch = w_.run.batch, q = plan_.q, kv = plan_.kv_len, d = m.d_model;
   const uint64_t q_width = mul(heads, m.head_dim), kv_width = mul(kv_heads, m.head_dim);
+  // Q, K and V (and RoPE) are token-parallel: one matmul over every row of the phase.
   const auto column = trace::TpRole::column;
   Tensor tq = linear(out, p + ".attn.q", p + ".attn.q", layer, x, rows_, d, q_width,
                      {batch, q, q_width}, column);
@@ -325,6 +326,27 @@ Tensor Lowering::attention(std::vector<Op>& out, const std::string& p, int32_t l
   Tensor tv = linear(out, p + ".attn.v", p + ".attn.v", layer, x, rows_, d, kv_width,
                      {batch, q, kv_width}, column);
 
+  if (m.position == Position::rope) {
+    Op& op = emit(out, OpKind::rope, p + ".rope", layer);
+    op.rows = {rows_, add(q_width, kv_width)};
+    op.flops = mul(kRopeFlops, rows_, op.rows.cols);
+    op.inputs = {tq, tk};
+    op.outputs = {activation(p + ".rope.q", tq.shape), activation(p + ".rope.k", tk.shape)};
+    tq = op.outputs[0];
+    tk = op.outputs[1];
+  }
+  if (!groups_.empty()) {
+    return ragged_attention(out, p, layer, tq, tk, tv, heads, kv_heads);
+  }
+  return attention_core(out, p, layer, tq, tk, tv, heads, kv_heads, batch, q, kv);
+}
+
+Tensor Lowering::attention_core(std::vector<Op>& out, const std::string& p, int32_t layer,
+                                const Tensor& tq, const Tensor& tk, const Tensor& tv,
+                                uint64_t heads, uint64_t kv_heads, uint64_t batch, uint64_t q,
+                                uint64_t kv) {
+  const ModelConfig& m = w_.model;
+  const uint64_t q_width = mul(heads, m.head_dim);
   trace::AttentionShape shape;
   shape.batch = batch;
   shape.heads = heads;
@@ -338,24 +360,14 @@ Tensor Lowering::attention(std::vector<Op>& out, const std::string& p, int32_t l
   const uint64_t keys_read = shape.keys();  // the keys any query sees: the rest is not read
   const uint64_t pairs = mul(batch, heads, shape.pairs());  // over sequences and heads
 
-  if (m.position == Position::rope) {
-    Op& op = emit(out, OpKind::rope, p + ".rope", layer);
-    op.rows = {rows_, add(q_width, kv_width)};
-    op.flops = mul(kRopeFlops, rows_, op.rows.cols);
-    op.inputs = {tq, tk};
-    op.outputs = {activation(p + ".rope.q", tq.shape), activation(p + ".rope.k", tk.shape)};
-    tq = op.outputs[0];
-    tk = op.outputs[1];
-  }
-
   Tensor keys = tk, values = tv;
   if (decoder()) {
     Op& op = emit(out, OpKind::kv_write, p + ".kv_write", layer);
     op.attn = shape;
     op.inputs = {tk, tv};
-    op.outputs = {cache(p + ".kv.k", q), cache(p + ".kv.v", q)};
-    keys = cache(p + ".kv.k", keys_read);
-    values = cache(p + ".kv.v", keys_read);
+    op.outputs = {cache(p + ".kv.k", batch, q), cache(p + ".kv.v", batch, q)};
+    keys = cache(p + ".kv.k", batch, keys_read);
+    values = cache(p + ".kv.v", batch, keys_read);
   }
 
   if (w_.run.attention == AttentionForm::fused) {
@@ -465,7 +477,8 @@ void Lowering::layer(std::vector<Op>& out, uint32_t index) {
 
 void Lowering::final_block(std::vector<Op>& out) {
   const ModelConfig& m = w_.model;
-  const uint64_t batch = w_.run.batch, d = m.d_model;
+  // A ragged iteration needs logits for the sequences that emit a token only.
+  const uint64_t batch = logits_rows_ > 0 ? logits_rows_ : w_.run.batch, d = m.d_model;
   const auto top = static_cast<int32_t>(m.layers);
   // Logits are needed at the last position of each sequence only; the encoder keeps every
   // position's final hidden state.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cimsim/common/checked_math.hpp"
+#include "cimsim/workload/iteration.hpp"
 #include "internal.hpp"
 #include "routing.hpp"
 
@@ -62,6 +63,13 @@ class Lowering final : public trace::OpSource {
   // Appends the ops of block `block` (0: embedding, 1..L: layer block-1, L+1: final).
   void lower_block(const PhasePlan& p, uint32_t block, std::vector<trace::Op>& out);
 
+  // Serving (lowering_ragged.cpp): the KV caches become one pool of `positions` positions, and
+  // a ragged phase runs its token-parallel ops over every group's tokens at once and its
+  // attention per group; logits for `logits_rows` sequences.
+  void declare_kv_pool(uint64_t positions);
+  void lower_ragged(trace::Phase phase, const std::vector<AttentionGroup>& groups,
+                    uint64_t logits_rows, std::vector<trace::Op>& out);
+
  private:
   bool decoder() const { return w_.run.mode == Mode::decoder; }
   bool lm_head() const { return w_.run.mode != Mode::encoder; }
@@ -73,7 +81,7 @@ class Lowering final : public trace::OpSource {
   trace::Tensor activation(std::string id, std::vector<uint64_t> shape, trace::DType dtype) const;
   trace::Tensor activation(std::string id, std::vector<uint64_t> shape) const;
   trace::Tensor weight(const std::string& id) const;
-  trace::Tensor cache(const std::string& id, uint64_t positions) const;
+  trace::Tensor cache(const std::string& id, uint64_t batch, uint64_t positions) const;
   static trace::Tensor part(trace::Tensor t, uint64_t elements);
 
   void embedding(std::vector<trace::Op>& out);
@@ -93,6 +101,16 @@ class Lowering final : public trace::OpSource {
   // shard's).
   trace::Tensor attention(std::vector<trace::Op>& out, const std::string& p, int32_t layer,
                           const trace::Tensor& x, uint64_t heads, uint64_t kv_heads);
+  // The attention proper (KV append, then the fused op or its split form) of `batch`
+  // sequences of `q` new positions each over `kv` keys, given the (rotated) Q, K and V.
+  trace::Tensor attention_core(std::vector<trace::Op>& out, const std::string& p, int32_t layer,
+                               const trace::Tensor& tq, const trace::Tensor& tk,
+                               const trace::Tensor& tv, uint64_t heads, uint64_t kv_heads,
+                               uint64_t batch, uint64_t q, uint64_t kv);
+  // attention_core once per group of a ragged phase, on that group's rows of Q, K and V.
+  trace::Tensor ragged_attention(std::vector<trace::Op>& out, const std::string& p, int32_t layer,
+                                 const trace::Tensor& tq, const trace::Tensor& tk,
+                                 const trace::Tensor& tv, uint64_t heads, uint64_t kv_heads);
   // One FFN over `rows` token rows of `x`: ops and weights named `prefix`.gate/.up/.act/
   // .mul/.down; `lead` is the output shape without its last (width) dimension.
   trace::Tensor ffn(std::vector<trace::Op>& out, const std::string& prefix, int32_t layer,
@@ -115,6 +133,9 @@ class Lowering final : public trace::OpSource {
   uint64_t rows_ = 0;  // batch x q token rows
   trace::Tensor x_;
   uint64_t next_id_ = 0;
+  // A ragged phase (serving): its attention groups and logit rows; empty/0 otherwise.
+  std::vector<AttentionGroup> groups_;
+  uint64_t logits_rows_ = 0;
 
   // next(): the current block's ops and where the cursor is.
   std::vector<trace::Op> buffer_;

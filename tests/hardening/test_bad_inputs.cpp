@@ -651,6 +651,46 @@ std::vector<Case> catalogue() {
                    "workload.model.layers": [1,2,3,4,5,6,7,8,9,10],
                    "workload.model.vocab": [1,2,3,4,5,6,7,8,9,10,11]}})",
                  {"{IN}/s.json: grid", "110000 points", "limit of 100000"}));
+  // ---- serving (cimsim serve): request traces, generator, serve settings ----
+  auto serve = [](std::vector<std::string> extra) {
+    std::vector<std::string> a = {"serve",          "--machine", "a100-sxm4-80gb", "--workload",
+                                  "{IN}/tiny.json", "--out",     "{OUT}",          "-q"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  const std::string ok_request = R"({"arrival_s": 0, "prompt_tokens": 10, "output_tokens": 6})";
+  const std::vector<std::pair<std::string, std::string>> ok_file = {{"r.jsonl", ok_request}};
+  add(cimsim_case("serve_negative_arrival",
+                  {{"r.jsonl", R"({"arrival_s": -1, "prompt_tokens": 3, "output_tokens": 2})"}},
+                  serve({"--requests", "{IN}/r.jsonl"}),
+                  {"{IN}/r.jsonl:1", "arrival_s", ">= 0", "-1"}));
+  add(cimsim_case("serve_prompt_longer_than_context",
+                  {{"r.jsonl", ok_request + "\n" +
+                                   R"({"arrival_s": 1, "prompt_tokens": 20, "output_tokens": 2})"}},
+                  serve({"--requests", "{IN}/r.jsonl"}),
+                  {"{IN}/r.jsonl:2", "= 22", "context of 16 tokens"}));
+  add(cimsim_case("serve_unknown_scheduler", ok_file,
+                  serve({"--requests", "{IN}/r.jsonl", "--scheduler", "fifo"}),
+                  {"serve.scheduler", "\"fifo\"", "\"continuous\""}));
+  add(cimsim_case("serve_zero_block_size", ok_file,
+                  serve({"--requests", "{IN}/r.jsonl", "--set", "serve.block_tokens=0"}),
+                  {"serve.block_tokens", "in [1, 1048576], got 0"}));
+  add(cimsim_case("serve_utilization_over_one", ok_file,
+                  serve({"--requests", "{IN}/r.jsonl", "--set", "serve.memory_utilization=1.5"}),
+                  {"serve.memory_utilization", "<= 1, got 1.5"}));
+  add(cimsim_case("serve_request_over_kv_pool", ok_file,
+                  serve({"--requests", "{IN}/r.jsonl", "--set", "serve.block_tokens=4", "--set",
+                         "serve.kv_capacity_blocks=1"}),
+                  {"request 0", "needs 4 KV blocks of 4 tokens", "at most the 1"}));
+  add(cimsim_case("serve_negative_rate", {}, serve({"--generate", R"({"rate_per_s": -1})"}),
+                  {"--generate", "serve.generator.rate_per_s", "> 0, got -1"}));
+  add(cimsim_case("serve_no_requests", {}, serve({}), {"no requests", "--requests", "--generate"}));
+  add(cimsim_case("serve_requests_and_generator", ok_file,
+                  serve({"--requests", "{IN}/r.jsonl", "--generate", "{}"}),
+                  {"--requests", "not both"}));
+  add(cimsim_case("serve_missing_request_file", {}, serve({"--requests", "{IN}/none.jsonl"}),
+                  {"{IN}/none.jsonl", "cannot read"}));
+
   return cases;
 }
 
@@ -742,7 +782,7 @@ TEST(BadInputCatalogue, CoversEveryWayIn) {
   std::vector<Case> cases = catalogue();
   EXPECT_GE(cases.size(), 30u);
   for (const char* prefix :
-       {"machine_", "memory_", "workload_", "cli_", "trace_", "memtrace_", "sweep_"}) {
+       {"machine_", "memory_", "workload_", "cli_", "trace_", "memtrace_", "sweep_", "serve_"}) {
     size_t n = 0;
     for (const auto& c : cases) {
       n += c.name.rfind(prefix, 0) == 0 ? 1 : 0;

@@ -267,6 +267,49 @@ class SweepPlots(PlotTestCase):
                                                      "seq-latency-time_to_first_token_s.png")))
 
 
+def serving_report(machines):
+    """A serving report (cimsim serve --out) with the sections the serving plots read."""
+    def section(name, kind, scale):
+        lat = {k: {"mean": scale * f, "p50": scale * f, "p90": 2 * scale * f,
+                   "p99": 3 * scale * f, "max": 4 * scale * f, "count": 10}
+               for k, f in (("ttft", 1e-2), ("tpot", 1e-3), ("e2e", 1e-1))}
+        return {"name": name, "type": kind, "serving": {
+            "latency_s": lat, "throughput": {"output_tokens_per_s": 1000 / scale},
+            "energy": {"per_output_token_j": 0.01 * scale}}}
+    return {"schema_version": 1, "kind": "serving", "requests": {"count": 10},
+            "machines": [section(n, k, sc) for n, k, sc in machines]}
+
+
+class ServingPlots(PlotTestCase):
+    def test_latency_and_throughput(self):
+        path = os.path.join(self.tmp, "serving.json")
+        with open(path, "w") as f:
+            json.dump(serving_report([("a100-sxm4-80gb", "von_neumann", 1.0),
+                                      ("isaac", "cim", 100.0)]), f)
+        out = self.out_dir("serving")
+        res = self.plot("serving", path, "--out-dir", out, "--format", "png,svg")
+        self.assertPlots(res, out, ["latency", "throughput"])
+
+    def test_real_cimsim_serving_report(self):
+        real = os.environ.get("CIMSIM_REAL")
+        if not real:
+            self.skipTest("CIMSIM_REAL not set (ctest sets it to build/cimsim)")
+        path = os.path.join(self.tmp, "real-serving.json")
+        subprocess.run([real, "serve", "--machine", "a100-sxm4-80gb", "--workload", "gpt2-small",
+                        "--generate", '{"count": 3, "rate_per_s": 100}', "--out", path,
+                        "--quiet"], check=True, timeout=300)
+        out = self.out_dir("real-serving")
+        res = self.plot("latency", path, "--out-dir", out, "--format", "png,svg")
+        self.assertPlots(res, out, ["latency"])
+
+    def test_a_run_report_is_not_a_serving_report(self):
+        out = self.out_dir("serving-bad")
+        res = self.plot("latency", self.report, "--out-dir", out)
+        self.assertEqual(res.returncode, 2)
+        self.assertRegex(res.stderr, r'^plot: error: .*kind: expected "serving"')
+        self.assertFalse(os.path.exists(out))
+
+
 class BadInput(PlotTestCase):
     def bad(self, args, pattern, name):
         out = self.out_dir("bad-" + name)

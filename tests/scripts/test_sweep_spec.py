@@ -61,6 +61,31 @@ class SpecValidation(unittest.TestCase):
         self.assertTrue(text.startswith(prefix), "%r does not start with %r" % (text, prefix))
         self.assertRegex(text[len(prefix):], "^" + message + "$")
 
+    # ---- serve sweeps (request rate) -------------------------------------------------------
+
+    def test_serve_sweep_over_request_rate(self):
+        sp = self.load({"command": "serve", "machines": ["a100-sxm4-80gb"],
+                        "workload": "gpt2-small", "set": {"serve.generator.count": 10},
+                        "grid": {"serve.generator.rate_per_s": [1, 2.5]}})
+        self.assertEqual(len(sp.points), 2)
+        args = sp.cimsim_args(sp.points[1].params)
+        self.assertEqual(args[0], "serve")
+        self.assertIn("serve.generator.rate_per_s=2.5", args)
+        self.assertIn("serve.generator.count=10", args)
+        shipped = spec_mod.Spec.load(os.path.join(REPO, "configs", "sweeps",
+                                                  "serve-request-rate.json"))
+        self.assertEqual(len(shipped.points), 4)
+
+    def test_serve_settings_need_the_serve_command(self):
+        self.assertRejects({"machines": ["a100-sxm4-80gb"], "workload": "gpt2-small",
+                            "grid": {"serve.generator.rate_per_s": [1, 2]}},
+                           'grid["serve.generator.rate_per_s"]',
+                           'a serve\. setting needs "command": "serve"')
+        self.assertRejects({"command": "serve", "machines": ["a100-sxm4-80gb"],
+                            "workload": "gpt2-small", "args": {"prompt": 64},
+                            "grid": {"serve.generator.rate_per_s": [1, 2]}},
+                           "args.prompt", "not an argument of cimsim serve.*")
+
     # ---- the spec's own schema -----------------------------------------------------------
 
     def test_sweep_schema_is_a_valid_json_schema(self):

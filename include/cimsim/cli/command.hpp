@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cimsim/config/json_file.hpp"
 #include "cimsim/config/overrides.hpp"
 
 namespace cimsim::cli {
@@ -40,7 +41,13 @@ void add_output_options(po::options_description& desc);    // --out --quiet
 
 // --set values plus the workload shorthands (--mode, --prompt, --generate, --batch) as
 // assignments, in the order they apply: shorthands first, then --set in command-line order.
-std::vector<config::Assignment> assignments(const po::variables_map& vm);
+// `serve_root` (cimsim serve): serve.PATH settings are allowed and there are no shorthands.
+std::vector<config::Assignment> assignments(const po::variables_map& vm, bool serve_root = false);
+
+// The machines of --machine (default: a100-sxm4-80gb and isaac) with the machine. settings
+// applied; in a side-by-side run a setting must exist on at least one of them.
+std::vector<config::ConfigDoc> load_machines(const po::variables_map& vm,
+                                             const std::vector<config::Assignment>& sets);
 
 // A count from the command line: digits only (boost would turn "-5" into 2^64-5).
 uint64_t parse_count(const std::string& option, const std::string& text, uint64_t min_value);

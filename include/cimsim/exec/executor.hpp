@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,10 @@
 #include "cimsim/config/overrides.hpp"
 #include "cimsim/config/registry.hpp"
 #include "cimsim/trace/source.hpp"
+
+namespace cimsim::report {
+struct OpCost;
+}
 
 namespace cimsim::exec {
 
@@ -32,6 +37,10 @@ struct RunOptions {
   // Called after each op completes (cheap; may be empty).
   std::function<void(const std::string& machine, uint64_t ops_done, uint64_t ops_total)>
       on_progress;
+  // Called with every finished op, what it cost and the dynamic energy of its actions (a
+  // serving run costs its iterations from these; may be empty).
+  std::function<void(const trace::Op& op, const report::OpCost& cost, double dynamic_energy_j)>
+      on_op;
 };
 
 class Executor {
@@ -44,6 +53,16 @@ class Executor {
   // After the simulation: this machine's report section (report/recorder.hpp layout plus
   // "name", "type", "config" and machine-specific "metrics").
   virtual Json report() const = 0;
+  // Bytes of the machine's memory a KV cache may use beside `weight_bytes` of weights when
+  // `utilization` of the memory may be taken (a serving run sizes its KV pool from it);
+  // nullopt if the machine cannot say. Asked after elaboration, before start().
+  virtual std::optional<uint64_t> kv_budget_bytes(uint64_t weight_bytes, double utilization) const {
+    (void)weight_bytes;
+    (void)utilization;
+    return std::nullopt;
+  }
+  // Static (leakage) power of every declared component, in watts; known once started.
+  virtual double static_power_w() const { return 0; }
 };
 
 // A kind of machine selected by the "type" key of a machine config.

@@ -19,6 +19,7 @@ class ExecutorBase : public Executor {
  public:
   Json report() const override;
   bool done() const override { return done_; }
+  double static_power_w() const override;
 
  protected:
   ExecutorBase(std::string name, std::string type, Json config, RunOptions options);

