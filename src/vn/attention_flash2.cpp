@@ -216,8 +216,7 @@ void Flash2::plan(const trace::Op& op, const AttentionFusion& fused, KernelPlann
     const uint64_t last_key = swapped || !causal ? nk : std::min(nk, nk - nq + r0 + rows);
     // With a window, the block's first row sees keys from first_seen on.
     const uint64_t first_row_pos = nk - nq + (swapped ? 0 : r0) + 1;
-    const uint64_t first_seen =
-        window > 0 && first_row_pos > window ? first_row_pos - window : 0;
+    const uint64_t first_seen = window > 0 && first_row_pos > window ? first_row_pos - window : 0;
     const uint64_t j1 =
         std::min(j0 + tc, std::min(j0 + (sp + 1) * per_split, ceil_div(last_key, bn)));
     for (uint64_t j = j0 + sp * per_split; j < j1; ++j) {
