@@ -52,8 +52,9 @@ built=$(date +%s)
 # Under the sanitizers the simulations run ~5-10x slower. Left out here, and run only in the
 # Release pass above: the tests whose point is a size (the same code paths at small sizes are
 # in the suite): fast-forward equal to full simulation on whole models, the 8192^3 GEMM, the
-# attention traffic curves over N and SRAM size.
-san_skip='FastForwardMatchesFullSimulationOn|Large8192Cubed|FlashMovesSeveralTimesLess|StandardHbmBytesGrowAsNSquared'
+# attention traffic curves over N and SRAM size, serving GPT-2 small against every iteration
+# simulated and on ISAAC (tests/serve has the same paths on a tiny model).
+san_skip='FastForwardMatchesFullSimulationOn|Large8192Cubed|FlashMovesSeveralTimesLess|StandardHbmBytesGrowAsNSquared|ServeCli.ReuseIsWithin|ServeCli.BothMachinesSideBySide'
 status=0
 ctest --test-dir "$san_dir" --output-on-failure -j "$jobs" -E "$san_skip" \
   ${ctest_args[@]+"${ctest_args[@]}"} || status=$?
