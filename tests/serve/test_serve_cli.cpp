@@ -70,8 +70,13 @@ TEST(ServeCli, BothMachinesSideBySideWithTheirKvPools) {
              "{\"arrival_s\": 0, \"prompt_tokens\": 40, \"output_tokens\": 4}\n"
              "# a comment\n"
              "{\"arrival_s\": 0.001, \"prompt_tokens\": 17, \"output_tokens\": 3}\n");
+  // A small GPT-style model (2 layers, d_model 64) keeps the CIM side quick to simulate.
+  write_file(dir + "/small.json", R"({"name": "small", "model": {"layers": 2, "d_model": 64,
+    "heads": 4, "kv_heads": 4, "head_dim": 16, "d_ff": 256, "vocab": 100, "max_context": 256,
+    "activation": "gelu", "ffn": "mlp", "norm": "layernorm", "norm_placement": "pre",
+    "position": "learned", "bias": true, "tie_embeddings": true}})");
   CommandResult r = run_cimsim({"serve", "--machine", "a100-sxm4-80gb", "--machine", "isaac",
-                                "--workload", "gpt2-small", "--requests", dir + "/r.jsonl",
+                                "--workload", dir + "/small.json", "--requests", dir + "/r.jsonl",
                                 "--scheduler", "chunked", "--out", dir + "/s.json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("ttft"), std::string::npos);
@@ -83,10 +88,10 @@ TEST(ServeCli, BothMachinesSideBySideWithTheirKvPools) {
   EXPECT_EQ(rep["machines"][0]["type"], "von_neumann");
   EXPECT_EQ(rep["machines"][1]["type"], "cim");
   for (const auto& m : rep["machines"]) {
-    // GPT-2 small: K and V of 12 layers x 768 wide in fp16 per token.
-    EXPECT_EQ(m["kv_pool"]["bytes_per_token"], 2 * 12 * 768 * 2);
+    // K and V of 2 layers x 64 wide in fp16 per token.
+    EXPECT_EQ(m["kv_pool"]["bytes_per_token"], 2 * 2 * 64 * 2);
     EXPECT_EQ(m["kv_pool"]["capacity_blocks"].get<uint64_t>(),
-              m["kv_pool"]["budget_bytes"].get<uint64_t>() / (16 * 2 * 12 * 768 * 2));
+              m["kv_pool"]["budget_bytes"].get<uint64_t>() / (16 * 2 * 2 * 64 * 2));
     const Json& s = m["serving"];
     EXPECT_EQ(s["output_tokens"], 7);
     EXPECT_EQ(s["iterations"]["decode_tokens"].get<uint64_t>() +
