@@ -36,6 +36,22 @@ MAMF = ("S. Bekman, Machine Learning Engineering Open Book, compute/accelerator,
 # between two CUDA events: no CUDA Graph), so those figures run with execution "eager".
 EAGER_TRT = ["--set", "machine.execution={\"name\": \"eager\", \"launch_ns\": 3000, \"gap_ns\": 500}"]
 
+
+def bert_figure(size, seq, measured_ms, conditions):
+    """One TensorRT BERT demo latency on the A100-40GB, run with EAGER_TRT."""
+    return {
+        "id": "bert-%s-%d" % (size, seq),
+        "what": "BERT-%s encoder latency, sequence %d" % (size, seq),
+        "conditions": conditions,
+        "source": TRT_BERT,
+        "measured": measured_ms, "unit": "ms",
+        "role": "validate",
+        "args": ["--machine", "a100-sxm4-40gb", "--workload", "bert-" + size, "--mode",
+                 "encoder", "--prompt", str(seq)] + EAGER_TRT,
+        "metric": "total_ms",
+    }
+
+
 FIGURES = [
     {
         "id": "mamf-a100",
@@ -105,51 +121,11 @@ FIGURES = [
                  "--generate", "64"],
         "metric": "tpot_ms",
     },
-    {
-        "id": "bert-large-128",
-        "what": "BERT-large encoder latency, sequence 128",
-        "conditions": "A100 (40GB), fp16, batch 1, TensorRT, average latency, host copies "
-                      "excluded",
-        "source": TRT_BERT,
-        "measured": 1.64, "unit": "ms",
-        "role": "validate",
-        "args": ["--machine", "a100-sxm4-40gb", "--workload", "bert-large", "--mode", "encoder",
-                 "--prompt", "128"] + EAGER_TRT,
-        "metric": "total_ms",
-    },
-    {
-        "id": "bert-large-384",
-        "what": "BERT-large encoder latency, sequence 384",
-        "conditions": "as above",
-        "source": TRT_BERT,
-        "measured": 3.12, "unit": "ms",
-        "role": "validate",
-        "args": ["--machine", "a100-sxm4-40gb", "--workload", "bert-large", "--mode", "encoder",
-                 "--prompt", "384"] + EAGER_TRT,
-        "metric": "total_ms",
-    },
-    {
-        "id": "bert-base-128",
-        "what": "BERT-base encoder latency, sequence 128",
-        "conditions": "as above",
-        "source": TRT_BERT,
-        "measured": 0.67, "unit": "ms",
-        "role": "validate",
-        "args": ["--machine", "a100-sxm4-40gb", "--workload", "bert-base", "--mode", "encoder",
-                 "--prompt", "128"] + EAGER_TRT,
-        "metric": "total_ms",
-    },
-    {
-        "id": "bert-base-384",
-        "what": "BERT-base encoder latency, sequence 384",
-        "conditions": "as above",
-        "source": TRT_BERT,
-        "measured": 1.31, "unit": "ms",
-        "role": "validate",
-        "args": ["--machine", "a100-sxm4-40gb", "--workload", "bert-base", "--mode", "encoder",
-                 "--prompt", "384"] + EAGER_TRT,
-        "metric": "total_ms",
-    },
+    bert_figure("large", 128, 1.64, "A100 (40GB), fp16, batch 1, TensorRT, average latency, "
+                "host copies excluded"),
+    bert_figure("large", 384, 3.12, "as above"),
+    bert_figure("base", 128, 0.67, "as above"),
+    bert_figure("base", 384, 1.31, "as above"),
 ]
 
 
