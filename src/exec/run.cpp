@@ -7,22 +7,23 @@ namespace cimsim::exec {
 namespace {
 
 // A trace read from a file can turn out to be bad halfway (line 17 names an unknown tensor).
-// The error surfaces inside a machine's SystemC thread, where an exception would become an
-// opaque SystemC report; instead the source records it, stops the simulation and ends the
-// stream, and run_machines rethrows it as the InputError it is.
+// The error surfaces inside a machine's SystemC thread. The source records it and lets it
+// unwind that thread's stack (each machine's thread catches it and ends; every machine reads
+// the same file, so each meets the error at the same line), and run_machines rethrows it as
+// the InputError it is. No sc_stop: a stopped simulation leaves suspended threads' stacks
+// (and what they own) never destroyed, which the leak sanitizer rightly reports.
 class GuardedSource final : public trace::OpSource {
  public:
   GuardedSource(std::unique_ptr<trace::OpSource> inner, std::exception_ptr& error)
       : inner_(std::move(inner)), error_(error) {}
   const trace::TraceHeader& header() const override { return inner_->header(); }
   bool next(trace::Op& op) override {
-    if (error_) return false;
+    if (error_) std::rethrow_exception(error_);
     try {
       return inner_->next(op);
     } catch (const InputError&) {
       error_ = std::current_exception();
-      sc_core::sc_stop();
-      return false;
+      throw;
     }
   }
 

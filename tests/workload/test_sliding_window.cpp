@@ -71,7 +71,7 @@ TEST(SlidingWindow, AttentionReadsAndComputesOnlyTheWindowByHand) {
   EXPECT_EQ(p.flops, 4u * 9 * 13);
   EXPECT_EQ(p.inputs[1].bytes, 32u);
   for (uint32_t j = 1; j <= 3; ++j) {
-    const trace::Op& d = phase_ops(ops, {trace::PhaseKind::decode, j}).at("L0.attn");
+    const trace::Op d = phase_ops(ops, {trace::PhaseKind::decode, j}).at("L0.attn");
     EXPECT_EQ(d.attn.kv_len, 4u + j);
     EXPECT_EQ(d.flops, 4u * 3 * 13) << j;
     EXPECT_EQ(d.inputs[1].bytes, 24u) << j;  // K
