@@ -20,6 +20,17 @@ TEST(Cli, NoCommandPrintsUsageAndExits2) {
   EXPECT_NE(r.out.find("usage: cimsim <command>"), std::string::npos);
 }
 
+// The banner says what each machine's timing is (issue 16 item 5): event-driven parts and
+// closed forms per machine, as docs/architecture.md lists them.
+TEST(Cli, BannerSaysWhatIsSimulated) {
+  CommandResult r = run_cimsim({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* part :
+       {"HBM: cycle-level", "GPU: event-driven", "CIM: events", "closed forms"}) {
+    EXPECT_NE(r.out.find(part), std::string::npos) << part;
+  }
+}
+
 TEST(Cli, EveryCommandHasHelp) {
   for (const char* cmd : {"run", "info", "config", "schema"}) {
     CommandResult r = run_cimsim({cmd, "--help"});
