@@ -88,4 +88,33 @@ bool closed_form_holds(const MvmStages& s) {
   return ir_ok && or_ok;
 }
 
+std::vector<uint64_t> walk_shared_adcs(const std::vector<AdcClient>& clients) {
+  const char* what = "shared ADC time";
+  std::vector<uint64_t> done(clients.size(), 0), ready(clients.size()), left(clients.size());
+  for (size_t i = 0; i < clients.size(); ++i) {
+    ready[i] = checked_add(clients[i].start_ps, clients[i].read_ps, what);
+    left[i] = clients[i].steps;
+  }
+  uint64_t adc_free = 0;
+  for (;;) {
+    // The step that became ready first; one pass per conversion (a handful of clients).
+    size_t next = clients.size();
+    for (size_t i = 0; i < clients.size(); ++i) {
+      if (left[i] > 0 && (next == clients.size() || ready[i] < ready[next])) {
+        next = i;
+      }
+    }
+    if (next == clients.size()) {
+      return done;
+    }
+    const AdcClient& c = clients[next];
+    const uint64_t latched = std::max(ready[next], adc_free);
+    adc_free = checked_add(latched, c.convert_ps, what);
+    done[next] = adc_free;
+    // The crossbar is free again once its step is latched: it reads the next one.
+    ready[next] = checked_add(latched, c.read_ps, what);
+    --left[next];
+  }
+}
+
 }  // namespace cimsim::cim

@@ -28,8 +28,9 @@ cim::MvmStages small_stages() {
   return s;
 }
 
-// One ISAAC IMA holding a 128x128 16-bit weight: 8 crossbars of 128 rows x 128 columns.
-cim::PeLoad isaac_ima(const cim::CimConfig& c) {
+// One PE (an ISAAC IMA, a PUMA MVMU) holding a 128x128 16-bit weight: 8 crossbars of 128
+// rows x 128 columns (16 weights per row in 8 2-bit cells).
+cim::PeLoad one_pe_128x128(const cim::CimConfig& c) {
   cim::PeLoad pe;
   for (uint32_t i = 0; i < c.pe.crossbars; ++i) {
     pe.add(cim::XbarUse{128, 128}, c.rows_at_once());
@@ -54,7 +55,7 @@ TEST(MvmPipeline, UncontendedWalkEqualsTheClosedForm) {
   for (const auto& k : cases) {
     cim::CimConfig c = preset(k.machine, k.patch);
     cim::MvmModel model(c, k.bits);
-    cim::PeLoad pe = isaac_ima(c);
+    cim::PeLoad pe = one_pe_128x128(c);
     cim::MvmStages st = model.stages(pe, 128 * k.bits / 8, 256);
     ASSERT_TRUE(cim::closed_form_holds(st)) << k.machine << " " << k.patch.dump();
     cim::MvmTiming t = model.timing(pe);
@@ -80,7 +81,7 @@ TEST(MvmPipeline, UncontendedWalkEqualsTheClosedForm) {
 TEST(MvmPipeline, SharedAdcsStallTheCrossbar) {
   cim::CimConfig balanced = preset("isaac");
   cim::MvmModel m1(balanced, 16);
-  cim::MvmStages s1 = m1.stages(isaac_ima(balanced), 256, 256);
+  cim::MvmStages s1 = m1.stages(one_pe_128x128(balanced), 256, 256);
   EXPECT_EQ(s1.read_ps, 100 * kNs);
   EXPECT_EQ(s1.convert_ps, 100 * kNs);
   cim::PipelineRun r1 = cim::walk_pipeline(s1, all_at_zero(1));
@@ -90,7 +91,7 @@ TEST(MvmPipeline, SharedAdcsStallTheCrossbar) {
 
   cim::CimConfig shared = preset("isaac", Json::parse(R"({"pe": {"adcs": 4}})"));
   cim::MvmModel m2(shared, 16);
-  cim::MvmStages s2 = m2.stages(isaac_ima(shared), 256, 256);
+  cim::MvmStages s2 = m2.stages(one_pe_128x128(shared), 256, 256);
   EXPECT_EQ(s2.convert_ps, 200 * kNs);
   cim::PipelineRun r2 = cim::walk_pipeline(s2, all_at_zero(1));
   // Read 0: 0-100 ns, converted 100-300; read k >= 1 starts when step k-1 is latched, at
@@ -100,6 +101,40 @@ TEST(MvmPipeline, SharedAdcsStallTheCrossbar) {
   EXPECT_EQ(r2.crossbar.busy_ps, 16 * 100 * kNs);
   EXPECT_EQ(r2.adc.busy_ps, 16 * 200 * kNs);
   EXPECT_EQ(r2.adc.starved_ps, 0u);
+  // Sharing fixed by the wiring of one PE's lockstep crossbars is no interference: mvm.hpp's
+  // closed form already charges the busiest ADC's 256 conversions per step.
+  EXPECT_EQ(m2.timing(one_pe_128x128(shared)).run_ps(1), r2.done_ps);
+  // Against the same MVM with its ADCs free (one per crossbar): + 16 x (200 - 100) ns.
+  EXPECT_EQ(r2.done_ps - m1.timing(one_pe_128x128(balanced)).run_ps(1), 16 * 100 * kNs);
+}
+
+// Two crossbars running independent MVMs (4 steps each, 10 ns reads) on one ADC that
+// converts a step in 8 ns. Alone, each has its ADC free: the closed form 4 x 10 + 8 = 48 ns.
+// Shared, both start at 0 (the ADC takes ties in index order):
+//   A: ready 10, converted 10-18; reads 10-20.   B: ready 10, converted 18-26; reads 18-28.
+//   A: ready 20, converted 26-34; reads 26-36.   B: ready 28, converted 34-42; reads 34-44.
+//   A: ready 36, converted 42-50; reads 42-52.   B: ready 44, converted 50-58; reads 50-60.
+//   A: ready 52, converted 58-66: done at 66.    B: ready 60, converted 66-74: done at 74.
+// A is 18 ns and B 26 ns later than the closed form; both within mvm.hpp's lockstep bound for
+// two crossbars on one ADC (10 + 4 x 16 = 74 ns).
+TEST(MvmPipeline, AnAdcSharedByTwoCrossbarsDelaysBoth) {
+  cim::AdcClient a{4, 0, 10 * kNs, 8 * kNs};
+  const uint64_t alone = cim::walk_shared_adcs({a}).at(0);
+  EXPECT_EQ(alone, (4 * 10 + 8) * kNs);
+  std::vector<uint64_t> both = cim::walk_shared_adcs({a, a});
+  EXPECT_EQ(both, (std::vector<uint64_t>{66 * kNs, 74 * kNs}));
+  EXPECT_EQ(both[0] - alone, 18 * kNs);
+  EXPECT_EQ(both[1] - alone, 26 * kNs);
+  // B starting once A is done finds the ADC free: the closed form again, shifted.
+  cim::AdcClient late = a;
+  late.start_ps = 48 * kNs;
+  EXPECT_EQ(cim::walk_shared_adcs({a, late}), (std::vector<uint64_t>{48 * kNs, 96 * kNs}));
+  // Agrees with the one-PE walk when there is one client.
+  cim::MvmStages st;
+  st.steps_per_vector = 4;
+  st.read_ps = 10 * kNs;
+  st.convert_ps = 8 * kNs;
+  EXPECT_EQ(cim::walk_pipeline(st, all_at_zero(1)).done_ps, alone);
 }
 
 // An input register that holds one vector cannot take the next one before the crossbars have
@@ -114,6 +149,9 @@ TEST(MvmPipeline, InputRegisterOfOneVectorStallsTheCrossbar) {
   EXPECT_EQ(r.result_ps[0], 118 * kNs);
   // Its last step leaves the crossbar at 110 (latched): IR 110-140, vector 1 done 140 + 88.
   EXPECT_EQ(r.result_ps[1], 228 * kNs);
+  // The closed form with the fill as latency gives 30 + 8 + 2 x 80 = 198: the walk is the
+  // fill's 30 ns later, the time the crossbar waits for vector 1.
+  EXPECT_EQ(r.result_ps[1] - (30 + 8 + 2 * 80) * kNs, 30 * kNs);
   EXPECT_EQ(r.input_register.stalled_ps, 80 * kNs);  // written by 30, the slot free at 110
   EXPECT_EQ(r.crossbar.starved_ps, 30 * kNs);
 
@@ -141,6 +179,9 @@ TEST(MvmPipeline, SlowOutputRegisterDrainStallsTheAdcsAndTheCrossbar) {
   EXPECT_EQ(r.adc.stalled_ps, 98 * kNs);
   EXPECT_EQ(r.crossbar.stalled_ps, 98 * kNs);
   EXPECT_EQ(r.result_ps[1], 366 * kNs);
+  // The closed form with the drain as latency gives 8 + 100 + 2 x 80 = 268: the OR that is not
+  // drained in time costs vector 1 the 98 ns its first conversion waited.
+  EXPECT_EQ(r.result_ps[1] - (8 + 100 + 2 * 80) * kNs, 98 * kNs);
 
   s.or_slots = 2;  // vector 1 accumulates while vector 0 drains; the drain is the bottleneck
   r = cim::walk_pipeline(s, all_at_zero(3));
@@ -164,7 +205,7 @@ TEST(MvmPipeline, SlowOutputRegisterDrainStallsTheAdcsAndTheCrossbar) {
 TEST(MvmPipeline, BackToBackMvmsPipeline) {
   cim::CimConfig c = preset("isaac");
   cim::MvmModel model(c, 16);
-  cim::MvmStages s = model.stages(isaac_ima(c), 256, 256);
+  cim::MvmStages s = model.stages(one_pe_128x128(c), 256, 256);
   EXPECT_EQ(s.ir_slots, 8u);  // 2 KB input register, 128 16-bit inputs per vector
   EXPECT_EQ(s.or_slots, 1u);  // 256 B output register, 128 16-bit outputs
   cim::PipelineRun r = cim::walk_pipeline(s, all_at_zero(4));
@@ -214,25 +255,72 @@ TEST(MvmPipeline, ClosedFormHoldsExactlyWhenTheCheckSaysSo) {
   EXPECT_GT(differed, 200);
 }
 
-// One 128x128 MVM of 16-bit weights and inputs on an ISAAC IMA against ISAAC's Table II: the
-// IMA draws 24.08 mW at full activity, and a vector keeps it fully active for 16 reads of
-// 100 ns in the steady state (1.6 us), so 24.08 mW x 1.6 us = 38.53 nJ per MVM.
-TEST(MvmPipeline, IsaacMvmEnergyIsTheTablesImaPowerOverSixteenReads) {
-  cim::CimConfig c = preset("isaac");
-  cim::MvmModel model(c, 16);
-  cim::PeLoad pe = isaac_ima(c);
+// One 128x128 MVM of 16-bit weights and 16-bit inputs on one PE (docs/cim.md, "One 128x128
+// MVM against ISAAC and PUMA"): its latency as each paper describes the operation.
+//   ISAAC (Shafiee et al. 2016, Sec. III-IV, Table II's 100 ns cycle): the 16 input bits go
+//   through the crossbar one per 100 ns read; each read's 128 columns are converted by the
+//   crossbar's own 8-bit ADC at 1.28 GS/s (128 / 1.28 = 100 ns) while the next read runs, so
+//   the last conversion ends one cycle after the 16th read: (16 + 1) x 100 ns = 1,700 ns.
+//   PUMA (Ankit et al. 2019; puma-simulator ima.py xbComputeLatency, wiki "PUMA Core": MVM
+//   2304 = (16 + 2) x 128): three stages of one 128-cycle crossbar read at 1 GHz (IR + DAC +
+//   crossbar, S&H + ADC, shift-and-add + OR), 16 input bits: (16 + 3 - 1) x 128 = 2,304 ns.
+TEST(MvmPipeline, OneMvmLatencyIsThePapers) {
+  struct Case {
+    const char* machine;
+    uint64_t paper_ns;
+  };
+  for (const Case& k : {Case{"isaac", (16 + 1) * 100}, Case{"puma", (16 + 3 - 1) * 128}}) {
+    cim::CimConfig c = preset(k.machine);
+    cim::MvmModel model(c, 16);
+    cim::PeLoad pe = one_pe_128x128(c);
+    cim::MvmStages st = model.stages(pe, 256, 256);
+    EXPECT_EQ(model.timing(pe).run_ps(1), k.paper_ns * kNs) << k.machine;
+    EXPECT_EQ(cim::walk_pipeline(st, all_at_zero(1)).done_ps, k.paper_ns * kNs) << k.machine;
+  }
+}
+
+// Dynamic energy of one MVM on one PE from cimsim's energy table (the actions the tile
+// charges, tile.cpp), and the PE's static energy over `period_us`.
+double mvm_energy_nj(const cim::CimConfig& c, const cim::MvmModel& model, const cim::PeLoad& pe,
+                     double period_us) {
   cim::MvmCounts n = model.counts(pe);
   cim::EnergyTable e = cim::energy_table(c);
+  const double ir_accesses =
+      static_cast<double>(n.dac_conversions) * c.dac.bits / c.pe.input_register.width_bits;
+  const double or_accesses =
+      static_cast<double>(n.adc_conversions) * 16 / c.pe.output_register.width_bits;
   double dyn_pj =
       n.dac_conversions * e.get("dac", "convert") + n.row_reads * e.get("xbar", "read_row") +
       n.samples * e.get("sample_hold", "sample") + n.adc_conversions * e.get("adc", "convert") +
-      n.shift_adds * e.get("shift_add", "op") +
-      (n.dac_conversions / 256.0) * e.get("pe.input_register", "access") +
-      (n.adc_conversions * 16 / 256.0) * e.get("pe.output_register", "access");
-  double period_us = static_cast<double>(model.timing(pe).per_vector_ps()) * 1e-6;
+      n.shift_adds * e.get("shift_add", "op") + ir_accesses * e.get("pe.input_register", "access") +
+      or_accesses * e.get("pe.output_register", "access");
   double static_pj = cim::budget_totals(c, false).pe_static_mw * period_us * 1e3;
+  return (dyn_pj + static_pj) * 1e-3;
+}
+
+// ISAAC's Table II: the IMA draws 24.08 mW at full activity, and a vector keeps it fully
+// active for 16 reads of 100 ns in the steady state (1.6 us): 24.08 mW x 1.6 us = 38.53 nJ.
+TEST(MvmPipeline, IsaacMvmEnergyIsTheTablesImaPowerOverSixteenReads) {
+  cim::CimConfig c = preset("isaac");
+  cim::MvmModel model(c, 16);
+  cim::PeLoad pe = one_pe_128x128(c);
+  double period_us = static_cast<double>(model.timing(pe).per_vector_ps()) * 1e-6;
   EXPECT_NEAR(period_us, 1.6, 1e-12);
-  EXPECT_NEAR((dyn_pj + static_pj) * 1e-3, 24.08 * 1.6, 1e-6);  // nJ
+  EXPECT_NEAR(mvm_energy_nj(c, model, pe, period_us), 24.08 * 1.6, 1e-6);
+}
+
+// PUMA states no energy per MVM; its simulator's constants.py lists the MVMU's parts (power =
+// dynamic + leakage, mW): 8 crossbars x 0.3, 1,024 1-bit DACs x 0.00390625, 1,024 S&Hs x
+// 9.7e-6, 8 ADCs x 2.0, one shift-and-add 0.05, input register 1.74, output register 0.2:
+// 24.3999 mW, all busy for 16 steps of 128 ns (2.048 us): 49.97 nJ.
+TEST(MvmPipeline, PumaMvmEnergyIsTheMvmuPowerOverSixteenSteps) {
+  cim::CimConfig c = preset("puma");
+  cim::MvmModel model(c, 16);
+  cim::PeLoad pe = one_pe_128x128(c);
+  double period_us = static_cast<double>(model.timing(pe).per_vector_ps()) * 1e-6;
+  EXPECT_NEAR(period_us, 2.048, 1e-12);
+  const double mvmu_mw = 8 * 0.3 + 1024 * 0.00390625 + 1024 * 9.7e-6 + 8 * 2.0 + 0.05 + 1.74 + 0.2;
+  EXPECT_NEAR(mvm_energy_nj(c, model, pe, period_us), mvmu_mw * 2.048, 1e-6);
 }
 
 }  // namespace

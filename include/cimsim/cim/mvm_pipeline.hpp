@@ -72,4 +72,19 @@ PipelineRun walk_pipeline(const MvmStages& s, const std::vector<uint64_t>& arriv
 // take no time, or they are double-buffered and no slower than a vector's steps.
 bool closed_form_holds(const MvmStages& s);
 
+// Crossbars that run independent MVMs (their own inputs, not in lockstep) and convert on one
+// shared bank of ADCs: each reads a step, holds it until the ADCs latch it, and reads the
+// next; the ADCs take the latched steps in the order they became ready (ties: the lower
+// index), convert_ps each. The case the closed form cannot see (it assumes a PE's crossbars
+// step together, and the fabric never shares ADCs across PEs or ops): the reference for what
+// such sharing costs.
+struct AdcClient {
+  uint32_t steps = 1;
+  uint64_t start_ps = 0;    // its first read starts
+  uint64_t read_ps = 0;     // one crossbar read
+  uint64_t convert_ps = 0;  // the shared ADCs' time for one of its steps
+};
+// Per client: when its last conversion ends.
+std::vector<uint64_t> walk_shared_adcs(const std::vector<AdcClient>& clients);
+
 }  // namespace cimsim::cim
