@@ -96,16 +96,16 @@ TEST(MvmPipeline, SharedAdcsStallTheCrossbar) {
   cim::PipelineRun r2 = cim::walk_pipeline(s2, all_at_zero(1));
   // Read 0: 0-100 ns, converted 100-300; read k >= 1 starts when step k-1 is latched, at
   // 100 + 200 (k - 1), ends 100 ns later and waits until 100 + 200 k: 15 stalls of 100 ns.
-  EXPECT_EQ(r2.done_ps, 100 * kNs + 16 * 200 * kNs);
-  EXPECT_EQ(r2.crossbar.stalled_ps, 15 * 100 * kNs);
-  EXPECT_EQ(r2.crossbar.busy_ps, 16 * 100 * kNs);
-  EXPECT_EQ(r2.adc.busy_ps, 16 * 200 * kNs);
+  EXPECT_EQ(r2.done_ps, 100 * kNs + kNs * 16 * 200);
+  EXPECT_EQ(r2.crossbar.stalled_ps, kNs * 15 * 100);
+  EXPECT_EQ(r2.crossbar.busy_ps, kNs * 16 * 100);
+  EXPECT_EQ(r2.adc.busy_ps, kNs * 16 * 200);
   EXPECT_EQ(r2.adc.starved_ps, 0u);
   // Sharing fixed by the wiring of one PE's lockstep crossbars is no interference: mvm.hpp's
   // closed form already charges the busiest ADC's 256 conversions per step.
   EXPECT_EQ(m2.timing(one_pe_128x128(shared)).run_ps(1), r2.done_ps);
   // Against the same MVM with its ADCs free (one per crossbar): + 16 x (200 - 100) ns.
-  EXPECT_EQ(r2.done_ps - m1.timing(one_pe_128x128(balanced)).run_ps(1), 16 * 100 * kNs);
+  EXPECT_EQ(r2.done_ps - m1.timing(one_pe_128x128(balanced)).run_ps(1), kNs * 16 * 100);
 }
 
 // Two crossbars running independent MVMs (4 steps each, 10 ns reads) on one ADC that
@@ -212,7 +212,7 @@ TEST(MvmPipeline, BackToBackMvmsPipeline) {
   EXPECT_EQ(r.result_ps, (std::vector<uint64_t>{1700 * kNs, 3300 * kNs, 4900 * kNs, 6500 * kNs}));
   r = cim::walk_pipeline(s, {0, 2000 * kNs, 4000 * kNs});
   EXPECT_EQ(r.result_ps, (std::vector<uint64_t>{1700 * kNs, 3700 * kNs, 5700 * kNs}));
-  EXPECT_EQ(r.crossbar.starved_ps, 2 * 400 * kNs);  // idle 1.6 -> 2.0 us and 3.6 -> 4.0 us
+  EXPECT_EQ(r.crossbar.starved_ps, kNs * 2 * 400);  // idle 1.6 -> 2.0 us and 3.6 -> 4.0 us
 }
 
 // Whenever closed_form_holds() says so, the walk is the closed form with the IR fill, the
@@ -269,7 +269,8 @@ TEST(MvmPipeline, OneMvmLatencyIsThePapers) {
     const char* machine;
     uint64_t paper_ns;
   };
-  for (const Case& k : {Case{"isaac", (16 + 1) * 100}, Case{"puma", (16 + 3 - 1) * 128}}) {
+  for (const Case& k :
+       {Case{"isaac", uint64_t{16 + 1} * 100}, Case{"puma", uint64_t{16 + 3 - 1} * 128}}) {
     cim::CimConfig c = preset(k.machine);
     cim::MvmModel model(c, 16);
     cim::PeLoad pe = one_pe_128x128(c);

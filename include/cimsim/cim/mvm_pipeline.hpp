@@ -29,7 +29,8 @@
 // steps x max(read, convert)) is this walk whenever the IR and OR stages cannot stall:
 // closed_form_holds() says when (tests/cim/test_mvm_pipeline.cpp checks both ways).
 // Left out: data-dependent timing (zero skipping), a separate shift-and-add throughput, the
-// tile's bus and buffer (the tile charges them: tile.cpp), crossbars of one PE that step apart.
+// tile's bus and buffer (the tile charges them: tile.cpp), crossbars of one PE that step apart
+// (walk_shared_adcs covers independent crossbars on one ADC bank, without their registers).
 #pragma once
 
 #include <cstdint>
