@@ -89,6 +89,20 @@ MvmTiming MvmModel::timing(const PeLoad& pe) const {
   return t;
 }
 
+MvmStages MvmModel::stages(const PeLoad& pe, uint64_t in_bytes, uint64_t out_bytes) const {
+  auto slots = [](uint64_t capacity, uint64_t bytes) {
+    return static_cast<uint32_t>(std::max<uint64_t>(1, bytes ? capacity / bytes : 1));
+  };
+  MvmStages s;
+  s.steps_per_vector = slices_ * row_groups(pe.max_rows);
+  s.ir_slots = slots(c_.pe.input_register.capacity_bytes, in_bytes);
+  s.read_ps = read_ps_;
+  s.convert_ps = convert_ps(pe);
+  s.or_slots = slots(c_.pe.output_register.capacity_bytes, out_bytes);
+  s.extra_ps = extra_ps_;
+  return s;
+}
+
 MvmCounts MvmModel::counts(const PeLoad& pe) const {
   MvmCounts n;
   n.dac_conversions = pe.sum_rows * slices_;

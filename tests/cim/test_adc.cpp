@@ -10,6 +10,7 @@
 #include "cimsim/cim/adc.hpp"
 #include "cimsim/cim/energy.hpp"
 #include "cimsim/cim/mvm.hpp"
+#include "cimsim/cim/mvm_pipeline.hpp"
 
 namespace {
 
@@ -80,6 +81,11 @@ TEST(AdcModel, AToyModelFromOneFileReachesTheMvmTimingAndTheEnergyTable) {
   }
   EXPECT_EQ(cim::MvmModel(table, 16).timing(pe).fill_ps, 100000u);
   EXPECT_EQ(cim::MvmModel(toy, 16).timing(pe).fill_ps, 50000u);
+  // The stage walk (mvm_pipeline.hpp) converts at the model's rate too: 16 reads of 100 ns,
+  // the last step's conversions 50 ns after the last read.
+  cim::MvmStages st = cim::MvmModel(toy, 16).stages(pe, 256, 256);
+  EXPECT_EQ(st.convert_ps, 50000u);
+  EXPECT_EQ(cim::walk_pipeline(st, {0}).done_ps, 16 * 100000u + 50000u);
   EXPECT_DOUBLE_EQ(cim::energy_table(toy).get("adc", "convert"), 5.0);
   // The budget lists its area and leakage.
   for (const auto& item : cim::budget(toy)) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "cimsim/cim/config.hpp"
+#include "cimsim/cim/mvm_pipeline.hpp"
 
 namespace cimsim::cim {
 
@@ -72,6 +73,11 @@ class MvmModel {
   uint64_t convert_ps(const PeLoad& pe) const;
   MvmTiming timing(const PeLoad& pe) const;
   MvmCounts counts(const PeLoad& pe) const;  // per input vector
+  // The PE's stages for the event walk (mvm_pipeline.hpp): the input and output registers
+  // hold as many vectors of in_bytes / out_bytes (at the PE) as their capacities allow (at
+  // least one); filling and draining them is the tile's bus transfer, which the tile charges
+  // (tile.cpp), so both are 0 here. The closed form timing() is this walk (tested).
+  MvmStages stages(const PeLoad& pe, uint64_t in_bytes, uint64_t out_bytes) const;
 
   // Reference walk over every step of `vectors` input vectors: returns the completion time
   // and the counts, computed without the closed form.
