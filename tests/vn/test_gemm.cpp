@@ -99,7 +99,7 @@ double one_tile_gemm_seconds(uint64_t n) {
   trace::TraceHeader h;
   std::vector<trace::Op> ops{test::matmul("g", 256, n, 4096, h)};
   Json rep = test::simulate({&run}, h, ops)[0];
-  EXPECT_EQ(rep["metrics"]["thread_blocks"].get<double>(), static_cast<double>(n / 128))
+  EXPECT_EQ(rep["metrics"]["thread_blocks"].get<double>(), static_cast<double>(n) / 128)
       << "one kernel of N / 128 thread blocks";
   return test::op_seconds(rep, "g");
 }
@@ -107,13 +107,13 @@ double one_tile_gemm_seconds(uint64_t n) {
 constexpr double kCtaSeconds = 256.0 * 128 * 4096 / (1024 * 0.895) / 1.41e9;  // 104 us
 
 TEST(Gemm, AsManyThreadBlocksAsUnitsRunInOneWave) {
-  const double t = one_tile_gemm_seconds(108 * 128);
+  const double t = one_tile_gemm_seconds(uint64_t{108} * 128);
   EXPECT_GE(t, kCtaSeconds);
   EXPECT_LE(t, 1.1 * kCtaSeconds) << t * 1e6 << " us";
 }
 
 TEST(Gemm, OneThreadBlockMoreThanTheUnitsTakesASecondWave) {
-  const double t = one_tile_gemm_seconds(109 * 128);
+  const double t = one_tile_gemm_seconds(uint64_t{109} * 128);
   EXPECT_GE(t, 2 * kCtaSeconds);
   EXPECT_LE(t, 2.1 * kCtaSeconds) << t * 1e6 << " us";
 }
