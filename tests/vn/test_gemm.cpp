@@ -64,21 +64,57 @@ TEST(Gemm, LargeGemmPicksTilesTheCrossbarCanFeed) {
   EXPECT_LT(test::link_bytes(rep, "l2", "read"), 0.8 * 19.3e9);
 }
 
+// The report of one GEMM "g" (m x n x k) on the A100 preset restricted to one tile (a JSON
+// object as in gemm.tiles) without split-K.
+Json one_tile_gemm(const std::string& tile, uint64_t m, uint64_t n, uint64_t k) {
+  auto doc =
+      test::machine_doc("a100-sxm4-80gb", {"gemm.tiles=[" + tile + "]", "gemm.max_split_k=1"});
+  test::Run run = test::build(doc, "m0");
+  trace::TraceHeader h;
+  std::vector<trace::Op> ops{test::matmul("g", m, n, k, h)};
+  return test::simulate({&run}, h, ops)[0];
+}
+
 // Each warp reads its A rows and B columns from shared memory: a 64 x 64 tile of 32 x 32 warps
 // (CUTLASS 64x64x32_32x32x32) reads A twice and B twice per K step. 128 x 128 x 256 on one
 // such tile without split-K: 4 CTAs of 64 x 64 x 256, each reading (64 x 2 B x 2 + 64 x 2 B x 2)
 // x 256 = 131072 bytes in its main loop, plus its 64 x 64 fp16 result once in the epilogue.
 TEST(Gemm, WarpTilesSetTheSharedMemoryReads) {
-  auto doc = test::machine_doc(
-      "a100-sxm4-80gb",
-      {"gemm.tiles=[{\"bm\": 64, \"bn\": 64, \"bk\": 32, \"stages\": 4, \"warp_m\": 32, "
-       "\"warp_n\": 32}]",
-       "gemm.max_split_k=1"});
-  test::Run run = test::build(doc, "m0");
-  trace::TraceHeader h;
-  std::vector<trace::Op> ops{test::matmul("g", 128, 128, 256, h)};
-  Json rep = test::simulate({&run}, h, ops)[0];
+  Json rep = one_tile_gemm(
+      "{\"bm\": 64, \"bn\": 64, \"bk\": 32, \"stages\": 4, \"warp_m\": 32, \"warp_n\": 32}", 128,
+      128, 256);
   EXPECT_DOUBLE_EQ(test::link_bytes(rep, "smem", "read"), 4.0 * (131072 + 64 * 64 * 2));
+}
+
+// Wave quantisation, worked by hand: with one 256 x 128 x 32 tile and no split-K, 256 x N x 4096
+// runs N / 128 thread blocks of 256 x 128 x 4096 MACs, 134 M MACs each: 146 k cycles (104 us)
+// at 1024 x 0.895 MACs per cycle, while the GEMM's operands (B: N x 4096 x 2 bytes, 113 MB at
+// N = 13824) take 55 us at 2.04 TB/s, so the tensor cores bound it. 108 blocks (N = 13824) run
+// in one wave over the 108 SMs; 109 blocks (N = 13952) need ceil(109 / 108) = 2: the SM that
+// runs two blocks (co-resident or one after the other, they share its tensor cores) takes
+// twice as long, so 0.9 % more work takes about twice the time.
+// (One simulation per test process: the two cases are two tests.)
+double one_tile_gemm_seconds(uint64_t n) {
+  Json rep = one_tile_gemm(
+      "{\"bm\": 256, \"bn\": 128, \"bk\": 32, \"stages\": 3, \"warp_m\": 64, \"warp_n\": 64}", 256,
+      n, 4096);
+  EXPECT_EQ(rep["metrics"]["thread_blocks"].get<double>(), static_cast<double>(n) / 128)
+      << "one kernel of N / 128 thread blocks";
+  return test::op_seconds(rep, "g");
+}
+
+constexpr double kCtaSeconds = 256.0 * 128 * 4096 / (1024 * 0.895) / 1.41e9;  // 104 us
+
+TEST(Gemm, AsManyThreadBlocksAsUnitsRunInOneWave) {
+  const double t = one_tile_gemm_seconds(uint64_t{108} * 128);
+  EXPECT_GE(t, kCtaSeconds);
+  EXPECT_LE(t, 1.1 * kCtaSeconds) << t * 1e6 << " us";
+}
+
+TEST(Gemm, OneThreadBlockMoreThanTheUnitsTakesASecondWave) {
+  const double t = one_tile_gemm_seconds(uint64_t{109} * 128);
+  EXPECT_GE(t, 2 * kCtaSeconds);
+  EXPECT_LE(t, 2.1 * kCtaSeconds) << t * 1e6 << " us";
 }
 
 TEST(Gemm, DecodeGemvIsMemoryBoundNearHbmBandwidth) {
