@@ -104,6 +104,9 @@ class BatchScheduler {
   virtual ~BatchScheduler() = default;
   // The next iteration (empty: nothing can run until another request arrives).
   virtual Iteration next(ServeState& state) = 0;
+  // The most sequences it ever runs at once (its max_seqs or max_batch): a pool stated in
+  // sequences (serve.kv_pool_sequences) defaults to it.
+  virtual uint64_t max_sequences() const = 0;
 };
 
 struct BatchSchedulerAxis : config::Axis<std::unique_ptr<BatchScheduler>()> {
