@@ -87,11 +87,30 @@ TEST(ServeCli, BothMachinesSideBySideWithTheirKvPools) {
   ASSERT_EQ(rep["machines"].size(), 2u);
   EXPECT_EQ(rep["machines"][0]["type"], "von_neumann");
   EXPECT_EQ(rep["machines"][1]["type"], "cim");
+  // The GPU's pool is what its memory holds: its budget over K and V of 2 layers x 64 wide in
+  // fp16 per token, 16 tokens a block.
+  const Json& gpu = rep["machines"][0]["kv_pool"];
+  EXPECT_EQ(gpu["source"], "memory");
+  EXPECT_EQ(gpu["capacity_blocks"].get<uint64_t>(),
+            gpu["budget_bytes"].get<uint64_t>() / (16 * 2 * 2 * 64 * 2));
+  EXPECT_EQ(gpu["placement"]["layers"]["offchip"], 2);
+  // The fabric's pool is stated: chunked's max_seqs (256) sequences of the longest request
+  // (40 + 4 tokens: 3 blocks), 768 blocks = 12,288 tokens x 512 bytes = 6,291,456 bytes. An
+  // ISAAC chip keeps KV in half (activation_reserve_fraction 0.5) of its 168 tiles' 64 KiB
+  // buffers and has no global buffer: 5,505,024 bytes, so chips "auto" sizes for 2 chips (the
+  // weights need 1) and both layers' caches sit in tile buffers.
+  const Json& cim = rep["machines"][1]["kv_pool"];
+  EXPECT_EQ(cim["source"], "serve.kv_pool_sequences");
+  EXPECT_EQ(cim["sequences"], 256);
+  EXPECT_EQ(cim["capacity_blocks"], 256 * 3);
+  EXPECT_EQ(cim["capacity_bytes"], 6291456);
+  EXPECT_FALSE(cim.contains("budget_bytes"));
+  EXPECT_EQ(cim["placement"]["chips_for_weights"], 1);
+  EXPECT_EQ(cim["placement"]["chips_for_kv_cache"], 2);
+  EXPECT_EQ(cim["placement"]["chips"], 2);
+  EXPECT_EQ(cim["placement"]["layers"], Json({{"tile_buffer", 2}}));
   for (const auto& m : rep["machines"]) {
-    // K and V of 2 layers x 64 wide in fp16 per token.
     EXPECT_EQ(m["kv_pool"]["bytes_per_token"], 2 * 2 * 64 * 2);
-    EXPECT_EQ(m["kv_pool"]["capacity_blocks"].get<uint64_t>(),
-              m["kv_pool"]["budget_bytes"].get<uint64_t>() / (16 * 2 * 2 * 64 * 2));
     const Json& s = m["serving"];
     EXPECT_EQ(s["output_tokens"], 7);
     EXPECT_EQ(s["iterations"]["decode_tokens"].get<uint64_t>() +
