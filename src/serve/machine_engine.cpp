@@ -296,6 +296,14 @@ std::vector<MachineServing> serve_on_machines(const std::vector<config::ConfigDo
                                       {"process_nm", b["process_nm"]},
                                       {"peak_power_w", b["peak_power_w"]}};
     }
+    if (report.contains("metrics") && report["metrics"].contains("node")) {
+      // The parallelism and the collectives of every simulated phase (docs/serving.md).
+      const Json& n = report["metrics"]["node"];
+      out[i].machine["node"] = Json{{"devices_used", n["devices_used"]},
+                                    {"tensor_parallel", n["tensor_parallel"]},
+                                    {"pipeline_parallel", n["pipeline_parallel"]},
+                                    {"communication", n["communication"]}};
+    }
     out[i].machine["config"] = report["config"];
     out[i].kv_placement = kv_placement(report, w.model.layers);
     out[i].result = d.result();

@@ -27,6 +27,7 @@ Json serving_run_report(const workload::Workload& w, const Json& requests_info,
     s["name"] = m.machine["name"];
     s["type"] = m.machine["type"];
     if (m.machine.contains("budget")) s["budget"] = m.machine["budget"];
+    if (m.machine.contains("node")) s["node"] = m.machine["node"];
     Json pool{{"block_tokens", m.result.block_tokens},
               {"capacity_blocks", m.result.kv_capacity_blocks},
               {"capacity_tokens", m.result.kv_capacity_blocks * m.result.block_tokens},

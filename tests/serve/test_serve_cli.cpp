@@ -64,17 +64,19 @@ TEST(ServeCli, ReuseIsWithinItsStatedBoundOfSimulatingEveryIteration) {
   EXPECT_EQ(read_file(dir + "/reuse.json"), read_file(dir + "/again.json"));
 }
 
+// A small GPT-style model (2 layers, d_model 64, 4 heads): quick on any machine.
+const char* const kSmallModel = R"({"name": "small", "model": {"layers": 2, "d_model": 64,
+    "heads": 4, "kv_heads": 4, "head_dim": 16, "d_ff": 256, "vocab": 100, "max_context": 256,
+    "activation": "gelu", "ffn": "mlp", "norm": "layernorm", "norm_placement": "pre",
+    "position": "learned", "bias": true, "tie_embeddings": true}})";
+
 TEST(ServeCli, BothMachinesSideBySideWithTheirKvPools) {
   const std::string dir = make_temp_dir();
   write_file(dir + "/r.jsonl",
              "{\"arrival_s\": 0, \"prompt_tokens\": 40, \"output_tokens\": 4}\n"
              "# a comment\n"
              "{\"arrival_s\": 0.001, \"prompt_tokens\": 17, \"output_tokens\": 3}\n");
-  // A small GPT-style model (2 layers, d_model 64) keeps the CIM side quick to simulate.
-  write_file(dir + "/small.json", R"({"name": "small", "model": {"layers": 2, "d_model": 64,
-    "heads": 4, "kv_heads": 4, "head_dim": 16, "d_ff": 256, "vocab": 100, "max_context": 256,
-    "activation": "gelu", "ffn": "mlp", "norm": "layernorm", "norm_placement": "pre",
-    "position": "learned", "bias": true, "tie_embeddings": true}})");
+  write_file(dir + "/small.json", kSmallModel);
   CommandResult r = run_cimsim({"serve", "--machine", "a100-sxm4-80gb", "--machine", "isaac",
                                 "--workload", dir + "/small.json", "--requests", dir + "/r.jsonl",
                                 "--scheduler", "chunked", "--out", dir + "/s.json"});
@@ -123,6 +125,40 @@ TEST(ServeCli, BothMachinesSideBySideWithTheirKvPools) {
   }
   ASSERT_EQ(rep["comparison"].size(), 1u);
   EXPECT_EQ(rep["comparison"][0]["machine"], rep["machines"][1]["name"]);
+}
+
+TEST(ServeCli, TensorParallelNodeAllReducesEveryIterationsTokens) {
+  const std::string dir = make_temp_dir();
+  write_file(dir + "/r.jsonl",
+             "{\"arrival_s\": 0, \"prompt_tokens\": 40, \"output_tokens\": 4}\n"
+             "{\"arrival_s\": 0.001, \"prompt_tokens\": 17, \"output_tokens\": 3}\n");
+  write_file(dir + "/small.json", kSmallModel);
+  // Two A100s of the HGX preset, tensor parallelism 2; every iteration simulated whole.
+  CommandResult r = run_cimsim({"serve", "--machine", "8x-a100-sxm4-80gb", "--set",
+                                "machine.node.devices=2", "--set", "machine.node.tensor_parallel=2",
+                                "--no-reuse", "--workload", dir + "/small.json", "--requests",
+                                dir + "/r.jsonl", "--out", dir + "/s.json", "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json rep = Json::parse(read_file(dir + "/s.json"));
+  const Json& m = rep["machines"][0];
+  EXPECT_EQ(m["node"]["tensor_parallel"], 2);
+  EXPECT_EQ(m["node"]["devices_used"], 2);
+  const Json& s = m["serving"];
+  EXPECT_EQ(s["output_tokens"], 7);
+  EXPECT_EQ(s["iterations"]["prefill_tokens"], 40 + 17);
+  EXPECT_EQ(s["iterations"]["decode_tokens"], 3 + 2);  // each prefill yields one token
+  EXPECT_EQ(s["iterations"]["preemptions"], 0);
+  // Per layer two all-reduces (after the attention output projection and after the FFN's
+  // down projection, both row-parallel) of tokens x d_model fp16 partial sums, in every
+  // simulated phase: the warm-up (one 16-token block) and each iteration (57 + 5 tokens in
+  // all). A ring all-reduce sends 2 (T - 1) / T of the tensor from each of T devices: 2 x.
+  const uint64_t phases = 1 + s["iterations"]["count"].get<uint64_t>();
+  const Json& ar = m["node"]["communication"]["all_reduce"];
+  EXPECT_EQ(ar["count"].get<uint64_t>(), phases * 2 * 2);
+  EXPECT_EQ(ar["bytes"].get<uint64_t>(), 2u * (2 * 2 * (16 + 57 + 5) * 64 * 2));
+  // The pool is the node's: both devices' memory (more than one device's 80 GiB in all).
+  EXPECT_EQ(m["kv_pool"]["source"], "memory");
+  EXPECT_GT(m["kv_pool"]["budget_bytes"].get<uint64_t>(), 80ull << 30);
 }
 
 }  // namespace

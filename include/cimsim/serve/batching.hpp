@@ -85,7 +85,7 @@ struct Iteration {
 struct ServeState {
   explicit ServeState(KvBlockPool pool) : kv(pool) {}
   std::vector<Sequence> seqs;
-  std::deque<uint64_t> waiting;  // arrived, not admitted (FCFS; preempted go to the front)
+  std::deque<uint64_t> waiting;   // arrived, not admitted (FCFS; preempted go to the front)
   std::vector<uint64_t> running;  // admitted, in admission order
   KvBlockPool kv;
   double now_s = 0;
