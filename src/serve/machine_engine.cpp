@@ -249,11 +249,13 @@ std::vector<MachineServing> serve_on_machines(const std::vector<config::ConfigDo
         }
       } else {
         // The machine sizes itself for the KV the trace declares (a CIM fabric): the pool is
-        // what the scheduler can run at once, each at the longest request's length.
+        // what the scheduler can run at once (never more than there are requests), each at
+        // the longest request's length.
         out[i].kv_pool_source = "serve.kv_pool_sequences";
-        out[i].kv_pool_sequences = cfg.kv_pool_sequences != 0
-                                       ? cfg.kv_pool_sequences
-                                       : cfg.scheduler.make()->max_sequences();
+        out[i].kv_pool_sequences =
+            cfg.kv_pool_sequences != 0
+                ? cfg.kv_pool_sequences
+                : std::min<uint64_t>(cfg.scheduler.make()->max_sequences(), requests.size());
         blocks = checked_mul(out[i].kv_pool_sequences, std::max<uint64_t>(1, need),
                              "serve.kv_pool_sequences x blocks");
       }

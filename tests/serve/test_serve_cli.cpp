@@ -77,9 +77,10 @@ TEST(ServeCli, BothMachinesSideBySideWithTheirKvPools) {
              "# a comment\n"
              "{\"arrival_s\": 0.001, \"prompt_tokens\": 17, \"output_tokens\": 3}\n");
   write_file(dir + "/small.json", kSmallModel);
-  CommandResult r = run_cimsim({"serve", "--machine", "a100-sxm4-80gb", "--machine", "isaac",
-                                "--workload", dir + "/small.json", "--requests", dir + "/r.jsonl",
-                                "--scheduler", "chunked", "--out", dir + "/s.json"});
+  CommandResult r =
+      run_cimsim({"serve", "--machine", "a100-sxm4-80gb", "--machine", "isaac", "--workload",
+                  dir + "/small.json", "--requests", dir + "/r.jsonl", "--scheduler", "chunked",
+                  "--set", "serve.kv_pool_sequences=300", "--out", dir + "/s.json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("ttft"), std::string::npos);
   Json rep = Json::parse(read_file(dir + "/s.json"));
@@ -96,16 +97,17 @@ TEST(ServeCli, BothMachinesSideBySideWithTheirKvPools) {
   EXPECT_EQ(gpu["capacity_blocks"].get<uint64_t>(),
             gpu["budget_bytes"].get<uint64_t>() / (16 * 2 * 2 * 64 * 2));
   EXPECT_EQ(gpu["placement"]["layers"]["offchip"], 2);
-  // The fabric's pool is stated: chunked's max_seqs (256) sequences of the longest request
-  // (40 + 4 tokens: 3 blocks), 768 blocks = 12,288 tokens x 512 bytes = 6,291,456 bytes. An
-  // ISAAC chip keeps KV in half (activation_reserve_fraction 0.5) of its 168 tiles' 64 KiB
-  // buffers and has no global buffer: 5,505,024 bytes, so chips "auto" sizes for 2 chips (the
-  // weights need 1) and both layers' caches sit in tile buffers.
+  // The fabric's pool is stated: 300 sequences of the longest request (40 + 4 tokens: 3
+  // blocks), 900 blocks = 14,400 tokens x 512 bytes = 7,372,800 bytes. An ISAAC chip keeps KV
+  // in half (activation_reserve_fraction 0.5) of its 168 tiles' 64 KiB buffers and has no
+  // global buffer: 5,505,024 bytes, so chips "auto" sizes for 2 chips (the weights need 1);
+  // layer 0's 3,686,400 bytes fill chip 0's buffers first, layer 1's the rest of them and chip
+  // 1's: both in tile buffers.
   const Json& cim = rep["machines"][1]["kv_pool"];
   EXPECT_EQ(cim["source"], "serve.kv_pool_sequences");
-  EXPECT_EQ(cim["sequences"], 256);
-  EXPECT_EQ(cim["capacity_blocks"], 256 * 3);
-  EXPECT_EQ(cim["capacity_bytes"], 6291456);
+  EXPECT_EQ(cim["sequences"], 300);
+  EXPECT_EQ(cim["capacity_blocks"], 300 * 3);
+  EXPECT_EQ(cim["capacity_bytes"], 7372800);
   EXPECT_FALSE(cim.contains("budget_bytes"));
   EXPECT_EQ(cim["placement"]["chips_for_weights"], 1);
   EXPECT_EQ(cim["placement"]["chips_for_kv_cache"], 2);
@@ -125,6 +127,16 @@ TEST(ServeCli, BothMachinesSideBySideWithTheirKvPools) {
   }
   ASSERT_EQ(rep["comparison"].size(), 1u);
   EXPECT_EQ(rep["comparison"][0]["machine"], rep["machines"][1]["name"]);
+
+  // By default the pool holds as many sequences as the scheduler runs at once (chunked:
+  // max_seqs 256), but never more than there are requests: 2 x 3 blocks.
+  r = run_cimsim({"serve", "--machine", "isaac", "--workload", dir + "/small.json", "--requests",
+                  dir + "/r.jsonl", "--out", dir + "/d.json", "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Json pool = Json::parse(read_file(dir + "/d.json"))["machines"][0]["kv_pool"];
+  EXPECT_EQ(pool["sequences"], 2);
+  EXPECT_EQ(pool["capacity_blocks"], 6);
+  EXPECT_EQ(pool["placement"]["chips"], 1);
 }
 
 TEST(ServeCli, TensorParallelNodeAllReducesEveryIterationsTokens) {
