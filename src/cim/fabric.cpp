@@ -22,16 +22,6 @@ Fabric::Fabric(const sc_core::sc_module_name& module_name, const CimConfig& conf
 
 Fabric::~Fabric() = default;
 
-std::optional<uint64_t> Fabric::kv_budget_bytes(uint64_t weight_bytes, double utilization) const {
-  (void)weight_bytes;  // on the crossbars, not in the off-chip memory
-  // Before start() the system's size, hence its stack count, is not known: one stack's worth.
-  const uint64_t capacity = mem_ ? mem_->capacity_bytes() : stack_capacity_bytes_;
-  if (capacity == 0) {
-    return std::nullopt;
-  }
-  return static_cast<uint64_t>(static_cast<double>(capacity) * utilization);
-}
-
 void Fabric::start(std::unique_ptr<trace::OpSource> trace) {
   trace_ = std::move(trace);
   header_ = trace_->header();

@@ -47,10 +47,8 @@ exec::MachineType cim_machine_type() {
       return memory::make_offchip_memory(name, per_chip_group(mem, stacks), check);
     };
     ConfigWhere where = [doc](const std::string& path) { return doc.where(path); };
-    auto fabric = std::make_unique<Fabric>(module_name.c_str(), c, config::to_json(c), report_name,
-                                           options, factory, where);
-    fabric->set_stack_capacity(mem.capacity_bytes());
-    return fabric;
+    return std::make_unique<Fabric>(module_name.c_str(), c, config::to_json(c), report_name,
+                                    options, factory, where);
   };
   return t;
 }

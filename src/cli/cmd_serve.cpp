@@ -24,6 +24,22 @@ config::Assignment shorthand(const std::string& path, const std::string& value,
   return a;
 }
 
+// "layers of the pool per level" and, for a sized fabric, its chips.
+std::string kv_where(const Json& placement) {
+  std::ostringstream s;
+  const char* sep = "";
+  for (const auto& [level, layers] : placement["layers"].items()) {
+    s << sep << layers.get<uint64_t>() << " layers " << level;
+    sep = ", ";
+  }
+  if (placement.contains("chips")) {
+    s << "; " << placement["chips"].get<uint64_t>() << " chips ("
+      << placement["chips_for_weights"].get<uint64_t>() << " for the weights, "
+      << placement["chips_for_kv_cache"].get<uint64_t>() << " for the KV pool)";
+  }
+  return s.str();
+}
+
 std::string summary(const Json& report) {
   std::ostringstream s;
   s << std::setprecision(4);
@@ -44,8 +60,11 @@ std::string summary(const Json& report) {
     }
     s << "  energy          " << r["energy"]["per_output_token_j"].get<double>()
       << " J per output token\n"
-      << "  KV pool         " << m["kv_pool"]["capacity_blocks"].get<uint64_t>()
-      << " blocks, mean occupancy " << r["kv_cache"]["mean_occupancy"].get<double>() << "\n"
+      << "  KV pool         " << m["kv_pool"]["capacity_blocks"].get<uint64_t>() << " blocks ("
+      << m["kv_pool"]["capacity_bytes"].get<uint64_t>() << " bytes, from "
+      << m["kv_pool"]["source"].get<std::string>() << "), mean occupancy "
+      << r["kv_cache"]["mean_occupancy"].get<double>() << "\n"
+      << "  KV placement    " << kv_where(m["kv_pool"]["placement"]) << "\n"
       << "  iterations      " << m["reuse"]["iterations"].get<uint64_t>() << " ("
       << m["reuse"]["simulated"].get<uint64_t>() << " shapes simulated)\n";
   }

@@ -169,6 +169,29 @@ class Driver final : public IterationEngine {
   std::exception_ptr error_;
 };
 
+// Where the pool lives: layers per level from a CIM fabric's KV placement (metrics.kv_cache),
+// else the machine's memory ("offchip"), with the chips a fabric was sized to for it.
+Json kv_placement(const Json& report, uint64_t layers) {
+  Json levels = Json::object();
+  const Json* metrics = report.contains("metrics") ? &report["metrics"] : nullptr;
+  if (metrics != nullptr && metrics->contains("kv_cache")) {
+    for (const auto& s : (*metrics)["kv_cache"]) {
+      const std::string level = s["level"].get<std::string>();
+      levels[level] = levels.value(level, uint64_t{0}) + 1;
+    }
+  } else {
+    levels["offchip"] = layers;
+  }
+  Json j{{"layers", levels}};
+  if (metrics != nullptr && metrics->contains("sizing")) {
+    const Json& s = (*metrics)["sizing"];
+    j["chips"] = s["chips"];
+    j["chips_for_weights"] = s["chips_for_weights"];
+    j["chips_for_kv_cache"] = s["chips_for_kv_cache"];
+  }
+  return j;
+}
+
 }  // namespace
 
 uint64_t kv_bytes_per_token(const workload::Workload& w) {
@@ -209,24 +232,36 @@ std::vector<MachineServing> serve_on_machines(const std::vector<config::ConfigDo
       if (*slot != nullptr) (*slot)->on_op(cost, dynamic_j);
     };
     auto executor = type.build(doc, "machine" + std::to_string(i), opts);
+    const uint64_t need = (longest + cfg.block_tokens - 1) / cfg.block_tokens;
     uint64_t blocks = cfg.kv_capacity_blocks;
+    out[i].kv_pool_source = "serve.kv_capacity_blocks";
     if (blocks == 0) {
       out[i].kv_budget_bytes = executor->kv_budget_bytes(weight_bytes, cfg.memory_utilization);
-      if (!out[i].kv_budget_bytes) {
-        throw InputError(doc.file, "machine type " + type.name +
-                                       " cannot say how much KV cache it holds: give "
-                                       "serve.kv_capacity_blocks");
-      }
-      blocks = *out[i].kv_budget_bytes / checked_mul(per_token, cfg.block_tokens, "KV block");
-      if (blocks == 0) {
-        throw InputError(doc.file, "no KV block of " + std::to_string(cfg.block_tokens) +
-                                       " tokens fits beside " + std::to_string(weight_bytes) +
-                                       " bytes of weights in " +
-                                       std::to_string(cfg.memory_utilization) +
-                                       " of the memory; expected a machine with more memory");
+      if (out[i].kv_budget_bytes) {
+        out[i].kv_pool_source = "memory";
+        blocks = *out[i].kv_budget_bytes / checked_mul(per_token, cfg.block_tokens, "KV block");
+        if (blocks == 0) {
+          throw InputError(doc.file, "no KV block of " + std::to_string(cfg.block_tokens) +
+                                         " tokens fits beside " + std::to_string(weight_bytes) +
+                                         " bytes of weights in " +
+                                         std::to_string(cfg.memory_utilization) +
+                                         " of the memory; expected a machine with more memory");
+        }
+      } else {
+        // The machine sizes itself for the KV the trace declares (a CIM fabric): the pool is
+        // what the scheduler can run at once (never more than there are requests), each at
+        // the longest request's length.
+        out[i].kv_pool_source = "serve.kv_pool_sequences";
+        out[i].kv_pool_sequences =
+            cfg.kv_pool_sequences != 0
+                ? cfg.kv_pool_sequences
+                : std::min<uint64_t>(cfg.scheduler.make()->max_sequences(), requests.size());
+        blocks = checked_mul(out[i].kv_pool_sequences, std::max<uint64_t>(1, need),
+                             "serve.kv_pool_sequences x blocks");
       }
     }
-    const uint64_t need = (longest + cfg.block_tokens - 1) / cfg.block_tokens;
+    checked_mul(checked_mul(blocks, cfg.block_tokens, "KV pool tokens"), per_token,
+                "KV pool bytes");
     if (longest_request != nullptr && need > blocks) {
       throw InputError("request " + std::to_string(longest_request->id),
                        "needs " + std::to_string(need) + " KV blocks of " +
@@ -263,7 +298,16 @@ std::vector<MachineServing> serve_on_machines(const std::vector<config::ConfigDo
                                       {"process_nm", b["process_nm"]},
                                       {"peak_power_w", b["peak_power_w"]}};
     }
+    if (report.contains("metrics") && report["metrics"].contains("node")) {
+      // The parallelism and the collectives of every simulated phase (docs/serving.md).
+      const Json& n = report["metrics"]["node"];
+      out[i].machine["node"] = Json{{"devices_used", n["devices_used"]},
+                                    {"tensor_parallel", n["tensor_parallel"]},
+                                    {"pipeline_parallel", n["pipeline_parallel"]},
+                                    {"communication", n["communication"]}};
+    }
     out[i].machine["config"] = report["config"];
+    out[i].kv_placement = kv_placement(report, w.model.layers);
     out[i].result = d.result();
     out[i].reuse = d.reuse();
     out[i].static_power_w = d.static_power();

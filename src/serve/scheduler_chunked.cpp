@@ -18,6 +18,7 @@ struct ChunkedParams {
 class Chunked final : public BatchScheduler {
  public:
   explicit Chunked(const ChunkedParams& p) : p_(p) {}
+  uint64_t max_sequences() const override { return p_.max_seqs; }
   Iteration next(ServeState& state) override {
     Iteration it;
     add_decode_steps(state, it, p_.max_seqs);

@@ -18,6 +18,7 @@ struct ContinuousParams {
 class Continuous final : public BatchScheduler {
  public:
   explicit Continuous(const ContinuousParams& p) : p_(p) {}
+  uint64_t max_sequences() const override { return p_.max_seqs; }
   Iteration next(ServeState& state) override {
     Iteration it;
     uint64_t tokens = 0;

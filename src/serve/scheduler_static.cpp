@@ -18,6 +18,7 @@ struct StaticParams {
 class StaticBatching final : public BatchScheduler {
  public:
   explicit StaticBatching(const StaticParams& p) : p_(p) {}
+  uint64_t max_sequences() const override { return p_.max_batch; }
   Iteration next(ServeState& state) override {
     Iteration it;
     bool all_done = std::all_of(batch_.begin(), batch_.end(), [&](uint64_t s) {

@@ -11,7 +11,14 @@ void Describe<serve::ServeConfig>::fields(Fields<serve::ServeConfig>& f) {
   f.optional("block_tokens", &S::block_tokens, "tokens per KV block (vLLM block_size)",
              in_range(1, 1 << 20));
   f.optional("kv_capacity_blocks", &S::kv_capacity_blocks,
-             "KV blocks of the pool; 0: as many as the machine's memory holds");
+             "KV blocks of the pool; 0: as many as the machine's memory holds, or, on a "
+             "machine that sizes itself for its KV cache (CIM), kv_pool_sequences x the longest "
+             "request's blocks",
+             in_range(0, 1e12));
+  f.optional("kv_pool_sequences", &S::kv_pool_sequences,
+             "sequences at the longest request's length the KV pool holds on a machine that "
+             "sizes itself for its KV cache (CIM); 0: the scheduler's max_seqs or max_batch",
+             in_range(0, 1 << 20));
   f.optional("memory_utilization", &S::memory_utilization,
              "fraction of the memory weights and KV may take (vLLM gpu_memory_utilization)",
              Limits{0.0, 1.0, true});

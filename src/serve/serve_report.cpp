@@ -27,11 +27,17 @@ Json serving_run_report(const workload::Workload& w, const Json& requests_info,
     s["name"] = m.machine["name"];
     s["type"] = m.machine["type"];
     if (m.machine.contains("budget")) s["budget"] = m.machine["budget"];
+    if (m.machine.contains("node")) s["node"] = m.machine["node"];
     Json pool{{"block_tokens", m.result.block_tokens},
               {"capacity_blocks", m.result.kv_capacity_blocks},
               {"capacity_tokens", m.result.kv_capacity_blocks * m.result.block_tokens},
               {"bytes_per_token", m.kv_bytes_per_token}};
+    pool["capacity_bytes"] =
+        m.result.kv_capacity_blocks * m.result.block_tokens * m.kv_bytes_per_token;
+    pool["source"] = m.kv_pool_source;
     if (m.kv_budget_bytes) pool["budget_bytes"] = *m.kv_budget_bytes;
+    if (m.kv_pool_sequences != 0) pool["sequences"] = m.kv_pool_sequences;
+    pool["placement"] = m.kv_placement;
     s["kv_pool"] = pool;
     s["static_power_w"] = m.static_power_w;
     s["reuse"] = Json{{"enabled", cfg.reuse},

@@ -56,8 +56,13 @@ void VnExecutor::start(std::unique_ptr<trace::OpSource> trace) {
 
 std::optional<uint64_t> VnExecutor::kv_budget_bytes(uint64_t weight_bytes,
                                                     double utilization) const {
+  // A node: every device used holds its share of the weights and of each token's K and V
+  // (tensor parallelism splits both by heads, pipeline parallelism by layers), so the pool is
+  // the node's; weights a rank replicates (embedding, norms) are counted once. The memory is
+  // already the pipeline stages' (fold_memory): the tensor-parallel ranks multiply it.
+  const double devices = node_ ? node_->tensor_parallel() : 1;
   const auto usable =
-      static_cast<uint64_t>(static_cast<double>(memory_->capacity_bytes()) * utilization);
+      static_cast<uint64_t>(static_cast<double>(memory_->capacity_bytes()) * devices * utilization);
   return usable > weight_bytes ? usable - weight_bytes : 0;
 }
 

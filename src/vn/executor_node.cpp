@@ -39,7 +39,9 @@ void VnExecutor::start_node() {
     const bool next_phase = !pending_.empty() && op.phase != pending_.front().phase;
     pending_.push_back(std::move(op));
     op = trace::Op{};
-    if (next_phase) {
+    // A live source (a serving run) says when its phase is complete: reading on would wait
+    // for ops that come only once this phase has run.
+    if (next_phase || source_->phase_complete()) {
       break;
     }
   }

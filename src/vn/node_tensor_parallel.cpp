@@ -208,6 +208,28 @@ void TensorParallel::shard_phase(std::deque<Op>& ops) {
       }
     }
   }
+  // A phase may start mid-layer (a serving run simulates an iteration's token-parallel ops
+  // apart from its attention, serve/reuse.hpp): a row-parallel matmul's input that no op of
+  // the phase produces was split by heads before it, so each rank holds its slice already.
+  std::unordered_set<std::string> produced;
+  for (const Op& op : ops) {
+    for (const Tensor& t : op.outputs) produced.insert(t.id);
+  }
+  for (const Op& op : ops) {
+    if (op.kind != OpKind::matmul || op.tp != TpRole::row || op.inputs.empty()) continue;
+    const Tensor& x = op.inputs[0];
+    auto w = std::find_if(op.inputs.begin(), op.inputs.end(),
+                          [](const Tensor& t) { return t.kind == TensorKind::weight; });
+    if (w == op.inputs.end()) continue;
+    auto it = decl_rank_.find(w->id);
+    if (x.kind != TensorKind::activation || x.shape.empty() || produced.count(x.id) != 0 ||
+        it == decl_rank_.end() || x.shape.back() != decl_full_.at(it->first).front()) {
+      continue;
+    }
+    std::vector<uint64_t> shape = x.shape;
+    shape.back() = it->second.front();
+    split_[x.id] = Split{std::move(shape), false, op.name, op.layer};
+  }
   for (Op& op : ops) {
     shard_op(op, read);
   }

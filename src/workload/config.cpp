@@ -54,8 +54,7 @@ template <>
 struct Describe<ModelConfig> {
   static constexpr const char* doc = "the model's published hyperparameters";
   static void fields(Fields<ModelConfig>& f) {
-    f.required("layers", &ModelConfig::layers, "Transformer blocks",
-               in_range(1, 2147483646));  // layer ids are int32 in the trace
+    f.required("layers", &ModelConfig::layers, "Transformer blocks", in_range(1, kMaxLayers));
     f.required("d_model", &ModelConfig::d_model, "hidden size (residual stream width)",
                at_least(1));
     f.required("heads", &ModelConfig::heads, "query heads per attention layer", at_least(1));
@@ -246,6 +245,29 @@ void check_experts(const Workload& w, const Where& where) {
   }
 }
 
+// Parameters and ops against kMaxParameters and kMaxOps (a count that overflows throws
+// OverflowError, as check_sizes does).
+template <class Where>
+void check_scale(const Workload& w, const Where& where) {
+  uint64_t parameters = 0;
+  for (const auto& d : model_weights(w.model, w.dtypes.weights)) {
+    parameters = checked_add(parameters, trace::shape_elements(d.shape), "parameters");
+  }
+  if (parameters > kMaxParameters) {
+    throw InputError(where("workload.model"),
+                     std::to_string(parameters) +
+                         " parameters (layers, d_model, d_ff, vocab, experts), expected at most "
+                         "10^14");
+  }
+  const uint64_t ops = count_ops(w);
+  if (ops > kMaxOps) {
+    const bool phases = w.run.mode != Mode::encoder && w.run.generate > 1;
+    throw InputError(where(phases ? "workload.run.generate" : "workload.model.layers"),
+                     "the trace would have " + std::to_string(ops) +
+                         " ops, expected at most 10^9 (fewer layers or generated tokens)");
+  }
+}
+
 }  // namespace
 
 void check_workload(const Workload& w, const config::ConfigDoc* doc) {
@@ -278,6 +300,7 @@ void check_workload(const Workload& w, const config::ConfigDoc* doc) {
   }
   check_experts(w, where);
   try {
+    check_scale(w, where);  // first: check_sizes lowers two whole phases
     check_sizes(w);
   } catch (const OverflowError& e) {
     throw InputError(where("workload.run"),

@@ -207,7 +207,6 @@ class HfFile {
   std::set<std::string> used_;
 };
 
-constexpr uint64_t kMaxLayers = 2147483646;  // layer ids are int32 in the trace
 constexpr uint64_t kMaxHeads = std::numeric_limits<uint32_t>::max();
 constexpr uint64_t kMaxCount = std::numeric_limits<uint64_t>::max();
 

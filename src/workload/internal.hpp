@@ -18,6 +18,10 @@ void validate(const Workload& w);
 // trace does not fit 64 bits (lowers the first and the last phase without keeping them).
 void check_sizes(const Workload& w);
 
+// Ops of the workload's trace (every phase lowered as the first: an estimate for mixtures of
+// experts, whose op count depends on routing).
+uint64_t count_ops(const Workload& w);
+
 // A Hugging Face model config (hf_import.cpp): a JSON object with "model_type" (and no
 // cimsim "model" section).
 bool is_hf_config(const Json& j);

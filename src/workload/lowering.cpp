@@ -508,6 +508,10 @@ void check_sizes(const Workload& w) {
   }
 }
 
+uint64_t count_ops(const Workload& w) {
+  return Lowering(w, true).header().op_count;
+}
+
 }  // namespace detail
 
 std::unique_ptr<trace::OpSource> lower(const Workload& w) {

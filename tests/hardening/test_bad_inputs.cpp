@@ -185,7 +185,20 @@ std::vector<Case> catalogue() {
   add(cimsim_case("cli_set_huge_value", {},
                   run_workload("{IN}/tiny.json", {"--set", "workload.model.layers=" + deep}),
                   {"--set workload.model.layers=[[[", "...: workload.model.layers",
-                   "expected an integer in [1, 2147483646]"}));
+                   "expected an integer in [1, 16384]"}));
+  // Sizes lowering could neither hold nor finish: rejected before anything is built.
+  add(cimsim_case("workload_absurd_layers", {},
+                  run_workload("{IN}/tiny.json", {"--set", "workload.model.layers=2000000000"}),
+                  {"workload.model.layers", "expected an integer in [1, 16384]", "2000000000"}));
+  add(cimsim_case("workload_absurd_parameters", {},
+                  run_workload("{IN}/tiny.json", {"--set", "workload.model.d_model=20000000",
+                                                  "--set", "workload.model.head_dim=10000000"}),
+                  {"workload.model", "parameters", "expected at most 10^14"}));
+  add(cimsim_case("workload_absurd_op_count", {},
+                  run_workload("{IN}/tiny.json", {"--set", "workload.model.layers=1000", "--set",
+                                                  "workload.run.generate=100000", "--set",
+                                                  "workload.run.allow_context_overflow=true"}),
+                  {"workload.run.generate", "ops, expected at most 10^9"}));
   add(cimsim_case("cli_mode_unknown", {}, run_workload("{IN}/tiny.json", {"--mode", "bogus"}),
                   {"--mode bogus: workload.run.mode", "\"bogus\"", "\"decoder\""}));
   add(cimsim_case("cli_out_into_missing_directory", {},
@@ -357,6 +370,17 @@ std::vector<Case> catalogue() {
                   serve({"--requests", "{IN}/r.jsonl", "--set", "serve.block_tokens=4", "--set",
                          "serve.kv_capacity_blocks=1"}),
                   {"request 0", "needs 4 KV blocks of 4 tokens", "at most the 1"}));
+  add(cimsim_case(
+      "serve_absurd_layers", ok_file,
+      serve({"--requests", "{IN}/r.jsonl", "--set", "workload.model.layers=2000000000"}),
+      {"workload.model.layers", "expected an integer in [1, 16384]", "2000000000"}));
+  add(cimsim_case("serve_kv_pool_sequences_out_of_range", ok_file,
+                  serve({"--requests", "{IN}/r.jsonl", "--set", "serve.kv_pool_sequences=-3"}),
+                  {"serve.kv_pool_sequences", "-3"}));
+  add(cimsim_case("serve_tensor_parallel_not_dividing_heads", ok_file,
+                  {"serve", "--machine", "8x-a100-sxm4-80gb", "--workload", "{IN}/tiny.json",
+                   "--requests", "{IN}/r.jsonl", "--out", "{OUT}", "-q"},
+                  {"machine.node.tensor_parallel", "divisor", "got 8"}));
   add(cimsim_case("serve_negative_rate", {}, serve({"--generate", R"({"rate_per_s": -1})"}),
                   {"--generate", "serve.generator.rate_per_s", "> 0, got -1"}));
   add(cimsim_case("serve_no_requests", {}, serve({}), {"no requests", "--requests", "--generate"}));

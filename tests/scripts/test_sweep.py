@@ -419,6 +419,38 @@ class RealBinary(SweepTestCase):
             self.assertNotRegex(row["error"], r"unrecognised|unrecognized|--help|"
                                               r"the required argument|invalid option")
 
+    def test_real_serving_sweep_over_request_rate_and_tensor_parallelism(self):
+        """A serving sweep varies the request rate and the node's tensor-parallel degree: every
+        point serves (one row each, the degree and the rate as parameters)."""
+        real = os.environ.get("CIMSIM_REAL")
+        if not real:
+            self.skipTest("CIMSIM_REAL not set (ctest sets it to build/cimsim)")
+        model = os.path.join(self.tmp, "small.json")
+        with open(model, "w") as f:
+            json.dump({"name": "small", "model": {
+                "layers": 2, "d_model": 64, "heads": 4, "kv_heads": 4, "head_dim": 16,
+                "d_ff": 256, "vocab": 100, "max_context": 256, "activation": "gelu",
+                "ffn": "mlp", "norm": "layernorm", "norm_placement": "pre",
+                "position": "learned", "bias": True, "tie_embeddings": True}}, f)
+        doc = {"command": "serve", "machines": ["8x-a100-sxm4-80gb"], "workload": model,
+               "set": {"machine.node.devices": 2, "serve.generator.count": 3,
+                       "serve.generator.prompt": {"distribution": "fixed", "value": 20},
+                       "serve.generator.output": {"distribution": "fixed", "value": 4}},
+               "grid": {"machine.node.tensor_parallel": [1, 2],
+                        "serve.generator.rate_per_s": [10, 1000]}}
+        spec = write_spec(self.tmp, doc)
+        out = os.path.join(self.tmp, "out")
+        res = run_tool(SWEEP, [spec, "-o", out, "--cimsim", real, "--point-timeout", "100",
+                               "-j", "1"], env_for(), timeout=140)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        _, rows = read_csv(os.path.join(out, "results.csv"))
+        self.assertEqual(sorted((r["machine.node.tensor_parallel"],
+                                 r["serve.generator.rate_per_s"]) for r in rows),
+                         [("1", "10"), ("1", "1000"), ("2", "10"), ("2", "1000")])
+        for r in rows:
+            self.assertEqual(r["status"], "ok", r.get("error"))
+            self.assertGreater(float(r["8x-a100-sxm4-80gb.output_tokens_per_s"]), 0)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

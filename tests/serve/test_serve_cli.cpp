@@ -64,20 +64,23 @@ TEST(ServeCli, ReuseIsWithinItsStatedBoundOfSimulatingEveryIteration) {
   EXPECT_EQ(read_file(dir + "/reuse.json"), read_file(dir + "/again.json"));
 }
 
+// A small GPT-style model (2 layers, d_model 64, 4 heads): quick on any machine.
+const char* const kSmallModel = R"({"name": "small", "model": {"layers": 2, "d_model": 64,
+    "heads": 4, "kv_heads": 4, "head_dim": 16, "d_ff": 256, "vocab": 100, "max_context": 256,
+    "activation": "gelu", "ffn": "mlp", "norm": "layernorm", "norm_placement": "pre",
+    "position": "learned", "bias": true, "tie_embeddings": true}})";
+
 TEST(ServeCli, BothMachinesSideBySideWithTheirKvPools) {
   const std::string dir = make_temp_dir();
   write_file(dir + "/r.jsonl",
              "{\"arrival_s\": 0, \"prompt_tokens\": 40, \"output_tokens\": 4}\n"
              "# a comment\n"
              "{\"arrival_s\": 0.001, \"prompt_tokens\": 17, \"output_tokens\": 3}\n");
-  // A small GPT-style model (2 layers, d_model 64) keeps the CIM side quick to simulate.
-  write_file(dir + "/small.json", R"({"name": "small", "model": {"layers": 2, "d_model": 64,
-    "heads": 4, "kv_heads": 4, "head_dim": 16, "d_ff": 256, "vocab": 100, "max_context": 256,
-    "activation": "gelu", "ffn": "mlp", "norm": "layernorm", "norm_placement": "pre",
-    "position": "learned", "bias": true, "tie_embeddings": true}})");
-  CommandResult r = run_cimsim({"serve", "--machine", "a100-sxm4-80gb", "--machine", "isaac",
-                                "--workload", dir + "/small.json", "--requests", dir + "/r.jsonl",
-                                "--scheduler", "chunked", "--out", dir + "/s.json"});
+  write_file(dir + "/small.json", kSmallModel);
+  CommandResult r =
+      run_cimsim({"serve", "--machine", "a100-sxm4-80gb", "--machine", "isaac", "--workload",
+                  dir + "/small.json", "--requests", dir + "/r.jsonl", "--scheduler", "chunked",
+                  "--set", "serve.kv_pool_sequences=300", "--out", dir + "/s.json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("ttft"), std::string::npos);
   Json rep = Json::parse(read_file(dir + "/s.json"));
@@ -87,11 +90,31 @@ TEST(ServeCli, BothMachinesSideBySideWithTheirKvPools) {
   ASSERT_EQ(rep["machines"].size(), 2u);
   EXPECT_EQ(rep["machines"][0]["type"], "von_neumann");
   EXPECT_EQ(rep["machines"][1]["type"], "cim");
+  // The GPU's pool is what its memory holds: its budget over K and V of 2 layers x 64 wide in
+  // fp16 per token, 16 tokens a block.
+  const Json& gpu = rep["machines"][0]["kv_pool"];
+  EXPECT_EQ(gpu["source"], "memory");
+  EXPECT_EQ(gpu["capacity_blocks"].get<uint64_t>(),
+            gpu["budget_bytes"].get<uint64_t>() / (16 * 2 * 2 * 64 * 2));
+  EXPECT_EQ(gpu["placement"]["layers"]["offchip"], 2);
+  // The fabric's pool is stated: 300 sequences of the longest request (40 + 4 tokens: 3
+  // blocks), 900 blocks = 14,400 tokens x 512 bytes = 7,372,800 bytes. An ISAAC chip keeps KV
+  // in half (activation_reserve_fraction 0.5) of its 168 tiles' 64 KiB buffers and has no
+  // global buffer: 5,505,024 bytes, so chips "auto" sizes for 2 chips (the weights need 1);
+  // layer 0's 3,686,400 bytes fill chip 0's buffers first, layer 1's the rest of them and chip
+  // 1's: both in tile buffers.
+  const Json& cim = rep["machines"][1]["kv_pool"];
+  EXPECT_EQ(cim["source"], "serve.kv_pool_sequences");
+  EXPECT_EQ(cim["sequences"], 300);
+  EXPECT_EQ(cim["capacity_blocks"], 300 * 3);
+  EXPECT_EQ(cim["capacity_bytes"], 7372800);
+  EXPECT_FALSE(cim.contains("budget_bytes"));
+  EXPECT_EQ(cim["placement"]["chips_for_weights"], 1);
+  EXPECT_EQ(cim["placement"]["chips_for_kv_cache"], 2);
+  EXPECT_EQ(cim["placement"]["chips"], 2);
+  EXPECT_EQ(cim["placement"]["layers"], Json({{"tile_buffer", 2}}));
   for (const auto& m : rep["machines"]) {
-    // K and V of 2 layers x 64 wide in fp16 per token.
     EXPECT_EQ(m["kv_pool"]["bytes_per_token"], 2 * 2 * 64 * 2);
-    EXPECT_EQ(m["kv_pool"]["capacity_blocks"].get<uint64_t>(),
-              m["kv_pool"]["budget_bytes"].get<uint64_t>() / (16 * 2 * 2 * 64 * 2));
     const Json& s = m["serving"];
     EXPECT_EQ(s["output_tokens"], 7);
     EXPECT_EQ(s["iterations"]["decode_tokens"].get<uint64_t>() +
@@ -104,6 +127,50 @@ TEST(ServeCli, BothMachinesSideBySideWithTheirKvPools) {
   }
   ASSERT_EQ(rep["comparison"].size(), 1u);
   EXPECT_EQ(rep["comparison"][0]["machine"], rep["machines"][1]["name"]);
+
+  // By default the pool holds as many sequences as the scheduler runs at once (chunked:
+  // max_seqs 256), but never more than there are requests: 2 x 3 blocks.
+  r = run_cimsim({"serve", "--machine", "isaac", "--workload", dir + "/small.json", "--requests",
+                  dir + "/r.jsonl", "--out", dir + "/d.json", "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Json pool = Json::parse(read_file(dir + "/d.json"))["machines"][0]["kv_pool"];
+  EXPECT_EQ(pool["sequences"], 2);
+  EXPECT_EQ(pool["capacity_blocks"], 6);
+  EXPECT_EQ(pool["placement"]["chips"], 1);
+}
+
+TEST(ServeCli, TensorParallelNodeAllReducesEveryIterationsTokens) {
+  const std::string dir = make_temp_dir();
+  write_file(dir + "/r.jsonl",
+             "{\"arrival_s\": 0, \"prompt_tokens\": 40, \"output_tokens\": 4}\n"
+             "{\"arrival_s\": 0.001, \"prompt_tokens\": 17, \"output_tokens\": 3}\n");
+  write_file(dir + "/small.json", kSmallModel);
+  // Two A100s of the HGX preset, tensor parallelism 2; every iteration simulated whole.
+  CommandResult r = run_cimsim({"serve", "--machine", "8x-a100-sxm4-80gb", "--set",
+                                "machine.node.devices=2", "--set", "machine.node.tensor_parallel=2",
+                                "--no-reuse", "--workload", dir + "/small.json", "--requests",
+                                dir + "/r.jsonl", "--out", dir + "/s.json", "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json rep = Json::parse(read_file(dir + "/s.json"));
+  const Json& m = rep["machines"][0];
+  EXPECT_EQ(m["node"]["tensor_parallel"], 2);
+  EXPECT_EQ(m["node"]["devices_used"], 2);
+  const Json& s = m["serving"];
+  EXPECT_EQ(s["output_tokens"], 7);
+  EXPECT_EQ(s["iterations"]["prefill_tokens"], 40 + 17);
+  EXPECT_EQ(s["iterations"]["decode_tokens"], 3 + 2);  // each prefill yields one token
+  EXPECT_EQ(s["iterations"]["preemptions"], 0);
+  // Per layer two all-reduces (after the attention output projection and after the FFN's
+  // down projection, both row-parallel) of tokens x d_model fp16 partial sums, in every
+  // simulated phase: the warm-up (one 16-token block) and each iteration (57 + 5 tokens in
+  // all). A ring all-reduce sends 2 (T - 1) / T of the tensor from each of T devices: 2 x.
+  const uint64_t phases = 1 + s["iterations"]["count"].get<uint64_t>();
+  const Json& ar = m["node"]["communication"]["all_reduce"];
+  EXPECT_EQ(ar["count"].get<uint64_t>(), phases * 2 * 2);
+  EXPECT_EQ(ar["bytes"].get<uint64_t>(), 2u * (2 * 2 * (16 + 57 + 5) * 64 * 2));
+  // The pool is the node's: both devices' memory (more than one device's 80 GiB in all).
+  EXPECT_EQ(m["kv_pool"]["source"], "memory");
+  EXPECT_GT(m["kv_pool"]["budget_bytes"].get<uint64_t>(), 80ull << 30);
 }
 
 }  // namespace

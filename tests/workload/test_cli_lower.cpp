@@ -106,7 +106,7 @@ TEST_F(CliLower, WrongType) {
   j["model"]["layers"] = "two";
   std::string path = workload_file(j);
   EXPECT_EQ(bad_input({"--workload", path}),
-            path + ": workload.model.layers: expected an integer in [1, 2147483646], got \"two\"");
+            path + ": workload.model.layers: expected an integer in [1, 16384], got \"two\"");
 }
 
 TEST_F(CliLower, ZeroSize) {

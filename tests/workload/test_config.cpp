@@ -229,7 +229,7 @@ TEST_F(WorkloadConfig, SetIsTypeChecked) {
   Json j = tiny_file();
   EXPECT_EQ(error_of(j, {"workload.model.layers=abc"}),
             "--set workload.model.layers=abc: workload.model.layers: expected an integer in "
-            "[1, 2147483646], got \"abc\"");
+            "[1, 16384], got \"abc\"");
   EXPECT_EQ(error_of(j, {"workload.run.batch=1.5"}),
             "--set workload.run.batch=1.5: workload.run.batch: expected an integer >= 1, got 1.5");
   EXPECT_EQ(error_of(j, {"workload.model.bias=1"}),

@@ -55,11 +55,8 @@ class Fabric : public sc_core::sc_module, public exec::ExecutorBase, private OpR
   void start(std::unique_ptr<trace::OpSource> trace) override;
   // The machine section (docs/report-format.md); rethrows what stopped the run.
   Json report() const override;
-  // A KV pool lives in the off-chip memory (the weights are in the crossbars): utilization x
-  // its capacity, one stack's (set_stack_capacity) before start() sizes the system. Tile and
-  // global buffers are left to activations (conservative).
-  std::optional<uint64_t> kv_budget_bytes(uint64_t weight_bytes, double utilization) const override;
-  void set_stack_capacity(uint64_t bytes) { stack_capacity_bytes_ = bytes; }
+  // No kv_budget_bytes: the fabric sizes itself for (chips "auto") and places on chip first
+  // whatever KV caches the trace declares, so a serving run states its pool (docs/serving.md).
 
   // Inspection (tests, after start()).
   const Mapping& mapping() const { return plan_.mapping; }
@@ -83,7 +80,6 @@ class Fabric : public sc_core::sc_module, public exec::ExecutorBase, private OpR
   CimConfig cfg_;
   ConfigWhere where_;              // names the config file in errors found when the trace is known
   memory::OffChipFactory memory_;  // built once the system's size (its stacks) is known
-  uint64_t stack_capacity_bytes_ = 0;
   std::unique_ptr<memory::OffChipMemory> mem_;
   FabricIo io_;
 

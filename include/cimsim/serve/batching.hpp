@@ -85,7 +85,7 @@ struct Iteration {
 struct ServeState {
   explicit ServeState(KvBlockPool pool) : kv(pool) {}
   std::vector<Sequence> seqs;
-  std::deque<uint64_t> waiting;  // arrived, not admitted (FCFS; preempted go to the front)
+  std::deque<uint64_t> waiting;   // arrived, not admitted (FCFS; preempted go to the front)
   std::vector<uint64_t> running;  // admitted, in admission order
   KvBlockPool kv;
   double now_s = 0;
@@ -104,6 +104,9 @@ class BatchScheduler {
   virtual ~BatchScheduler() = default;
   // The next iteration (empty: nothing can run until another request arrives).
   virtual Iteration next(ServeState& state) = 0;
+  // The most sequences it ever runs at once (its max_seqs or max_batch): a pool stated in
+  // sequences (serve.kv_pool_sequences) defaults to it.
+  virtual uint64_t max_sequences() const = 0;
 };
 
 struct BatchSchedulerAxis : config::Axis<std::unique_ptr<BatchScheduler>()> {

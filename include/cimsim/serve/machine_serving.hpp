@@ -15,7 +15,10 @@
 //
 // The KV pool: serve.kv_capacity_blocks if given, else the machine's budget
 // (Executor::kv_budget_bytes at serve.memory_utilization) / (block_tokens x KV bytes per
-// token); the trace header declares it as one cache of that many positions per layer.
+// token), else, on a machine that offers none because it sizes itself for the KV caches it is
+// given (a CIM fabric: chips "auto" holds them on chip, kv_placement.hpp), serve.kv_pool_sequences
+// (default: the scheduler's max sequences) x the longest request's blocks. The trace header
+// declares the pool as one cache of that many positions per layer.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +42,9 @@ struct MachineServing {
   ReuseStats reuse;
   uint64_t kv_bytes_per_token = 0;
   std::optional<uint64_t> kv_budget_bytes;  // what the machine offered (none if given)
+  std::string kv_pool_source;               // the key or "memory" the capacity comes from
+  uint64_t kv_pool_sequences = 0;           // with source serve.kv_pool_sequences
+  Json kv_placement;                        // layers per level ("tile_buffer", "offchip", ...)
   double static_power_w = 0;
 };
 

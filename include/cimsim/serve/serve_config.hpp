@@ -18,8 +18,11 @@ namespace cimsim::serve {
 
 struct ServeConfig {
   config::Choice<BatchSchedulerAxis> scheduler{"continuous"};
-  uint64_t block_tokens = 16;                // KV block size (vLLM's default block_size)
-  uint64_t kv_capacity_blocks = 0;           // 0: from the machine's memory
+  uint64_t block_tokens = 16;       // KV block size (vLLM's default block_size)
+  uint64_t kv_capacity_blocks = 0;  // 0: from the machine's memory or kv_pool_sequences
+  // A pool stated in sequences (machines without a memory budget, e.g. a CIM fabric that sizes
+  // itself for its KV): sequences x the longest request's blocks; 0: the scheduler's maximum.
+  uint64_t kv_pool_sequences = 0;
   double memory_utilization = 0.9;           // vLLM's gpu_memory_utilization default
   bool reuse = true;                         // cost identical iterations once (reuse.hpp)
   uint64_t bucket_tokens = 16;               // reuse grid (reuse.hpp): base step of token counts

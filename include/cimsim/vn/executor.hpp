@@ -31,8 +31,8 @@ class VnExecutor : public exec::ExecutorBase {
   ~VnExecutor() override;
   void start(std::unique_ptr<trace::OpSource> trace) override;
   bool done() const override;
-  // HBM holds the weights and the KV cache: utilization x capacity less the weights (as
-  // vLLM's gpu_memory_utilization sizes its KV cache).
+  // HBM holds the weights and the KV cache: utilization x capacity (of every device a node
+  // uses) less the weights (as vLLM's gpu_memory_utilization sizes its KV cache).
   std::optional<uint64_t> kv_budget_bytes(uint64_t weight_bytes, double utilization) const override;
 
   VnMachine& machine() { return *machine_; }

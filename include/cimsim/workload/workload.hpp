@@ -62,6 +62,13 @@ enum class AttentionForm : uint8_t { fused, split };
 // The trace header declares every expert of every layer: a bound keeps it small (Switch-C,
 // the largest published count, has 2048 experts per layer).
 constexpr uint32_t kMaxExperts = 4096;
+// Sizes a simulation could neither hold nor finish, rejected before anything is lowered (the
+// header declares every layer's weights and KV caches; every op is simulated). The deepest
+// published Transformers have ~100-200 layers and the largest ~2 x 10^12 parameters; a
+// 10^9-op trace already takes days to simulate.
+constexpr uint32_t kMaxLayers = 16384;
+constexpr uint64_t kMaxParameters = 100'000'000'000'000;  // 10^14
+constexpr uint64_t kMaxOps = 1'000'000'000;
 
 struct ModelConfig {
   uint32_t layers = 0;
