@@ -113,6 +113,35 @@ uint32_t Topology::chip_hops(uint32_t a, uint32_t b) const {
   return grid_distance(a, b, chip_cols_);
 }
 
+uint64_t flits_of(uint64_t bytes, uint32_t flit_bits) {
+  return std::max<uint64_t>(1, ceil_div(checked_mul(bytes, 8, "bits"), flit_bits));
+}
+
+uint64_t MeshFlow::flit_ps() const {
+  // The round trip of a slot: the flit crosses the link (a cycle), passes the router's
+  // pipeline and leaves, and its credit crosses back (a cycle).
+  const uint64_t round_trip_ps = checked_mul(latency_cycles + 2, cycle_ps, "credit round trip");
+  return std::max(cycle_ps, ceil_div(round_trip_ps, std::max<uint64_t>(1, buffer_flits)));
+}
+
+uint64_t MeshFlow::tail_release(uint64_t flits, uint64_t tail_out_ps) const {
+  // The tail needs the slot of the flit buffer_flits ahead of it, which left the router
+  // buffer_flits flit times before the tail did; its credit takes a link cycle back.
+  if (flits <= buffer_flits) {
+    return 0;
+  }
+  const uint64_t ahead_ps = checked_mul(buffer_flits, flit_ps(), "buffer drain time");
+  return tail_out_ps + cycle_ps > ahead_ps ? tail_out_ps + cycle_ps - ahead_ps : 0;
+}
+
+MeshLinkStats& MeshLinkStats::operator+=(const MeshLinkStats& o) {
+  crossings += o.crossings;
+  stalled_crossings += o.stalled_crossings;
+  stall_ps += o.stall_ps;
+  max_stall_ps = std::max(max_stall_ps, o.max_stall_ps);
+  return *this;
+}
+
 Router::Router(const sc_core::sc_module_name& name, const NocContext& ctx, uint32_t index)
     : sc_core::sc_module(name), in("in"), out("out"), ctx_(ctx), index_(index) {
   in.register_b_transport(this, &Router::b_transport);
@@ -123,6 +152,26 @@ void Router::bind_port(uint32_t port, tlm::tlm_base_target_socket_b<>& target) {
   out.bind(target);
 }
 
+bool Router::next_leg(Packet& p) const {
+  while (p.dst_router == index_) {
+    if (p.legs == nullptr) {
+      return false;
+    }
+    MulticastLeg& here = (*p.legs)[p.leg];
+    here.arrive = p.window;
+    if (p.leg + 1 >= p.legs->size()) {
+      return false;
+    }
+    // The router ejects the copy and forwards the rest in the same pass: no second pipeline.
+    const MulticastLeg& next = (*p.legs)[++p.leg];
+    p.dst_router = next.dst_router;
+    p.bytes = next.bytes;
+    p.flits = flits_of(next.bytes, ctx_.config->router.flit_bits);
+    p.counts->write_bytes[ctx_.ids->noc] += next.bytes;
+  }
+  return true;
+}
+
 void Router::b_transport(int, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
   Packet* p = nullptr;
   payload.get_extension(p);
@@ -131,7 +180,8 @@ void Router::b_transport(int, tlm::tlm_generic_payload& payload, sc_core::sc_tim
   p->counts->actions[ctx_.ids->flit_hop] += p->flits;
   p->window.first += latency;
   p->window.last += latency;
-  if (p->dst_router == index_) {
+  p->tail_release_ps = 0;  // ejection into the tile: no bound here (flow_control.hpp's credits)
+  if (!next_leg(*p)) {
     return;
   }
   const Topology& topo = *ctx_.topology;
@@ -146,12 +196,26 @@ void Router::b_transport(int, tlm::tlm_generic_payload& payload, sc_core::sc_tim
   // A stream is sent as row-sized packets that interleave with other streams on the link:
   // its head is not held up by earlier streams, its tail waits for every byte queued before
   // it (the link's bandwidth is conserved).
-  uint64_t start = std::max(p->window.first, port_free_[port]);
-  uint64_t busy = checked_mul(p->flits, cycle, "link occupancy");
+  const MeshFlow flow{cycle, ctx_.config->router.latency_cycles, ctx_.config->router.buffer_flits};
+  const uint64_t flits = p->flits;
+  const uint64_t start = std::max(p->window.first, port_free_[port]);
+  const uint64_t busy = checked_mul(flits, flow.flit_ps(), "link occupancy");
   port_free_[port] = start + busy;
+  const uint64_t tail_out = std::max(p->window.last, start + busy);
   p->window.first += cycle;
-  p->window.last = std::max(p->window.last, start + busy) + cycle;
+  p->window.last = tail_out + cycle;
   out[port_socket_[port]]->b_transport(payload, delay);
+  // Back-pressure: the next router's buffer lets the tail in only from tail_release_ps; until
+  // then this link is held by the stream's blocked flits (never binds when nothing waits).
+  ++stats_.crossings;
+  const uint64_t held = p->tail_release_ps > tail_out ? p->tail_release_ps - tail_out : 0;
+  if (held > 0) {
+    port_free_[port] += held;
+    ++stats_.stalled_crossings;
+    stats_.stall_ps += held;
+    stats_.max_stall_ps = std::max(stats_.max_stall_ps, held);
+  }
+  p->tail_release_ps = flow.tail_release(flits, tail_out + held);
 }
 
 ChipNetwork::ChipNetwork(const sc_core::sc_module_name& name, const NocContext& ctx)
@@ -182,6 +246,7 @@ void ChipNetwork::b_transport(int id, tlm::tlm_generic_payload& payload, sc_core
     chip = static_cast<uint32_t>(topo.chip_neighbour(chip, port));
   }
   out[static_cast<int>(dst_chip)]->b_transport(payload, delay);
+  p->tail_release_ps = 0;  // the chip link's interface holds the whole packet
 }
 
 }  // namespace cimsim::cim

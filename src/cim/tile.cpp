@@ -243,8 +243,10 @@ void Tile::do_send(TileJob& job) {
   job.counts->write_bytes[ids.noc] += job.bytes;
   packet_.dst_router = job.dst_router;
   packet_.bytes = job.bytes;
-  packet_.flits = std::max<uint64_t>(1, accesses(job.bytes, c.router.flit_bits));
+  packet_.flits = flits_of(job.bytes, c.router.flit_bits);
   packet_.window = job.in;
+  packet_.legs = job.legs;
+  packet_.leg = 0;
   packet_.counts = job.counts;
   packet_payload_.set_extension(&packet_);
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
