@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "cimsim/cim/mvm.hpp"
 #include "cimsim/common/checked_math.hpp"
@@ -181,6 +182,7 @@ void Router::b_transport(int, tlm::tlm_generic_payload& payload, sc_core::sc_tim
   p->window.first += latency;
   p->window.last += latency;
   p->tail_release_ps = 0;  // ejection into the tile: no bound here (flow_control.hpp's credits)
+  const size_t dropped = p->legs != nullptr && p->dst_router == index_ ? p->leg : SIZE_MAX;
   if (!next_leg(*p)) {
     return;
   }
@@ -216,6 +218,12 @@ void Router::b_transport(int, tlm::tlm_generic_payload& payload, sc_core::sc_tim
     stats_.max_stall_ps = std::max(stats_.max_stall_ps, held);
   }
   p->tail_release_ps = flow.tail_release(flits, tail_out + held);
+  if (dropped != SIZE_MAX) {
+    // The copy is ejected as the worm passes (flits are replicated to both outputs at once):
+    // its tail is not out before the worm's tail has left (tail_out when nothing waits).
+    Window& copy = (*p->legs)[dropped].arrive;
+    copy.last = std::max(copy.last, tail_out);
+  }
 }
 
 ChipNetwork::ChipNetwork(const sc_core::sc_module_name& name, const NocContext& ctx)
