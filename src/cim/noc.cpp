@@ -202,8 +202,9 @@ void Router::b_transport(int, tlm::tlm_generic_payload& payload, sc_core::sc_tim
   const uint64_t flits = p->flits;
   const uint64_t start = std::max(p->window.first, port_free_[port]);
   const uint64_t busy = checked_mul(flits, flow.flit_ps(), "link occupancy");
-  port_free_[port] = start + busy;
-  const uint64_t tail_out = std::max(p->window.last, start + busy);
+  const uint64_t booked_until = start + busy;
+  port_free_[port] = booked_until;
+  const uint64_t tail_out = std::max(p->window.last, booked_until);
   p->window.first += cycle;
   p->window.last = tail_out + cycle;
   out[port_socket_[port]]->b_transport(payload, delay);
@@ -212,7 +213,8 @@ void Router::b_transport(int, tlm::tlm_generic_payload& payload, sc_core::sc_tim
   ++stats_.crossings;
   const uint64_t held = p->tail_release_ps > tail_out ? p->tail_release_ps - tail_out : 0;
   if (held > 0) {
-    port_free_[port] += held;
+    // max: a multicast worm may have booked this link again on its way (a later leg).
+    port_free_[port] = std::max(port_free_[port], booked_until + held);
     ++stats_.stalled_crossings;
     stats_.stall_ps += held;
     stats_.max_stall_ps = std::max(stats_.max_stall_ps, held);
