@@ -153,79 +153,107 @@ void Router::bind_port(uint32_t port, tlm::tlm_base_target_socket_b<>& target) {
   out.bind(target);
 }
 
-bool Router::next_leg(Packet& p) const {
-  while (p.dst_router == index_) {
-    if (p.legs == nullptr) {
-      return false;
-    }
-    MulticastLeg& here = (*p.legs)[p.leg];
-    here.arrive = p.window;
-    if (p.leg + 1 >= p.legs->size()) {
-      return false;
-    }
-    // The router ejects the copy and forwards the rest in the same pass: no second pipeline.
-    const MulticastLeg& next = (*p.legs)[++p.leg];
-    p.dst_router = next.dst_router;
-    p.bytes = next.bytes;
-    p.flits = flits_of(next.bytes, ctx_.config->router.flit_bits);
-    p.counts->write_bytes[ctx_.ids->noc] += next.bytes;
+bool Router::next_leg(Packet& p) {
+  if (p.legs == nullptr) {
+    return false;
   }
+  (*p.legs)[p.leg].arrive = p.window;
+  if (p.leg + 1 >= p.legs->size()) {
+    return false;
+  }
+  // The router ejects the copy and forwards the rest in the same pass: no second pipeline.
+  p.dropped = p.leg;
+  const MulticastLeg& next = (*p.legs)[++p.leg];
+  p.dst_router = next.dst_router;
+  p.bytes = next.bytes;
+  p.flits = flits_of(next.bytes, ctx_.config->router.flit_bits);
+  p.counts->write_bytes[ctx_.ids->noc] += next.bytes;
   return true;
 }
 
-void Router::b_transport(int, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
+void Router::b_transport(int, tlm::tlm_generic_payload& payload, sc_core::sc_time&) {
   Packet* p = nullptr;
   payload.get_extension(p);
-  const uint64_t cycle = ctx_.cycle_ps;
-  const uint64_t latency = cycle * ctx_.config->router.latency_cycles;
+  const uint64_t latency = ctx_.cycle_ps * ctx_.config->router.latency_cycles;
   p->counts->actions[ctx_.ids->flit_hop] += p->flits;
   p->window.first += latency;
   p->window.last += latency;
-  p->tail_release_ps = 0;  // ejection into the tile: no bound here (flow_control.hpp's credits)
-  const size_t dropped = p->legs != nullptr && p->dst_router == index_ ? p->leg : SIZE_MAX;
-  if (!next_leg(*p)) {
+  route(payload, *p);
+}
+
+void Router::resume(tlm::tlm_generic_payload& payload, Packet& p) {
+  route(payload, p);
+}
+
+void Router::route(tlm::tlm_generic_payload& payload, Packet& p) {
+  if (p.dst_router == index_) {
+    if (next_leg(p)) {
+      p.resume = this;  // finish_packet goes on from here: the recursion stays one leg deep
+    }
     return;
   }
   const Topology& topo = *ctx_.topology;
   uint32_t here_chip = index_ / topo.routers_per_chip();
-  uint32_t dst_chip = p->dst_router / topo.routers_per_chip();
+  uint32_t dst_chip = p.dst_router / topo.routers_per_chip();
   uint32_t port = 0;
   if (here_chip != dst_chip) {
     port = index_ == topo.gateway(here_chip) ? 4 : topo.next_port(index_, topo.gateway(here_chip));
   } else {
-    port = topo.next_port(index_, p->dst_router);
+    port = topo.next_port(index_, p.dst_router);
   }
   // A stream is sent as row-sized packets that interleave with other streams on the link:
   // its head is not held up by earlier streams, its tail waits for every byte queued before
   // it (the link's bandwidth is conserved).
+  const uint64_t cycle = ctx_.cycle_ps;
   const MeshFlow flow{cycle, ctx_.config->router.latency_cycles, ctx_.config->router.buffer_flits};
-  const uint64_t flits = p->flits;
-  const uint64_t start = std::max(p->window.first, port_free_[port]);
-  const uint64_t busy = checked_mul(flits, flow.flit_ps(), "link occupancy");
-  const uint64_t booked_until = start + busy;
+  const uint64_t start = std::max(p.window.first, port_free_[port]);
+  const uint64_t booked_until = start + checked_mul(p.flits, flow.flit_ps(), "link occupancy");
   port_free_[port] = booked_until;
-  const uint64_t tail_out = std::max(p->window.last, booked_until);
-  p->window.first += cycle;
-  p->window.last = tail_out + cycle;
+  const uint64_t tail_out = std::max(p.window.last, booked_until);
+  if (p.dropped != SIZE_MAX) {
+    // The copy is ejected as the worm passes (flits are replicated to both outputs at once):
+    // its tail is not out before the worm's tail has left (tail_out when nothing waits).
+    Window& copy = (*p.legs)[p.dropped].arrive;
+    copy.last = std::max(copy.last, tail_out);
+    p.dropped = SIZE_MAX;
+  }
+  p.hops.push_back(MeshHop{this, port, booked_until, tail_out, p.flits});
+  p.window.first += cycle;
+  p.window.last = tail_out + cycle;
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   out[port_socket_[port]]->b_transport(payload, delay);
-  // Back-pressure: the next router's buffer lets the tail in only from tail_release_ps; until
-  // then this link is held by the stream's blocked flits (never binds when nothing waits).
+}
+
+uint64_t Router::hold(const MeshHop& hop, uint64_t release_ps) {
+  // The next router's buffer lets the tail in only from release_ps; until then this link is
+  // held by the stream's blocked flits (never binds when nothing waits).
   ++stats_.crossings;
-  const uint64_t held = p->tail_release_ps > tail_out ? p->tail_release_ps - tail_out : 0;
+  const uint64_t held = release_ps > hop.tail_out_ps ? release_ps - hop.tail_out_ps : 0;
   if (held > 0) {
     // max: a multicast worm may have booked this link again on its way (a later leg).
-    port_free_[port] = std::max(port_free_[port], booked_until + held);
+    port_free_[hop.port] = std::max(port_free_[hop.port], hop.booked_until_ps + held);
     ++stats_.stalled_crossings;
     stats_.stall_ps += held;
     stats_.max_stall_ps = std::max(stats_.max_stall_ps, held);
   }
-  p->tail_release_ps = flow.tail_release(flits, tail_out + held);
-  if (dropped != SIZE_MAX) {
-    // The copy is ejected as the worm passes (flits are replicated to both outputs at once):
-    // its tail is not out before the worm's tail has left (tail_out when nothing waits).
-    Window& copy = (*p->legs)[dropped].arrive;
-    copy.last = std::max(copy.last, tail_out);
+  const MeshFlow flow{ctx_.cycle_ps, ctx_.config->router.latency_cycles,
+                      ctx_.config->router.buffer_flits};
+  return flow.tail_release(hop.flits, hop.tail_out_ps + held);
+}
+
+void finish_packet(Packet& p, tlm::tlm_generic_payload& payload) {
+  while (p.resume != nullptr) {
+    Router* at = p.resume;
+    p.resume = nullptr;
+    at->resume(payload, p);
   }
+  uint64_t release = 0;  // into the destination tile: no bound (flow_control.hpp's credits)
+  for (size_t i = p.hops.size(); i-- > 0;) {
+    const MeshHop& hop = p.hops[i];
+    // A chip link's interface takes the whole packet: no bound through it.
+    release = hop.router == nullptr ? 0 : hop.router->hold(hop, release);
+  }
+  p.hops.clear();
 }
 
 ChipNetwork::ChipNetwork(const sc_core::sc_module_name& name, const NocContext& ctx)
@@ -255,8 +283,8 @@ void ChipNetwork::b_transport(int id, tlm::tlm_generic_payload& payload, sc_core
     p->counts->write_bytes[ctx_.ids->chip_link] += p->bytes;
     chip = static_cast<uint32_t>(topo.chip_neighbour(chip, port));
   }
+  p->hops.push_back(MeshHop{});  // the back-pressure pass stops here
   out[static_cast<int>(dst_chip)]->b_transport(payload, delay);
-  p->tail_release_ps = 0;  // the chip link's interface holds the whole packet
 }
 
 }  // namespace cimsim::cim

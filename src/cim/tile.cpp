@@ -247,10 +247,13 @@ void Tile::do_send(TileJob& job) {
   packet_.window = job.in;
   packet_.legs = job.legs;
   packet_.leg = 0;
+  packet_.resume = nullptr;
+  packet_.dropped = SIZE_MAX;
   packet_.counts = job.counts;
   packet_payload_.set_extension(&packet_);
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   noc->b_transport(packet_payload_, delay);
+  finish_packet(packet_, packet_payload_);
   packet_payload_.clear_extension(&packet_);
   job.out = packet_.window;
 }

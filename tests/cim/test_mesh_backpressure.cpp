@@ -76,6 +76,7 @@ struct Mesh {
     payload.set_extension(&p);
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
     sources[from]->out->b_transport(payload, delay);
+    finish_packet(p, payload);
     payload.clear_extension(&p);
     return p.window;
   }

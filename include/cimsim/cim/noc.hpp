@@ -23,9 +23,10 @@
 // next router, and a slot's credit comes back one link cycle after its flit left that router.
 // There are no virtual channels, so a stream that waits at a busy link fills the buffers
 // behind it and holds the upstream links (every packet behind it on those links waits too)
-// until its tail can move: b_transport's return carries, hop by hop back to the source, the
-// earliest time the tail may enter each link, and a link held past its own reservation stays
-// reserved that much longer. This is computed per stream and hop from the stream's tail (the
+// until its tail can move: after the packet has reached its destination, a pass over its
+// links from the last to the first (finish_packet) carries back the earliest time the tail
+// may enter each router, and a link held past its own reservation stays reserved that much
+// longer. This is computed per stream and hop from the stream's tail (the
 // flit that waits longest; the last flits of a packet leave a router one per link slot), not
 // flit by flit. Where nothing waits, the bound never binds and a path is the closed form
 // hops x (latency_cycles + a link cycle) on the head, plus the flits' serialization (a buffer
@@ -98,19 +99,33 @@ struct MulticastLeg {
 
 uint64_t flits_of(uint64_t bytes, uint32_t flit_bits);  // at least one
 
+class Router;
+
+// A link a packet crossed: the router and its output port, until when the packet's flits
+// booked it, when its tail left, and how many flits it carried.
+struct MeshHop {
+  Router* router = nullptr;
+  uint32_t port = 0;
+  uint64_t booked_until_ps = 0, tail_out_ps = 0, flits = 0;
+};
+
 // A packet in flight.
 struct Packet : tlm::tlm_extension<Packet> {
   uint32_t dst_router = 0;  // global router index
   uint64_t bytes = 0;
   uint64_t flits = 0;
   Window window;
-  // Set on return from a hop: the earliest time the tail may enter the link into that hop
-  // (0: no bound), which the previous router turns into back-pressure on its own link.
-  uint64_t tail_release_ps = 0;
   // A path multicast: legs[leg] is the current destination (dst_router, bytes); nullptr for
   // a unicast packet.
   std::vector<MulticastLeg>* legs = nullptr;
   size_t leg = 0;
+  // Set by the router where a leg ends and the worm goes on (finish_packet resumes it there);
+  // dropped: that leg, whose copy ends when the worm's tail leaves the router.
+  Router* resume = nullptr;
+  size_t dropped = SIZE_MAX;
+  // The links the packet has crossed, in order (a null router: a chip link, which holds the
+  // whole packet), for the back-pressure pass (finish_packet).
+  std::vector<MeshHop> hops;
   stats::Counts* counts = nullptr;
   tlm::tlm_extension_base* clone() const override { return new Packet(*this); }
   void copy_from(const tlm::tlm_extension_base& e) override {
@@ -157,19 +172,32 @@ class Router : public sc_core::sc_module {
   void bind_port(uint32_t port, tlm::tlm_base_target_socket_b<>& target);
   uint32_t index() const { return index_; }
   const MeshLinkStats& link_stats() const { return stats_; }
+  // Goes on with a path multicast whose leg ended here (its pipeline already passed).
+  void resume(tlm::tlm_generic_payload& payload, Packet& p);
+  // Back-pressure on the link `hop` crossed: the next router let the tail in only from
+  // release_ps (0: no bound); returns the bound this router's own buffer sets on the link
+  // before it.
+  uint64_t hold(const MeshHop& hop, uint64_t release_ps);
   // Until when the output link on `port` is reserved (ps).
   uint64_t port_free_ps(uint32_t port) const { return port_free_[port]; }
 
  private:
   void b_transport(int id, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
-  // Drops the multicast copies for this router; false when the packet has arrived.
-  bool next_leg(Packet& p) const;
+  // The packet is in this router's pipeline: forward it, or stop where a leg ends.
+  void route(tlm::tlm_generic_payload& payload, Packet& p);
+  // At the end of a leg: records its arrival; true when the worm goes on.
+  bool next_leg(Packet& p);
   const NocContext& ctx_;
   uint32_t index_;
   int port_socket_[5] = {-1, -1, -1, -1, -1};
   uint64_t port_free_[5] = {0, 0, 0, 0, 0};
   MeshLinkStats stats_;
 };
+
+// After a packet's first b_transport (from its tile): the rest of a path multicast, leg by
+// leg, then the back-pressure pass over its links from the last to the first (one loop, not
+// a recursion as deep as the worm is long).
+void finish_packet(Packet& p, tlm::tlm_generic_payload& payload);
 
 // The chip links: packets leave a chip at its gateway router and enter another's.
 class ChipNetwork : public sc_core::sc_module {
