@@ -144,7 +144,13 @@ MeshLinkStats& MeshLinkStats::operator+=(const MeshLinkStats& o) {
 }
 
 Router::Router(const sc_core::sc_module_name& name, const NocContext& ctx, uint32_t index)
-    : sc_core::sc_module(name), in("in"), out("out"), ctx_(ctx), index_(index) {
+    : sc_core::sc_module(name),
+      in("in"),
+      out("out"),
+      ctx_(ctx),
+      index_(index),
+      flow_{ctx.cycle_ps, ctx.config->router.latency_cycles, ctx.config->router.buffer_flits},
+      flit_ps_(flow_.flit_ps()) {
   in.register_b_transport(this, &Router::b_transport);
 }
 
@@ -205,9 +211,8 @@ void Router::route(tlm::tlm_generic_payload& payload, Packet& p) {
   // its head is not held up by earlier streams, its tail waits for every byte queued before
   // it (the link's bandwidth is conserved).
   const uint64_t cycle = ctx_.cycle_ps;
-  const MeshFlow flow{cycle, ctx_.config->router.latency_cycles, ctx_.config->router.buffer_flits};
   const uint64_t start = std::max(p.window.first, port_free_[port]);
-  const uint64_t booked_until = start + checked_mul(p.flits, flow.flit_ps(), "link occupancy");
+  const uint64_t booked_until = start + checked_mul(p.flits, flit_ps_, "link occupancy");
   port_free_[port] = booked_until;
   const uint64_t tail_out = std::max(p.window.last, booked_until);
   if (p.dropped != SIZE_MAX) {
@@ -236,9 +241,7 @@ uint64_t Router::hold(const MeshHop& hop, uint64_t release_ps) {
     stats_.stall_ps += held;
     stats_.max_stall_ps = std::max(stats_.max_stall_ps, held);
   }
-  const MeshFlow flow{ctx_.cycle_ps, ctx_.config->router.latency_cycles,
-                      ctx_.config->router.buffer_flits};
-  return flow.tail_release(hop.flits, hop.tail_out_ps + held);
+  return flow_.tail_release(hop.flits, hop.tail_out_ps + held);
 }
 
 void finish_packet(Packet& p, tlm::tlm_generic_payload& payload) {

@@ -192,6 +192,8 @@ class Router : public sc_core::sc_module {
   int port_socket_[5] = {-1, -1, -1, -1, -1};
   uint64_t port_free_[5] = {0, 0, 0, 0, 0};
   MeshLinkStats stats_;
+  MeshFlow flow_;
+  uint64_t flit_ps_;  // flow_.flit_ps(), once
 };
 
 // After a packet's first b_transport (from its tile): the rest of a path multicast, leg by
