@@ -368,6 +368,10 @@ void Describe<RouterConfig>::fields(Fields<RouterConfig>& f) {
   f.optional("ports", &R::ports, "router ports", at_least(1));
   f.optional("flit_bits", &R::flit_bits, "flit (link) width", at_least(1));
   f.optional("latency_cycles", &R::latency_cycles, "head latency per hop", at_least(1));
+  f.optional("buffer_flits", &R::buffer_flits,
+             "flit slots of each input port's buffer (wormhole flow control with credits; below "
+             "latency_cycles + 2 the credit round trip limits a link's rate)",
+             at_least(1));
   power_area(f, &R::power_mw, &R::static_mw, &R::area_mm2);
   f.optional("energy_pj_per_flit_hop", &R::energy_pj_per_flit_hop,
              "per flit per hop (default: power / (ports x clock))", at_least(0));

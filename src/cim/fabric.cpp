@@ -160,7 +160,20 @@ Json Fabric::metrics() const {
                        options().fast_forward,
                        io_.fast_forwarded_bytes(),
                        end_ps()};
-  return fabric_metrics(in);
+  Json m = fabric_metrics(in);
+  MeshLinkStats mesh;
+  for (const auto& r : routers_) {
+    mesh += r->link_stats();
+  }
+  const MeshFlow mesh_flow{noc_ctx_.cycle_ps, cfg_.router.latency_cycles, cfg_.router.buffer_flits};
+  m["noc"] = Json{{"flow_control", "wormhole"},
+                  {"buffer_flits", cfg_.router.buffer_flits},
+                  {"link_flit_ps", mesh_flow.flit_ps()},
+                  {"link_crossings", mesh.crossings},
+                  {"backpressure_stalled_crossings", mesh.stalled_crossings},
+                  {"backpressure_stall_ps", mesh.stall_ps},
+                  {"max_backpressure_stall_ps", mesh.max_stall_ps}};
+  return m;
 }
 
 Json Fabric::report() const {

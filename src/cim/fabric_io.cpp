@@ -90,18 +90,33 @@ std::vector<Window> FabricIo::deliver(const Loc& src, const std::vector<uint32_t
   for (size_t i = dst.size(); i-- > 0;) {
     ahead[i] = broadcast ? std::max(bytes[i], ahead[i + 1]) : bytes[i] + ahead[i + 1];
   }
-  uint32_t prev = hub;
-  Window prev_w = at_hub;
+  // One worm from the hub through the routers of the destinations that still need bytes; a
+  // destination on the router of the one before it takes its copy there.
+  std::vector<MulticastLeg> legs;
+  std::vector<size_t> leg_of(dst.size(), 0);  // 0: the hub's window, else leg + 1
+  uint32_t prev_router = topo_->router_of(hub);
   for (size_t i = 0; i < dst.size(); ++i) {
     if (dst[i] == hub) {
-      out[i] = at_hub;
       continue;
     }
-    if (topo_->router_of(dst[i]) != topo_->router_of(prev)) {
-      prev_w = send(prev, dst[i], ahead[i], prev_w);
-      prev = dst[i];
+    const uint32_t r = topo_->router_of(dst[i]);
+    if (r != prev_router && ahead[i] > 0) {
+      legs.push_back(MulticastLeg{r, ahead[i], Window{}});
+      prev_router = r;
     }
-    out[i] = prev_w;
+    leg_of[i] = legs.size();
+  }
+  if (!legs.empty()) {
+    TileJob job;
+    job.kind = TileJob::Kind::send;
+    job.dst_router = legs[0].dst_router;
+    job.bytes = legs[0].bytes;
+    job.legs = &legs;
+    job.in = at_hub;
+    tile_job(hub, job);
+  }
+  for (size_t i = 0; i < dst.size(); ++i) {
+    out[i] = leg_of[i] == 0 ? at_hub : legs[leg_of[i] - 1].arrive;
   }
   return out;
 }

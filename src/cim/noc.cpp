@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "cimsim/cim/mvm.hpp"
 #include "cimsim/common/checked_math.hpp"
@@ -113,8 +114,43 @@ uint32_t Topology::chip_hops(uint32_t a, uint32_t b) const {
   return grid_distance(a, b, chip_cols_);
 }
 
+uint64_t flits_of(uint64_t bytes, uint32_t flit_bits) {
+  return std::max<uint64_t>(1, ceil_div(checked_mul(bytes, 8, "bits"), flit_bits));
+}
+
+uint64_t MeshFlow::flit_ps() const {
+  // The round trip of a slot: the flit crosses the link (a cycle), passes the router's
+  // pipeline and leaves, and its credit crosses back (a cycle).
+  const uint64_t round_trip_ps = checked_mul(latency_cycles + 2, cycle_ps, "credit round trip");
+  return std::max(cycle_ps, ceil_div(round_trip_ps, std::max<uint64_t>(1, buffer_flits)));
+}
+
+uint64_t MeshFlow::tail_release(uint64_t flits, uint64_t tail_out_ps) const {
+  // The tail needs the slot of the flit buffer_flits ahead of it, which left the router
+  // buffer_flits flit times before the tail did; its credit takes a link cycle back.
+  if (flits <= buffer_flits) {
+    return 0;
+  }
+  const uint64_t ahead_ps = checked_mul(buffer_flits, flit_ps(), "buffer drain time");
+  return tail_out_ps + cycle_ps > ahead_ps ? tail_out_ps + cycle_ps - ahead_ps : 0;
+}
+
+MeshLinkStats& MeshLinkStats::operator+=(const MeshLinkStats& o) {
+  crossings += o.crossings;
+  stalled_crossings += o.stalled_crossings;
+  stall_ps += o.stall_ps;
+  max_stall_ps = std::max(max_stall_ps, o.max_stall_ps);
+  return *this;
+}
+
 Router::Router(const sc_core::sc_module_name& name, const NocContext& ctx, uint32_t index)
-    : sc_core::sc_module(name), in("in"), out("out"), ctx_(ctx), index_(index) {
+    : sc_core::sc_module(name),
+      in("in"),
+      out("out"),
+      ctx_(ctx),
+      index_(index),
+      flow_{ctx.cycle_ps, ctx.config->router.latency_cycles, ctx.config->router.buffer_flits},
+      flit_ps_(flow_.flit_ps()) {
   in.register_b_transport(this, &Router::b_transport);
 }
 
@@ -123,35 +159,104 @@ void Router::bind_port(uint32_t port, tlm::tlm_base_target_socket_b<>& target) {
   out.bind(target);
 }
 
-void Router::b_transport(int, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
+bool Router::next_leg(Packet& p) {
+  if (p.legs == nullptr) {
+    return false;
+  }
+  (*p.legs)[p.leg].arrive = p.window;
+  if (p.leg + 1 >= p.legs->size()) {
+    return false;
+  }
+  // The router ejects the copy and forwards the rest in the same pass: no second pipeline.
+  p.dropped = p.leg;
+  const MulticastLeg& next = (*p.legs)[++p.leg];
+  p.dst_router = next.dst_router;
+  p.bytes = next.bytes;
+  p.flits = flits_of(next.bytes, ctx_.config->router.flit_bits);
+  p.counts->write_bytes[ctx_.ids->noc] += next.bytes;
+  return true;
+}
+
+void Router::b_transport(int, tlm::tlm_generic_payload& payload, sc_core::sc_time&) {
   Packet* p = nullptr;
   payload.get_extension(p);
-  const uint64_t cycle = ctx_.cycle_ps;
-  const uint64_t latency = cycle * ctx_.config->router.latency_cycles;
+  const uint64_t latency = ctx_.cycle_ps * ctx_.config->router.latency_cycles;
   p->counts->actions[ctx_.ids->flit_hop] += p->flits;
   p->window.first += latency;
   p->window.last += latency;
-  if (p->dst_router == index_) {
+  route(payload, *p);
+}
+
+void Router::resume(tlm::tlm_generic_payload& payload, Packet& p) {
+  route(payload, p);
+}
+
+void Router::route(tlm::tlm_generic_payload& payload, Packet& p) {
+  if (p.dst_router == index_) {
+    if (next_leg(p)) {
+      p.resume = this;  // finish_packet goes on from here: the recursion stays one leg deep
+    }
     return;
   }
   const Topology& topo = *ctx_.topology;
   uint32_t here_chip = index_ / topo.routers_per_chip();
-  uint32_t dst_chip = p->dst_router / topo.routers_per_chip();
+  uint32_t dst_chip = p.dst_router / topo.routers_per_chip();
   uint32_t port = 0;
   if (here_chip != dst_chip) {
     port = index_ == topo.gateway(here_chip) ? 4 : topo.next_port(index_, topo.gateway(here_chip));
   } else {
-    port = topo.next_port(index_, p->dst_router);
+    port = topo.next_port(index_, p.dst_router);
   }
   // A stream is sent as row-sized packets that interleave with other streams on the link:
   // its head is not held up by earlier streams, its tail waits for every byte queued before
   // it (the link's bandwidth is conserved).
-  uint64_t start = std::max(p->window.first, port_free_[port]);
-  uint64_t busy = checked_mul(p->flits, cycle, "link occupancy");
-  port_free_[port] = start + busy;
-  p->window.first += cycle;
-  p->window.last = std::max(p->window.last, start + busy) + cycle;
+  const uint64_t cycle = ctx_.cycle_ps;
+  const uint64_t start = std::max(p.window.first, port_free_[port]);
+  const uint64_t booked_until = start + checked_mul(p.flits, flit_ps_, "link occupancy");
+  port_free_[port] = booked_until;
+  const uint64_t tail_out = std::max(p.window.last, booked_until);
+  if (p.dropped != SIZE_MAX) {
+    // The copy is ejected as the worm passes (flits are replicated to both outputs at once):
+    // its tail is not out before the worm's tail has left (tail_out when nothing waits).
+    Window& copy = (*p.legs)[p.dropped].arrive;
+    copy.last = std::max(copy.last, tail_out);
+    p.dropped = SIZE_MAX;
+  }
+  p.hops.push_back(MeshHop{this, port, booked_until, tail_out, p.flits});
+  p.window.first += cycle;
+  p.window.last = tail_out + cycle;
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   out[port_socket_[port]]->b_transport(payload, delay);
+}
+
+uint64_t Router::hold(const MeshHop& hop, uint64_t release_ps) {
+  // The next router's buffer lets the tail in only from release_ps; until then this link is
+  // held by the stream's blocked flits (never binds when nothing waits).
+  ++stats_.crossings;
+  const uint64_t held = release_ps > hop.tail_out_ps ? release_ps - hop.tail_out_ps : 0;
+  if (held > 0) {
+    // max: a multicast worm may have booked this link again on its way (a later leg).
+    port_free_[hop.port] = std::max(port_free_[hop.port], hop.booked_until_ps + held);
+    ++stats_.stalled_crossings;
+    stats_.stall_ps += held;
+    stats_.max_stall_ps = std::max(stats_.max_stall_ps, held);
+  }
+  return flow_.tail_release(hop.flits, hop.tail_out_ps + held);
+}
+
+void finish_packet(Packet& p, tlm::tlm_generic_payload& payload) {
+  while (p.resume != nullptr) {
+    Router* at = p.resume;
+    p.resume = nullptr;
+    at->resume(payload, p);
+  }
+  uint64_t release = 0;  // into the destination tile: no bound (flow_control.hpp's credits)
+  for (size_t i = p.hops.size(); i-- > 0;) {
+    const MeshHop& hop = p.hops[i];
+    // A chip link's interface takes the whole packet: no bound through it.
+    release = hop.router == nullptr ? 0 : hop.router->hold(hop, release);
+  }
+  p.hops.clear();
 }
 
 ChipNetwork::ChipNetwork(const sc_core::sc_module_name& name, const NocContext& ctx)
@@ -181,6 +286,7 @@ void ChipNetwork::b_transport(int id, tlm::tlm_generic_payload& payload, sc_core
     p->counts->write_bytes[ctx_.ids->chip_link] += p->bytes;
     chip = static_cast<uint32_t>(topo.chip_neighbour(chip, port));
   }
+  p->hops.push_back(MeshHop{});  // the back-pressure pass stops here
   out[static_cast<int>(dst_chip)]->b_transport(payload, delay);
 }
 

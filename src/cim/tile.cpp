@@ -243,12 +243,17 @@ void Tile::do_send(TileJob& job) {
   job.counts->write_bytes[ids.noc] += job.bytes;
   packet_.dst_router = job.dst_router;
   packet_.bytes = job.bytes;
-  packet_.flits = std::max<uint64_t>(1, accesses(job.bytes, c.router.flit_bits));
+  packet_.flits = flits_of(job.bytes, c.router.flit_bits);
   packet_.window = job.in;
+  packet_.legs = job.legs;
+  packet_.leg = 0;
+  packet_.resume = nullptr;
+  packet_.dropped = SIZE_MAX;
   packet_.counts = job.counts;
   packet_payload_.set_extension(&packet_);
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   noc->b_transport(packet_payload_, delay);
+  finish_packet(packet_, packet_payload_);
   packet_payload_.clear_extension(&packet_);
   job.out = packet_.window;
 }

@@ -115,6 +115,20 @@ void add_config_cases(const std::function<void(Case)>& add, const std::string& a
                       R"("gemm": {"tiles": [{"bm": 64, "bn": 64, "bk": 32, "warp_m": -32}]})")}},
       run_machine("{IN}/m.json"), {"{IN}/m.json: machine.gemm.tiles[0].warp_m", "-32"}));
 
+  // ---- a CIM fabric's mesh routers (docs/cim.md, back-pressure) ----
+  const std::string isaac = R"({"extends": "{SRC}/configs/machines/isaac.json", )";
+  add(cimsim_case("machine_router_buffer_zero",
+                  {{"m.json", isaac + R"("router": {"buffer_flits": 0}})"}},
+                  run_machine("{IN}/m.json"),
+                  {"{IN}/m.json: machine.router.buffer_flits", "expected an integer >= 1, got 0"}));
+  add(cimsim_case("machine_router_buffer_fraction",
+                  {{"m.json", isaac + R"("router": {"buffer_flits": 2.5}})"}},
+                  run_machine("{IN}/m.json"), {"{IN}/m.json: machine.router.buffer_flits", "2.5"}));
+  add(cimsim_case("machine_router_buffer_negative_set", {},
+                  {"run", "--machine", "isaac", "--workload", "{IN}/tiny.json", "--set",
+                   "machine.router.buffer_flits=-8", "--out", "{OUT}", "-q"},
+                  {"machine.router.buffer_flits", "-8"}));
+
   // ---- a node of several devices (machine.node) ----
   const std::string node8 = R"({"extends": "{SRC}/configs/machines/8x-a100-sxm4-80gb.json", )";
   add(cimsim_case(

@@ -191,6 +191,7 @@ struct RouterConfig {
   uint32_t ports = 8;
   uint32_t flit_bits = 32;
   uint32_t latency_cycles = 3;                       // per hop, head flit
+  uint32_t buffer_flits = 8;                         // per input port (wormhole, credits)
   double power_mw = 0, static_mw = 0, area_mm2 = 0;  // per router
   std::optional<double> energy_pj_per_flit_hop;      // default: power / (ports x clock)
 };

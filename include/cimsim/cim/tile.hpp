@@ -68,9 +68,10 @@ struct TileJob : tlm::tlm_extension<TileJob> {
   uint64_t rows = 1;
   OpMix mix;
   uint64_t read_bytes = 0, write_bytes = 0;  // vector, buffer
-  // send
+  // send (legs: a path multicast, the first leg's dst_router and bytes as above)
   uint32_t dst_router = 0;
   uint64_t bytes = 0;
+  std::vector<MulticastLeg>* legs = nullptr;
   // reserve
   Resource resource = Resource::pes;
   uint64_t fill_ps = 0, per_item_ps = 0, items = 0;
