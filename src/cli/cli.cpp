@@ -16,8 +16,9 @@ void print_overview(std::ostream& out) {
       << " - compute-in-memory vs von Neumann simulator for Transformer workloads\n"
          "  HBM: cycle-level, every DRAM command an event\n"
          "  GPU: event-driven per thread block and DMA transaction, over the L2 and HBM models\n"
-         "  CIM: events for the tiles' bounded input buffers (credits); crossbars, vector units,\n"
-         "       mesh and chip links as closed forms over busy-until reservations\n\n"
+         "  CIM: events for the tiles' bounded input buffers (credits) and the mesh (finite\n"
+         "       router buffers, wormhole back-pressure); crossbars, vector units and chip\n"
+         "       links as closed forms over busy-until reservations\n\n"
          "usage: cimsim <command> [options]     (cimsim <command> --help for its options)\n\n"
          "commands:\n";
   for (const auto& c : commands()) {
