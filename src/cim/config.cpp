@@ -291,6 +291,11 @@ void Describe<StorageConfig>::fields(Fields<StorageConfig>& f) {
   using S = StorageConfig;
   f.optional("capacity_bytes", &S::capacity_bytes, "capacity");
   f.optional("width_bits", &S::width_bits, "access width", at_least(1));
+  f.optional("ports", &S::ports,
+             "access ports, each one width_bits access per cycle (tile buffer: shared by the "
+             "MVM inputs and outputs, vector units and buffer transfers of its tile)",
+             at_least(1));
+  f.optional("banks", &S::banks, "banks; accesses per cycle = min(ports, banks)", at_least(1));
   power_area(f, &S::power_mw, &S::static_mw, &S::area_mm2);
   f.optional("energy_pj_per_access", &S::energy_pj_per_access,
              "per access of width_bits (default: dynamic power / clock)", at_least(0));

@@ -35,6 +35,14 @@ StreamTiming stream_closed_form(uint64_t free_ps, const Window& in, uint64_t fil
   return t;
 }
 
+Window stream_shared(uint64_t& free_ps, const Window& in, uint64_t fill_ps, uint64_t per_item_ps,
+                     uint64_t items) {
+  StreamTiming t = stream_closed_form(free_ps, in, fill_ps, per_item_ps, items);
+  free_ps = t.busy_until_ps;
+  t.out.first = std::min(t.out.first, in.first + fill_ps + per_item_ps);
+  return t.out;
+}
+
 FlowStats& FlowStats::operator+=(const FlowStats& o) {
   streams += o.streams;
   event_streams += o.event_streams;

@@ -58,15 +58,16 @@ Window Tile::stream(uint64_t& free, const Window& in, uint64_t fill, uint64_t pe
   return t.out;
 }
 
-Window Tile::stream_shared(uint64_t& free, const Window& in, uint64_t fill, uint64_t per_item,
-                           uint64_t items) const {
-  // As on a link (noc.cpp): a stream's rows interleave with the rows of streams booked
-  // before it, so its head waits for one row, its tail for all the work queued before it
-  // (the resource's throughput is conserved). Without this a norm's first row would wait
-  // for the whole of an attention booked on the same vector unit.
-  Window w = stream(free, in, fill, per_item, items);
-  w.first = std::min(w.first, in.first + fill + per_item);
-  return w;
+uint64_t Tile::port_cycles(uint64_t accesses) const {
+  const StorageConfig& b = ctx_.config->tile.buffer;
+  return ceil_div(accesses, std::min(b.ports, b.banks));
+}
+
+Window Tile::book_port(const Window& in, uint64_t accesses, uint64_t items) {
+  items = std::max<uint64_t>(1, items);
+  const uint64_t cyc = ctx_.cycle_ps;
+  return stream_shared(buf_free_, in, uint64_t{ctx_.config->tile.buffer_latency_cycles} * cyc,
+                       ceil_div(port_cycles(accesses) * cyc, items), items);
 }
 
 Window Tile::stream_pes(uint32_t pe0, uint32_t pes, const Window& in, uint64_t fill,
@@ -117,7 +118,8 @@ void Tile::do_mvm(TileJob& job) {
   uint64_t buf_out = accesses(job.out_bytes_per_vector, c.tile.buffer.width_bits);
   uint64_t bus = accesses(job.in_bytes_per_vector, c.tile.bus.width_bits) +
                  accesses(job.out_bytes_per_vector, c.tile.bus.width_bits);
-  uint64_t per_vector = std::max({s.timing.per_vector_ps(), bus * cyc, (buf_in + buf_out) * cyc});
+  uint64_t per_vector =
+      std::max({s.timing.per_vector_ps(), bus * cyc, port_cycles(buf_in + buf_out) * cyc});
   uint64_t fill = s.timing.fill_ps + uint64_t{c.tile.buffer_latency_cycles} * cyc;
   if (job.bounded_input) {
     FlowStream fs;
@@ -139,6 +141,15 @@ void Tile::do_mvm(TileJob& job) {
   } else {
     job.out = stream_pes(job.pe0, s.pes, job.in, fill, per_vector, job.vectors);
   }
+  // Its input reads and output writes share the tile buffer's port with the tile's other
+  // strips, vector work and buffer transfers: a busy port holds the strip's last vector.
+  const Window port = book_port(job.in, job.vectors * (buf_in + buf_out), job.vectors);
+  if (port.last > job.out.last) {
+    for (uint32_t i = job.pe0; i < job.pe0 + s.pes && i < pe_free_.size(); ++i) {
+      pe_free_[i] = std::max(pe_free_[i], port.last);
+    }
+  }
+  job.out = job.out.merge(port);
 
   const uint64_t v = job.vectors;
   MvmCounts mc = s.per_vector.scaled(v);
@@ -204,9 +215,10 @@ void Tile::do_vector(TileJob& job) {
   uint64_t buf = accesses(job.read_bytes, c.tile.buffer.width_bits) +
                  accesses(job.write_bytes, c.tile.buffer.width_bits);
   uint64_t rows = std::max<uint64_t>(1, job.rows);
-  uint64_t per_row = ceil_div(std::max(cycles, buf) * ctx_.cycle_ps, rows);
+  uint64_t per_row = ceil_div(std::max(cycles, port_cycles(buf)) * ctx_.cycle_ps, rows);
   job.out = stream_shared(vu_free_, job.in, uint64_t{c.tile.buffer_latency_cycles} * ctx_.cycle_ps,
-                          per_row, rows);
+                          per_row, rows)
+                .merge(book_port(job.in, buf, rows));
   auto& n = job.counts->actions;
   n[ids.vu_add] += m.add + sig;
   n[ids.vu_mul] += m.mul;
@@ -229,7 +241,7 @@ void Tile::do_buffer(TileJob& job) {
   uint64_t w = accesses(job.write_bytes, c.tile.buffer.width_bits);
   uint64_t rows = std::max<uint64_t>(1, job.rows);  // streamed row by row
   job.out = stream_shared(buf_free_, job.in, uint64_t{c.tile.buffer_latency_cycles} * ctx_.cycle_ps,
-                          ceil_div((r + w) * ctx_.cycle_ps, rows), rows);
+                          ceil_div(port_cycles(r + w) * ctx_.cycle_ps, rows), rows);
   job.counts->actions[ids.buf_read] += r;
   job.counts->actions[ids.buf_write] += w;
   job.counts->read_bytes[ids.buffer] += job.read_bytes;

@@ -128,6 +128,15 @@ void add_config_cases(const std::function<void(Case)>& add, const std::string& a
                   {"run", "--machine", "isaac", "--workload", "{IN}/tiny.json", "--set",
                    "machine.router.buffer_flits=-8", "--out", "{OUT}", "-q"},
                   {"machine.router.buffer_flits", "-8"}));
+  // ---- a CIM tile buffer's ports and banks (docs/cim.md, the buffer port) ----
+  add(cimsim_case("machine_tile_buffer_ports_zero",
+                  {{"m.json", isaac + R"("tile": {"buffer": {"ports": 0}}})"}},
+                  run_machine("{IN}/m.json"),
+                  {"{IN}/m.json: machine.tile.buffer.ports", "expected an integer >= 1, got 0"}));
+  add(cimsim_case("machine_tile_buffer_banks_negative_set", {},
+                  {"run", "--machine", "isaac", "--workload", "{IN}/tiny.json", "--set",
+                   "machine.tile.buffer.banks=-2", "--out", "{OUT}", "-q"},
+                  {"machine.tile.buffer.banks", "-2"}));
 
   // ---- a node of several devices (machine.node) ----
   const std::string node8 = R"({"extends": "{SRC}/configs/machines/8x-a100-sxm4-80gb.json", )";

@@ -125,6 +125,11 @@ struct ShiftAddConfig {
 struct StorageConfig {
   uint64_t capacity_bytes = 0;
   uint32_t width_bits = 256;
+  // Accesses of width_bits served per cycle: min(ports, banks), a stream's accesses
+  // interleaved over the banks (a tile buffer has no addresses in cimsim, so conflicts
+  // beyond that are not modelled). Only the tile buffer uses them, shared by its users.
+  uint32_t ports = 1;
+  uint32_t banks = 1;
   double power_mw = 0, static_mw = 0, area_mm2 = 0;
   std::optional<double> energy_pj_per_access;  // default: dynamic power / clock
   // eDRAM: every row of width_bits is refreshed once per retention time (0: SRAM, none).

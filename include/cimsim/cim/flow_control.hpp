@@ -41,6 +41,13 @@ struct StreamTiming {
 StreamTiming stream_closed_form(uint64_t free_ps, const Window& in, uint64_t fill_ps,
                                 uint64_t per_item_ps, uint64_t items);
 
+// A resource whose work interleaves item by item with other streams (a tile's vector unit,
+// its buffer port): booked as stream_closed_form from free_ps (which it advances), except
+// that the first item is not held up by work booked earlier; the last one is (the resource's
+// throughput is conserved, as on a mesh link).
+Window stream_shared(uint64_t& free_ps, const Window& in, uint64_t fill_ps, uint64_t per_item_ps,
+                     uint64_t items);
+
 struct FlowStream {
   Window arrive;  // rows arrive evenly over this window when the buffer never fills
   uint64_t rows = 1;

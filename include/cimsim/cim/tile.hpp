@@ -105,10 +105,11 @@ class Tile : public sc_core::sc_module {
   void b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
   Window stream(uint64_t& free, const Window& in, uint64_t fill, uint64_t per_item,
                 uint64_t items) const;
-  // A resource whose work interleaves row by row with other streams (vector unit, buffer
-  // port): the first row is not held up by work booked earlier, the last row is.
-  Window stream_shared(uint64_t& free, const Window& in, uint64_t fill, uint64_t per_item,
-                       uint64_t items) const;
+  // The buffer port's share of a job: `accesses` width_bits accesses spread over `items`
+  // rows, interleaved with every other user of the port (stream_shared). Returns the window
+  // of the port's part; the job ends no earlier than its last row.
+  Window book_port(const Window& in, uint64_t accesses, uint64_t items);
+  uint64_t port_cycles(uint64_t accesses) const;  // at min(ports, banks) per cycle
   Window stream_pes(uint32_t pe0, uint32_t pes, const Window& in, uint64_t fill, uint64_t per_item,
                     uint64_t items);
   void do_mvm(TileJob& job);
