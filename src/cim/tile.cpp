@@ -64,6 +64,9 @@ uint64_t Tile::port_cycles(uint64_t accesses) const {
 }
 
 Window Tile::book_port(const Window& in, uint64_t accesses, uint64_t items) {
+  if (accesses == 0) {
+    return Window{};  // nothing on the port: no wait for it, no time booked on it
+  }
   items = std::max<uint64_t>(1, items);
   const uint64_t cyc = ctx_.cycle_ps;
   return stream_shared(buf_free_, in, uint64_t{ctx_.config->tile.buffer_latency_cycles} * cyc,
