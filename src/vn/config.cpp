@@ -124,6 +124,10 @@ void Describe<GemmConfig>::fields(Fields<GemmConfig>& f) {
   f.optional("mma_m", &GemmConfig::mma_m, "MMA instruction M", at_least(1));
   f.optional("mma_n", &GemmConfig::mma_n, "MMA instruction N", at_least(1));
   f.optional("mma_k", &GemmConfig::mma_k, "MMA instruction K", at_least(1));
+  f.optional("full_edge_tiles", &GemmConfig::full_edge_tiles,
+             "a thread block at the matrix edge issues its whole tile's MMAs and BK-deep steps "
+             "(true: GPU libraries, tile quantisation) or only its rows and columns rounded up to "
+             "the MMA shape (false: CPU tail kernels)");
   f.optional("warp_tile_m", &GemmConfig::warp_tile_m,
              "rows of the tile one warp (or warpgroup) computes; A is read once per such tile",
              at_least(1));

@@ -5,10 +5,11 @@
 //   + with split-K, the reduction kernel: the partials read back at HBM bandwidth and one
 //     kernel's launch overhead,
 // with waves of CTAs over the units (wave quantisation) and the per-CTA time the longest of
-// its MACs padded to the MMA shape at the matrix-unit rate, its operand bytes at the port
-// bandwidth, and its shared-memory traffic (fills plus each warp tile's operand reads) at the
-// shared-memory bandwidth. The crossbar bound is what makes small tiles lose on large GEMMs:
-// they reload A and B panels from L2 more often than the crossbar can deliver them.
+// the MACs it issues at the matrix-unit rate (issued_tile: the whole tile at a GPU's matrix
+// edge), its operand bytes at the port bandwidth, and its shared-memory traffic (fills plus
+// each warp tile's operand reads) at the shared-memory bandwidth. The crossbar bound is what makes
+// small tiles lose on large GEMMs: they reload A and B panels from L2 more often than the crossbar
+// can deliver them.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -26,6 +27,20 @@ uint64_t warp_rows(const TileShape& t, const MachineConfig& cfg) {
 
 uint64_t warp_cols(const TileShape& t, const MachineConfig& cfg) {
   return std::min(t.bn, t.warp_n > 0 ? t.warp_n : cfg.gemm.warp_tile_n);
+}
+
+IssuedTile issued_tile(const MachineConfig& cfg, const TileShape& t, uint64_t rows, uint64_t cols,
+                       uint64_t depth) {
+  const GemmConfig& gc = cfg.gemm;
+  if (gc.full_edge_tiles) {
+    return IssuedTile{t.bm, t.bn,
+                      static_cast<double>(t.bm) * static_cast<double>(t.bn) *
+                          static_cast<double>(round_up_to(depth, t.bk))};
+  }
+  return IssuedTile{rows, cols,
+                    static_cast<double>(round_up_to(rows, gc.mma_m)) *
+                        static_cast<double>(round_up_to(cols, gc.mma_n)) *
+                        static_cast<double>(round_up_to(depth, gc.mma_k))};
 }
 
 std::optional<GemmTiling> fastest_tiling(const GemmShape& g, const GemmMachine& m) {
@@ -57,13 +72,14 @@ std::optional<GemmTiling> fastest_tiling(const GemmShape& g, const GemmMachine& 
       uint64_t grid = g.batch * tm * tn * split;
       double waves = std::ceil(static_cast<double>(grid) / units);
       uint64_t r = std::min(t.bm, g.m), c = std::min(t.bn, g.n);
-      double macs = static_cast<double>(round_up_to(r, gc.mma_m) * round_up_to(c, gc.mma_n) *
-                                        round_up_to(kper, gc.mma_k));
+      const IssuedTile issued = issued_tile(cfg, t, r, c, kper);
       double a_bytes = static_cast<double>(r * g.a_bytes * kper);
       double b_bytes = static_cast<double>(c * g.b_bytes * kper);
-      double smem_bytes = a_bytes * (1 + rep_a) + b_bytes * (1 + rep_b);
-      double t_cta = std::max({macs / rate, (a_bytes + b_bytes) / cfg.noc.port_bytes_per_cycle,
-                               smem_bytes / cfg.smem.bandwidth_bytes_per_cycle});
+      double smem_bytes = static_cast<double>(issued.rows * g.a_bytes * kper) * (1 + rep_a) +
+                          static_cast<double>(issued.cols * g.b_bytes * kper) * (1 + rep_b);
+      double t_cta =
+          std::max({issued.macs / rate, (a_bytes + b_bytes) / cfg.noc.port_bytes_per_cycle,
+                    smem_bytes / cfg.smem.bandwidth_bytes_per_cycle});
       double unique = static_cast<double>(g.batch) *
                       static_cast<double>(g.m * g.k * g.a_bytes + g.n * g.k * g.b_bytes +
                                           g.m * g.n * g.c_bytes);

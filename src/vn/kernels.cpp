@@ -232,7 +232,6 @@ void KernelPlanner::plan_tensor_gemm(const Gemm& g, std::vector<KernelPlan>& out
   if (split > 1) {
     ws = map_.scratch("splitk", g.batch * split * tm * tn * t.bm * t.bn * 4);
   }
-  const uint64_t mma_m = gc.mma_m, mma_n = gc.mma_n, mma_k = gc.mma_k;
   const uint64_t warp_m = warp_rows(t, cfg_), warp_n = warp_cols(t, cfg_);
   KernelPlan k;
   k.name = g.name + "_" + std::to_string(t.bm) + "x" + std::to_string(t.bn) + "x" +
@@ -241,8 +240,8 @@ void KernelPlanner::plan_tensor_gemm(const Gemm& g, std::vector<KernelPlan>& out
   k.stages = t.stages;
   k.occupancy = best->occupancy;
   k.dtype = g.dtype;
-  k.cta = [g, t, split, tm, tn, kper, swz, ws, mma_m, mma_n, mma_k, warp_m, warp_n](uint64_t idx,
-                                                                                    CtaWork& w) {
+  const MachineConfig* cfg = &cfg_;
+  k.cta = [g, t, split, tm, tn, kper, swz, ws, cfg, warp_m, warp_n](uint64_t idx, CtaWork& w) {
     uint64_t per = tm * tn;
     uint64_t bz = idx / per, tile = idx % per;
     uint64_t b = bz / split, s = bz % split;
@@ -252,6 +251,7 @@ void KernelPlanner::plan_tensor_gemm(const Gemm& g, std::vector<KernelPlan>& out
     uint64_t r = std::min(t.bm, g.m - i * t.bm), c = std::min(t.bn, g.n - j * t.bn);
     uint64_t k0 = s * kper, kk = std::min(kper, g.k - k0);
     w.steps = ceil_div(kk, t.bk);
+    const IssuedTile issued = issued_tile(*cfg, t, r, c, kk);
     w.loads.push_back(
         Load{g.a_base(b) + (i * t.bm * g.k + k0 * r) * g.a_bytes, r * kk * g.a_bytes, g.a_tensor});
     for_each_band(g.columns, j * t.bn, j * t.bn + c,
@@ -260,16 +260,15 @@ void KernelPlanner::plan_tensor_gemm(const Gemm& g, std::vector<KernelPlan>& out
                                            n * kk * g.b_bytes, band.b_tensor});
                   });
     double steps = static_cast<double>(w.steps);
-    double macs =
-        static_cast<double>(round_up_to(r, mma_m) * round_up_to(c, mma_n) * round_up_to(kk, mma_k));
-    w.step.tensor_macs = macs / steps;
+    w.step.tensor_macs = issued.macs / steps;
     // Each warp (or warpgroup) tile reads its A rows and B columns from shared memory.
     double rep_a = std::max(1.0, static_cast<double>(t.bn) / static_cast<double>(warp_n));
     double rep_b = std::max(1.0, static_cast<double>(t.bm) / static_cast<double>(warp_m));
-    w.step.smem_read =
-        (static_cast<double>(r * g.a_bytes) * rep_a + static_cast<double>(c * g.b_bytes) * rep_b) *
-        static_cast<double>(kk) / steps;
-    w.step.smem_write = static_cast<double>((r * g.a_bytes + c * g.b_bytes) * kk) / steps;
+    w.step.smem_read = (static_cast<double>(issued.rows * g.a_bytes) * rep_a +
+                        static_cast<double>(issued.cols * g.b_bytes) * rep_b) *
+                       static_cast<double>(kk) / steps;
+    w.step.smem_write =
+        static_cast<double>((issued.rows * g.a_bytes + issued.cols * g.b_bytes) * kk) / steps;
     // Dequantising a narrower weight costs one vector op per weight element.
     if (g.b_bytes < g.a_bytes) {
       w.step.vector_flops = static_cast<double>(c * kk) / steps;

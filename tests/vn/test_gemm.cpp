@@ -86,6 +86,55 @@ TEST(Gemm, WarpTilesSetTheSharedMemoryReads) {
   EXPECT_DOUBLE_EQ(test::link_bytes(rep, "smem", "read"), 4.0 * (131072 + 64 * 64 * 2));
 }
 
+// Tile quantisation, worked by hand: 100 x 128 x 64 on one 128 x 128 x 32 tile (64 x 64 warps)
+// is one thread block whose last 28 rows lie past the edge of A and C. A GPU library's block
+// (gemm.full_edge_tiles, the A100 preset) runs its whole tile: 128 x 128 x 64 = 1,048,576 MACs,
+// 128 + 128 operand rows of 2 bytes zero-filled into shared memory per K (32,768 bytes) and
+// read by two warps each (65,536 bytes); a CPU tail kernel (false) runs its rows rounded up to
+// the MMA's 16: 112 x 128 x 64 = 917,504 MACs, (100 + 128) x 2 x 64 = 29,184 bytes written and
+// twice that read. Both load only the 100 + 128 real rows from L2 ((100 + 128) x 64 x 2 =
+// 29,184 bytes) and write 100 x 128 results through shared memory once (25,600 bytes).
+struct EdgeCounts {
+  double macs, smem_read, smem_write, l2_read;
+};
+EdgeCounts edge_tile_counts(bool full) {
+  auto doc = test::machine_doc(
+      "a100-sxm4-80gb",
+      {"gemm.tiles=[{\"bm\": 128, \"bn\": 128, \"bk\": 32, \"stages\": 4, \"warp_m\": 64, "
+       "\"warp_n\": 64}]",
+       "gemm.max_split_k=1", std::string("gemm.full_edge_tiles=") + (full ? "true" : "false")});
+  test::Run run = test::build(doc, "m0");
+  trace::TraceHeader h;
+  std::vector<trace::Op> ops{test::matmul("g", 100, 128, 64, h)};
+  Json rep = test::simulate({&run}, h, ops)[0];
+  EdgeCounts e{0, test::link_bytes(rep, "smem", "read"), 0, test::link_bytes(rep, "l2", "read")};
+  for (const auto& c : rep["components"]) {
+    if (c["name"] == "sm.tensor") {
+      e.macs = c["actions"]["mac_fp16"]["count"].get<double>();
+    }
+    if (c["name"] == "sm.smem") {  // fills and epilogue writes (the link counts the epilogue's)
+      e.smem_write = c["actions"]["write_byte"]["count"].get<double>();
+    }
+  }
+  return e;
+}
+
+TEST(Gemm, EdgeThreadBlockOfAGpuLibraryRunsItsWholeTile) {
+  const EdgeCounts e = edge_tile_counts(true);
+  EXPECT_DOUBLE_EQ(e.macs, 128.0 * 128 * 64);
+  EXPECT_DOUBLE_EQ(e.smem_write, 32768.0 + 25600);
+  EXPECT_DOUBLE_EQ(e.smem_read, 65536.0 + 25600);
+  EXPECT_DOUBLE_EQ(e.l2_read, 29184.0);
+}
+
+TEST(Gemm, EdgeThreadBlockOfACpuTailKernelRunsItsRowsRoundedToTheMma) {
+  const EdgeCounts e = edge_tile_counts(false);
+  EXPECT_DOUBLE_EQ(e.macs, 112.0 * 128 * 64);
+  EXPECT_DOUBLE_EQ(e.smem_write, 29184.0 + 25600);
+  EXPECT_DOUBLE_EQ(e.smem_read, 58368.0 + 25600);
+  EXPECT_DOUBLE_EQ(e.l2_read, 29184.0);
+}
+
 // Wave quantisation, worked by hand: with one 256 x 128 x 32 tile and no split-K, 256 x N x 4096
 // runs N / 128 thread blocks of 256 x 128 x 4096 MACs, 134 M MACs each: 146 k cycles (104 us)
 // at 1024 x 0.895 MACs per cycle, while the GEMM's operands (B: N x 4096 x 2 bytes, 113 MB at

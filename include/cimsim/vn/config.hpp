@@ -72,6 +72,9 @@ struct GemmConfig {
   uint32_t swizzle = 8;          // thread-block raster swizzle width (CUTLASS log-tile)
   uint32_t max_split_k = 16;
   uint64_t mma_m = 16, mma_n = 8, mma_k = 16;  // MMA instruction shape (padding granularity)
+  // An edge thread block issues its whole tile (GPU libraries; issued_tile in gemm_heuristic.hpp)
+  // rather than its rows and columns rounded up to the MMA shape (CPU tail kernels).
+  bool full_edge_tiles = true;
   // Tile of one warp (mma.sync) or warpgroup (wgmma): each reads its A rows and B columns
   // from shared memory, so operands are read bn / warp_tile_n and bm / warp_tile_m times.
   uint64_t warp_tile_m = 64, warp_tile_n = 64;

@@ -58,6 +58,19 @@ class GemmHeuristic {
 uint64_t warp_rows(const TileShape& t, const MachineConfig& cfg);
 uint64_t warp_cols(const TileShape& t, const MachineConfig& cfg);
 
+// What one thread block issues when rows x cols of its tile lie inside C and its K range is
+// `depth` deep. With gemm.full_edge_tiles (GPU libraries) a block at the matrix edge runs its
+// whole tile: loads past the edge are predicated off and zero-filled into shared memory, and
+// every warp's MMAs and every BK-deep main-loop step run (tile quantisation); otherwise (CPU
+// tail kernels) it runs its rows and columns rounded up to the MMA shape. The planner's thread
+// blocks and the heuristic's estimate both count with this.
+struct IssuedTile {
+  uint64_t rows = 0, cols = 0;  // rows of A and columns of B in shared memory and warp tiles
+  double macs = 0;              // MMA multiply-accumulates
+};
+IssuedTile issued_tile(const MachineConfig& cfg, const TileShape& t, uint64_t rows, uint64_t cols,
+                       uint64_t depth);
+
 // The fastest configured tiling of `g` by the estimate of gemm_estimate.cpp (waves x per-CTA
 // time, the HBM and crossbar bandwidth bounds, split-K's reduction), or nothing if no tile fits
 // shared memory. Shared by the heuristics that pick "the fastest" for some shape.
