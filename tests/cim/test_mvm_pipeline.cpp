@@ -311,16 +311,17 @@ TEST(MvmPipeline, IsaacMvmEnergyIsTheTablesImaPowerOverSixteenReads) {
 }
 
 // PUMA states no energy per MVM; its simulator's constants.py lists the MVMU's parts (power =
-// dynamic + leakage, mW): 8 crossbars x 0.3, 1,024 1-bit DACs x 0.00390625, 1,024 S&Hs x
-// 9.7e-6, 8 ADCs x 2.0, one shift-and-add 0.05, input register 1.74, output register 0.2:
-// 24.3999 mW, all busy for 16 steps of 128 ns (2.048 us): 49.97 nJ.
+// dynamic + leakage, mW): 8 crossbars x 0.3, 1,024 1-bit DACs x (0.00350625 + 0.000390625),
+// 1,024 S&Hs x 9.7e-6, 8 ADCs x 2.0, one shift-and-add 0.05, input register 1.74, output
+// register 0.2: 24.3903 mW, all busy for 16 steps of 128 ns (2.048 us): 49.95 nJ.
 TEST(MvmPipeline, PumaMvmEnergyIsTheMvmuPowerOverSixteenSteps) {
   cim::CimConfig c = preset("puma");
   cim::MvmModel model(c, 16);
   cim::PeLoad pe = one_pe_128x128(c);
   double period_us = static_cast<double>(model.timing(pe).per_vector_ps()) * 1e-6;
   EXPECT_NEAR(period_us, 2.048, 1e-12);
-  const double mvmu_mw = 8 * 0.3 + 1024 * 0.00390625 + 1024 * 9.7e-6 + 8 * 2.0 + 0.05 + 1.74 + 0.2;
+  const double mvmu_mw =
+      8 * 0.3 + 1024 * (0.00350625 + 0.000390625) + 1024 * 9.7e-6 + 8 * 2.0 + 0.05 + 1.74 + 0.2;
   EXPECT_NEAR(mvm_energy_nj(c, model, pe, period_us), mvmu_mw * 2.048, 1e-6);
 }
 
