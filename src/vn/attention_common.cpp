@@ -18,6 +18,14 @@ HeadLayout head_layout(AddressMap& map, const trace::Tensor& t, const trace::Att
   return h;
 }
 
+double attention_block_macs(const MachineConfig& cfg, bool tensor, uint64_t tile_rows,
+                            uint64_t tile_cols, uint64_t rows, uint64_t cols, uint64_t d) {
+  if (!tensor) {
+    return 2.0 * static_cast<double>(rows * cols * d);
+  }
+  return 2.0 * issued_tile(cfg, TileShape{tile_rows, tile_cols, 1}, rows, cols, d).macs;
+}
+
 KernelPlan combine_kernel(const KernelPlanner& planner, const std::vector<Load>& reads,
                           const std::vector<Load>& writes, double elements, uint64_t head_dim) {
   // Per partial value: scale by exp(m_s - m) and l_s, accumulate, divide; one exp per row.

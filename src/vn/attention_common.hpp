@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cimsim/trace/op.hpp"
+#include "cimsim/vn/gemm_heuristic.hpp"
 #include "cimsim/vn/kernels.hpp"
 
 namespace cimsim::vn {
@@ -27,6 +28,13 @@ struct HeadLayout {
 // length, so its rows per (sequence, head) come from its size.
 HeadLayout head_layout(AddressMap& map, const trace::Tensor& t, const trace::AttentionShape& a,
                        uint64_t heads, uint64_t rows);
+
+// MACs of S = Q K^T and P V over one block of `rows` queries and `cols` keys of head dimension
+// `d`, in a kernel whose blocks are tile_rows x tile_cols: on matrix units as issued_tile
+// counts them (a GPU kernel's partial block runs its whole tile: flash-attn's kBlockM rows
+// even for one decode query), on SIMD units exactly.
+double attention_block_macs(const MachineConfig& cfg, bool tensor, uint64_t tile_rows,
+                            uint64_t tile_cols, uint64_t rows, uint64_t cols, uint64_t d);
 
 // Split-KV combine ("flash_attn_combine"): O = sum_s exp(m_s - m) l_s O_s / sum_s exp(m_s - m)
 // l_s per row. Reads the fp32 partial outputs and their row statistics (`reads`), writes O

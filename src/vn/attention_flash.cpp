@@ -75,7 +75,6 @@ void Flash::plan(const trace::Op& op, const AttentionFusion& /*fused*/, KernelPl
   const HeadLayout kk = head_layout(map, op.inputs[1], a, kvh, nk);
   const HeadLayout vv = head_layout(map, op.inputs[2], a, kvh, nk);
   const bool use_tensor = rate_for(cfg.compute.tensor_macs_per_cycle, op.inputs[0].dtype) > 0;
-  const uint64_t mma_m = use_tensor ? cfg.gemm.mma_m : 1;
   const uint64_t bc = fb.bc, br = std::min(fb.br, std::max<uint64_t>(1, nq));
   // Sliding window: KV blocks before the first key any query sees are never visited.
   const uint64_t window = a.window, j0 = a.first_key() / bc;
@@ -99,6 +98,7 @@ void Flash::plan(const trace::Op& op, const AttentionFusion& /*fused*/, KernelPl
   k.stages = 2;
   k.occupancy = 1;  // the blocks are sized to fill the SRAM
   k.dtype = op.inputs[0].dtype;
+  const MachineConfig* machine = &cfg;  // outlives the plan
   k.cta = [=](uint64_t idx, CtaWork& w) {
     uint64_t bh = idx / splits, sp = idx % splits;
     uint64_t b = bh / heads, h = bh % heads, g = h / group;
@@ -135,8 +135,7 @@ void Flash::plan(const trace::Op& op, const AttentionFusion& /*fused*/, KernelPl
         loaded += rows * (q.row_bytes + o.row_bytes + 8);
         w.stores.push_back(Load{o.at(b, oh, r0), rows * o.row_bytes, o.tensor});
         w.stores.push_back(Load{lm_at(r0), rows * 8, lm.index});
-        double pr = static_cast<double>(((rows + mma_m - 1) / mma_m) * mma_m);
-        macs += 2.0 * pr * static_cast<double>(cols * d);  // S = Q K^T and P V
+        macs += attention_block_macs(*machine, use_tensor, br, bc, rows, cols, d);
         flops += static_cast<double>(rows * cols) * 6.0 + static_cast<double>(rows * d) * 3.0;
         sfu += static_cast<double>(rows * cols);  // exp
         smem_r += static_cast<double>((rows + 2 * cols) * d * e + 2 * rows * o.row_bytes);

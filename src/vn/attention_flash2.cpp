@@ -115,7 +115,6 @@ void Flash2::plan(const trace::Op& op, const AttentionFusion& fused, KernelPlann
   const trace::DType dt = op.inputs[0].dtype;
   const uint32_t e = elem_bytes(dt);
   const bool use_tensor = rate_for(cfg.compute.tensor_macs_per_cycle, dt) > 0;
-  const uint64_t mma_m = use_tensor ? cfg.gemm.mma_m : 1;
   const bool decode = op.phase.kind == trace::PhaseKind::decode;
 
   // Q as read: unrotated if RoPE is fused. K/V: the cache, with the appended rows from the
@@ -165,6 +164,7 @@ void Flash2::plan(const trace::Op& op, const AttentionFusion& fused, KernelPlann
   if (p_.block_n > 0) {
     bn = p_.block_n;
   }
+  const uint64_t kernel_bm = bm;  // the compiled block (a partial one still runs all its rows)
   bm = std::min(bm, std::max<uint64_t>(1, rows_eff));
   const uint64_t tr = ceil_div(std::max<uint64_t>(1, rows_eff), bm);
   // Sliding window: KV blocks before the first key any query sees are never visited.
@@ -195,6 +195,7 @@ void Flash2::plan(const trace::Op& op, const AttentionFusion& fused, KernelPlann
       cfg.smem.capacity_bytes / std::max<uint64_t>(1, smem), 1, cfg.compute.max_ctas_per_unit));
   k.dtype = dt;
   k.serial_matmul = true;
+  const MachineConfig* machine = &cfg;  // outlives the plan
   k.cta = [=](uint64_t idx, CtaWork& w) {
     const uint64_t i = idx % tr, sp = (idx / tr) % splits, bh = idx / (tr * splits);
     // Launch order: query block fastest, then split (decode) or sequence, then head.
@@ -227,8 +228,7 @@ void Flash2::plan(const trace::Op& op, const AttentionFusion& fused, KernelPlann
       kr.add(b, g, c0, cols, w.loads);
       vr.add(b, g, c0, cols, w.loads);
       loaded += cols * (kr.cache.row_bytes + vr.cache.row_bytes);
-      const double pr = static_cast<double>(round_up_to(rows, mma_m));
-      macs += 2.0 * pr * static_cast<double>(cols * d);  // S = Q K^T and P V
+      macs += attention_block_macs(*machine, use_tensor, kernel_bm, bn, rows, cols, d);
       flops += static_cast<double>(rows * cols) * 3.0 + static_cast<double>(rows * d);
       sfu += static_cast<double>(rows * cols);
       if (rope && c0 + cols > kr.first_new) {  // rotate the new K rows of this block

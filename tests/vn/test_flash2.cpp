@@ -85,6 +85,36 @@ TEST(Flash2, DecodeSplitsAsFlashAttnsHeuristic) {
   EXPECT_DOUBLE_EQ(link(rep, "dec", "l2"), kv_bytes + splits * q + 2 * partial + q);
 }
 
+// A partial block runs its whole tile on the matrix units (gemm.full_edge_tiles): one decode
+// query, one head, d = 128, 128 cached keys. flash-attn's decode block is 64 rows; its split
+// block of 128 keys gives one block, so one split, and the unsplit block of 64 keys gives two.
+// Each runs S = Q K^T and P V over 64 rows x 64 keys x 128: 2 x 2 x 64 x 64 x 128 = 2,097,152
+// MACs, where the query's row padded to the MMA's 16 (false) would issue 524,288.
+double one_query_decode_macs(bool full) {
+  trace::TraceHeader h;
+  std::vector<trace::Op> ops{
+      attention_op("dec", 1, 1, 128, 1, 128, true, trace::PhaseKind::decode, h)};
+  std::vector<std::string> sets = kPlain;
+  sets.push_back(std::string("gemm.full_edge_tiles=") + (full ? "true" : "false"));
+  test::Run run = test::build(test::machine_doc("a100-sxm4-80gb", sets), "m0");
+  Json rep = test::simulate({&run}, h, ops)[0];
+  EXPECT_EQ(rep["metrics"]["thread_blocks"].get<uint64_t>(), 1u) << "one split";
+  for (const auto& c : rep["components"]) {
+    if (c["name"] == "sm.tensor") {
+      return c["actions"]["mac_fp16"]["count"].get<double>();
+    }
+  }
+  return 0;
+}
+
+TEST(Flash2, PartialDecodeBlockRunsItsWholeTile) {
+  EXPECT_DOUBLE_EQ(one_query_decode_macs(true), 2.0 * 2 * 64 * 64 * 128);
+}
+
+TEST(Flash2, PartialDecodeBlockPadsToTheMmaWithoutFullTiles) {
+  EXPECT_DOUBLE_EQ(one_query_decode_macs(false), 2.0 * 2 * 16 * 64 * 128);
+}
+
 // Grouped-query decode (32 query heads on 8 K/V heads): the 4 heads of a K/V head are the
 // rows of one block (seqlenq_ngroups_swapped), so K and V are read once per K/V head. 8
 // blocks against 216 slots, 32 K/V blocks: eligible splits as above; efficiencies 8 s / 216
