@@ -39,6 +39,12 @@ uint64_t Tile::pes_free(uint32_t pe0, uint32_t pes) const {
   return t;
 }
 
+void Tile::hold_pes(uint32_t pe0, uint32_t pes, uint64_t until) {
+  for (uint32_t i = pe0; i < pe0 + pes && i < pe_free_.size(); ++i) {
+    pe_free_[i] = std::max(pe_free_[i], until);
+  }
+}
+
 FlowStats Tile::flow_stats() const {
   FlowStats f;
   for (const auto& [pes, buffer] : inbox_) {
@@ -77,9 +83,7 @@ Window Tile::stream_pes(uint32_t pe0, uint32_t pes, const Window& in, uint64_t f
                         uint64_t per_item, uint64_t items) {
   uint64_t free = pes_free(pe0, pes);
   Window w = stream(free, in, fill, per_item, items);
-  for (uint32_t i = pe0; i < pe0 + pes && i < pe_free_.size(); ++i) {
-    pe_free_[i] = free;
-  }
+  hold_pes(pe0, pes, free);
   return w;
 }
 
@@ -137,9 +141,7 @@ void Tile::do_mvm(TileJob& job) {
                .first;
     }
     FlowResult r = it->second.stream(fs, FlowConsumer{pes_free(job.pe0, s.pes), fill, per_vector});
-    for (uint32_t i = job.pe0; i < job.pe0 + s.pes && i < pe_free_.size(); ++i) {
-      pe_free_[i] = r.timing.busy_until_ps;
-    }
+    hold_pes(job.pe0, s.pes, r.timing.busy_until_ps);
     job.out = r.timing.out;
   } else {
     job.out = stream_pes(job.pe0, s.pes, job.in, fill, per_vector, job.vectors);
@@ -148,9 +150,7 @@ void Tile::do_mvm(TileJob& job) {
   // strips, vector work and buffer transfers: a busy port holds the strip's last vector.
   const Window port = book_port(job.in, job.vectors * (buf_in + buf_out), job.vectors);
   if (port.last > job.out.last) {
-    for (uint32_t i = job.pe0; i < job.pe0 + s.pes && i < pe_free_.size(); ++i) {
-      pe_free_[i] = std::max(pe_free_[i], port.last);
-    }
+    hold_pes(job.pe0, s.pes, port.last);
   }
   job.out = job.out.merge(port);
 
@@ -242,9 +242,9 @@ void Tile::do_buffer(TileJob& job) {
   const Actions& ids = *ctx_.ids;
   uint64_t r = accesses(job.read_bytes, c.tile.buffer.width_bits);
   uint64_t w = accesses(job.write_bytes, c.tile.buffer.width_bits);
-  uint64_t rows = std::max<uint64_t>(1, job.rows);  // streamed row by row
-  job.out = stream_shared(buf_free_, job.in, uint64_t{c.tile.buffer_latency_cycles} * ctx_.cycle_ps,
-                          ceil_div(port_cycles(r + w) * ctx_.cycle_ps, rows), rows);
+  // Streamed row by row through the port; a transfer of nothing passes its window through.
+  const Window port = book_port(job.in, r + w, job.rows);
+  job.out = r + w > 0 ? port : job.in;
   job.counts->actions[ids.buf_read] += r;
   job.counts->actions[ids.buf_write] += w;
   job.counts->read_bytes[ids.buffer] += job.read_bytes;

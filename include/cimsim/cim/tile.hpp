@@ -112,6 +112,7 @@ class Tile : public sc_core::sc_module {
   uint64_t port_cycles(uint64_t accesses) const;  // at min(ports, banks) per cycle
   Window stream_pes(uint32_t pe0, uint32_t pes, const Window& in, uint64_t fill, uint64_t per_item,
                     uint64_t items);
+  void hold_pes(uint32_t pe0, uint32_t pes, uint64_t until);  // busy until at least `until`
   void do_mvm(TileJob& job);
   void do_program(TileJob& job);
   void do_vector(TileJob& job);
