@@ -43,6 +43,12 @@ Window stream_shared(uint64_t& free_ps, const Window& in, uint64_t fill_ps, uint
   return t.out;
 }
 
+Window stream_port(uint64_t& free_ps, const Window& in, uint64_t latency_ps, uint64_t per_item_ps,
+                   uint64_t items) {
+  const Window w = stream_shared(free_ps, in, 0, per_item_ps, items);
+  return Window{w.first + latency_ps, w.last + latency_ps};
+}
+
 FlowStats& FlowStats::operator+=(const FlowStats& o) {
   streams += o.streams;
   event_streams += o.event_streams;

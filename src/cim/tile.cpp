@@ -75,8 +75,8 @@ Window Tile::book_port(const Window& in, uint64_t accesses, uint64_t items) {
   }
   items = std::max<uint64_t>(1, items);
   const uint64_t cyc = ctx_.cycle_ps;
-  return stream_shared(buf_free_, in, uint64_t{ctx_.config->tile.buffer_latency_cycles} * cyc,
-                       ceil_div(port_cycles(accesses) * cyc, items), items);
+  return stream_port(buf_free_, in, uint64_t{ctx_.config->tile.buffer_latency_cycles} * cyc,
+                     ceil_div(port_cycles(accesses) * cyc, items), items);
 }
 
 Window Tile::stream_pes(uint32_t pe0, uint32_t pes, const Window& in, uint64_t fill,

@@ -1,6 +1,6 @@
 // The tile buffer's port (issue 16 item 2): every user of a tile's buffer (the strips' MVM
 // input reads and output writes, vector work, buffer transfers and KV reads) shares
-// min(ports, banks) accesses of width_bits per cycle. The booking rule (stream_shared,
+// min(ports, banks) accesses of width_bits per cycle. The booking rule (stream_port,
 // flow_control.hpp) by hand, then the fabric: where the port cannot bind the result does not
 // depend on it, where it binds more ports help, and banks cap the ports.
 #include <gtest/gtest.h>
@@ -12,21 +12,23 @@ namespace cimsim::test {
 namespace {
 
 TEST(BufferPort, TwoUsersShareThePortsThroughput) {
-  // A: 4 rows from t = 0, 2 ps latency, 10 ps of port time each: busy 0 .. 2 + 40 = 42, its
-  // rows out from 12 to 42. B arrives at 5 with 2 rows: alone its rows would be out at 17 and
-  // 27; behind A its first row still goes at 5 + 2 + 10 = 17 (rows interleave), its last
-  // waits for A's work: 42 + 2 + 2 x 10 = 64.
+  // The port as Tile::book_port books it (stream_port: the access latency delays the data, it
+  // does not occupy the port). A: 4 rows from t = 0, 2 ps latency, 10 ps of port time each: the
+  // port is busy 0 .. 40, A's rows are out from 0 + 10 + 2 = 12 to 40 + 2 = 42. B arrives at 5 with
+  // 2 rows: alone its rows would be out at 17 and 27; behind A its first row still goes at 5 + 10 +
+  // 2 = 17 (rows interleave), its last waits for A's work: 40 + 2 x 10 + 2 = 62, and the port is
+  // busy until 60.
   uint64_t port = 0;
-  cim::Window a = cim::stream_shared(port, cim::Window{0, 0}, 2, 10, 4);
+  cim::Window a = cim::stream_port(port, cim::Window{0, 0}, 2, 10, 4);
   EXPECT_EQ(a.first, 12u);
   EXPECT_EQ(a.last, 42u);
-  EXPECT_EQ(port, 42u);
-  cim::Window b = cim::stream_shared(port, cim::Window{5, 5}, 2, 10, 2);
+  EXPECT_EQ(port, 40u);
+  cim::Window b = cim::stream_port(port, cim::Window{5, 5}, 2, 10, 2);
   EXPECT_EQ(b.first, 17u);
-  EXPECT_EQ(b.last, 64u);
-  EXPECT_EQ(port, 64u);
+  EXPECT_EQ(b.last, 62u);
+  EXPECT_EQ(port, 60u);
   uint64_t alone = 0;
-  cim::Window b_alone = cim::stream_shared(alone, cim::Window{5, 5}, 2, 10, 2);
+  cim::Window b_alone = cim::stream_port(alone, cim::Window{5, 5}, 2, 10, 2);
   EXPECT_EQ(b_alone.first, 17u);
   EXPECT_EQ(b_alone.last, 27u);
 }

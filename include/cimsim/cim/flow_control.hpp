@@ -48,6 +48,12 @@ StreamTiming stream_closed_form(uint64_t free_ps, const Window& in, uint64_t fil
 Window stream_shared(uint64_t& free_ps, const Window& in, uint64_t fill_ps, uint64_t per_item_ps,
                      uint64_t items);
 
+// A shared port (a tile buffer's): stream_shared over its accesses alone, with the access
+// latency added to the data's window; the latency delays the data, it does not occupy the
+// port, so the next job's accesses may start behind it.
+Window stream_port(uint64_t& free_ps, const Window& in, uint64_t latency_ps, uint64_t per_item_ps,
+                   uint64_t items);
+
 struct FlowStream {
   Window arrive;  // rows arrive evenly over this window when the buffer never fills
   uint64_t rows = 1;
