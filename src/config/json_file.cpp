@@ -323,7 +323,11 @@ void merge_over(Json& base, const Json& over, const std::string& path, const std
 
 Json load_with_extends(const PresetKind& kind, const std::string& file,
                        std::vector<std::string>& chain, Provenance& prov) {
-  std::string canonical = fs::weakly_canonical(file).string();
+  std::error_code ec;  // a path the file system cannot resolve (a pipe) is compared as given
+  std::string canonical = fs::weakly_canonical(file, ec).string();
+  if (ec) {
+    canonical = file;
+  }
   if (std::find(chain.begin(), chain.end(), canonical) != chain.end()) {
     std::string cycle;
     for (const auto& c : chain) cycle += fs::path(c).filename().string() + " -> ";

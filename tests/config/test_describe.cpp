@@ -1,6 +1,8 @@
 // The declare-once config core: strict parsing, defaults, checks, schema, extends, --set.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "cimsim/config/describe.hpp"
@@ -251,6 +253,29 @@ TEST_F(ConfigFiles, CyclicExtendsIsAnError) {
     EXPECT_NE(std::string(e.what()).find("cyclic \"extends\": a.json -> b.json -> a.json"),
               std::string::npos)
         << e.what();
+  }
+}
+
+// A config read from a pipe (`--machine /dev/stdin`): /proc/self/fd/N names "pipe:[...]",
+// which the file system cannot resolve; the file is still read, and its errors are input
+// errors (this threw std::filesystem_error, an internal error, before).
+TEST_F(ConfigFiles, ConfigFromAPipeIsReadAndCheckedLikeAFile) {
+  write("base", R"({"name":"base","inner":{"channels":4}})");
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const std::string text = R"({"extends":"base","inner":{"channels":0}})";
+  ASSERT_EQ(::write(fds[1], text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  ::close(fds[1]);
+  const std::string path = "/proc/self/fd/" + std::to_string(fds[0]);
+  ConfigDoc doc = load_config(machine_kind(), path);
+  ::close(fds[0]);
+  EXPECT_EQ(doc.root["name"], "base");
+  try {
+    parse<Outer>(doc);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              path + ": machine.inner.channels: expected an integer >= 1, got 0");
   }
 }
 

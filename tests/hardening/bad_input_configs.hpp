@@ -87,6 +87,10 @@ void add_config_cases(const std::function<void(Case)>& add, const std::string& a
       "machine_negative_launch_gap",
       {{"m.json", machine_over_a100(R"("execution": {"name": "graph", "gap_ns": -1})")}},
       run_machine("{IN}/m.json"), {"{IN}/m.json: machine.execution.gap_ns", "-1"}));
+  add(cimsim_case("machine_edge_tiles_not_a_boolean",
+                  {{"m.json", machine_over_a100(R"("gemm": {"full_edge_tiles": "yes"})")}},
+                  run_machine("{IN}/m.json"),
+                  {"{IN}/m.json: machine.gemm.full_edge_tiles", "\"yes\"", "true or false"}));
   add(cimsim_case("machine_unknown_execution",
                   {{"m.json", machine_over_a100(R"("execution": "lazy")")}},
                   run_machine("{IN}/m.json"),
