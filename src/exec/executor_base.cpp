@@ -44,7 +44,7 @@ stats::Counts ExecutorBase::unattributed() const {
 Json ExecutorBase::report() const {
   if (!recorder_) throw std::logic_error("executor " + name_ + " never started recording");
   Json out{{"name", name_}, {"type", type_}};
-  Json section = recorder_->finish(unattributed(), end_ps_);
+  Json section = recorder_->finish(done_ ? unattributed_at_end_ : unattributed(), end_ps_);
   for (auto& [k, v] : section.items()) out[k] = v;
   if (auto b = budget(out)) {
     const Json& t = out["totals"];

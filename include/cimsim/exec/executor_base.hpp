@@ -33,8 +33,12 @@ class ExecutorBase : public Executor {
   void record_extra(const std::string& kind, const std::string& name, int32_t layer,
                     const trace::Phase& phase, const report::OpCost& cost);
   void set_ops_total(uint64_t total) { ops_total_ = total; }
+  // Call at the machine's end, inside the simulation: what no op caused is taken then, so
+  // that a machine run side by side with a longer one is not charged the memory's refresh
+  // and standby while the other still runs.
   void finish(uint64_t end_ps) {
     end_ps_ = end_ps;
+    unattributed_at_end_ = unattributed();
     done_ = true;
   }
 
@@ -70,6 +74,7 @@ class ExecutorBase : public Executor {
   std::unique_ptr<report::Recorder> recorder_;
   uint64_t ops_total_ = 0;
   uint64_t end_ps_ = 0;
+  stats::Counts unattributed_at_end_;
   bool done_ = false;
 };
 
