@@ -165,8 +165,8 @@ TEST(CliRun, FastForwardMatchesFullSimulationOnGpt2Entp) {
 // 5 stacks x 8 channels x 2 pseudo-channels = 80, each refreshed every tREFI = 6212 cycles at
 // 1.593 GHz = 3.8996 us, so a run of T seconds issues 80 x T / 3.8996 us all-bank refreshes,
 // one more at most per pseudo-channel, and a few fewer where refreshes were postponed behind
-// traffic (JEDEC lets a controller postpone up to 8). (Before, the A100 of a 1.3 ms run with ISAAC beside it
-// was charged ~4,000 refreshes.)
+// traffic (JEDEC lets a controller postpone up to 8). (Before, the A100 of a 1.3 ms run with ISAAC
+// beside it was charged ~4,000 refreshes.)
 TEST(CliRun, SideBySideMachineIsChargedOnlyItsOwnRefreshes) {
   Json m = run_report({"--machine", "a100-sxm4-80gb", "--machine", "isaac", "--workload",
                        "gpt2-small", "--prompt", "16", "--generate", "2"});
