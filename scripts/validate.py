@@ -52,15 +52,15 @@ def bert_figure(size, seq, measured_ms, conditions):
     }
 
 
-def gpt_fast_decode(model, weights, tokens_per_s):
+def gpt_fast_decode(model, name, weights, tokens_per_s):
     """One gpt-fast batch-1 decode rate on one A100-80GB (its README's 'Benchmarks' table:
-    'Base' is bf16, '8-bit' int8 weight-only with per-channel scales, bf16 activations)."""
-    label = {"bf16": "", "int8": ", int8 weights"}[weights]
+    'Base' is bf16, '8-bit' int8 weight-only with per-channel scales, bf16 activations).
+    `model` is the workload preset, `name` the model as the table names it."""
+    quantised = weights != "bf16"
     return {
-        "id": model.replace("llama-2-", "llama2-") + "-decode" + ("" if weights == "bf16" else
-                                                                  "-" + weights),
+        "id": model.replace("llama-2-", "llama2-") + "-decode" + ("-" + weights if quantised else ""),
         "what": "%s batch-1 decode%s, time per generated token" % (
-            model.replace("llama-2-", "Llama-2-").replace("b", "B"), label),
+            name, ", %s weights" % weights if quantised else ""),
         "conditions": "A100-80GB (power limited to 330 W), batch 1, 5-token prompt, torch.compile "
                       "with CUDA graphs, %s weights; %.2f tokens/s. Simulated with 16 generated "
                       "tokens (the KV cache, 0.5 %% of the weights' bytes at 200 tokens, changes "
@@ -69,8 +69,8 @@ def gpt_fast_decode(model, weights, tokens_per_s):
         "measured": 1000.0 / tokens_per_s, "unit": "ms",
         "role": "validate",
         "args": ["--machine", "a100-sxm4-80gb", "--workload", model, "--prompt", "5",
-                 "--generate", "16"] + ([] if weights == "bf16" else
-                                        ["--set", "workload.dtypes.weights=" + weights]),
+                 "--generate", "16"] + (["--set", "workload.dtypes.weights=" + weights]
+                                        if quantised else []),
         "metric": "tpot_ms",
     }
 
@@ -164,9 +164,9 @@ FIGURES = [
                  "--generate", "1"],
         "metric": "ttft_ms",
     },
-    gpt_fast_decode("llama-2-7b", "bf16", 104.9),
-    gpt_fast_decode("llama-2-7b", "int8", 155.58),
-    gpt_fast_decode("llama-2-70b", "int8", 19.13),
+    gpt_fast_decode("llama-2-7b", "Llama-2-7B", "bf16", 104.9),
+    gpt_fast_decode("llama-2-7b", "Llama-2-7B", "int8", 155.58),
+    gpt_fast_decode("llama-2-70b", "Llama-2-70B", "int8", 19.13),
     bert_figure("large", 128, 1.64, "A100 (40GB), fp16, batch 1, TensorRT, average latency, "
                 "host copies excluded"),
     bert_figure("large", 384, 3.12, "as above"),
